@@ -1,0 +1,317 @@
+"""NLLB-200 translation on CTranslate2: split, batch across requests, reassemble."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from serve_app.engines.languages import LanguageDatabase
+from serve_app.engines.models import ModelUnavailableError, find_file, resolve_model
+from serve_app.engines.segmenter import Segmented, segment
+from serve_app.engines.tokenizer import NllbTokenizer
+
+TOKENIZER_FILES = ("sentencepiece.bpe.model", "spm.model", "sentencepiece.model", "tokenizer.model")
+VOCABULARY_FILES = (
+    "shared_vocabulary.json",
+    "shared_vocabulary.txt",
+    "target_vocabulary.json",
+    "target_vocabulary.txt",
+)
+
+
+@dataclass(frozen=True)
+class TranslationOptions:
+    """Decoding options; one set applies to a whole batch."""
+
+    beam_size: int = 2
+    num_alternatives: int = 1
+    # Output may be at most ratio * input tokens + offset (a guard against runaway decoding).
+    max_decoding_ratio: float = 2.0
+    max_decoding_offset: int = 16
+    max_decoding_length: int = 512
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    length_penalty: float = 1.0
+    # Sentences longer than this are cut at whitespace before translation.
+    max_sentence_chars: int = 400
+    # translate_batch's own batching: at most this many tokens per sub-batch.
+    max_batch_tokens: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, got {self.beam_size}")
+        if not 1 <= self.num_alternatives <= 10:
+            raise ValueError(f"num_alternatives must be in 1..10, got {self.num_alternatives}")
+        if self.max_decoding_ratio <= 0 or self.max_decoding_length < 1:
+            raise ValueError("max_decoding_ratio and max_decoding_length must be positive")
+        if self.repetition_penalty <= 0:
+            raise ValueError("repetition_penalty must be positive")
+
+
+@dataclass(frozen=True)
+class TranslationRequest:
+    text: str
+    source_language: str
+    target_language: str
+
+
+@dataclass(frozen=True)
+class Alternative:
+    text: str
+    score: float
+
+
+@dataclass
+class TranslationResult:
+    text: str
+    source_language: str
+    target_language: str
+    alternatives: list[Alternative] = field(default_factory=list)
+    sentences: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass
+class BatchTimings:
+    """Where the time of one :meth:`Translator.translate` call went."""
+
+    requests: int = 0
+    sentences: int = 0
+    unique_sentences: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    tokenize_seconds: float = 0.0
+    translate_seconds: float = 0.0
+    detokenize_seconds: float = 0.0
+    total_seconds: float = 0.0
+
+
+@dataclass
+class BatchOutput:
+    results: list[TranslationResult]
+    timings: BatchTimings
+
+
+def read_vocabulary(model_dir: Path) -> list[str]:
+    """The target vocabulary of a CTranslate2 model directory."""
+    path = find_file(model_dir, VOCABULARY_FILES)
+    text = path.read_text("utf-8")
+    if path.suffix == ".json":
+        tokens: list[str] = json.loads(text)
+        return tokens
+    return text.splitlines()
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One unique (sentence, languages) to decode, and the sentences that share it."""
+
+    source: list[str]
+    target_language: str
+    source_language: str
+
+
+class Translator:
+    """CTranslate2 translator with NLLB conventions; plain Python, safe to call from threads."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        inter_threads: int = 1,
+        intra_threads: int = 0,
+        tokenizer_path: str | Path | None = None,
+        options: TranslationOptions | None = None,
+        languages: LanguageDatabase | None = None,
+    ) -> None:
+        import ctranslate2
+
+        self.model_path = Path(model_path)
+        if not (self.model_path / "model.bin").is_file():
+            raise ModelUnavailableError(
+                f"{self.model_path} is not a CTranslate2 model directory (no model.bin); convert "
+                "NLLB-200 with `ct2-transformers-converter --model "
+                "facebook/nllb-200-distilled-600M --output_dir DIR --quantization int8` or build "
+                "the test model with "
+                "`tafsiri build-test-model`"
+            )
+        self.languages = languages or LanguageDatabase.default()
+        vocabulary = read_vocabulary(self.model_path)
+        self.supported_languages = [code for code in vocabulary if code in self.languages]
+        if not self.supported_languages:
+            raise ModelUnavailableError(
+                f"{self.model_path}: vocabulary holds no FLORES-200 language token; "
+                "is this an NLLB-200 model?"
+            )
+        spm_path = (
+            Path(tokenizer_path)
+            if tokenizer_path
+            else find_file(self.model_path, TOKENIZER_FILES, pattern="*.model")
+        )
+        self.tokenizer = NllbTokenizer(spm_path, self.supported_languages)
+        self.options = options or TranslationOptions()
+        self.device = device
+        self.compute_type = compute_type
+        started = time.perf_counter()
+        self._model = ctranslate2.Translator(
+            str(self.model_path),
+            device=device,
+            compute_type=compute_type,
+            inter_threads=inter_threads,
+            intra_threads=intra_threads,
+        )
+        self.load_seconds = time.perf_counter() - started
+        self._supported = frozenset(self.supported_languages)
+
+    @classmethod
+    def from_config(cls, model: str, revision: str | None = None, **kwargs: Any) -> Translator:
+        """``model`` is a local CTranslate2 directory or a Hugging Face repo id."""
+        return cls(resolve_model(model, revision=revision), **kwargs)
+
+    def check_language(self, code: str) -> str:
+        """FLORES-200 code for ``code``, if this model can translate from/to it."""
+        normalized = self.languages.normalize(code)
+        if normalized not in self._supported:
+            raise ValueError(
+                f"language {normalized!r} is a FLORES-200 code but this model has no token for it; "
+                f"it supports {len(self._supported)} languages"
+            )
+        return normalized
+
+    def translate(
+        self,
+        requests: Sequence[TranslationRequest],
+        options: TranslationOptions | None = None,
+    ) -> BatchOutput:
+        """Translates all ``requests`` with one ``translate_batch`` call.
+
+        Texts are split into sentences; identical sentences with the same language pair are
+        decoded once; all sentences of all requests go to CTranslate2 together, ordered by
+        target language and length, with token-based sub-batching. Results come back in
+        request order with layout (line breaks, spacing) preserved.
+        """
+        started = time.perf_counter()
+        opts = options or self.options
+        timings = BatchTimings(requests=len(requests))
+        normalized = [
+            replace(
+                request,
+                source_language=self.check_language(request.source_language),
+                target_language=self.check_language(request.target_language),
+            )
+            for request in requests
+        ]
+        segmented = [segment(request.text, opts.max_sentence_chars) for request in normalized]
+
+        jobs: dict[tuple[str, str, str], int] = {}
+        job_list: list[_Job] = []
+        placement: list[list[int]] = []
+        for request, parts in zip(normalized, segmented, strict=True):
+            indices = []
+            for sentence in parts.sentences:
+                key = (request.source_language, request.target_language, sentence)
+                if key not in jobs:
+                    pieces = self.tokenizer.encode(sentence)
+                    jobs[key] = len(job_list)
+                    job_list.append(
+                        _Job(
+                            self.tokenizer.source_tokens(pieces, request.source_language),
+                            request.target_language,
+                            request.source_language,
+                        )
+                    )
+                indices.append(jobs[key])
+            placement.append(indices)
+        timings.sentences = sum(len(indices) for indices in placement)
+        timings.unique_sentences = len(job_list)
+        timings.tokenize_seconds = time.perf_counter() - started
+
+        hypotheses = self._decode(job_list, opts, timings)
+
+        detokenize_started = time.perf_counter()
+        results = [
+            self._assemble(request, parts, indices, hypotheses, job_list, opts)
+            for request, parts, indices in zip(normalized, segmented, placement, strict=True)
+        ]
+        timings.input_tokens = sum(result.input_tokens for result in results)
+        timings.output_tokens = sum(result.output_tokens for result in results)
+        timings.detokenize_seconds = time.perf_counter() - detokenize_started
+        timings.total_seconds = time.perf_counter() - started
+        return BatchOutput(results, timings)
+
+    def _decode(
+        self, jobs: list[_Job], opts: TranslationOptions, timings: BatchTimings
+    ) -> list[list[tuple[list[str], float]]]:
+        """Hypotheses ``(target pieces, score)`` for every job, in job order."""
+        if not jobs:
+            return []
+        # Grouping by target language and length keeps sub-batches homogeneous and padding low.
+        order = sorted(
+            range(len(jobs)), key=lambda i: (jobs[i].target_language, len(jobs[i].source))
+        )
+        longest = max(len(job.source) for job in jobs)
+        max_length = min(
+            opts.max_decoding_length,
+            int(longest * opts.max_decoding_ratio) + opts.max_decoding_offset,
+        )
+        started = time.perf_counter()
+        outputs = self._model.translate_batch(
+            [jobs[i].source for i in order],
+            target_prefix=[self.tokenizer.target_prefix(jobs[i].target_language) for i in order],
+            max_batch_size=opts.max_batch_tokens,
+            batch_type="tokens",
+            beam_size=max(opts.beam_size, opts.num_alternatives),
+            num_hypotheses=opts.num_alternatives,
+            return_scores=True,
+            max_decoding_length=max_length,
+            repetition_penalty=opts.repetition_penalty,
+            no_repeat_ngram_size=opts.no_repeat_ngram_size,
+            length_penalty=opts.length_penalty,
+            max_input_length=1024,
+        )
+        timings.translate_seconds = time.perf_counter() - started
+        decoded: list[list[tuple[list[str], float]]] = [[] for _ in jobs]
+        for job_index, output in zip(order, outputs, strict=True):
+            decoded[job_index] = [
+                (hypothesis[1:], float(score))
+                for hypothesis, score in zip(output.hypotheses, output.scores, strict=True)
+            ]
+        return decoded
+
+    def _assemble(
+        self,
+        request: TranslationRequest,
+        parts: Segmented,
+        indices: list[int],
+        hypotheses: list[list[tuple[list[str], float]]],
+        jobs: list[_Job],
+        opts: TranslationOptions,
+    ) -> TranslationResult:
+        alternatives = []
+        output_tokens = 0
+        for rank in range(opts.num_alternatives):
+            sentences, scores = [], []
+            for index in indices:
+                pieces, score = hypotheses[index][min(rank, len(hypotheses[index]) - 1)]
+                sentences.append(self.tokenizer.decode(pieces))
+                scores.append(score)
+                if rank == 0:
+                    output_tokens += len(pieces)
+            mean_score = sum(scores) / len(scores) if scores else 0.0
+            alternatives.append(Alternative(parts.join(sentences), round(mean_score, 6)))
+        return TranslationResult(
+            text=alternatives[0].text,
+            source_language=request.source_language,
+            target_language=request.target_language,
+            alternatives=alternatives,
+            sentences=len(indices),
+            input_tokens=sum(len(jobs[index].source) for index in indices),
+            output_tokens=output_tokens,
+        )

@@ -1,0 +1,130 @@
+"""Real CTranslate2 on the built copy model: whatever goes in must come back, in place."""
+
+from pathlib import Path
+
+import pytest
+
+from serve_app.engines.models import ModelUnavailableError
+from serve_app.engines.translator import (
+    TranslationOptions,
+    TranslationRequest,
+    Translator,
+)
+
+
+def request(text: str, src: str = "eng_Latn", tgt: str = "swh_Latn") -> TranslationRequest:
+    return TranslationRequest(text, src, tgt)
+
+
+def test_model_knows_all_202_languages(translator: Translator) -> None:
+    assert len(translator.supported_languages) == 202
+    assert translator.compute_type == "int8"
+
+
+def test_single_translation_round_trips_through_the_model(translator: Translator) -> None:
+    out = translator.translate(
+        [request("Habari za asubuhi, rafiki yangu.", "swh_Latn", "eng_Latn")]
+    )
+    (result,) = out.results
+    assert result.text == "Habari za asubuhi, rafiki yangu."
+    assert result.source_language == "swh_Latn"
+    assert result.target_language == "eng_Latn"
+    assert result.input_tokens > 3
+    assert result.output_tokens == result.input_tokens - 2  # minus language token and </s>
+    assert out.timings.translate_seconds > 0
+    assert out.timings.total_seconds >= out.timings.translate_seconds
+
+
+def test_batch_of_many_requests_routes_each_result_back(translator: Translator) -> None:
+    texts = [f"Sentence number {i} of the batch. It has two parts." for i in range(40)]
+    targets = ["fra_Latn", "swh_Latn", "deu_Latn", "zho_Hans"]
+    requests = [request(t, tgt=targets[i % 4]) for i, t in enumerate(texts)]
+    out = translator.translate(requests)
+    assert [r.text for r in out.results] == texts
+    assert [r.target_language for r in out.results] == [targets[i % 4] for i in range(40)]
+    assert out.timings.sentences == 80
+    # "It has two parts." repeats per target language: decoded once per language pair.
+    assert out.timings.unique_sentences == 40 + 4
+
+
+def test_batched_equals_one_by_one(translator: Translator) -> None:
+    texts = ["Good morning.", "A much longer sentence, with commas, and more words in it.", "Ok?"]
+    batched = [r.text for r in translator.translate([request(t) for t in texts]).results]
+    single = [translator.translate([request(t)]).results[0].text for t in texts]
+    assert batched == single == texts
+
+
+def test_paragraphs_and_whitespace_are_reassembled(translator: Translator) -> None:
+    text = "  Title line\n\nFirst paragraph. Second sentence!\n\n\tIndented paragraph?  \n"
+    (result,) = translator.translate([request(text)]).results
+    assert result.text == text
+    assert result.sentences == 4
+
+
+def test_any_script_round_trips(translator: Translator) -> None:
+    text = "你好，世界。Ẹ káàárọ̀! ሰላም። 🎉 Ünïcödé ✓"
+    assert translator.translate([request(text)]).results[0].text == text
+
+
+def test_100k_character_text_is_split_and_translated(translator: Translator) -> None:
+    text = ("The market opens early in the morning and closes late. " * 1800)[:100_000]
+    out = translator.translate([request(text)])
+    assert out.results[0].text == text
+    assert out.timings.sentences > 1000
+    assert out.timings.unique_sentences <= 3
+
+
+def test_empty_inputs(translator: Translator) -> None:
+    assert translator.translate([]).results == []
+    (empty, blank) = translator.translate([request(""), request("  \n ")]).results
+    assert empty.text == ""
+    assert empty.sentences == 0
+    assert blank.text == "  \n "
+
+
+@pytest.mark.parametrize(("src", "tgt"), [("klingon", "fra_Latn"), ("eng_Latn", "xx_Latn")])
+def test_unknown_language_raises_value_error(translator: Translator, src: str, tgt: str) -> None:
+    with pytest.raises(ValueError, match="expected a FLORES-200 code such as 'swh_Latn'"):
+        translator.translate([request("Hello", src, tgt)])
+
+
+def test_iso_codes_are_normalised(translator: Translator) -> None:
+    (result,) = translator.translate([request("Hello", "en", "sw")]).results
+    assert (result.source_language, result.target_language) == ("eng_Latn", "swh_Latn")
+
+
+def test_alternatives_with_scores(translator: Translator) -> None:
+    options = TranslationOptions(beam_size=4, num_alternatives=3)
+    (result,) = translator.translate([request("Hello world. Bye.")], options).results
+    assert len(result.alternatives) == 3
+    assert result.alternatives[0].text == "Hello world. Bye."
+    scores = [alt.score for alt in result.alternatives]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] > scores[-1]
+
+
+def test_decoding_length_guard_truncates_output(translator: Translator) -> None:
+    options = TranslationOptions(max_decoding_length=3, max_decoding_ratio=0.1)
+    (result,) = translator.translate(
+        [request("one two three four five six seven")], options
+    ).results
+    assert 0 < len(result.text) < len("one two three four five six seven")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"beam_size": 0}, "beam_size"),
+        ({"num_alternatives": 11}, "num_alternatives"),
+        ({"max_decoding_ratio": 0}, "max_decoding"),
+        ({"repetition_penalty": 0}, "repetition_penalty"),
+    ],
+)
+def test_bad_options(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TranslationOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_not_a_model_directory(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match=r"no model\.bin"):
+        Translator(tmp_path)
