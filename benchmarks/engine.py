@@ -32,7 +32,9 @@ def make_sentences(count: int, seed: int = 7) -> list[str]:
     ]
 
 
-def run(size: str, count: int, beam_size: int, intra_threads: int, model_root: Path) -> dict[str, Any]:
+def run(
+    size: str, count: int, beam_size: int, intra_threads: int, model_root: Path
+) -> dict[str, Any]:
     model_dir = build_test_model(model_root / f"copy-{size}", size=size)
     translator = Translator(model_dir, intra_threads=intra_threads)
     options = TranslationOptions(beam_size=beam_size)

@@ -1,0 +1,73 @@
+"""Language detection deployment: batches concurrent detect calls into one engine call."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ray import serve
+
+from serve_app.config import DetectorConfig
+from serve_app.engines.detector import LanguageDetector
+from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
+
+
+@serve.deployment(
+    name="LanguageDetector",
+    ray_actor_options={"num_cpus": 0.1},
+    max_ongoing_requests=256,
+    health_check_period_s=10,
+)
+class DetectorDeployment:
+    """Settings arrive as ``user_config`` (a :class:`DetectorConfig`); see the Translator."""
+
+    _engine: LanguageDetector
+    _config: DetectorConfig
+
+    async def reconfigure(self, user_config: dict[str, Any]) -> None:
+        config = DetectorConfig.model_validate(user_config)
+        previous = getattr(self, "_config", None)
+        if previous is None or (config.model, config.revision) != (
+            previous.model,
+            previous.revision,
+        ):
+            self._engine = await asyncio.to_thread(
+                LanguageDetector.from_config, config.model, config.revision
+            )
+        self._detect_batch.set_max_batch_size(config.batching.max_batch_size)
+        self._detect_batch.set_batch_wait_timeout_s(config.batching.batch_wait_timeout_s)
+        self._config = config
+
+    async def detect(self, call: DetectCall) -> DetectOutcome:
+        return await self._detect_batch(call)
+
+    @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.005)
+    async def _detect_batch(self, calls: list[DetectCall]) -> list[DetectOutcome]:
+        texts = [text for call in calls for text in call.texts]
+        k = max(call.k for call in calls)
+        # fastText is microseconds per text: a thread hop would cost more than it saves,
+        # except for big batches.
+        if len(texts) > 64:
+            detections = await asyncio.to_thread(self._engine.detect, texts, k)
+        else:
+            detections = self._engine.detect(texts, k)
+        outcomes, start = [], 0
+        for call in calls:
+            chunk = detections[start : start + len(call.texts)]
+            start += len(call.texts)
+            for detection in chunk:
+                del detection.candidates[call.k :]
+            outcomes.append(DetectOutcome(chunk, batch_requests=len(calls)))
+        return outcomes
+
+    def info(self) -> ComponentInfo:
+        return ComponentInfo(
+            model=self._config.model,
+            load_seconds=self._engine.load_seconds,
+            details={"path": str(self._engine.model_path), "top_k": self._config.top_k},
+        )
+
+    def check_health(self) -> None:
+        (result,) = self._engine.detect(["The quick brown fox jumps over the lazy dog."])
+        if result.language != "eng_Latn":
+            raise RuntimeError(f"detector misidentified the health probe as {result.language}")

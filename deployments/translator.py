@@ -1,0 +1,142 @@
+"""Translator deployment: dynamic batching across concurrent requests over the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ray import serve
+
+from serve_app.config import TranslatorConfig
+from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
+from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
+
+logger = logging.getLogger("ray.serve")
+
+# Settings that need a new engine; the rest are applied to the running one.
+_ENGINE_FIELDS = (
+    "model",
+    "revision",
+    "tokenizer",
+    "device",
+    "compute_type",
+    "inter_threads",
+    "intra_threads",
+)
+HEALTH_PROBE = TranslationRequest("Health check.", "eng_Latn", "fra_Latn")
+
+
+def load_engine(config: TranslatorConfig) -> Translator:
+    return Translator.from_config(
+        config.model,
+        revision=config.revision,
+        tokenizer_path=config.tokenizer,
+        device=config.device,
+        compute_type=config.compute_type,
+        inter_threads=config.inter_threads,
+        intra_threads=config.intra_threads,
+    )
+
+
+def decoding_options(config: TranslatorConfig) -> TranslationOptions:
+    return TranslationOptions(
+        beam_size=config.beam_size,
+        max_decoding_length=config.max_decoding_length,
+        max_decoding_ratio=config.max_decoding_ratio,
+        repetition_penalty=config.repetition_penalty,
+        no_repeat_ngram_size=config.no_repeat_ngram_size,
+        max_sentence_chars=config.max_sentence_chars,
+    )
+
+
+@serve.deployment(
+    name="Translator",
+    ray_actor_options={"num_cpus": 0.5},
+    max_ongoing_requests=128,
+    health_check_period_s=10,
+    health_check_timeout_s=60,
+)
+class TranslatorDeployment:
+    """All settings arrive as ``user_config`` (a :class:`TranslatorConfig`), so a redeploy
+    that changes them reconfigures the running replicas instead of replacing them."""
+
+    _engine: Translator
+    _config: TranslatorConfig
+
+    async def reconfigure(self, user_config: dict[str, Any]) -> None:
+        """Applies new settings; a new model is loaded aside and swapped in atomically, so
+        requests in flight finish on the old engine and none fails during a reload."""
+        config = TranslatorConfig.model_validate(user_config)
+        previous = getattr(self, "_config", None)
+        if previous is None or any(
+            getattr(config, name) != getattr(previous, name) for name in _ENGINE_FIELDS
+        ):
+            engine = await asyncio.to_thread(load_engine, config)
+            self._engine = engine
+            logger.info("translator_model_loaded model=%s", config.model)
+        self._options = decoding_options(config)
+        self._batching = config.batching.enabled
+        self._apply_batching(config)
+        self._config = config
+
+    def _apply_batching(self, config: TranslatorConfig) -> None:
+        self._translate_batch.set_max_batch_size(config.batching.max_batch_size)
+        self._translate_batch.set_batch_wait_timeout_s(config.batching.batch_wait_timeout_s)
+
+    async def translate(self, call: TranslateCall) -> TranslateOutcome:
+        if not self._batching:
+            (outcome,) = await self._run([call])
+            return outcome
+        return await self._translate_batch(call)
+
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.01)
+    async def _translate_batch(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
+        return await self._run(calls)
+
+    async def _run(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
+        engine, options = self._engine, self._options  # one snapshot per flush
+        outcomes = [TranslateOutcome(batch_requests=len(calls)) for _ in calls]
+        requests: list[TranslationRequest] = []
+        owners: list[int] = []
+        for index, call in enumerate(calls):
+            try:
+                target = engine.check_language(call.target_language)
+                sources = [engine.check_language(code) for code in call.source_languages]
+            except ValueError as exc:
+                outcomes[index].error = str(exc)
+                outcomes[index].error_field = "language"
+                continue
+            for text, source in zip(call.texts, sources, strict=True):
+                requests.append(TranslationRequest(text, source, target))
+                owners.append(index)
+        if not requests:
+            return outcomes
+        output = await asyncio.to_thread(engine.translate, requests, options)
+        for owner, result in zip(owners, output.results, strict=True):
+            outcomes[owner].texts.append(result.text)
+        for outcome in outcomes:
+            outcome.inference_seconds = output.timings.translate_seconds
+            outcome.batch_sentences = output.timings.unique_sentences
+        return outcomes
+
+    def info(self) -> ComponentInfo:
+        return ComponentInfo(
+            model=self._config.model,
+            load_seconds=self._engine.load_seconds,
+            details={
+                "languages": len(self._engine.supported_languages),
+                "compute_type": self._engine.compute_type,
+                "device": self._engine.device,
+                "batching": self._config.batching.model_dump(),
+                "beam_size": self._options.beam_size,
+            },
+        )
+
+    async def check_health(self) -> None:
+        """Fails unless the model really translates a sentence within the timeout."""
+        output = await asyncio.wait_for(
+            asyncio.to_thread(self._engine.translate, [HEALTH_PROBE], self._options), timeout=30
+        )
+        if not output.results or not output.results[0].text.strip():
+            raise RuntimeError("translator produced no output for the health probe")

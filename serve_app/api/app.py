@@ -1,0 +1,57 @@
+"""The FastAPI application served by the ingress deployment."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from serve_app import __version__
+from serve_app.api.errors import install_error_handlers
+from serve_app.api.middleware import RequestContextMiddleware
+from serve_app.api.routes import languages, system, translation
+from serve_app.api.services import Services
+from serve_app.config import ApiConfig
+
+
+def create_api(api_config: ApiConfig | None = None) -> FastAPI:
+    """Routes, error handlers and middleware; the ingress attaches ``state.services``.
+
+    Middleware, outermost first: errors (Starlette's), CORS, request context (request id,
+    response time, body limit, metrics).
+    """
+    config = api_config or ApiConfig()
+    app = FastAPI(
+        title="Tafsiri",
+        version=__version__,
+        description="Multilingual translation (NLLB-200 on CTranslate2) on Ray Serve.",
+    )
+    install_error_handlers(app)
+
+    def services() -> Services | None:
+        return getattr(app.state, "services", None)
+
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=lambda: s.metrics if (s := services()) else None,
+        max_body_bytes=lambda: (
+            s.args.api.max_body_bytes if (s := services()) else config.max_body_bytes
+        ),
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=config.cors_origins,
+        allow_credentials=config.cors_allow_credentials,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=[
+            "X-Request-ID",
+            "X-Response-Time",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+            "Retry-After",
+        ],
+    )
+    for module in (translation, languages, system):
+        app.include_router(module.router)
+    return app

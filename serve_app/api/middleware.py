@@ -1,0 +1,94 @@
+"""Request context: request id, response time, body limit and request metrics (pure ASGI)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serve_app.api.errors import error_body
+from serve_app.metrics import Metrics
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (the client's ``X-Request-ID`` when sane), answers bodies
+    over the limit with 413 before reading them, and records latency and status metrics."""
+
+    def __init__(
+        self, app: ASGIApp, metrics: Callable[[], Metrics | None], max_body_bytes: Callable[[], int]
+    ) -> None:
+        self.app = app
+        self._metrics = metrics
+        self._max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        # Serve's proxy forwards (or makes) an X-Request-ID and echoes it on the response
+        # itself; only a request that arrives without one gets the header added here.
+        request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        add_id_header = not given
+        scope.setdefault("state", {})["request_id"] = request_id
+        status_holder = {"status": 500}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                extra = [(b"x-response-time", f"{elapsed_ms:.2f}ms".encode())]
+                if add_id_header:
+                    extra.append((b"x-request-id", request_id.encode()))
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        length = headers.get(b"content-length", b"")
+        limit = self._max_body_bytes()
+        if length.isdigit() and int(length) > limit:
+            await self._reject_too_large(request_id, limit, send_with_headers)
+        else:
+            await self.app(scope, receive, send_with_headers)
+        self._record(scope, status_holder["status"], time.perf_counter() - started)
+
+    @staticmethod
+    async def _reject_too_large(request_id: str, limit: int, send: Send) -> None:
+        detail = f"Request body exceeds {limit} bytes"
+        body = json.dumps(
+            error_body(
+                detail,
+                [{"field": "body", "message": detail, "code": "PAYLOAD_TOO_LARGE"}],
+                request_id,
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        metrics = self._metrics()
+        if metrics is None:
+            return
+        route = scope.get("route")
+        # Route templates, never raw paths, keep label cardinality bounded.
+        endpoint = getattr(route, "path", None) or "unmatched"
+        metrics.requests.labels(endpoint, scope.get("method", ""), str(status)).inc()
+        metrics.request_seconds.labels(endpoint).observe(seconds)
+        if status >= 400:
+            metrics.errors.labels(f"http_{status}", endpoint).inc()

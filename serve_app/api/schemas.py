@@ -1,0 +1,136 @@
+"""HTTP request and response models (the contract of ``shared/seeds``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorItem(BaseModel):
+    field: str | None = None
+    message: str
+    code: str
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+    errors: list[ErrorItem] = Field(default_factory=list)
+    request_id: str | None = None
+    timestamp: datetime
+
+
+class TranslateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | list[str] = Field(
+        ..., description="Text to translate, or a list of texts.", examples=["Habari ya asubuhi"]
+    )
+    target_language: str = Field(..., description="FLORES-200 code, e.g. eng_Latn (or ISO 639).")
+    source_language: str | None = Field(None, description="Detected per text when omitted.")
+
+
+class TranslationItem(BaseModel):
+    translated_text: str
+    source_language: str
+    source_language_detected: bool
+    detection_confidence: float | None = None
+    character_count: int
+
+
+class TranslateResponse(BaseModel):
+    translated_text: str
+    source_language: str
+    target_language: str
+    source_language_detected: bool
+    detection_confidence: float | None = None
+    character_count: int
+    inference_time: float
+    total_time: float
+    request_id: str
+    timestamp: datetime
+
+
+class BatchTranslateResponse(BaseModel):
+    translations: list[TranslationItem]
+    target_language: str
+    character_count: int
+    inference_time: float
+    total_time: float
+    request_id: str
+    timestamp: datetime
+
+
+class DetectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | list[str] = Field(..., description="Text, or a list of texts.")
+    top_k: int | None = Field(None, ge=1, le=10, description="Candidates per text.")
+
+
+class CandidateOut(BaseModel):
+    language: str
+    language_name: str
+    confidence: float
+
+
+class DetectionOut(BaseModel):
+    language: str
+    language_name: str | None
+    confidence: float
+    reliable: bool
+    candidates: list[CandidateOut]
+    character_count: int
+
+
+class DetectResponse(DetectionOut):
+    request_id: str
+    timestamp: datetime
+
+
+class BatchDetectResponse(BaseModel):
+    results: list[DetectionOut]
+    request_id: str
+    timestamp: datetime
+
+
+class LanguageOut(BaseModel):
+    code: str
+    name: str
+    native_name: str | None
+    script: str
+    script_name: str
+    region: str
+    iso639_1: str | None
+    iso639_3: str
+
+
+class LanguagesResponse(BaseModel):
+    languages: list[LanguageOut]
+    total: int
+    regions: dict[str, int]
+
+
+class ComponentHealth(BaseModel):
+    status: Literal["healthy", "unhealthy"]
+    model: str | None = None
+    details: dict[str, object] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class HealthResponse(BaseModel):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    version: str
+    components: dict[str, ComponentHealth]
+    models_loaded: dict[str, bool]
+    timestamp: datetime
+
+
+class StatusResponse(BaseModel):
+    status: Literal["ok"]
+    service: str
+    version: str
+    environment: str
+    uptime_seconds: float
+    timestamp: datetime

@@ -1,0 +1,42 @@
+"""The composition root: ``build_app(args)`` returns the Tafsiri Serve application.
+
+``serve run serve_config.yaml`` (import path ``serve_app.app:build_app``) or, in Python,
+``serve.run(build_app(AppArgs(...)))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from ray.serve import Application, Deployment
+
+from deployments.detector import DetectorDeployment
+from deployments.ingress import IngressDeployment
+from deployments.orchestrator import OrchestratorDeployment
+from deployments.translator import TranslatorDeployment
+from serve_app.config import AppArgs
+
+
+def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
+    """Detector and Translator feed the Orchestrator; all three sit behind the Ingress.
+
+    Tunables (batching, decoding, the model itself) travel as ``user_config`` so that a
+    ``serve deploy`` with new values reconfigures replicas in place.
+    """
+    app_args = args if isinstance(args, AppArgs) else AppArgs.model_validate(args or {})
+    translator_config = app_args.translator.model_dump(mode="json")
+    detector_config = app_args.detector.model_dump(mode="json")
+    detector = _deployment(DetectorDeployment).options(user_config=detector_config)
+    translator = _deployment(TranslatorDeployment).options(user_config=translator_config)
+    detector_app = detector.bind()
+    translator_app = translator.bind()
+    orchestrator = _deployment(OrchestratorDeployment).bind(translator_app, detector_app)
+    application: Application = _deployment(IngressDeployment).bind(
+        translator_app, detector_app, orchestrator, app_args.model_dump(mode="json")
+    )
+    return application
+
+
+def _deployment(decorated: object) -> Deployment:
+    """``@serve.deployment`` turns a class into a Deployment; type checkers still see a class."""
+    return cast(Deployment, decorated)

@@ -1,0 +1,95 @@
+"""The one source of truth for configuration.
+
+``AppArgs`` is what ``serve_config.yaml`` passes as ``args`` to :func:`serve_app.app.build_app`.
+Every field can also be set by an environment variable, ``TAFSIRI_`` + the field path in
+capitals with ``__`` between levels, e.g. ``TAFSIRI_TRANSLATOR__MODEL=/models/nllb-600m``.
+Values in the config file win over the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BatchingConfig(BaseModel):
+    """``@serve.batch`` parameters, applied in ``reconfigure()`` without a restart."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_batch_size: int = Field(32, ge=1, le=1024, description="Most requests per flush.")
+    batch_wait_timeout_s: float = Field(
+        0.01, ge=0.0, le=5.0, description="Longest wait for a batch to fill before flushing."
+    )
+    enabled: bool = Field(
+        True, description="False sends every request alone (for benchmarks: batching off)."
+    )
+
+
+class TranslatorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        "models/tiny-nllb",
+        description="CTranslate2 NLLB-200 model: local directory or Hugging Face repo id.",
+    )
+    revision: str | None = Field(None, description="Hub revision when `model` is a repo id.")
+    tokenizer: str | None = Field(
+        None, description="SentencePiece model; default: beside model.bin."
+    )
+    device: str = Field("cpu", description="cpu or cuda.")
+    compute_type: str = Field("int8", description="CTranslate2 compute type; int8 on CPU.")
+    inter_threads: int = Field(1, ge=1, le=64, description="Batches decoded in parallel.")
+    intra_threads: int = Field(
+        1, ge=0, le=64, description="Threads per batch (0: all cores; 1 measured best on 2 vCPUs)."
+    )
+    beam_size: int = Field(2, ge=1, le=16)
+    max_decoding_length: int = Field(512, ge=1, le=4096)
+    max_decoding_ratio: float = Field(2.0, gt=0, le=10)
+    repetition_penalty: float = Field(1.0, gt=0, le=5)
+    no_repeat_ngram_size: int = Field(0, ge=0, le=10)
+    max_sentence_chars: int = Field(400, ge=16, le=5000)
+    batching: BatchingConfig = Field(default_factory=BatchingConfig)
+
+
+class DetectorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        "lid.176",
+        description="lid.176 (bundled), lid218e, glotlid, a Hugging Face repo id or a local path.",
+    )
+    revision: str | None = None
+    top_k: int = Field(3, ge=1, le=10, description="Candidates returned by default.")
+    batching: BatchingConfig = Field(
+        default_factory=lambda: BatchingConfig(max_batch_size=64, batch_wait_timeout_s=0.005)
+    )
+
+
+class ApiConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_text_chars: int = Field(5000, ge=1, description="Longest text per item (413 beyond).")
+    max_batch_items: int = Field(128, ge=1, description="Most texts in one request (413 beyond).")
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body (413).")
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
+    cors_allow_credentials: bool = False
+
+
+class AppArgs(BaseSettings):
+    """Arguments of the Tafsiri application (``serve_config.yaml``: ``applications[].args``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TAFSIRI_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    environment: str = Field("development", description="development or production.")
+    translator: TranslatorConfig = Field(default_factory=TranslatorConfig)
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.api.cors_allow_credentials and "*" in self.api.cors_origins:
+            raise ValueError("api.cors_origins may not contain '*' when credentials are allowed")

@@ -1,0 +1,48 @@
+"""Plain messages passed between deployments (pickled by Ray; no Ray types inside)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from serve_app.engines.detector import Detection
+
+
+@dataclass(frozen=True)
+class TranslateCall:
+    """Texts of one client request, all to ``target_language``; one source per text."""
+
+    texts: list[str]
+    source_languages: list[str]
+    target_language: str
+
+
+@dataclass
+class TranslateOutcome:
+    texts: list[str] = field(default_factory=list)
+    error: str | None = None
+    error_field: str | None = None
+    inference_seconds: float = 0.0
+    batch_requests: int = 1
+    batch_sentences: int = 0
+
+
+@dataclass(frozen=True)
+class DetectCall:
+    texts: list[str]
+    k: int = 3
+
+
+@dataclass
+class DetectOutcome:
+    detections: list[Detection] = field(default_factory=list)
+    batch_requests: int = 1
+
+
+@dataclass
+class ComponentInfo:
+    """What a deployment reports about itself for /health."""
+
+    model: str
+    load_seconds: float
+    details: dict[str, Any] = field(default_factory=dict)

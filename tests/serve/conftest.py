@@ -1,0 +1,86 @@
+"""One real local Ray + Serve for the whole test session, shut down at the end."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from serve_app.config import AppArgs
+
+APP_NAME = "tafsiri"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def app_args(model_dir: Path, **translator: Any) -> AppArgs:
+    return AppArgs.model_validate(
+        {
+            "translator": {
+                "model": str(model_dir),
+                "batching": {"max_batch_size": 16, "batch_wait_timeout_s": 0.05},
+                **translator,
+            },
+            "api": {"max_text_chars": 5000, "max_batch_items": 64, "max_body_bytes": 200_000},
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[int]:
+    """Ray with explicit CPUs (the replicas ask for fractions) and Serve on a free port."""
+    import ray
+    from ray import serve
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="tafsiri-tests")
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    try:
+        yield port
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
+def deploy(args: AppArgs) -> None:
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    serve.run(build_app(args), name=APP_NAME, route_prefix="/")
+
+
+def wait_healthy(base_url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/health", timeout=5).json().get("status") == "healthy":
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError("the application did not become healthy")
+
+
+@pytest.fixture(scope="session")
+def base_url(ray_cluster: int, test_model_dir: Path) -> str:
+    deploy(app_args(test_model_dir))
+    url = f"http://127.0.0.1:{ray_cluster}"
+    wait_healthy(url)
+    return url
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        yield http

@@ -1,0 +1,234 @@
+"""The synchronous API over HTTP on a real local Ray Serve with the real models."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.serve
+
+
+def assert_error_format(response: httpx.Response, status: int, field: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) >= {"detail", "errors", "request_id", "timestamp"}
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert body["errors"], body
+    if field is not None:
+        assert body["errors"][0]["field"] == field, body
+    return body
+
+
+def test_translate_with_source_language(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/v1/translate",
+        json={
+            "text": "Hello, world. How are you?",
+            "source_language": "eng_Latn",
+            "target_language": "swh_Latn",
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["translated_text"] == "Hello, world. How are you?"  # the copy model
+    assert body["source_language"] == "eng_Latn"
+    assert body["target_language"] == "swh_Latn"
+    assert body["source_language_detected"] is False
+    assert body["detection_confidence"] is None
+    assert body["character_count"] == 26
+    assert 0 < body["inference_time"] <= body["total_time"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert response.headers["x-response-time"].endswith("ms")
+
+
+def test_translate_detects_source_when_absent(client: httpx.Client) -> None:
+    body = client.post(
+        "/api/v1/translate",
+        json={
+            "text": "Bonjour tout le monde, comment allez-vous aujourd'hui?",
+            "target_language": "en",
+        },
+    ).json()
+    assert body["source_language"] == "fra_Latn"
+    assert body["target_language"] == "eng_Latn"
+    assert body["source_language_detected"] is True
+    assert body["detection_confidence"] > 0.5
+
+
+def test_translate_a_list_of_texts_keeps_order(client: httpx.Client) -> None:
+    texts = [
+        "Guten Morgen, wie geht es dir heute?",
+        "The weather is lovely today, isn't it?",
+        "Hola a todos, ¿cómo están? Espero que bien.",
+    ]
+    body = client.post(
+        "/api/v1/translate", json={"text": texts, "target_language": "fra_Latn"}
+    ).json()
+    assert [t["translated_text"] for t in body["translations"]] == texts
+    assert [t["source_language"] for t in body["translations"]] == [
+        "deu_Latn",
+        "eng_Latn",
+        "spa_Latn",
+    ]
+    assert body["character_count"] == sum(len(t) for t in texts)
+
+
+def test_client_request_id_is_echoed(client: httpx.Client) -> None:
+    response = client.get("/status", headers={"X-Request-ID": "my-trace-123"})
+    assert response.headers["x-request-id"] == "my-trace-123"
+    assert response.json()["status"] == "ok"
+
+
+def test_detect_single_and_batch(client: httpx.Client) -> None:
+    single = client.post(
+        "/api/v1/detect-language",
+        json={"text": "Привет, как дела? Надеюсь, всё хорошо.", "top_k": 2},
+    ).json()
+    assert single["language"] == "rus_Cyrl"
+    assert single["language_name"] == "Russian"
+    assert single["reliable"] is True
+    assert len(single["candidates"]) == 2
+    batch = client.post(
+        "/api/v1/detect-language",
+        json={"text": ["Mimi ni mwalimu wa shule ya msingi katika kijiji chetu", "12345"]},
+    ).json()
+    first, second = batch["results"]
+    assert first["language"] == "swh_Latn"
+    assert second["language"] == "und"
+    assert second["reliable"] is False
+    assert second["language_name"] is None
+
+
+def test_languages_list_search_region_and_lookup(client: httpx.Client) -> None:
+    everything = client.get("/api/v1/languages").json()
+    assert everything["total"] == 202 == len(everything["languages"])
+    assert sum(everything["regions"].values()) == 202
+    swahili = client.get("/api/v1/languages", params={"search": "swahili"}).json()
+    assert [lang["code"] for lang in swahili["languages"]] == ["swh_Latn"]
+    africa = client.get("/api/v1/languages", params={"region": "Africa"}).json()
+    assert africa["total"] > 40
+    assert all(lang["region"] == "Africa" for lang in africa["languages"])
+    assert client.get("/api/v1/languages/sw").json()["code"] == "swh_Latn"
+    assert_error_format(client.get("/api/v1/languages/klingon"), 404, "code")
+    assert_error_format(
+        client.get("/api/v1/languages", params={"region": "Atlantis"}), 400, "region"
+    )
+
+
+def test_health_reports_every_component(client: httpx.Client) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "healthy"
+    assert body["models_loaded"] == {"translation": True, "language_detection": True}
+    assert set(body["components"]) == {"translator", "detector", "orchestrator"}
+    translator = body["components"]["translator"]
+    assert translator["details"]["languages"] == 202
+    assert translator["details"]["compute_type"] == "int8"
+    assert body["components"]["orchestrator"]["details"]["agents"] == ["language", "translation"]
+
+
+def test_openapi_documents_the_endpoints(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/translate",
+        "/api/v1/detect-language",
+        "/api/v1/languages",
+        "/api/v1/languages/{code}",
+        "/health",
+        "/status",
+        "/metrics",
+    } <= set(paths)
+    assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"text": "Hello there", "target_language": "xx_Yyyy"}, "target_language"),
+        (
+            {"text": "Hello there", "target_language": "fra_Latn", "source_language": "zz"},
+            "source_language",
+        ),
+    ],
+)
+def test_unknown_language_is_400(client: httpx.Client, payload: dict, field: str) -> None:
+    body = assert_error_format(client.post("/api/v1/translate", json=payload), 400, field)
+    assert "FLORES-200" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"target_language": "fra_Latn"}, "text"),
+        ({"text": "Hello"}, "target_language"),
+        ({"text": 42, "target_language": "fra_Latn"}, None),
+        ({"text": "Hello", "target_language": "fra_Latn", "unexpected": 1}, "unexpected"),
+        ({"text": "   ", "target_language": "fra_Latn"}, "text"),
+        ({"text": [], "target_language": "fra_Latn"}, "text"),
+        ({"text": ["fine", ""], "target_language": "fra_Latn"}, "text.1"),
+    ],
+)
+def test_schema_errors_are_422(client: httpx.Client, payload: dict, field: str | None) -> None:
+    assert_error_format(client.post("/api/v1/translate", json=payload), 422, field)
+
+
+def test_malformed_json_is_422(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/v1/translate", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert_error_format(response, 422)
+
+
+def test_text_over_limit_is_413(client: httpx.Client) -> None:
+    body = assert_error_format(
+        client.post("/api/v1/translate", json={"text": "a" * 5001, "target_language": "fra_Latn"}),
+        413,
+        "text",
+    )
+    assert body["errors"][0]["code"] == "TEXT_TOO_LONG"
+
+
+def test_too_many_texts_is_413(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/v1/translate", json={"text": ["hello"] * 65, "target_language": "fra_Latn"}
+    )
+    assert_error_format(response, 413, "text")
+
+
+def test_body_over_limit_is_413_before_parsing(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/v1/translate", json={"text": ["x" * 4000] * 60, "target_language": "fra_Latn"}
+    )
+    assert_error_format(response, 413, "body")
+
+
+def test_undetectable_source_is_400(client: httpx.Client) -> None:
+    response = client.post("/api/v1/translate", json={"text": "1234 5678", "target_language": "fr"})
+    body = assert_error_format(response, 400, "text")
+    assert body["errors"][0]["code"] == "DETECTION_FAILED"
+
+
+def test_unknown_route_is_404_in_error_format(client: httpx.Client) -> None:
+    assert_error_format(client.get("/api/v1/nothing-here"), 404)
+
+
+def test_metrics_exposition(client: httpx.Client) -> None:
+    client.post(
+        "/api/v1/translate",
+        json={"text": "Metrics please.", "source_language": "en", "target_language": "sw"},
+    )
+    text = client.get("/metrics").text
+    for name in (
+        "tafsiri_requests_total",
+        "tafsiri_request_duration_seconds_bucket",
+        "tafsiri_translation_batch_size_bucket",
+        "tafsiri_characters_translated_total",
+        "tafsiri_language_detections_total",
+        "tafsiri_errors_total",
+        "tafsiri_model_load_seconds",
+        "tafsiri_translation_inference_seconds_bucket",
+    ):
+        assert name in text, name
+    assert (
+        'tafsiri_translations_total{source_language="eng_Latn",target_language="swh_Latn"}' in text
+    )
+    assert 'endpoint="/api/v1/languages/{code}"' in text or "languages" in text
