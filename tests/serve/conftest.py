@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,15 +11,9 @@ import httpx
 import pytest
 
 from serve_app.config import AppArgs
+from tests.conftest import free_port
 
 APP_NAME = "tafsiri"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def app_args(model_dir: Path, **translator: Any) -> AppArgs:

@@ -1,0 +1,398 @@
+"""Durable job store: the state machine once, over SQLite or Redis primitives.
+
+Every rule (who may settle a job, what a failure or a lost lease turns into, timeouts, TTL)
+lives in :class:`JobStore`; a backend supplies storage primitives and an atomic section.
+State is written through on every transition, so a restart of the owning actor, or of the
+whole application, finds every accepted job where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from serve_app.jobs.model import TERMINAL, Job, JobStatus, Lease, QueueStats
+
+Clock = Callable[[], float]
+
+
+class JobStore(ABC):
+    """Priority queue with leases and at-least-once delivery, exactly-once results."""
+
+    def __init__(self, clock: Clock = time.time) -> None:
+        self.clock = clock
+
+    # -- primitives a backend provides -------------------------------------------------------
+    @abstractmethod
+    def _atomic(self) -> AbstractContextManager[None]:
+        """A section no other writer interleaves with."""
+
+    @abstractmethod
+    def _load(self, token: str) -> Job | None: ...
+
+    @abstractmethod
+    def _save(self, job: Job) -> None:
+        """Writes the job and keeps the backend's indexes (queue order, leases) in step."""
+
+    @abstractmethod
+    def _delete(self, token: str) -> None: ...
+
+    @abstractmethod
+    def _next_queued(self, kinds: frozenset[str] | None) -> str | None:
+        """Token of the queued job of highest priority, oldest first among equals."""
+
+    @abstractmethod
+    def _tokens_where(self, condition: str, now: float) -> list[str]:
+        """``lease_expired``, ``past_deadline`` (not terminal) or ``past_ttl`` jobs."""
+
+    @abstractmethod
+    def _count_by_status(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def _completed_since(self, since: float) -> int: ...
+
+    @abstractmethod
+    def _oldest_queued_created_at(self) -> float | None: ...
+
+    @abstractmethod
+    def _add_total(self, status: str) -> None: ...
+
+    @abstractmethod
+    def _totals(self) -> dict[str, int]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional for backends
+        """Releases connections."""
+
+    # -- the state machine --------------------------------------------------------------------
+    def submit(self, job: Job) -> Job:
+        with self._atomic():
+            if self._load(job.token) is not None:
+                raise ValueError(f"token {job.token} already exists")
+            job.status = JobStatus.QUEUED
+            job.updated_at = self.clock()
+            self._save(job)
+            self._add_total("submitted")
+        return job
+
+    def get(self, token: str) -> Job | None:
+        """The job, or ``None`` once unknown or past its TTL. Deadlines are applied here too,
+        so a poll never reports `processing` for a job whose time is up."""
+        job = self._load(token)
+        if job is None or job.expires_at <= self.clock():
+            return None
+        if not job.terminal and job.deadline_at <= self.clock():
+            with self._atomic():
+                job = self._load(token)
+                if job is not None and not job.terminal and job.deadline_at <= self.clock():
+                    self._finish(job, JobStatus.TIMEOUT, error="job exceeded its time limit")
+        return job
+
+    def lease(
+        self, owner: str, lease_seconds: float, kinds: frozenset[str] | None = None
+    ) -> Lease | None:
+        """Hands the next job to ``owner`` until the lease expires; ``None`` if none waits."""
+        with self._atomic():
+            self._requeue_expired_leases()
+            while (token := self._next_queued(kinds)) is not None:
+                job = self._load(token)
+                if job is None:
+                    continue
+                now = self.clock()
+                if job.deadline_at <= now:
+                    self._finish(job, JobStatus.TIMEOUT, error="job exceeded its time limit")
+                    continue
+                job.status = JobStatus.PROCESSING
+                job.attempts += 1
+                job.lease_id = uuid.uuid4().hex
+                job.lease_owner = owner
+                job.lease_expires_at = now + lease_seconds
+                job.updated_at = now
+                self._save(job)
+                return Lease(job, job.lease_id, job.lease_expires_at)
+        return None
+
+    def heartbeat(
+        self,
+        token: str,
+        lease_id: str,
+        lease_seconds: float,
+        progress: tuple[int, int] | None = None,
+    ) -> bool:
+        """Extends a lease still held by ``lease_id`` (and records progress)."""
+        with self._atomic():
+            job = self._held(token, lease_id)
+            if job is None:
+                return False
+            job.lease_expires_at = self.clock() + lease_seconds
+            if progress is not None:
+                job.progress_done, job.progress_total = progress
+            job.updated_at = self.clock()
+            self._save(job)
+            return True
+
+    def complete(self, token: str, lease_id: str, result: dict[str, Any]) -> bool:
+        """Stores the result if ``lease_id`` still holds the job; a stale worker's result
+        (its lease was lost and the job re-leased) is refused, so exactly one is stored."""
+        with self._atomic():
+            job = self._held(token, lease_id)
+            if job is None:
+                return False
+            job.result = result
+            if job.progress_total:
+                job.progress_done = job.progress_total
+            self._finish(job, JobStatus.DONE)
+            return True
+
+    def fail(
+        self,
+        token: str,
+        lease_id: str,
+        error: str,
+        *,
+        retryable: bool = True,
+        details: dict[str, Any] | None = None,
+        status: JobStatus = JobStatus.ERROR,
+    ) -> JobStatus | None:
+        """A failed attempt: queued again while retries remain (and ``retryable``), else
+        settled as ``status`` (``error`` or ``needs_human``). ``None`` if the lease was lost."""
+        with self._atomic():
+            job = self._held(token, lease_id)
+            if job is None:
+                return None
+            return self._retry_or_finish(job, error, retryable, details, status)
+
+    def sweep(self) -> dict[str, int]:
+        """Periodic upkeep: lost leases back to the queue, deadlines, TTL expiry."""
+        with self._atomic():
+            requeued = self._requeue_expired_leases()
+            now = self.clock()
+            timed_out = 0
+            for token in self._tokens_where("past_deadline", now):
+                job = self._load(token)
+                if job is not None and not job.terminal:
+                    self._finish(job, JobStatus.TIMEOUT, error="job exceeded its time limit")
+                    timed_out += 1
+            expired = self._tokens_where("past_ttl", now)
+            for token in expired:
+                self._delete(token)
+        return {"requeued": requeued, "timed_out": timed_out, "expired": len(expired)}
+
+    def stats(self) -> QueueStats:
+        now = self.clock()
+        by_status = {status.value: 0 for status in JobStatus}
+        by_status.update(self._count_by_status())
+        oldest = self._oldest_queued_created_at()
+        return QueueStats(
+            queue_depth=by_status[JobStatus.QUEUED.value],
+            processing=by_status[JobStatus.PROCESSING.value],
+            by_status=by_status,
+            completed_last_minute=self._completed_since(now - 60),
+            oldest_queued_age_seconds=round(now - oldest, 3) if oldest else 0.0,
+            totals=self._totals(),
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _held(self, token: str, lease_id: str) -> Job | None:
+        job = self._load(token)
+        if job is None or job.status is not JobStatus.PROCESSING or job.lease_id != lease_id:
+            return None
+        return job
+
+    def _requeue_expired_leases(self) -> int:
+        count = 0
+        for token in self._tokens_where("lease_expired", self.clock()):
+            job = self._load(token)
+            if job is None or job.status is not JobStatus.PROCESSING:
+                continue
+            owner = job.lease_owner
+            self._retry_or_finish(
+                job,
+                f"worker {owner} lost its lease",
+                True,
+                {"lease_owner": owner},
+                JobStatus.ERROR,
+            )
+            count += 1
+        return count
+
+    def _retry_or_finish(
+        self,
+        job: Job,
+        error: str,
+        retryable: bool,
+        details: dict[str, Any] | None,
+        status: JobStatus,
+    ) -> JobStatus:
+        if retryable and job.retries < job.max_retries:
+            job.retries += 1
+            job.status = JobStatus.QUEUED
+            job.error_message = error
+            job.lease_id = job.lease_owner = job.lease_expires_at = None
+            job.updated_at = self.clock()
+            self._save(job)
+            return JobStatus.QUEUED
+        attempts = "1 attempt" if job.attempts == 1 else f"{job.attempts} attempts"
+        self._finish(
+            job,
+            status,
+            error=f"failed after {attempts}: {error}",
+            details={"retries": job.retries, "last_error": error, **(details or {})},
+        )
+        return status
+
+    def _finish(
+        self,
+        job: Job,
+        status: JobStatus,
+        *,
+        error: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        assert status in TERMINAL
+        now = self.clock()
+        job.status = status
+        job.updated_at = job.completed_at = now
+        job.lease_id = job.lease_owner = job.lease_expires_at = None
+        if error is not None:
+            job.error_message = error
+            job.error_details = details or {"retries": job.retries, "last_error": error}
+        self._save(job)
+        self._add_total(status.value)
+
+
+class SQLiteJobStore(JobStore):
+    """The embedded default: one SQLite file in WAL mode, fsync'd on every commit."""
+
+    _SCHEMA = """
+    CREATE TABLE IF NOT EXISTS jobs (
+        token TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        completed_at REAL,
+        deadline_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        lease_expires_at REAL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority DESC, created_at);
+    CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at);
+    CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    """
+    _CONDITIONS: ClassVar[dict[str, str]] = {
+        "lease_expired": "status = 'processing' AND lease_expires_at <= ?",
+        "past_deadline": "status IN ('queued', 'processing') AND deadline_at <= ?",
+        "past_ttl": "expires_at <= ?",
+    }
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", clock: Clock = time.time):
+        super().__init__(clock)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous}")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.executescript(self._SCHEMA)
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        with self._lock:
+            if self._db.in_transaction:  # re-entrant: get() may finish a job inside lease()
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _load(self, token: str) -> Job | None:
+        with self._lock:
+            row = self._db.execute("SELECT data FROM jobs WHERE token = ?", (token,)).fetchone()
+        return Job.from_dict(json.loads(row[0])) if row else None
+
+    def _save(self, job: Job) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO jobs (token, kind, status, priority, created_at, "
+            "completed_at, deadline_at, expires_at, lease_expires_at, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.token,
+                job.kind,
+                job.status.value,
+                job.priority,
+                job.created_at,
+                job.completed_at,
+                job.deadline_at,
+                job.expires_at,
+                job.lease_expires_at,
+                json.dumps(job.to_dict()),
+            ),
+        )
+
+    def _delete(self, token: str) -> None:
+        self._db.execute("DELETE FROM jobs WHERE token = ?", (token,))
+
+    def _next_queued(self, kinds: frozenset[str] | None) -> str | None:
+        query = "SELECT token FROM jobs WHERE status = 'queued'"
+        params: list[Any] = []
+        if kinds is not None:
+            query += f" AND kind IN ({','.join('?' * len(kinds))})"
+            params += sorted(kinds)
+        row = self._db.execute(
+            query + " ORDER BY priority DESC, created_at ASC LIMIT 1", params
+        ).fetchone()
+        return row[0] if row else None
+
+    def _tokens_where(self, condition: str, now: float) -> list[str]:
+        sql = f"SELECT token FROM jobs WHERE {self._CONDITIONS[condition]}"  # noqa: S608 - fixed
+        return [row[0] for row in self._db.execute(sql, (now,))]
+
+    def _count_by_status(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status"))
+
+    def _completed_since(self, since: float) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE completed_at >= ? AND status = 'done'", (since,)
+            ).fetchone()
+        return int(row[0])
+
+    def _oldest_queued_created_at(self) -> float | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(created_at) FROM jobs WHERE status = 'queued'"
+            ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def _add_total(self, status: str) -> None:
+        self._db.execute(
+            "INSERT INTO totals (name, value) VALUES (?, 1) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+            (status,),
+        )
+
+    def _totals(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT name, value FROM totals"))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
