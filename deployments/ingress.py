@@ -11,6 +11,7 @@ from ray.serve.handle import DeploymentHandle
 from serve_app.api.app import create_api
 from serve_app.api.services import Services
 from serve_app.config import AppArgs
+from serve_app.jobs.actors import job_manager, rate_limiter
 
 
 @serve.deployment(
@@ -25,10 +26,18 @@ class IngressDeployment:
         translator: DeploymentHandle,
         detector: DeploymentHandle,
         orchestrator: DeploymentHandle,
+        job_worker: DeploymentHandle,
         args: dict[str, Any],
     ) -> None:
         self._args = AppArgs.model_validate(args)
-        self._services = Services(translator, detector, orchestrator, self._args)
+        self._services = Services(
+            translator,
+            detector,
+            orchestrator,
+            self._args,
+            job_manager=job_manager(self._args.jobs),
+            rate_limiter=rate_limiter(self._args.rate_limits, self._args.jobs.namespace),
+        )
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         app = create_api(self._args.api)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from serve_app.dsl.planner import PlanningError, plan_yaml
 from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
 from serve_app.orchestration.registry import Action, Agent, AgentRegistry
 
@@ -102,6 +103,13 @@ class OrchestratorDeployment:
 
     async def run_action(self, agent: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
         return await self.registry.run(agent, action, params)
+
+    def plan(self, request: str) -> dict[str, str]:
+        """``{"dsl": yaml}``, or ``{"needs_human": reason}`` when no valid plan exists."""
+        try:
+            return {"dsl": plan_yaml(request)}
+        except PlanningError as exc:
+            return {"needs_human": str(exc)}
 
     def agents(self) -> list[dict[str, Any]]:
         return self.registry.describe()

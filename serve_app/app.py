@@ -12,6 +12,7 @@ from ray.serve import Application, Deployment
 
 from deployments.detector import DetectorDeployment
 from deployments.ingress import IngressDeployment
+from deployments.job_worker import JobWorkerDeployment
 from deployments.orchestrator import OrchestratorDeployment
 from deployments.translator import TranslatorDeployment
 from serve_app.config import AppArgs
@@ -31,8 +32,22 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     detector_app = detector.bind()
     translator_app = translator.bind()
     orchestrator = _deployment(OrchestratorDeployment).bind(translator_app, detector_app)
+    jobs = app_args.jobs
+    worker = _deployment(JobWorkerDeployment).options(
+        autoscaling_config={
+            "min_replicas": 1,
+            "max_replicas": 4,
+            "upscale_delay_s": 5,
+            "downscale_delay_s": 60,
+            "policy": {
+                "policy_function": "serve_app.jobs.autoscaling:QueueDepthPolicy",
+                "policy_kwargs": {"target_jobs_per_worker": jobs.target_jobs_per_worker},
+            },
+        }
+    )
+    worker_app = worker.bind(translator_app, detector_app, orchestrator, jobs.store_config())
     application: Application = _deployment(IngressDeployment).bind(
-        translator_app, detector_app, orchestrator, app_args.model_dump(mode="json")
+        translator_app, detector_app, orchestrator, worker_app, app_args.model_dump(mode="json")
     )
     return application
 

@@ -43,6 +43,16 @@ def _languages(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_key(args: argparse.Namespace) -> int:
+    from serve_app.api.security import hash_key, new_api_key
+
+    key = new_api_key()
+    print(f"API key (give it to the client, it is not stored): {key}")
+    print("Add to serve_config.yaml under args.auth.api_keys:")
+    print(f"  - id: {args.id}\n    sha256: {hash_key(key)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tafsiri", description="Tafsiri translation service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--size", choices=["tiny", "base"], default="tiny")
     build.add_argument("--force", action="store_true")
     build.set_defaults(handler=_build_test_model)
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="make a new API key and print its hash for config")
+    create.add_argument("--id", required=True, help="client identity the key stands for")
+    create.set_defaults(handler=_create_key)
 
     languages = commands.add_parser("languages", help="list or search supported languages")
     languages.add_argument("query", nargs="?", default="")

@@ -8,7 +8,7 @@ Values in the config file win over the environment.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,8 +77,74 @@ class ApiConfig(BaseModel):
     max_text_chars: int = Field(5000, ge=1, description="Longest text per item (413 beyond).")
     max_batch_items: int = Field(128, ge=1, description="Most texts in one request (413 beyond).")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body (413).")
+    max_job_chars: int = Field(1_000_000, ge=1, description="Largest async text job (413).")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     cors_allow_credentials: bool = False
+
+
+class JobsConfig(BaseModel):
+    """The async job system: store, leases, retries, TTL and worker scaling."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["sqlite", "redis"] = Field(
+        "sqlite", description="sqlite (embedded, one node) or redis (clusters)."
+    )
+    sqlite_path: str = Field("data/jobs.db", description="SQLite file (WAL mode).")
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "FULL", description="FULL fsyncs every commit: no accepted job lost on power loss."
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for the job store.")
+    redis_prefix: str = Field("tafsiri", description="Key prefix in Redis.")
+    manager_name: str = Field("tafsiri-job-manager", description="Named job-manager actor.")
+    namespace: str = Field("tafsiri", description="Ray namespace of the named actors.")
+    lease_seconds: float = Field(30, gt=0, description="A worker must heartbeat within this.")
+    timeout_seconds: float = Field(300, gt=0, description="Per-job limit, then `timeout`.")
+    ttl_seconds: float = Field(3600, gt=0, description="Tokens answer this long, then 404.")
+    max_retries: int = Field(3, ge=0, le=20, description="Failed attempts queued again.")
+    sweep_interval_seconds: float = Field(1.0, gt=0)
+    worker_concurrency: int = Field(4, ge=1, le=64, description="Jobs in flight per worker.")
+    poll_interval_seconds: float = Field(0.2, gt=0, description="Idle worker lease polling.")
+    chunk_texts: int = Field(8, ge=1, le=256, description="Texts per step of a text job.")
+    target_jobs_per_worker: int = Field(
+        8, ge=1, description="Autoscaling: queued jobs per worker replica."
+    )
+
+    def store_config(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class RateLimitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    requests_per_minute: int = Field(60, ge=1)
+    requests_per_hour: int = Field(1000, ge=1)
+    burst: int = Field(10, ge=1, description="Requests allowed within one second.")
+    limiter_name: str = Field("tafsiri-rate-limiter", description="Named limiter actor.")
+
+    def limit_strings(self) -> list[str]:
+        return [
+            f"{self.burst}/second",
+            f"{self.requests_per_minute}/minute",
+            f"{self.requests_per_hour}/hour",
+        ]
+
+
+class ApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(..., min_length=1, max_length=64, description="Client identity.")
+    sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the key.")
+
+
+class AuthConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(False, description="Require `Authorization: Bearer <key>`.")
+    api_keys: list[ApiKey] = Field(
+        default_factory=list, description="Keys, stored hashed (`tafsiri keys create`)."
+    )
 
 
 class AppArgs(BaseSettings):
@@ -92,7 +158,14 @@ class AppArgs(BaseSettings):
     translator: TranslatorConfig = Field(default_factory=TranslatorConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
+    rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
 
     def model_post_init(self, context: Any, /) -> None:
         if self.api.cors_allow_credentials and "*" in self.api.cors_origins:
             raise ValueError("api.cors_origins may not contain '*' when credentials are allowed")
+        if self.auth.enabled and not self.auth.api_keys:
+            raise ValueError("auth.enabled needs at least one entry in auth.api_keys")
+        if self.environment == "production" and not self.auth.enabled:
+            raise ValueError("production refuses to run without auth: set auth.enabled")

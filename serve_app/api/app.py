@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from serve_app import __version__
 from serve_app.api.errors import install_error_handlers
 from serve_app.api.middleware import RequestContextMiddleware
-from serve_app.api.routes import languages, system, translation
+from serve_app.api.routes import jobs, languages, system, translation
+from serve_app.api.security import authenticate
 from serve_app.api.services import Services
 from serve_app.config import ApiConfig
 
@@ -52,6 +53,9 @@ def create_api(api_config: ApiConfig | None = None) -> FastAPI:
             "Retry-After",
         ],
     )
-    for module in (translation, languages, system):
-        app.include_router(module.router)
+    protected = [Depends(authenticate)]
+    app.include_router(translation.router, dependencies=protected)
+    app.include_router(languages.router, dependencies=protected)
+    app.include_router(jobs.router)  # authenticates itself: it needs the caller's identity
+    app.include_router(system.router)
     return app

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ErrorItem(BaseModel):
@@ -134,3 +134,66 @@ class StatusResponse(BaseModel):
     environment: str
     uptime_seconds: float
     timestamp: datetime
+
+
+_CLIENT_ID = r"^[A-Za-z0-9_.:@-]{1,64}$"
+
+
+class WorkflowTranslateRequest(BaseModel):
+    """Natural language to DSL, asynchronously (the hybrid API's submit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    natural_language: str = Field(..., max_length=5000, description="10 to 5000 characters.")
+    client_id: str = Field("default", pattern=_CLIENT_ID)
+    priority: int = Field(5, ge=1, le=10, description="10 runs first.")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("natural_language")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if len(value.strip()) < 10:
+            raise ValueError("Natural language content too brief, provide more details")
+        return value
+
+
+class TextJobRequest(BaseModel):
+    """Long documents or many texts, translated asynchronously with progress."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[str] = Field(..., min_length=1, max_length=10_000)
+    target_language: str
+    source_language: str | None = None
+    client_id: str = Field("default", pattern=_CLIENT_ID)
+    priority: int = Field(5, ge=1, le=10)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobAccepted(BaseModel):
+    token: str
+    status: Literal["queued"]
+    estimated_completion_seconds: int
+    message: str
+    status_url: str
+
+
+class JobProgress(BaseModel):
+    done: int
+    total: int
+    percent: float
+
+
+class JobStatusResponse(BaseModel):
+    token: str
+    kind: str
+    status: Literal["queued", "processing", "done", "error", "timeout", "needs_human"]
+    created_at: datetime
+    updated_at: datetime
+    retries: int
+    metadata: dict[str, Any]
+    progress: JobProgress | None = None
+    dsl: str | None = None
+    result: dict[str, Any] | None = None
+    error_message: str | None = None
+    error_details: dict[str, Any] | None = None

@@ -21,6 +21,8 @@ class Services:
     detector: Any
     orchestrator: Any
     args: AppArgs
+    job_manager: Any = None
+    rate_limiter: Any = None
     metrics: Metrics = field(default_factory=Metrics)
     languages: LanguageDatabase = field(default_factory=LanguageDatabase.default)
     started_at: float = field(default_factory=time.time)

@@ -396,3 +396,12 @@ class SQLiteJobStore(JobStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def open_store(config: Any) -> JobStore:
+    """The store a :class:`serve_app.config.JobsConfig` names."""
+    if config.backend == "redis":
+        from serve_app.jobs.redis_store import RedisJobStore
+
+        return RedisJobStore(config.redis_url, prefix=config.redis_prefix)
+    return SQLiteJobStore(config.sqlite_path, synchronous=config.sqlite_synchronous)

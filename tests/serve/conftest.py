@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,9 @@ from tests.conftest import free_port
 APP_NAME = "tafsiri"
 
 
+JOBS_DB = Path(tempfile.mkdtemp(prefix="tafsiri-jobs-")) / "jobs.db"
+
+
 def app_args(model_dir: Path, **translator: Any) -> AppArgs:
     return AppArgs.model_validate(
         {
@@ -25,6 +29,14 @@ def app_args(model_dir: Path, **translator: Any) -> AppArgs:
                 **translator,
             },
             "api": {"max_text_chars": 5000, "max_batch_items": 64, "max_body_bytes": 200_000},
+            "jobs": {
+                "sqlite_path": str(JOBS_DB),
+                "sqlite_synchronous": "NORMAL",
+                "lease_seconds": 3,
+                "timeout_seconds": 120,
+                "chunk_texts": 4,
+                "poll_interval_seconds": 0.1,
+            },
         }
     )
 

@@ -119,7 +119,8 @@ def test_health_reports_every_component(client: httpx.Client) -> None:
     body = client.get("/health").json()
     assert body["status"] == "healthy"
     assert body["models_loaded"] == {"translation": True, "language_detection": True}
-    assert set(body["components"]) == {"translator", "detector", "orchestrator"}
+    assert set(body["components"]) == {"translator", "detector", "orchestrator", "jobs"}
+    assert body["components"]["jobs"]["model"] == "sqlite"
     translator = body["components"]["translator"]
     assert translator["details"]["languages"] == 202
     assert translator["details"]["compute_type"] == "int8"

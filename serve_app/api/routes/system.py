@@ -45,7 +45,21 @@ async def component_health(services: Services) -> dict[str, ComponentHealth]:
         )
     except Exception as exc:
         orchestrator = ComponentHealth(status="unhealthy", error=f"{type(exc).__name__}: {exc}")
-    return {"translator": translator, "detector": detector, "orchestrator": orchestrator}
+    try:
+        stats = await asyncio.wait_for(services.job_manager.stats.remote(), COMPONENT_TIMEOUT_S)
+        jobs = ComponentHealth(
+            status="healthy",
+            model=services.args.jobs.backend,
+            details={"queue_depth": stats["queue_depth"], "processing": stats["processing"]},
+        )
+    except Exception as exc:
+        jobs = ComponentHealth(status="unhealthy", error=f"{type(exc).__name__}: {exc}")
+    return {
+        "translator": translator,
+        "detector": detector,
+        "orchestrator": orchestrator,
+        "jobs": jobs,
+    }
 
 
 @router.get("/health", response_model=HealthResponse, summary="Per-component health")
@@ -78,6 +92,16 @@ async def status(services: ServicesDep) -> StatusResponse:
         uptime_seconds=round(time.time() - services.started_at, 3),
         timestamp=utc_now(),
     )
+
+
+@router.get("/stats", summary="Job queue statistics")
+async def stats(services: ServicesDep) -> dict[str, Any]:
+    queue = await services.job_manager.stats.remote()
+    return {
+        "translation_queue": queue,
+        "backend": services.args.jobs.backend,
+        "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
+    }
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

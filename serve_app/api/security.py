@@ -1,0 +1,78 @@
+"""API keys (hashed, constant-time) and per-client rate limits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from serve_app.api.errors import ApiError
+from serve_app.api.services import ServicesDep
+from serve_app.config import AuthConfig
+
+_UNAUTHORIZED = "Invalid or missing API key"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_api_key() -> str:
+    return "tfs_" + secrets.token_urlsafe(32)
+
+
+def identify(config: AuthConfig, presented: str | None) -> str | None:
+    """The id of the key ``presented``, comparing against every stored hash in constant time."""
+    digest = hash_key(presented or "")
+    match = None
+    for key in config.api_keys:
+        if hmac.compare_digest(digest, key.sha256) and presented:
+            match = key.id
+    return match
+
+
+async def authenticate(request: Request, services: ServicesDep) -> str | None:
+    """The caller's key id when auth is on (uniform 401 otherwise), ``None`` when off."""
+    config = services.args.auth
+    if not config.enabled:
+        return None
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    key_id = identify(config, credentials.strip() if scheme.lower() == "bearer" else None)
+    if key_id is None:
+        raise ApiError(
+            401, _UNAUTHORIZED, code="UNAUTHORIZED", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return key_id
+
+
+Principal = Annotated[str | None, Depends(authenticate)]
+
+
+async def enforce_rate_limit(services: ServicesDep, key: str, response: Response) -> None:
+    """Counts a request for ``key``; 429 with ``retry_after`` when a window is full."""
+    config = services.args.rate_limits
+    if not config.enabled or services.rate_limiter is None:
+        return
+    verdict = await services.rate_limiter.hit.remote(key)
+    headers = {
+        "X-RateLimit-Limit": str(verdict["limit"]),
+        "X-RateLimit-Remaining": str(verdict["remaining"]),
+        "X-RateLimit-Reset": str(verdict["reset"]),
+    }
+    if not verdict["allowed"]:
+        retry = str(verdict["retry_after"])
+        raise ApiError(
+            429,
+            "Rate limit exceeded. Please try again later.",
+            code="RATE_LIMITED",
+            headers={**headers, "Retry-After": retry, "X-RateLimit-Retry-After": retry},
+            extra={
+                "retry_after": verdict["retry_after"],
+                "limit": f"{config.requests_per_minute} requests per minute",
+            },
+        )
+    response.headers.update(headers)

@@ -1,0 +1,195 @@
+"""The async token API and the job system on a real local Serve with SQLite."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.serve
+
+TERMINAL = {"done", "error", "timeout", "needs_human"}
+
+
+def unique_client() -> str:
+    return f"client-{uuid.uuid4().hex[:10]}"
+
+
+def wait_for(client: httpx.Client, path: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        body = client.get(path).json()
+        seen.append(body["status"])
+        if body["status"] in TERMINAL:
+            body["_seen"] = seen
+            return body
+        time.sleep(0.1)
+    raise TimeoutError(f"{path} still {seen[-1]} after {timeout}s")
+
+
+def test_nl_to_dsl_submit_poll_done(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/v1/workflows/translate",
+        json={
+            "natural_language": 'Detect the language of "Habari za asubuhi" and translate it '
+            "to French and Swahili",
+            "client_id": unique_client(),
+            "priority": 7,
+            "metadata": {"project": "demo"},
+        },
+    )
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["status"] == "queued"
+    assert len(accepted["token"]) == 32
+    assert accepted["estimated_completion_seconds"] >= 1
+    assert accepted["message"].startswith("Translation queued successfully")
+    assert response.headers["location"] == f"/api/v1/translation/{accepted['token']}"
+    assert int(response.headers["x-ratelimit-limit"]) == 60
+
+    done = wait_for(client, f"/api/v1/translation/{accepted['token']}")
+    assert done["status"] == "done", done
+    assert "translation" in done["dsl"] and "fra_Latn" in done["dsl"] and "swh_Latn" in done["dsl"]
+    assert done["metadata"] == {
+        "project": "demo",
+        "priority": 7,
+        "client_id": done["metadata"]["client_id"],
+    }
+    assert done["retries"] == 0
+    assert "error_message" not in done
+
+
+def test_request_nothing_can_plan_ends_in_needs_human(client: httpx.Client) -> None:
+    token = client.post(
+        "/api/v1/workflows/translate",
+        json={
+            "natural_language": "Please compose a symphony about the ocean",
+            "client_id": unique_client(),
+        },
+    ).json()["token"]
+    body = wait_for(client, f"/api/v1/translation/{token}")
+    assert body["status"] == "needs_human"
+    assert "no registered agent matches" in body["error_message"]
+    assert body["error_details"]["retries"] == 0
+
+
+def test_text_job_with_progress_and_exact_result(client: httpx.Client) -> None:
+    texts = [f"Document paragraph {i}. It has sentences." for i in range(30)]
+    response = client.post(
+        "/api/v1/jobs/translate",
+        json={
+            "texts": texts,
+            "source_language": "eng_Latn",
+            "target_language": "sw",
+            "client_id": unique_client(),
+        },
+    )
+    assert response.status_code == 202, response.text
+    token = response.json()["token"]
+    done = wait_for(client, f"/api/v1/jobs/{token}")
+    assert done["status"] == "done", done
+    assert done["result"]["translations"] == texts
+    assert done["result"]["target_language"] == "swh_Latn"
+    assert done["progress"] == {"done": 30, "total": 30, "percent": 100.0}
+    assert "queued" in done["_seen"] or "processing" in done["_seen"]
+
+
+def test_text_job_detects_sources(client: httpx.Client) -> None:
+    texts = ["Bonjour tout le monde, comment allez-vous?", "Guten Morgen, wie geht es dir?"]
+    token = client.post(
+        "/api/v1/jobs/translate",
+        json={"texts": texts, "target_language": "eng_Latn", "client_id": unique_client()},
+    ).json()["token"]
+    done = wait_for(client, f"/api/v1/jobs/{token}")
+    assert done["result"]["source_languages"] == ["fra_Latn", "deu_Latn"]
+
+
+def test_undetectable_text_job_errors_without_retry(client: httpx.Client) -> None:
+    token = client.post(
+        "/api/v1/jobs/translate",
+        json={"texts": ["12345"], "target_language": "eng_Latn", "client_id": unique_client()},
+    ).json()["token"]
+    done = wait_for(client, f"/api/v1/jobs/{token}")
+    assert done["status"] == "error"
+    assert "could not detect" in done["error_message"]
+    assert done["retries"] == 0
+
+
+@pytest.mark.parametrize("token", ["invalid-token", "A" * 32, "a" * 31, "g" * 32])
+def test_malformed_token_is_400(client: httpx.Client, token: str) -> None:
+    response = client.get(f"/api/v1/translation/{token}")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Invalid token format"
+
+
+def test_unknown_token_is_404(client: httpx.Client) -> None:
+    response = client.get(f"/api/v1/translation/{'a' * 32}")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Translation token not found or expired"
+    assert client.get(f"/api/v1/jobs/{'b' * 32}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"natural_language": "too short"}, "natural_language"),
+        ({"natural_language": "x" * 5001}, "natural_language"),
+        ({"natural_language": "Translate 'hi' to French", "priority": 11}, "priority"),
+        ({"natural_language": "Translate 'hi' to French", "client_id": "bad id!"}, "client_id"),
+    ],
+)
+def test_submit_validation_is_422(client: httpx.Client, payload: dict, field: str) -> None:
+    response = client.post("/api/v1/workflows/translate", json=payload)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_brief_request_message_matches_contract(client: httpx.Client) -> None:
+    body = client.post("/api/v1/workflows/translate", json={"natural_language": "hi"}).json()
+    assert (
+        "Natural language content too brief, provide more details" in body["errors"][0]["message"]
+    )
+    assert body["errors"][0]["code"] == "VALUE_ERROR"
+
+
+def test_rate_limit_burst_gives_429_with_retry_after(client: httpx.Client) -> None:
+    client_id = unique_client()
+    payload = {
+        "texts": ["Rate limited text."],
+        "source_language": "en",
+        "target_language": "fr",
+        "client_id": client_id,
+    }
+    statuses = [client.post("/api/v1/jobs/translate", json=payload) for _ in range(12)]
+    codes = [r.status_code for r in statuses]
+    assert codes.count(202) == 10, codes
+    limited = statuses[-1]
+    assert limited.status_code == 429
+    body = limited.json()
+    assert body["detail"] == "Rate limit exceeded. Please try again later."
+    assert body["retry_after"] >= 1
+    assert body["limit"] == "60 requests per minute"
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.headers["x-ratelimit-remaining"] == "0"
+    # Another client is not affected.
+    other = dict(payload, client_id=unique_client())
+    assert client.post("/api/v1/jobs/translate", json=other).status_code == 202
+
+
+def test_stats(client: httpx.Client) -> None:
+    body = client.get("/stats").json()
+    queue = body["translation_queue"]
+    assert body["backend"] == "sqlite"
+    assert set(queue) >= {
+        "queue_depth",
+        "processing",
+        "by_status",
+        "completed_last_minute",
+        "oldest_queued_age_seconds",
+        "totals",
+    }
+    assert queue["totals"]["submitted"] >= 1
