@@ -53,12 +53,10 @@ def test_nl_to_dsl_submit_poll_done(client: httpx.Client) -> None:
 
     done = wait_for(client, f"/api/v1/translation/{accepted['token']}")
     assert done["status"] == "done", done
-    assert "translation" in done["dsl"] and "fra_Latn" in done["dsl"] and "swh_Latn" in done["dsl"]
-    assert done["metadata"] == {
-        "project": "demo",
-        "priority": 7,
-        "client_id": done["metadata"]["client_id"],
-    }
+    for expected in ("agent: translation", "fra_Latn", "swh_Latn"):
+        assert expected in done["dsl"]
+    assert done["metadata"]["project"] == "demo"
+    assert done["metadata"]["priority"] == 7
     assert done["retries"] == 0
     assert "error_message" not in done
 
