@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from serve_app.jobs.model import Job, JobStatus
+from serve_app.jobs.model import TERMINAL, Job, JobStatus
 from serve_app.jobs.store import Clock, JobStore
 
 # Priority 1..10 with 10 first; within a priority, older first (milliseconds since epoch).
@@ -84,6 +84,15 @@ class RedisJobStore(JobStore):
             pipe.zadd(self._key("leases"), {job.token: job.lease_expires_at})
         else:
             pipe.zrem(self._key("leases"), job.token)
+        if job.status is JobStatus.QUEUED:
+            pipe.zadd(self._key("queued_by_age"), {job.token: job.created_at})
+        else:
+            pipe.zrem(self._key("queued_by_age"), job.token)
+        for status in TERMINAL:
+            if job.status is status:
+                pipe.zadd(self._key("status", status.value), {job.token: job.updated_at})
+            else:
+                pipe.zrem(self._key("status", status.value), job.token)
         if job.terminal:
             pipe.zrem(self._key("deadlines"), job.token)
             pipe.zadd(self._key("expiry"), {job.token: job.expires_at})
@@ -99,7 +108,9 @@ class RedisJobStore(JobStore):
         pipe.delete(self._key("job", token))
         for kind in self._redis.hkeys(self._key("kinds")):
             pipe.zrem(self._key("queue", kind), token)
-        for index in ("leases", "deadlines", "expiry", "completed"):
+        indexes = ["leases", "deadlines", "expiry", "completed", "queued_by_age"]
+        indexes += [f"status:{status.value}" for status in TERMINAL]
+        for index in indexes:
             pipe.zrem(self._key(index), token)
         pipe.execute()
 
@@ -124,16 +135,14 @@ class RedisJobStore(JobStore):
         return tokens
 
     def _count_by_status(self) -> dict[str, int]:
-        queued = sum(
-            self._redis.zcard(self._key("queue", kind))
-            for kind in self._redis.hkeys(self._key("kinds"))
-        )
-        processing = self._redis.zcard(self._key("leases"))
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zcard(self._key("queued_by_age"))
+        pipe.zcard(self._key("leases"))
+        for status in TERMINAL:
+            pipe.zcard(self._key("status", status.value))
+        queued, processing, *terminal = pipe.execute()
         counts = {JobStatus.QUEUED.value: queued, JobStatus.PROCESSING.value: processing}
-        for token in self._redis.zrange(self._key("expiry"), 0, -1):
-            job = self._load(token)
-            if job is not None and job.terminal:
-                counts[job.status.value] = counts.get(job.status.value, 0) + 1
+        counts.update({status.value: n for status, n in zip(TERMINAL, terminal, strict=True)})
         return counts
 
     def _completed_since(self, since: float) -> int:
@@ -141,13 +150,8 @@ class RedisJobStore(JobStore):
         return count
 
     def _oldest_queued_created_at(self) -> float | None:
-        oldest = None
-        for kind in self._redis.hkeys(self._key("kinds")):
-            for token in self._redis.zrange(self._key("queue", kind), 0, -1):
-                job = self._load(token)
-                if job is not None and (oldest is None or job.created_at < oldest):
-                    oldest = job.created_at
-        return oldest
+        head = self._redis.zrange(self._key("queued_by_age"), 0, 0, withscores=True)
+        return float(head[0][1]) if head else None
 
     def _add_total(self, status: str) -> None:
         self._redis.hincrby(self._key("totals"), status, 1)

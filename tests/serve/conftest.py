@@ -47,7 +47,7 @@ def ray_cluster() -> Iterator[int]:
     import ray
     from ray import serve
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="tafsiri-tests")
+    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, namespace="tafsiri-tests")
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     try:

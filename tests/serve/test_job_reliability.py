@@ -1,0 +1,151 @@
+"""Faults: a worker dies mid-job, the job manager dies, the whole app restarts.
+
+These run last in the session (file order) and leave the application deployed as they found it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from serve_app.api.security import hash_key
+from serve_app.config import AppArgs
+from tests.serve.conftest import APP_NAME, JOBS_DB, app_args, deploy, wait_healthy
+from tests.serve.test_jobs import wait_for
+
+pytestmark = [pytest.mark.serve, pytest.mark.slow]
+
+
+def named_actors(fragment: str) -> list[dict[str, Any]]:
+    import ray
+
+    return [a for a in ray.util.list_named_actors(all_namespaces=True) if fragment in a["name"]]
+
+
+def kill(actor: dict[str, Any], restart: bool) -> None:
+    import ray
+
+    ray.kill(ray.get_actor(actor["name"], namespace=actor["namespace"]), no_restart=not restart)
+
+
+def submit_text_job(client: httpx.Client, texts: list[str]) -> str:
+    response = client.post(
+        "/api/v1/jobs/translate",
+        json={
+            "texts": texts,
+            "source_language": "eng_Latn",
+            "target_language": "fra_Latn",
+            "client_id": f"chaos-{uuid.uuid4().hex[:8]}",
+        },
+    )
+    assert response.status_code == 202, response.text
+    token: str = response.json()["token"]
+    return token
+
+
+def test_worker_killed_mid_job_is_rerun_to_one_result(client: httpx.Client) -> None:
+    texts = [f"Long document line {i} about water, markets and schools." for i in range(1500)]
+    token = submit_text_job(client, texts)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/jobs/{token}").json()
+        if body["status"] == "processing" and body.get("progress", {}).get("done", 0) > 0:
+            break
+        time.sleep(0.05)
+    assert body["status"] == "processing", body
+    assert body["progress"]["done"] < body["progress"]["total"]
+    (worker,) = named_actors("JobWorker")
+    kill(worker, restart=False)
+
+    done = wait_for(client, f"/api/v1/jobs/{token}", timeout=180)
+    assert done["status"] == "done", done
+    assert done["retries"] >= 1  # the lost lease was counted and the job run again
+    assert done["result"]["translations"] == texts
+
+
+def test_job_manager_killed_every_token_still_answers(client: httpx.Client) -> None:
+    tokens = [submit_text_job(client, [f"Before the crash {i}."]) for i in range(8)]
+    (manager,) = named_actors("tafsiri-job-manager")
+    kill(manager, restart=True)
+    for token in tokens:
+        assert wait_for(client, f"/api/v1/jobs/{token}", timeout=120)["status"] == "done"
+
+
+def test_full_restart_with_sqlite_loses_no_accepted_job(
+    client: httpx.Client, base_url: str, test_model_dir: Path
+) -> None:
+    from ray import serve
+
+    tokens = [submit_text_job(client, [f"Accepted before the restart {i}."] * 3) for i in range(20)]
+    serve.delete(APP_NAME)
+    for actor in named_actors("tafsiri-job-manager"):
+        kill(actor, restart=False)
+    assert JOBS_DB.exists()
+
+    deploy(app_args(test_model_dir))
+    wait_healthy(base_url)
+    for token in tokens:
+        body = wait_for(client, f"/api/v1/jobs/{token}", timeout=120)
+        assert body["status"] == "done", body
+
+
+def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_path: Path) -> None:
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    keys = {"alice": "tfs_alice_" + uuid.uuid4().hex, "bob": "tfs_bob_" + uuid.uuid4().hex}
+    base = app_args(test_model_dir).model_dump(mode="json")
+    base["auth"] = {
+        "enabled": True,
+        "api_keys": [{"id": name, "sha256": hash_key(key)} for name, key in keys.items()],
+    }
+    base["jobs"] |= {
+        "manager_name": "tafsiri-secure-jobs",
+        "sqlite_path": str(tmp_path / "secure.db"),
+    }
+    base["rate_limits"]["limiter_name"] = "tafsiri-secure-limiter"
+    args = AppArgs.model_validate(base)
+    serve.run(build_app(args), name="secure", route_prefix="/secure")
+    url = f"http://127.0.0.1:{ray_cluster}/secure"
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            deadline = time.monotonic() + 90
+            while http.get("/health").json().get("status") != "healthy":
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+            payload = {"texts": ["Secret text."], "source_language": "en", "target_language": "fr"}
+            missing = http.post("/api/v1/jobs/translate", json=payload)
+            wrong = http.post(
+                "/api/v1/jobs/translate",
+                json=payload,
+                headers={"Authorization": "Bearer tfs_wrong"},
+            )
+            for response in (missing, wrong):
+                assert response.status_code == 401
+                assert response.json()["detail"] == "Invalid or missing API key"
+                assert response.headers["www-authenticate"] == "Bearer"
+            assert (
+                http.post(
+                    "/api/v1/translate",
+                    json={"text": "Hello there friend", "target_language": "fr"},
+                ).status_code
+                == 401
+            )
+            alice = {"Authorization": f"Bearer {keys['alice']}"}
+            bob = {"Authorization": f"Bearer {keys['bob']}"}
+            accepted = http.post("/api/v1/jobs/translate", json=payload, headers=alice)
+            assert accepted.status_code == 202, accepted.text
+            token = accepted.json()["token"]
+            assert http.get(f"/api/v1/jobs/{token}", headers=alice).status_code == 200
+            assert http.get(f"/api/v1/jobs/{token}", headers=bob).status_code == 404
+            assert http.get(f"/api/v1/jobs/{token}").status_code == 401
+    finally:
+        serve.delete("secure")
+        for actor in named_actors("tafsiri-secure"):
+            kill(actor, restart=False)
