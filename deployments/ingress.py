@@ -29,6 +29,9 @@ class IngressDeployment:
         job_worker: DeploymentHandle,
         args: dict[str, Any],
     ) -> None:
+        # `job_worker` is bound here only so the worker deployment is part of the application
+        # graph; workers pull jobs from the job manager, nothing calls them.
+        del job_worker
         self._args = AppArgs.model_validate(args)
         self._services = Services(
             translator,

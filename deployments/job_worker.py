@@ -14,6 +14,7 @@ from ray.serve.handle import DeploymentHandle
 
 from serve_app.config import JobsConfig
 from serve_app.jobs.actors import job_manager
+from serve_app.jobs.autoscaling import worker_autoscaling_config
 from serve_app.jobs.handlers import KINDS, JobHandlers, NeedsHumanError, PermanentJobError
 from serve_app.jobs.model import Job, JobStatus
 from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
@@ -26,16 +27,7 @@ logger = logging.getLogger("ray.serve")
     ray_actor_options={"num_cpus": 0.1},
     max_ongoing_requests=8,
     health_check_period_s=10,
-    autoscaling_config={
-        "min_replicas": 1,
-        "max_replicas": 4,
-        "upscale_delay_s": 5,
-        "downscale_delay_s": 60,
-        "policy": {
-            "policy_function": "serve_app.jobs.autoscaling:QueueDepthPolicy",
-            "policy_kwargs": {"target_jobs_per_worker": 8},
-        },
-    },
+    autoscaling_config=worker_autoscaling_config(),
 )
 class JobWorkerDeployment:
     def __init__(

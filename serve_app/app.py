@@ -16,6 +16,7 @@ from deployments.job_worker import JobWorkerDeployment
 from deployments.orchestrator import OrchestratorDeployment
 from deployments.translator import TranslatorDeployment
 from serve_app.config import AppArgs
+from serve_app.jobs.autoscaling import worker_autoscaling_config
 
 
 def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
@@ -34,16 +35,7 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     orchestrator = _deployment(OrchestratorDeployment).bind(translator_app, detector_app)
     jobs = app_args.jobs
     worker = _deployment(JobWorkerDeployment).options(
-        autoscaling_config={
-            "min_replicas": 1,
-            "max_replicas": 4,
-            "upscale_delay_s": 5,
-            "downscale_delay_s": 60,
-            "policy": {
-                "policy_function": "serve_app.jobs.autoscaling:QueueDepthPolicy",
-                "policy_kwargs": {"target_jobs_per_worker": jobs.target_jobs_per_worker},
-            },
-        }
+        autoscaling_config=worker_autoscaling_config(jobs.target_jobs_per_worker)
     )
     worker_app = worker.bind(translator_app, detector_app, orchestrator, jobs.store_config())
     application: Application = _deployment(IngressDeployment).bind(

@@ -33,3 +33,17 @@ class QueueDepthPolicy:
             ctx.capacity_adjusted_max_replicas,
         )
         return replicas, {"queue_depth": depth}
+
+
+def worker_autoscaling_config(target_jobs_per_worker: int = 8) -> dict[str, Any]:
+    """The JobWorker's Serve ``autoscaling_config``: 1 to 4 replicas on queue depth."""
+    return {
+        "min_replicas": 1,
+        "max_replicas": 4,
+        "upscale_delay_s": 5,
+        "downscale_delay_s": 60,
+        "policy": {
+            "policy_function": "serve_app.jobs.autoscaling:QueueDepthPolicy",
+            "policy_kwargs": {"target_jobs_per_worker": target_jobs_per_worker},
+        },
+    }

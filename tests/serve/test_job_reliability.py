@@ -1,6 +1,6 @@
 """Faults: a worker dies mid-job, the job manager dies, the whole app restarts.
 
-These run last in the session (file order) and leave the application deployed as they found it.
+Each leaves the shared application deployed and healthy, as it found it.
 """
 
 from __future__ import annotations
