@@ -35,7 +35,9 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     orchestrator = _deployment(OrchestratorDeployment).bind(translator_app, detector_app)
     jobs = app_args.jobs
     worker = _deployment(JobWorkerDeployment).options(
-        autoscaling_config=worker_autoscaling_config(jobs.target_jobs_per_worker)
+        autoscaling_config=worker_autoscaling_config(
+            jobs.target_jobs_per_worker, jobs.min_workers, jobs.max_workers
+        )
     )
     worker_app = worker.bind(translator_app, detector_app, orchestrator, jobs.store_config())
     application: Application = _deployment(IngressDeployment).bind(

@@ -109,6 +109,8 @@ class JobsConfig(BaseModel):
     target_jobs_per_worker: int = Field(
         8, ge=1, description="Autoscaling: queued jobs per worker replica."
     )
+    min_workers: int = Field(1, ge=1, le=64, description="Fewest JobWorker replicas.")
+    max_workers: int = Field(4, ge=1, le=64, description="Most JobWorker replicas.")
 
     def store_config(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -165,6 +167,8 @@ class AppArgs(BaseSettings):
     def model_post_init(self, context: Any, /) -> None:
         if self.api.cors_allow_credentials and "*" in self.api.cors_origins:
             raise ValueError("api.cors_origins may not contain '*' when credentials are allowed")
+        if self.jobs.min_workers > self.jobs.max_workers:
+            raise ValueError("jobs.min_workers may not exceed jobs.max_workers")
         if self.auth.enabled and not self.auth.api_keys:
             raise ValueError("auth.enabled needs at least one entry in auth.api_keys")
         if self.environment == "production" and not self.auth.enabled:

@@ -35,11 +35,13 @@ class QueueDepthPolicy:
         return replicas, {"queue_depth": depth}
 
 
-def worker_autoscaling_config(target_jobs_per_worker: int = 8) -> dict[str, Any]:
-    """The JobWorker's Serve ``autoscaling_config``: 1 to 4 replicas on queue depth."""
+def worker_autoscaling_config(
+    target_jobs_per_worker: int = 8, min_workers: int = 1, max_workers: int = 4
+) -> dict[str, Any]:
+    """The JobWorker's Serve ``autoscaling_config``: replicas follow the queue depth."""
     return {
-        "min_replicas": 1,
-        "max_replicas": 4,
+        "min_replicas": min_workers,
+        "max_replicas": max_workers,
         "upscale_delay_s": 5,
         "downscale_delay_s": 60,
         "policy": {

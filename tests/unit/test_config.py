@@ -1,0 +1,38 @@
+import pytest
+from pydantic import ValidationError
+
+from serve_app.config import AppArgs
+
+
+def test_defaults_are_the_embedded_setup() -> None:
+    args = AppArgs()
+    assert args.jobs.backend == "sqlite"
+    assert args.auth.enabled is False
+    assert args.detector.model == "lid.176"
+    assert args.rate_limits.limit_strings() == ["10/second", "60/minute", "1000/hour"]
+
+
+def test_environment_variables_set_nested_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAFSIRI_TRANSLATOR__MODEL", "/models/nllb-600m")
+    monkeypatch.setenv("TAFSIRI_JOBS__BACKEND", "redis")
+    args = AppArgs()
+    assert args.translator.model == "/models/nllb-600m"
+    assert args.jobs.backend == "redis"
+    # The config file wins over the environment.
+    assert AppArgs.model_validate({"jobs": {"backend": "sqlite"}}).jobs.backend == "sqlite"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"api": {"cors_origins": ["*"], "cors_allow_credentials": True}}, "may not contain"),
+        ({"auth": {"enabled": True}}, "at least one entry"),
+        ({"environment": "production"}, "refuses to run without auth"),
+        ({"jobs": {"min_workers": 5, "max_workers": 2}}, "min_workers"),
+        ({"auth": {"enabled": True, "api_keys": [{"id": "a", "sha256": "not-hex"}]}}, "sha256"),
+        ({"translator": {"unknown": 1}}, "unknown"),
+    ],
+)
+def test_unsafe_or_invalid_settings_are_refused(args: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        AppArgs.model_validate(args)
