@@ -42,7 +42,11 @@ class JobWorkerDeployment:
         self.worker_id = f"worker-{uuid.uuid4().hex[:12]}"
         self._translator, self._detector, self._orchestrator = translator, detector, orchestrator
         self.handlers = JobHandlers(
-            self._translate, self._detect, self._plan, self.config.chunk_texts
+            self._translate,
+            self._detect,
+            self._plan,
+            self._execute_workflow,
+            self.config.chunk_texts,
         )
         self._depth = 0.0
         loop = asyncio.get_event_loop()
@@ -67,6 +71,12 @@ class JobWorkerDeployment:
         if "dsl" not in plan:
             raise NeedsHumanError(plan.get("needs_human", "no valid plan"))
         return plan["dsl"]
+
+    async def _execute_workflow(
+        self, workflow: dict[str, Any], token: str, lease_id: str
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self._orchestrator.execute.remote(workflow, token, lease_id)
+        return result
 
     async def _slot(self) -> None:
         """One job at a time: lease, run with heartbeats, settle; idle polling in between."""
@@ -103,7 +113,7 @@ class JobWorkerDeployment:
                     return
 
         beat = asyncio.create_task(heartbeat())
-        work = asyncio.create_task(self.handlers.run(job, report))
+        work = asyncio.create_task(self.handlers.run(job, report, lease_id))
         try:
             await asyncio.wait(
                 {work, asyncio.create_task(lost.wait())}, return_when=asyncio.FIRST_COMPLETED
@@ -127,7 +137,7 @@ class JobWorkerDeployment:
             )
         except PermanentJobError as exc:
             await manager.fail.remote(
-                job.token, lease_id, str(exc), False, None, JobStatus.ERROR.value
+                job.token, lease_id, str(exc), False, exc.details, JobStatus.ERROR.value
             )
         except Exception as exc:
             logger.exception("job_failed token=%s", job.token[:8])

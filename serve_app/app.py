@@ -32,7 +32,9 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     translator = _deployment(TranslatorDeployment).options(user_config=translator_config)
     detector_app = detector.bind()
     translator_app = translator.bind()
-    orchestrator = _deployment(OrchestratorDeployment).bind(translator_app, detector_app)
+    orchestrator = _deployment(OrchestratorDeployment).bind(
+        translator_app, detector_app, app_args.model_dump(mode="json")
+    )
     jobs = app_args.jobs
     worker = _deployment(JobWorkerDeployment).options(
         autoscaling_config=worker_autoscaling_config(

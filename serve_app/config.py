@@ -8,6 +8,7 @@ Values in the config file win over the environment.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -149,6 +150,23 @@ class AuthConfig(BaseModel):
     )
 
 
+class EdaConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: str = Field(
+        str(Path(__file__).parent / "agents" / "samples"),
+        description="The only directory eda_agent.load_data reads CSV files from.",
+    )
+    output_dir: str = Field("data/artifacts", description="Where visualizations are written.")
+
+
+class WorkflowConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_timeout_seconds: float = Field(120, gt=0, description="Default per-task time limit.")
+    sync_wait_seconds: float = Field(60, gt=0, description="Legacy POST /workflows waits this.")
+
+
 class AppArgs(BaseSettings):
     """Arguments of the Tafsiri application (``serve_config.yaml``: ``applications[].args``)."""
 
@@ -163,6 +181,8 @@ class AppArgs(BaseSettings):
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    eda: EdaConfig = Field(default_factory=EdaConfig)
+    workflows: WorkflowConfig = Field(default_factory=WorkflowConfig)
 
     def model_post_init(self, context: Any, /) -> None:
         if self.api.cors_allow_credentials and "*" in self.api.cors_origins:

@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from serve_app import __version__
 from serve_app.api.errors import install_error_handlers
 from serve_app.api.middleware import RequestContextMiddleware
-from serve_app.api.routes import jobs, languages, system, translation
+from serve_app.api.routes import jobs, languages, system, translation, workflows
 from serve_app.api.security import authenticate
 from serve_app.api.services import Services
 from serve_app.config import ApiConfig
@@ -56,6 +56,8 @@ def create_api(api_config: ApiConfig | None = None) -> FastAPI:
     protected = [Depends(authenticate)]
     app.include_router(translation.router, dependencies=protected)
     app.include_router(languages.router, dependencies=protected)
-    app.include_router(jobs.router)  # authenticates itself: it needs the caller's identity
+    # These authenticate themselves: they need the caller's identity.
+    app.include_router(jobs.router)
+    app.include_router(workflows.router)
     app.include_router(system.router)
     return app

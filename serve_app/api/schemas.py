@@ -197,3 +197,28 @@ class JobStatusResponse(BaseModel):
     result: dict[str, Any] | None = None
     error_message: str | None = None
     error_details: dict[str, Any] | None = None
+
+
+class DslRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dsl_yaml: str = Field(..., min_length=1, max_length=64_000)
+    client_id: str = Field("default", pattern=_CLIENT_ID)
+    validate_only: bool = False
+    priority: int = Field(5, ge=1, le=10)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SuggestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    context: str = Field(..., min_length=3, max_length=5000)
+    domain: str = Field("data-science", max_length=64)
+    complexity: Literal["simple", "medium", "complex"] = "medium"
+
+
+class LegacyWorkflowRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    natural_language: str = Field(..., min_length=3, max_length=5000)
+    client_id: str = Field("default", pattern=_CLIENT_ID)

@@ -51,8 +51,18 @@ class JobManager:
         )
         return {"job": lease.job.to_dict(), "lease_id": lease.lease_id} if lease else None
 
-    def heartbeat(self, token: str, lease_id: str, progress: tuple[int, int] | None) -> bool:
-        return self.store.heartbeat(token, lease_id, self.config.lease_seconds, progress)
+    def heartbeat(
+        self,
+        token: str,
+        lease_id: str,
+        progress: tuple[int, int] | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        return self.store.heartbeat(token, lease_id, self.config.lease_seconds, progress, detail)
+
+    def cancel(self, token: str) -> dict[str, Any] | None:
+        job = self.store.cancel(token)
+        return job.to_dict() if job else None
 
     def complete(self, token: str, lease_id: str, result: dict[str, Any]) -> bool:
         return self.store.complete(token, lease_id, result)

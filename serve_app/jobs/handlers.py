@@ -10,15 +10,22 @@ from serve_app.jobs.model import Job
 Translate = Callable[[list[str], list[str], str], Awaitable[list[str]]]
 Detect = Callable[[list[str]], Awaitable[list[str]]]
 Plan = Callable[[str], Awaitable[str]]
+# Runs a validated workflow for (token, lease id); returns the run's result.
+Execute = Callable[[dict[str, Any], str, str], Awaitable[dict[str, Any]]]
 Progress = Callable[[int, int], Awaitable[None]]
 
 TEXT_TRANSLATION = "text_translation"
 NL_TO_DSL = "nl_to_dsl"
-KINDS = (TEXT_TRANSLATION, NL_TO_DSL)
+WORKFLOW_RUN = "workflow_run"
+KINDS = (TEXT_TRANSLATION, NL_TO_DSL, WORKFLOW_RUN)
 
 
 class PermanentJobError(Exception):
     """Retrying cannot help (bad input discovered while running): settle as `error`."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class NeedsHumanError(Exception):
@@ -26,17 +33,34 @@ class NeedsHumanError(Exception):
 
 
 class JobHandlers:
-    def __init__(self, translate: Translate, detect: Detect, plan: Plan, chunk_texts: int) -> None:
+    def __init__(
+        self,
+        translate: Translate,
+        detect: Detect,
+        plan: Plan,
+        execute: Execute,
+        chunk_texts: int,
+    ) -> None:
         self._translate = translate
         self._detect = detect
         self._plan = plan
+        self._execute = execute
         self._chunk = chunk_texts
 
-    async def run(self, job: Job, progress: Progress) -> dict[str, Any]:
+    async def run(self, job: Job, progress: Progress, lease_id: str = "") -> dict[str, Any]:
         if job.kind == TEXT_TRANSLATION:
             return await self._text_translation(job, progress)
         if job.kind == NL_TO_DSL:
             return {"dsl": await self._plan(job.payload["natural_language"])}
+        if job.kind == WORKFLOW_RUN:
+            result = await self._execute(job.payload["workflow"], job.token, lease_id)
+            if result["status"] != "done":
+                failed = {k: v["error"] for k, v in result["tasks"].items() if v["error"]}
+                raise PermanentJobError(
+                    f"workflow tasks failed: {', '.join(failed) or result['status']}",
+                    {"tasks": result["tasks"]},
+                )
+            return result
         raise PermanentJobError(f"unknown job kind {job.kind!r}")
 
     async def _text_translation(self, job: Job, progress: Progress) -> dict[str, Any]:

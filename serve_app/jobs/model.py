@@ -61,6 +61,8 @@ class Job:
     error_details: dict[str, Any] | None = None
     progress_done: int = 0
     progress_total: int = 0
+    # Live detail a worker publishes while running (per-task state of a workflow run).
+    detail: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

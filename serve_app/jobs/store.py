@@ -125,8 +125,9 @@ class JobStore(ABC):
         lease_id: str,
         lease_seconds: float,
         progress: tuple[int, int] | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> bool:
-        """Extends a lease still held by ``lease_id`` (and records progress)."""
+        """Extends a lease still held by ``lease_id`` (and records progress and detail)."""
         with self._atomic():
             job = self._held(token, lease_id)
             if job is None:
@@ -134,6 +135,8 @@ class JobStore(ABC):
             job.lease_expires_at = self.clock() + lease_seconds
             if progress is not None:
                 job.progress_done, job.progress_total = progress
+            if detail is not None:
+                job.detail = detail
             job.updated_at = self.clock()
             self._save(job)
             return True
@@ -168,6 +171,20 @@ class JobStore(ABC):
             if job is None:
                 return None
             return self._retry_or_finish(job, error, retryable, details, status)
+
+    def cancel(self, token: str, reason: str = "cancelled by the client") -> Job | None:
+        """Ends a job that has not finished; its worker loses the lease and stops."""
+        with self._atomic():
+            job = self._load(token)
+            if job is None or job.terminal:
+                return job
+            self._finish(
+                job,
+                JobStatus.ERROR,
+                error=reason,
+                details={"cancelled": True, "retries": job.retries},
+            )
+            return job
 
     def sweep(self) -> dict[str, int]:
         """Periodic upkeep: lost leases back to the queue, deadlines, TTL expiry."""

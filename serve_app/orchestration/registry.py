@@ -1,71 +1,60 @@
-"""The agent registry: which ``agent/action`` pairs exist, their params and handlers.
+"""The agent registry: the catalog's actions bound to handlers.
 
-Plain Python. Handlers are async callables; the Orchestrator deployment supplies handlers
-that call the other deployments, tests and plug-ins may supply their own.
+Plain Python. The Orchestrator deployment binds handlers that call the other deployments;
+tests and plug-ins may bind their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-Handler = Callable[[BaseModel], Awaitable[dict[str, Any]]]
+from serve_app.agents.base import ActionContext, ActionResult, Handler
+from serve_app.dsl.catalog import CATALOG, ActionSpec, AgentSpec
 
 
 class UnknownActionError(LookupError):
     pass
 
 
-@dataclass(frozen=True)
-class Action:
-    name: str
-    description: str
-    params: type[BaseModel]
-    handler: Handler
-    cues: tuple[str, ...] = ()
-
-
-@dataclass
-class Agent:
-    name: str
-    description: str
-    actions: dict[str, Action] = field(default_factory=dict)
-
-    def add(self, action: Action) -> Agent:
-        self.actions[action.name] = action
-        return self
-
-
 class AgentRegistry:
-    def __init__(self) -> None:
-        self._agents: dict[str, Agent] = {}
+    def __init__(self, catalog: dict[str, AgentSpec] | None = None) -> None:
+        self.catalog = catalog if catalog is not None else CATALOG
+        self._handlers: dict[tuple[str, str], Handler] = {}
 
-    def register(self, agent: Agent) -> None:
-        if agent.name in self._agents:
-            raise ValueError(f"agent {agent.name!r} is already registered")
-        self._agents[agent.name] = agent
+    def bind(self, agent: str, handlers: dict[str, Handler]) -> None:
+        for action, handler in handlers.items():
+            self.spec(agent, action)
+            self._handlers[(agent, action)] = handler
 
-    def resolve(self, agent: str, action: str) -> Action:
-        if agent not in self._agents:
-            known = ", ".join(sorted(self._agents))
+    def spec(self, agent: str, action: str) -> ActionSpec:
+        if agent not in self.catalog:
+            known = ", ".join(sorted(self.catalog))
             raise UnknownActionError(f"unknown agent {agent!r}; known agents: {known}")
-        actions = self._agents[agent].actions
+        actions = self.catalog[agent].actions
         if action not in actions:
             known = ", ".join(sorted(actions))
             raise UnknownActionError(f"agent {agent!r} has no action {action!r}; it has: {known}")
         return actions[action]
 
-    async def run(self, agent: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def run(
+        self,
+        agent: str,
+        action: str,
+        params: dict[str, Any],
+        context: ActionContext | None = None,
+    ) -> ActionResult:
         """Validates ``params`` against the action's model and runs its handler."""
-        target = self.resolve(agent, action)
+        spec = self.spec(agent, action)
+        handler = self._handlers.get((agent, action))
+        if handler is None:
+            raise UnknownActionError(f"{agent}.{action} has no handler in this deployment")
         try:
-            parsed = target.params.model_validate(params)
+            parsed = spec.params.model_validate(params)
         except ValidationError as exc:
             raise ValueError(f"invalid params for {agent}.{action}: {exc}") from exc
-        return await target.handler(parsed)
+        return await handler(parsed, context or ActionContext(task_id=action))
 
     def describe(self) -> list[dict[str, Any]]:
         return [
@@ -77,9 +66,11 @@ class AgentRegistry:
                         "name": action.name,
                         "description": action.description,
                         "params": action.params.model_json_schema(),
+                        "outputs": list(action.outputs),
+                        "available": (agent.name, action.name) in self._handlers,
                     }
                     for action in agent.actions.values()
                 ],
             }
-            for agent in self._agents.values()
+            for agent in self.catalog.values()
         ]

@@ -124,7 +124,9 @@ def test_health_reports_every_component(client: httpx.Client) -> None:
     translator = body["components"]["translator"]
     assert translator["details"]["languages"] == 202
     assert translator["details"]["compute_type"] == "int8"
-    assert body["components"]["orchestrator"]["details"]["agents"] == ["language", "translation"]
+    assert body["components"]["orchestrator"]["details"]["agents"] == [
+        "language", "translation", "text", "eda_agent",
+    ]
 
 
 def test_openapi_documents_the_endpoints(client: httpx.Client) -> None:

@@ -19,12 +19,12 @@ from serve_app.api.schemas import (
 from serve_app.api.security import Principal, enforce_rate_limit
 from serve_app.api.services import Services, ServicesDep
 from serve_app.api.validation import language_code
-from serve_app.jobs.handlers import NL_TO_DSL, TEXT_TRANSLATION
+from serve_app.jobs.handlers import NL_TO_DSL, TEXT_TRANSLATION, WORKFLOW_RUN
 from serve_app.jobs.model import Job, JobStatus, is_token, new_token
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 # Rough cost of one job of each kind on one worker, for estimates before any job finished.
-_DEFAULT_SECONDS = {NL_TO_DSL: 2.0, TEXT_TRANSLATION: 5.0}
+_DEFAULT_SECONDS = {NL_TO_DSL: 2.0, TEXT_TRANSLATION: 5.0, WORKFLOW_RUN: 10.0}
 
 
 async def _estimate(services: Services, kind: str) -> int:
@@ -36,7 +36,7 @@ async def _estimate(services: Services, kind: str) -> int:
     return max(1, round((ahead + 1) * _DEFAULT_SECONDS[kind]))
 
 
-async def _submit(
+async def submit_job(
     services: Services,
     response: Response,
     principal: str | None,
@@ -76,7 +76,11 @@ async def _submit(
 
 
 def _status_path(kind: str, token: str) -> str:
-    return f"/api/v1/translation/{token}" if kind == NL_TO_DSL else f"/api/v1/jobs/{token}"
+    if kind == NL_TO_DSL:
+        return f"/api/v1/translation/{token}"
+    if kind == WORKFLOW_RUN:
+        return f"/api/v1/workflows/{token}"
+    return f"/api/v1/jobs/{token}"
 
 
 @router.post(
@@ -91,7 +95,7 @@ async def submit_workflow_translation(
     services: ServicesDep,
     principal: Principal,
 ) -> JobAccepted:
-    return await _submit(
+    return await submit_job(
         services,
         response,
         principal,
@@ -135,7 +139,7 @@ async def submit_text_job(
         if body.source_language
         else None,
     }
-    return await _submit(
+    return await submit_job(
         services,
         response,
         principal,
@@ -147,7 +151,7 @@ async def submit_text_job(
     )
 
 
-async def _load(services: Services, token: str, principal: str | None, what: str) -> Job:
+async def load_job(services: Services, token: str, principal: str | None, what: str) -> Job:
     if not is_token(token):
         raise ApiError(
             400,
@@ -198,7 +202,7 @@ def _status(job: Job) -> JobStatusResponse:
 async def poll_translation(
     token: str, services: ServicesDep, principal: Principal
 ) -> JobStatusResponse:
-    return _status(await _load(services, token, principal, "Translation"))
+    return _status(await load_job(services, token, principal, "Translation"))
 
 
 @router.get(
@@ -208,4 +212,4 @@ async def poll_translation(
     summary="Poll any job",
 )
 async def poll_job(token: str, services: ServicesDep, principal: Principal) -> JobStatusResponse:
-    return _status(await _load(services, token, principal, "Job"))
+    return _status(await load_job(services, token, principal, "Job"))

@@ -1,0 +1,179 @@
+"""Workflow DSL: validate, run (through the job system), poll, cancel, suggest; legacy sync."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Request, Response
+
+from serve_app.api.errors import ApiError, request_id_of, utc_now
+from serve_app.api.routes.jobs import load_job, submit_job
+from serve_app.api.schemas import DslRequest, LegacyWorkflowRequest, SuggestRequest
+from serve_app.api.security import Principal
+from serve_app.api.services import Services, ServicesDep
+from serve_app.dsl.planner import PlanningError, plan
+from serve_app.dsl.suggest import suggest
+from serve_app.dsl.validator import validate
+from serve_app.jobs.handlers import WORKFLOW_RUN
+from serve_app.jobs.model import TERMINAL, Job
+
+router = APIRouter(tags=["workflows"])
+
+
+def _run_view(job: Job) -> dict[str, Any]:
+    workflow = job.payload.get("workflow", {})
+    tasks = (job.result or {}).get("tasks") or (job.error_details or {}).get("tasks") or job.detail
+    body: dict[str, Any] = {
+        "workflow_id": job.token,
+        "name": workflow.get("name"),
+        "status": job.status.value,
+        "created_at": datetime.fromtimestamp(job.created_at, UTC).isoformat(),
+        "updated_at": datetime.fromtimestamp(job.updated_at, UTC).isoformat(),
+        "retries": job.retries,
+        "progress": {
+            "done": job.progress_done,
+            "total": job.progress_total or len(workflow.get("tasks", [])),
+        },
+        "tasks": tasks or {},
+        "metadata": {**job.metadata, "priority": job.priority, "client_id": job.client_id},
+    }
+    if job.status.value in ("error", "timeout", "needs_human"):
+        body["error_message"] = job.error_message
+        body["error_details"] = {k: v for k, v in (job.error_details or {}).items() if k != "tasks"}
+    return body
+
+
+async def _start(
+    services: Services,
+    response: Response,
+    principal: str | None,
+    workflow: dict[str, Any],
+    client_id: str,
+    priority: int,
+    metadata: dict[str, Any],
+) -> str:
+    accepted = await submit_job(
+        services,
+        response,
+        principal,
+        WORKFLOW_RUN,
+        {"workflow": workflow},
+        client_id,
+        priority,
+        metadata,
+    )
+    return accepted.token
+
+
+@router.post("/api/v1/workflows/dsl", summary="Validate, or validate and run, a DSL workflow")
+async def workflow_dsl(
+    body: DslRequest, response: Response, services: ServicesDep, principal: Principal
+) -> dict[str, Any]:
+    report = validate(body.dsl_yaml, services.languages)
+    results = report.to_dict()
+    if body.validate_only:
+        return results
+    if not report.valid or report.workflow is None:
+        raise ApiError(
+            422,
+            "DSL validation failed",
+            field="dsl_yaml",
+            code="INVALID_DSL",
+            extra={"validation_results": results},
+        ) from None
+    token = await _start(
+        services,
+        response,
+        principal,
+        report.workflow.model_dump(),
+        body.client_id,
+        body.priority,
+        body.metadata,
+    )
+    response.status_code = 200  # the contract answers 200 with the run's id
+    return {
+        "workflow_id": token,
+        "status": "running",
+        "message": "DSL workflow started successfully",
+        "validation_results": results,
+    }
+
+
+@router.get("/api/v1/workflows/{workflow_id}", summary="Status, per-task state and results")
+async def workflow_status(
+    workflow_id: str, services: ServicesDep, principal: Principal
+) -> dict[str, Any]:
+    return _run_view(await load_job(services, workflow_id, principal, "Workflow"))
+
+
+@router.delete("/api/v1/workflows/{workflow_id}", summary="Cancel a workflow run")
+async def cancel_workflow(
+    workflow_id: str, services: ServicesDep, principal: Principal
+) -> dict[str, Any]:
+    job = await load_job(services, workflow_id, principal, "Workflow")
+    if job.terminal:
+        raise ApiError(
+            409,
+            f"Workflow already finished with status {job.status.value}",
+            field="workflow_id",
+            code="ALREADY_FINISHED",
+        )
+    await services.job_manager.cancel.remote(job.token)
+    return _run_view(await load_job(services, workflow_id, principal, "Workflow"))
+
+
+@router.post("/api/v1/workflows/suggest", summary="Suggest workflows for a context")
+async def suggest_workflows(
+    body: SuggestRequest, services: ServicesDep, principal: Principal
+) -> dict[str, Any]:
+    datasets = await services.orchestrator.datasets.remote()
+    return {
+        "suggestions": suggest(body.context, body.domain, body.complexity, datasets),
+        "context": body.context,
+        "domain": body.domain,
+        "complexity": body.complexity,
+        "generated_at": utc_now().isoformat().replace("+00:00", "Z"),
+    }
+
+
+@router.get("/api/v1/agents", summary="Agents, their actions, params and outputs")
+async def list_agents(services: ServicesDep, principal: Principal) -> dict[str, Any]:
+    return {"agents": await services.orchestrator.agents.remote()}
+
+
+@router.post("/workflows", summary="Legacy: natural language to DSL to result, synchronously")
+async def legacy_workflow(
+    body: LegacyWorkflowRequest,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    principal: Principal,
+) -> dict[str, Any]:
+    datasets = await services.orchestrator.datasets.remote()
+    try:
+        workflow = plan(body.natural_language, services.languages, datasets)
+    except PlanningError as exc:
+        raise ApiError(
+            422,
+            "Could not plan a workflow for this request",
+            field="natural_language",
+            code="NEEDS_HUMAN",
+            message=str(exc),
+        ) from exc
+    token = await _start(services, response, principal, workflow, body.client_id, 5, {})
+    deadline = time.monotonic() + services.args.workflows.sync_wait_seconds
+    job = await load_job(services, token, principal, "Workflow")
+    while job.status not in TERMINAL and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        job = await load_job(services, token, principal, "Workflow")
+    response.status_code = 200
+    return {
+        "natural_language": body.natural_language,
+        "dsl": yaml.safe_dump(workflow, sort_keys=False, allow_unicode=True),
+        **_run_view(job),
+        "request_id": request_id_of(request),
+    }

@@ -1,0 +1,136 @@
+"""Runs a validated workflow as a DAG: independent tasks in parallel, retries, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from serve_app.agents.base import ActionContext, ActionError
+from serve_app.dsl.validator import Task, Workflow, resolve
+from serve_app.orchestration.registry import AgentRegistry
+
+# Called after every state change with a snapshot; False means stop (cancelled, lease lost).
+OnUpdate = Callable[[dict[str, Any]], Awaitable[bool]]
+
+
+@dataclass
+class TaskState:
+    status: str = "pending"  # pending, running, done, error, skipped, cancelled
+    attempts: int = 0
+    seconds: float = 0.0
+    output: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    status: str  # done, error, cancelled
+    tasks: dict[str, TaskState] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> dict[str, str]:
+        return {k: v.error or v.status for k, v in self.tasks.items() if v.status == "error"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "tasks": {k: asdict(v) for k, v in self.tasks.items()}}
+
+
+class WorkflowExecutor:
+    def __init__(self, registry: AgentRegistry, default_timeout: float = 120.0) -> None:
+        self.registry = registry
+        self.default_timeout = default_timeout
+
+    async def run(
+        self, workflow: Workflow, run_id: str, on_update: OnUpdate | None = None
+    ) -> RunResult:
+        states = {task.id: TaskState() for task in workflow.tasks}
+        outputs: dict[str, dict[str, Any]] = {}
+        artifacts: dict[str, Any] = {}
+        running: dict[asyncio.Task[None], str] = {}
+        by_id = {task.id: task for task in workflow.tasks}
+
+        async def publish() -> bool:
+            if on_update is None:
+                return True
+            snapshot = RunResult("running", states).to_dict()
+            done = sum(1 for s in states.values() if s.status in ("done", "error", "skipped"))
+            snapshot["progress"] = {"done": done, "total": len(states)}
+            return await on_update(snapshot)
+
+        async def execute(task: Task) -> None:
+            state = states[task.id]
+            state.status = "running"
+            started = time.perf_counter()
+            for attempt in range(task.retries + 1):
+                state.attempts = attempt + 1
+                try:
+                    params = resolve(task.params, outputs)
+                    context = ActionContext(
+                        task.id, list(task.depends_on), outputs, artifacts, run_id
+                    )
+                    result = await asyncio.wait_for(
+                        self.registry.run(task.agent, task.action, params, context),
+                        task.timeout or self.default_timeout,
+                    )
+                except (ActionError, ValueError, KeyError) as exc:
+                    state.error = str(exc)
+                    break  # bad input: another attempt would fail the same way
+                except TimeoutError:
+                    state.error = f"timed out after {task.timeout or self.default_timeout} s"
+                except Exception as exc:
+                    state.error = f"{type(exc).__name__}: {exc}"
+                else:
+                    outputs[task.id] = result.output
+                    if result.artifact is not None:
+                        artifacts[task.id] = result.artifact
+                    state.output, state.error, state.status = result.output, None, "done"
+                    break
+            if state.status != "done":
+                state.status = "error"
+            state.seconds = round(time.perf_counter() - started, 4)
+
+        def launch_ready() -> None:
+            for task in workflow.tasks:
+                state = states[task.id]
+                if state.status != "pending":
+                    continue
+                parents = [states[d].status for d in task.depends_on]
+                if any(p in ("error", "skipped") for p in parents):
+                    state.status = "skipped"
+                    state.error = "a dependency failed"
+                elif all(p == "done" for p in parents):
+                    running[asyncio.create_task(execute(by_id[task.id]))] = task.id
+
+        launch_ready()
+        while running:
+            if not await publish():
+                return await self._cancel(running, states)
+            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for job in finished:
+                running.pop(job)
+            launch_ready()
+            # A newly skipped task can make further tasks skippable.
+            while any(s.status == "pending" for s in states.values()) and not running:
+                before = [s.status for s in states.values()]
+                launch_ready()
+                if before == [s.status for s in states.values()]:
+                    break
+        await publish()
+        status = "done" if all(s.status == "done" for s in states.values()) else "error"
+        return RunResult(status, states)
+
+    @staticmethod
+    async def _cancel(
+        running: dict[asyncio.Task[None], str], states: dict[str, TaskState]
+    ) -> RunResult:
+        for job, task_id in running.items():
+            job.cancel()
+            states[task_id].status = "cancelled"
+        await asyncio.gather(*running, return_exceptions=True)
+        for state in states.values():
+            if state.status == "pending":
+                state.status = "cancelled"
+        return RunResult("cancelled", states)
