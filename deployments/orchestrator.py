@@ -15,7 +15,8 @@ from serve_app.agents.eda import EdaAgent
 from serve_app.config import AppArgs
 from serve_app.dsl.catalog import DetectParams, TranslateBatchParams, TranslateParams
 from serve_app.dsl.executor import WorkflowExecutor
-from serve_app.dsl.planner import PlanningError, plan_yaml
+from serve_app.dsl.llm_planner import LLMPlanner
+from serve_app.dsl.planner import PlanningError, plan_yaml, to_yaml
 from serve_app.dsl.validator import Workflow
 from serve_app.jobs.actors import job_manager
 from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
@@ -105,6 +106,12 @@ class OrchestratorDeployment:
         )
         self.executor = WorkflowExecutor(self.registry, self.args.workflows.task_timeout_seconds)
         self.jobs = job_manager(self.args.jobs)
+        planner = self.args.planner
+        self.llm = (
+            LLMPlanner.from_model(planner.model, max_new_tokens=planner.max_new_tokens)
+            if planner.backend == "llm" and planner.model
+            else None
+        )
 
     async def run_action(self, agent: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
         result = await self.registry.run(agent, action, params)
@@ -125,6 +132,11 @@ class OrchestratorDeployment:
 
     def plan(self, request: str) -> dict[str, str]:
         """``{"dsl": yaml}``, or ``{"needs_human": reason}`` when no valid plan exists."""
+        if self.llm is not None:
+            try:
+                return {"dsl": to_yaml(self.llm.plan(request))}
+            except PlanningError:
+                pass  # the deterministic planner may still manage
         try:
             return {"dsl": plan_yaml(request, datasets=self.datasets())}
         except PlanningError as exc:

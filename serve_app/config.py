@@ -160,6 +160,16 @@ class EdaConfig(BaseModel):
     output_dir: str = Field("data/artifacts", description="Where visualizations are written.")
 
 
+class PlannerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["rules", "llm"] = Field(
+        "rules", description="rules: deterministic; llm: a CTranslate2 instruct model first."
+    )
+    model: str | None = Field(None, description="CT2 Generator model (dir or repo id) for llm.")
+    max_new_tokens: int = Field(512, ge=16, le=4096)
+
+
 class WorkflowConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -183,10 +193,13 @@ class AppArgs(BaseSettings):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     eda: EdaConfig = Field(default_factory=EdaConfig)
     workflows: WorkflowConfig = Field(default_factory=WorkflowConfig)
+    planner: PlannerConfig = Field(default_factory=PlannerConfig)
 
     def model_post_init(self, context: Any, /) -> None:
         if self.api.cors_allow_credentials and "*" in self.api.cors_origins:
             raise ValueError("api.cors_origins may not contain '*' when credentials are allowed")
+        if self.planner.backend == "llm" and not self.planner.model:
+            raise ValueError("planner.backend llm needs planner.model")
         if self.jobs.min_workers > self.jobs.max_workers:
             raise ValueError("jobs.min_workers may not exceed jobs.max_workers")
         if self.auth.enabled and not self.auth.api_keys:

@@ -48,7 +48,7 @@ async def template(params: BaseModel, _: ActionContext) -> ActionResult:
     if missing:
         raise ActionError(f"template placeholders without values: {', '.join(missing)}")
     return ActionResult(
-        {"text": _PLACEHOLDER.sub(lambda m: params.values[m.group(1)], params.template)}
+        {"text": _PLACEHOLDER.sub(lambda m: str(params.values[m.group(1)]), params.template)}
     )
 
 

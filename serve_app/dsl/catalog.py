@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Params(BaseModel):
@@ -50,11 +50,22 @@ class JoinParams(Params):
 
 class TemplateParams(Params):
     template: str = Field(..., max_length=100_000, description="Python str.format-free: {name}")
-    values: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 class LoadDataParams(Params):
     file: str = Field(..., min_length=1, max_length=255, description="CSV in the data directory.")
+
+    @field_validator("file")
+    @classmethod
+    def _inside_data_dir(cls, value: str) -> str:
+        # Checked again against the real directory when loading; refused early here.
+        parts = value.replace("\\", "/").split("/")
+        if value.startswith(("/", "\\", "~")) or ".." in parts or "\x00" in value:
+            raise ValueError("file must be a name inside the data directory")
+        if not value.lower().endswith(".csv"):
+            raise ValueError("file must be a .csv file")
+        return value
 
 
 class DatasetParams(Params):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -41,6 +42,14 @@ def app_args(model_dir: Path, **translator: Any) -> AppArgs:
     )
 
 
+SEED_PORT = 8001
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[int]:
     """Ray with explicit CPUs (the replicas ask for fractions) and Serve on a free port."""
@@ -48,7 +57,8 @@ def ray_cluster() -> Iterator[int]:
     from ray import serve
 
     ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, namespace="tafsiri-tests")
-    port = free_port()
+    # The seed's Example 1 script talks to localhost:8001; use that port when it is free.
+    port = SEED_PORT if port_is_free(SEED_PORT) else free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     try:
         yield port

@@ -125,7 +125,10 @@ def test_health_reports_every_component(client: httpx.Client) -> None:
     assert translator["details"]["languages"] == 202
     assert translator["details"]["compute_type"] == "int8"
     assert body["components"]["orchestrator"]["details"]["agents"] == [
-        "language", "translation", "text", "eda_agent",
+        "language",
+        "translation",
+        "text",
+        "eda_agent",
     ]
 
 

@@ -60,8 +60,11 @@ def test_orchestrator_runs_registered_actions(base_url: str) -> None:
         "translate",
         {"text": "Karibu sana.", "source_language": "swh_Latn", "target_language": "eng_Latn"},
     ).result(timeout_s=60)
-    assert result == {"translated_text": "Karibu sana.", "source_language": "swh_Latn",
-                      "target_language": "eng_Latn"}
+    assert result == {
+        "translated_text": "Karibu sana.",
+        "source_language": "swh_Latn",
+        "target_language": "eng_Latn",
+    }
     detected = handle.run_action.remote(
         "language", "detect", {"text": "Ich habe heute leider keine Zeit."}
     ).result(timeout_s=60)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -303,4 +303,11 @@ def test_state_machine(backend: str, tmp_path: Path, redis_url: str) -> None:
         (JobStoreMachine,),
         {"backend": backend, "tmp_root": tmp_path, "redis_url": redis_url},
     )
-    settings(max_examples=40, stateful_step_count=25, deadline=None)(machine).TestCase().runTest()
+    # Each stateful step talks to a real store; under a loaded machine Hypothesis would count
+    # that as slow data generation, which says nothing about the store.
+    settings(
+        max_examples=40,
+        stateful_step_count=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )(machine).TestCase().runTest()
