@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from serve_app.engines.languages import Language
+
 
 class ErrorItem(BaseModel):
     field: str | None = None
@@ -95,19 +97,8 @@ class BatchDetectResponse(BaseModel):
     timestamp: datetime
 
 
-class LanguageOut(BaseModel):
-    code: str
-    name: str
-    native_name: str | None
-    script: str
-    script_name: str
-    region: str
-    iso639_1: str | None
-    iso639_3: str
-
-
 class LanguagesResponse(BaseModel):
-    languages: list[LanguageOut]
+    languages: list[Language]
     total: int
     regions: dict[str, int]
 

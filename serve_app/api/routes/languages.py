@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from serve_app.api.errors import ApiError
-from serve_app.api.schemas import LanguageOut, LanguagesResponse
+from serve_app.api.schemas import LanguagesResponse
 from serve_app.api.services import ServicesDep
-from serve_app.engines.languages import UnknownLanguageError
+from serve_app.engines.languages import Language, UnknownLanguageError
 
 router = APIRouter(prefix="/api/v1/languages", tags=["languages"])
 
@@ -27,16 +27,16 @@ async def list_languages(
             raise ApiError(400, str(exc), field="region", code="UNKNOWN_REGION") from exc
         found = [lang for lang in found if lang.code in in_region]
     return LanguagesResponse(
-        languages=[LanguageOut(**lang.to_dict()) for lang in found],
+        languages=found,
         total=len(found),
         regions=database.regions(),
     )
 
 
-@router.get("/{code}", response_model=LanguageOut, summary="One language by any accepted code")
-async def get_language(code: str, services: ServicesDep) -> LanguageOut:
+@router.get("/{code}", response_model=Language, summary="One language by any accepted code")
+async def get_language(code: str, services: ServicesDep) -> Language:
     try:
-        return LanguageOut(**services.languages.get(code).to_dict())
+        return services.languages.get(code)
     except UnknownLanguageError as exc:
         raise ApiError(
             404, f"Language not found: {code!r}", field="code", code="NOT_FOUND", message=str(exc)
