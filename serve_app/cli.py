@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import httpx
+
+from serve_app.client import (
+    DEFAULT_URL,
+    Client,
+    JobFailedError,
+    TafsiriError,
+    WaitTimeoutError,
+)
 from serve_app.engines.models import ModelUnavailableError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -27,20 +39,153 @@ def _build_test_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def _languages(args: argparse.Namespace) -> int:
-    from serve_app.engines.languages import LanguageDatabase
+# Exit codes: 0 ok, 1 the service refused or failed the request, 2 usage or local error,
+# 3 a job or workflow ended without `done`, 4 the service could not be reached.
+EXIT_SERVICE, EXIT_USAGE, EXIT_JOB, EXIT_UNREACHABLE = 1, 2, 3, 4
 
-    database = LanguageDatabase.default()
-    found = database.search(args.query) if args.query else database.all()
-    if args.region:
-        found = [lang for lang in found if lang.region.casefold() == args.region.casefold()]
-    for lang in found:
-        print(
-            json.dumps(lang.to_dict(), ensure_ascii=False)
-            if args.json
-            else f"{lang.code}\t{lang.name}\t{lang.native_name or ''}\t{lang.region}"
-        )
+
+def _client(args: argparse.Namespace) -> Client:
+    return Client(args.url, api_key=args.api_key, client_id=args.client_id, timeout=args.timeout)
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if args.json:
+        payload = data.model_dump(mode="json") if hasattr(data, "model_dump") else data
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def _read_text(args: argparse.Namespace) -> str:
+    if args.file:
+        return Path(args.file).read_text("utf-8")
+    if args.text and args.text != "-":
+        return str(args.text)
+    return sys.stdin.read()
+
+
+def _translate(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        if args.batch:
+            return _translate_batch(args, client)
+        result = client.translate(_read_text(args), args.to, args.source)
+        _emit(args, result, result.translated_text)
     return 0
+
+
+def _translate_batch(args: argparse.Namespace, client: Client) -> int:
+    """One text per line of ``--batch FILE``; output lines in the same order."""
+    from tqdm import tqdm
+
+    lines = Path(args.batch).read_text("utf-8").splitlines()
+    texts = [(i, line) for i, line in enumerate(lines) if line.strip()]
+    out = list(lines)
+    with tqdm(total=len(texts), unit="text", file=sys.stderr, disable=args.quiet) as bar:
+        for start in range(0, len(texts), args.chunk):
+            chunk = texts[start : start + args.chunk]
+            result = client.translate([t for _, t in chunk], args.to, args.source)
+            for (index, _), item in zip(chunk, result.translations, strict=True):
+                out[index] = item.translated_text
+            bar.update(len(chunk))
+    target = Path(args.output) if args.output else None
+    text = "\n".join(out) + "\n"
+    if target:
+        target.write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _detect(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        result = client.detect(_read_text(args), args.top_k)
+    _emit(
+        args,
+        result,
+        f"{result.language}\t{result.language_name or ''}\t"
+        f"{result.confidence:.3f}" + ("" if result.reliable else "\t(unreliable)"),
+    )
+    return 0
+
+
+def _languages(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        found = client.languages(args.query or None, args.region)
+    _emit(
+        args,
+        found,
+        "\n".join(
+            f"{lang.code}\t{lang.name}\t{lang.native_name or ''}\t{lang.region}"
+            for lang in found.languages
+        ),
+    )
+    return 0
+
+
+def _jobs_submit(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        if args.texts_file:
+            texts = [t for t in Path(args.texts_file).read_text("utf-8").splitlines() if t.strip()]
+            accepted = client.submit_text_job(texts, args.to, args.source, priority=args.priority)
+        else:
+            accepted = client.submit_workflow_translation(_read_text(args), priority=args.priority)
+    _emit(args, accepted, accepted.token)
+    return 0
+
+
+def _jobs_status(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        job = client.job(args.token)
+    _emit(
+        args,
+        job,
+        f"{job.status}" + (f"\t{job.progress.done}/{job.progress.total}" if job.progress else ""),
+    )
+    return 0 if job.status != "error" else EXIT_JOB
+
+
+def _jobs_wait(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        job = client.wait_job(args.token, timeout=args.wait_timeout)
+    _emit(args, job, job.dsl or json.dumps(job.result, ensure_ascii=False))
+    return 0
+
+
+def _workflow_validate(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        report = client.validate_dsl(_read_text(args))
+    lines = [f"{'valid' if report['valid'] else 'invalid'}"]
+    lines += [f"error {e['field']}: {e['message']} [{e['code']}]" for e in report["errors"]]
+    lines += [f"warning: {w}" for w in report["warnings"]]
+    _emit(args, report, "\n".join(lines))
+    return 0 if report["valid"] else EXIT_SERVICE
+
+
+def _workflow_run(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        started = client.run_dsl(_read_text(args))
+        if not args.wait:
+            _emit(args, started, started["workflow_id"])
+            return 0
+        run = client.wait_workflow(started["workflow_id"], timeout=args.wait_timeout)
+    _emit(
+        args,
+        run,
+        "\n".join(
+            [f"{run['status']}\t{run['workflow_id']}"]
+            + [
+                f"{task_id}\t{task['status']}\t{task.get('error') or ''}"
+                for task_id, task in run["tasks"].items()
+            ]
+        ),
+    )
+    return 0 if run["status"] == "done" else EXIT_JOB
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    os.execvp("serve", ["serve", "run", args.config])  # noqa: S606, S607 - Ray's own CLI
 
 
 def _create_key(args: argparse.Namespace) -> int:
@@ -55,7 +200,71 @@ def _create_key(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tafsiri", description="Tafsiri translation service")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("TAFSIRI_URL", DEFAULT_URL),
+        help="service URL (env TAFSIRI_URL)",
+    )
+    parser.add_argument(
+        "--api-key", default=os.environ.get("TAFSIRI_API_KEY"), help="API key (env TAFSIRI_API_KEY)"
+    )
+    parser.add_argument("--client-id", default=os.environ.get("TAFSIRI_CLIENT_ID", "cli"))
+    parser.add_argument("--timeout", type=float, default=60.0, help="HTTP timeout, seconds")
+    parser.add_argument("--json", action="store_true", help="print JSON")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_cmd = commands.add_parser("serve", help="run the service locally (serve run CONFIG)")
+    serve_cmd.add_argument("config", nargs="?", default="serve_config.yaml")
+    serve_cmd.set_defaults(handler=_serve)
+
+    def text_input(command: argparse.ArgumentParser) -> None:
+        command.add_argument("text", nargs="?", help="text, or - / nothing for stdin")
+        command.add_argument("--file", help="read the text from a file")
+
+    translate = commands.add_parser("translate", help="translate text, a file or stdin")
+    text_input(translate)
+    translate.add_argument("--to", required=True, help="target language (FLORES-200 or ISO)")
+    translate.add_argument("--from", dest="source", default=None, help="source; detected if absent")
+    translate.add_argument("--batch", help="file with one text per line, translated in order")
+    translate.add_argument("--output", help="with --batch: write here instead of stdout")
+    translate.add_argument("--chunk", type=int, default=32, help="with --batch: texts per request")
+    translate.add_argument("--quiet", action="store_true", help="no progress bar")
+    translate.set_defaults(handler=_translate)
+
+    detect = commands.add_parser("detect", help="detect the language of text")
+    text_input(detect)
+    detect.add_argument("--top-k", type=int, default=None)
+    detect.set_defaults(handler=_detect)
+
+    jobs = commands.add_parser("jobs", help="async jobs").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    submit = jobs.add_parser("submit", help="submit natural language (-> DSL) or a texts file")
+    text_input(submit)
+    submit.add_argument("--texts-file", help="translate these lines as a text job")
+    submit.add_argument("--to", default="eng_Latn")
+    submit.add_argument("--from", dest="source", default=None)
+    submit.add_argument("--priority", type=int, default=5)
+    submit.set_defaults(handler=_jobs_submit)
+    status = jobs.add_parser("status", help="show a job's status")
+    status.add_argument("token")
+    status.set_defaults(handler=_jobs_status)
+    wait = jobs.add_parser("wait", help="wait for a job and print its result")
+    wait.add_argument("token")
+    wait.add_argument("--wait-timeout", type=float, default=300.0)
+    wait.set_defaults(handler=_jobs_wait)
+
+    workflow = commands.add_parser("workflow", help="DSL workflows").add_subparsers(
+        dest="workflow_command", required=True
+    )
+    validate_cmd = workflow.add_parser("validate", help="validate a DSL file")
+    text_input(validate_cmd)
+    validate_cmd.set_defaults(handler=_workflow_validate)
+    run_cmd = workflow.add_parser("run", help="run a DSL file")
+    text_input(run_cmd)
+    run_cmd.add_argument("--wait", action="store_true", help="wait and print task results")
+    run_cmd.add_argument("--wait-timeout", type=float, default=300.0)
+    run_cmd.set_defaults(handler=_workflow_run)
 
     models = commands.add_parser("models", help="manage models").add_subparsers(
         dest="models_command", required=True
@@ -78,10 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--id", required=True, help="client identity the key stands for")
     create.set_defaults(handler=_create_key)
 
-    languages = commands.add_parser("languages", help="list or search supported languages")
+    languages = commands.add_parser("languages", help="list or search the service's languages")
     languages.add_argument("query", nargs="?", default="")
     languages.add_argument("--region", default=None)
-    languages.add_argument("--json", action="store_true")
     languages.set_defaults(handler=_languages)
     return parser
 
@@ -91,9 +299,18 @@ def main(argv: list[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except ModelUnavailableError as exc:
+    except TafsiriError as exc:
         print(f"tafsiri: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_SERVICE
+    except (JobFailedError, WaitTimeoutError) as exc:
+        print(f"tafsiri: {exc}", file=sys.stderr)
+        return EXIT_JOB
+    except httpx.TransportError as exc:
+        print(f"tafsiri: cannot reach {args.url}: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except (ModelUnavailableError, OSError) as exc:
+        print(f"tafsiri: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

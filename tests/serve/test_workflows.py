@@ -46,6 +46,12 @@ def test_seed_example_1_shell_flow_verbatim(client: httpx.Client, base_url: str)
     scatter = done["tasks"]["scatter"]["output"]
     assert (scatter["x"], scatter["y"]) == ("sepal_length", "sepal_width")
     assert Path(scatter["image"]).read_bytes()[:4] == b"\x89PNG"
+    served = client.get(f"/api/v1/artifacts/{Path(scatter['image']).name}")
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/png"
+    assert served.content == Path(scatter["image"]).read_bytes()
+    for name in ("..%2Fjobs.db", "nothing.png", "x.txt"):
+        assert client.get(f"/api/v1/artifacts/{name}").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serve_app import __version__
@@ -60,6 +61,21 @@ async def component_health(services: Services) -> dict[str, ComponentHealth]:
         "orchestrator": orchestrator,
         "jobs": jobs,
     }
+
+
+_PAGE = (Path(__file__).parent.parent / "static" / "index.html").read_text("utf-8")
+
+
+@router.get("/", include_in_schema=False, response_class=HTMLResponse)
+async def web_page() -> HTMLResponse:
+    """The web page: translate with auto-detect, detect, plan and run workflows."""
+    return HTMLResponse(
+        _PAGE,
+        headers={
+            "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' 'self'; "
+            "style-src 'unsafe-inline' 'self'",
+        },
+    )
 
 
 @router.get("/health", response_model=HealthResponse, summary="Per-component health")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
 
 from serve_app.api.errors import ApiError, request_id_of, utc_now
 from serve_app.api.routes.jobs import load_job, submit_job
@@ -138,6 +141,22 @@ async def suggest_workflows(
         "complexity": body.complexity,
         "generated_at": utc_now().isoformat().replace("+00:00", "Z"),
     }
+
+
+_ARTIFACT_NAME = re.compile(r"^[\w.-]{1,200}\.png$")
+
+
+@router.get(
+    "/api/v1/artifacts/{name}",
+    summary="A file a workflow produced (PNG charts)",
+    response_class=FileResponse,
+)
+def artifact(name: str, services: ServicesDep, principal: Principal) -> FileResponse:
+    root = Path(services.args.eda.output_dir).resolve()
+    path = (root / name).resolve()
+    if not _ARTIFACT_NAME.match(name) or path.parent != root or not path.is_file():
+        raise ApiError(404, "Artifact not found", field="name", code="NOT_FOUND")
+    return FileResponse(path, media_type="image/png")
 
 
 @router.get("/api/v1/agents", summary="Agents, their actions, params and outputs")

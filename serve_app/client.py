@@ -1,0 +1,520 @@
+"""Python SDK for Tafsiri: sync :class:`Client` and async :class:`AsyncClient`.
+
+Results are the API's own pydantic models; failures raise :class:`TafsiriError` (or a subclass)
+carrying the error format's fields. 429 answers are retried after ``retry_after``.
+
+    from serve_app.client import Client
+
+    with Client("http://127.0.0.1:8000") as tafsiri:
+        print(tafsiri.translate("Habari za asubuhi", "eng_Latn").translated_text)
+        dsl = tafsiri.translate_workflow("Load iris.csv and show missing values")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from serve_app.api.schemas import (
+    BatchDetectResponse,
+    BatchTranslateResponse,
+    DetectResponse,
+    JobAccepted,
+    JobStatusResponse,
+    LanguagesResponse,
+    TranslateResponse,
+)
+from serve_app.engines.languages import Language
+
+T = TypeVar("T")
+TERMINAL = frozenset({"done", "error", "timeout", "needs_human"})
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class TafsiriError(Exception):
+    """An error answer: ``status``, ``detail``, ``errors`` ([{field, message, code}]),
+    ``request_id`` and, for 429, ``retry_after``."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.body = body
+        self.detail = str(body.get("detail", f"HTTP {status}"))
+        self.errors: list[dict[str, Any]] = body.get("errors") or []
+        self.request_id: str | None = body.get("request_id")
+        self.retry_after: float | None = body.get("retry_after")
+        fields = ", ".join(f"{e.get('field')}: {e.get('message')}" for e in self.errors[:3])
+        super().__init__(f"{status} {self.detail}" + (f" ({fields})" if fields else ""))
+
+
+class BadRequestError(TafsiriError): ...
+
+
+class AuthenticationError(TafsiriError): ...
+
+
+class NotFoundError(TafsiriError): ...
+
+
+class PayloadTooLargeError(TafsiriError): ...
+
+
+class ValidationFailedError(TafsiriError): ...
+
+
+class RateLimitError(TafsiriError): ...
+
+
+class ServerError(TafsiriError): ...
+
+
+_ERRORS: dict[int, type[TafsiriError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    404: NotFoundError,
+    413: PayloadTooLargeError,
+    422: ValidationFailedError,
+    429: RateLimitError,
+}
+
+
+class JobFailedError(Exception):
+    """A job that ended in ``error``, ``timeout`` or ``needs_human``."""
+
+    def __init__(self, job: JobStatusResponse) -> None:
+        self.job = job
+        super().__init__(f"job {job.token} ended {job.status}: {job.error_message}")
+
+
+class WaitTimeoutError(TimeoutError):
+    pass
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request and how to read its answer."""
+
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    json: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+
+
+def _error(response: httpx.Response) -> TafsiriError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"detail": response.text[:500]}
+    if not isinstance(body, dict):
+        body = {"detail": str(body)}
+    kind = _ERRORS.get(
+        response.status_code, ServerError if response.status_code >= 500 else TafsiriError
+    )
+    return kind(response.status_code, body)
+
+
+class _Endpoints:
+    """The requests of every endpoint, shared by both clients."""
+
+    @staticmethod
+    def translate(text: str | list[str], target: str, source: str | None) -> Call[Any]:
+        def parse(body: dict[str, Any]) -> TranslateResponse | BatchTranslateResponse:
+            if "translations" in body:
+                return BatchTranslateResponse.model_validate(body)
+            return TranslateResponse.model_validate(body)
+
+        return Call(
+            "POST",
+            "/api/v1/translate",
+            parse,
+            {"text": text, "target_language": target, "source_language": source},
+        )
+
+    @staticmethod
+    def detect(text: str | list[str], top_k: int | None) -> Call[Any]:
+        def parse(body: dict[str, Any]) -> DetectResponse | BatchDetectResponse:
+            if "results" in body:
+                return BatchDetectResponse.model_validate(body)
+            return DetectResponse.model_validate(body)
+
+        return Call("POST", "/api/v1/detect-language", parse, {"text": text, "top_k": top_k})
+
+    @staticmethod
+    def languages(search: str | None, region: str | None) -> Call[LanguagesResponse]:
+        params = {k: v for k, v in {"search": search, "region": region}.items() if v}
+        return Call("GET", "/api/v1/languages", LanguagesResponse.model_validate, params=params)
+
+    @staticmethod
+    def language(code: str) -> Call[Language]:
+        return Call("GET", f"/api/v1/languages/{code}", lambda body: Language(**body))
+
+    @staticmethod
+    def submit_workflow_translation(
+        natural_language: str, client_id: str, priority: int, metadata: dict[str, Any] | None
+    ) -> Call[JobAccepted]:
+        return Call(
+            "POST",
+            "/api/v1/workflows/translate",
+            JobAccepted.model_validate,
+            {
+                "natural_language": natural_language,
+                "client_id": client_id,
+                "priority": priority,
+                "metadata": metadata or {},
+            },
+        )
+
+    @staticmethod
+    def submit_text_job(
+        texts: list[str], target: str, source: str | None, client_id: str, priority: int
+    ) -> Call[JobAccepted]:
+        return Call(
+            "POST",
+            "/api/v1/jobs/translate",
+            JobAccepted.model_validate,
+            {
+                "texts": texts,
+                "target_language": target,
+                "source_language": source,
+                "client_id": client_id,
+                "priority": priority,
+            },
+        )
+
+    @staticmethod
+    def job(token: str) -> Call[JobStatusResponse]:
+        return Call("GET", f"/api/v1/jobs/{token}", JobStatusResponse.model_validate)
+
+    @staticmethod
+    def validate_dsl(dsl_yaml: str) -> Call[dict[str, Any]]:
+        return Call(
+            "POST", "/api/v1/workflows/dsl", dict, {"dsl_yaml": dsl_yaml, "validate_only": True}
+        )
+
+    @staticmethod
+    def run_dsl(dsl_yaml: str, client_id: str, priority: int) -> Call[dict[str, Any]]:
+        return Call(
+            "POST",
+            "/api/v1/workflows/dsl",
+            dict,
+            {"dsl_yaml": dsl_yaml, "client_id": client_id, "priority": priority},
+        )
+
+    @staticmethod
+    def workflow(workflow_id: str) -> Call[dict[str, Any]]:
+        return Call("GET", f"/api/v1/workflows/{workflow_id}", dict)
+
+    @staticmethod
+    def cancel_workflow(workflow_id: str) -> Call[dict[str, Any]]:
+        return Call("DELETE", f"/api/v1/workflows/{workflow_id}", dict)
+
+    @staticmethod
+    def suggest(context: str, domain: str, complexity: str) -> Call[dict[str, Any]]:
+        return Call(
+            "POST",
+            "/api/v1/workflows/suggest",
+            dict,
+            {"context": context, "domain": domain, "complexity": complexity},
+        )
+
+    @staticmethod
+    def get(path: str) -> Call[dict[str, Any]]:
+        return Call("GET", path, dict)
+
+
+def _backoff(start: float, cap: float) -> Iterator[float]:
+    delay = start
+    while True:
+        yield delay
+        delay = min(cap, delay * 1.5)
+
+
+def _headers(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+class Client:
+    """Synchronous client. ``max_retries`` applies to 429 answers (after ``retry_after``)."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        client_id: str = "default",
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url, timeout=timeout, headers=_headers(api_key), transport=transport
+        )
+        self.max_retries = max_retries
+        self.client_id = client_id
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _run(self, call: Call[T]) -> T:
+        for attempt in range(self.max_retries + 1):
+            response = self._http.request(
+                call.method, call.path, json=call.json, params=call.params
+            )
+            if response.status_code == 429 and attempt < self.max_retries:
+                time.sleep(min(60.0, float(_error(response).retry_after or 1)))
+                continue
+            if response.status_code >= 400:
+                raise _error(response)
+            return call.parse(response.json())
+        raise AssertionError("unreachable")
+
+    def translate(
+        self, text: str | list[str], target_language: str, source_language: str | None = None
+    ) -> Any:
+        return self._run(_Endpoints.translate(text, target_language, source_language))
+
+    def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
+        return self._run(_Endpoints.detect(text, top_k))
+
+    def languages(self, search: str | None = None, region: str | None = None) -> LanguagesResponse:
+        return self._run(_Endpoints.languages(search, region))
+
+    def language(self, code: str) -> Language:
+        return self._run(_Endpoints.language(code))
+
+    def health(self) -> dict[str, Any]:
+        return self._run(_Endpoints.get("/health"))
+
+    def stats(self) -> dict[str, Any]:
+        return self._run(_Endpoints.get("/stats"))
+
+    def submit_workflow_translation(
+        self, natural_language: str, *, priority: int = 5, metadata: dict[str, Any] | None = None
+    ) -> JobAccepted:
+        return self._run(
+            _Endpoints.submit_workflow_translation(
+                natural_language, self.client_id, priority, metadata
+            )
+        )
+
+    def submit_text_job(
+        self,
+        texts: list[str],
+        target_language: str,
+        source_language: str | None = None,
+        *,
+        priority: int = 5,
+    ) -> JobAccepted:
+        return self._run(
+            _Endpoints.submit_text_job(
+                texts, target_language, source_language, self.client_id, priority
+            )
+        )
+
+    def job(self, token: str) -> JobStatusResponse:
+        return self._run(_Endpoints.job(token))
+
+    def wait_job(
+        self,
+        token: str,
+        *,
+        timeout: float = 300.0,
+        poll_interval: float = 0.5,
+        on_progress: Callable[[JobStatusResponse], None] | None = None,
+    ) -> JobStatusResponse:
+        """Polls with backoff until the job ends; raises :class:`JobFailedError` unless done."""
+        deadline = time.monotonic() + timeout
+        for delay in _backoff(poll_interval, 5.0):
+            job = self.job(token)
+            if on_progress:
+                on_progress(job)
+            if job.status in TERMINAL:
+                if job.status != "done":
+                    raise JobFailedError(job)
+                return job
+            if time.monotonic() + delay > deadline:
+                raise WaitTimeoutError(f"job {token} still {job.status} after {timeout} s")
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def translate_workflow(
+        self,
+        natural_language: str,
+        *,
+        priority: int = 5,
+        timeout: float = 300.0,
+        poll_interval: float = 0.5,
+    ) -> str:
+        """Submits natural language and returns the DSL once planned."""
+        accepted = self.submit_workflow_translation(natural_language, priority=priority)
+        job = self.wait_job(accepted.token, timeout=timeout, poll_interval=poll_interval)
+        return job.dsl or ""
+
+    def validate_dsl(self, dsl_yaml: str) -> dict[str, Any]:
+        return self._run(_Endpoints.validate_dsl(dsl_yaml))
+
+    def run_dsl(self, dsl_yaml: str, *, priority: int = 5) -> dict[str, Any]:
+        return self._run(_Endpoints.run_dsl(dsl_yaml, self.client_id, priority))
+
+    def workflow(self, workflow_id: str) -> dict[str, Any]:
+        return self._run(_Endpoints.workflow(workflow_id))
+
+    def cancel_workflow(self, workflow_id: str) -> dict[str, Any]:
+        return self._run(_Endpoints.cancel_workflow(workflow_id))
+
+    def wait_workflow(
+        self, workflow_id: str, *, timeout: float = 300.0, poll_interval: float = 0.5
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        for delay in _backoff(poll_interval, 5.0):
+            run = self.workflow(workflow_id)
+            if run["status"] in TERMINAL:
+                return run
+            if time.monotonic() + delay > deadline:
+                raise WaitTimeoutError(f"workflow {workflow_id} still {run['status']}")
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def suggest(
+        self, context: str, domain: str = "data-science", complexity: str = "medium"
+    ) -> dict[str, Any]:
+        return self._run(_Endpoints.suggest(context, domain, complexity))
+
+
+class AsyncClient:
+    """Asynchronous client with the same methods as :class:`Client`, awaited."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        client_id: str = "default",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, headers=_headers(api_key), transport=transport
+        )
+        self.max_retries = max_retries
+        self.client_id = client_id
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _run(self, call: Call[T]) -> T:
+        for attempt in range(self.max_retries + 1):
+            response = await self._http.request(
+                call.method, call.path, json=call.json, params=call.params
+            )
+            if response.status_code == 429 and attempt < self.max_retries:
+                await asyncio.sleep(min(60.0, float(_error(response).retry_after or 1)))
+                continue
+            if response.status_code >= 400:
+                raise _error(response)
+            return call.parse(response.json())
+        raise AssertionError("unreachable")
+
+    async def translate(
+        self, text: str | list[str], target_language: str, source_language: str | None = None
+    ) -> Any:
+        return await self._run(_Endpoints.translate(text, target_language, source_language))
+
+    async def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
+        return await self._run(_Endpoints.detect(text, top_k))
+
+    async def languages(
+        self, search: str | None = None, region: str | None = None
+    ) -> LanguagesResponse:
+        return await self._run(_Endpoints.languages(search, region))
+
+    async def language(self, code: str) -> Language:
+        return await self._run(_Endpoints.language(code))
+
+    async def health(self) -> dict[str, Any]:
+        return await self._run(_Endpoints.get("/health"))
+
+    async def submit_workflow_translation(
+        self, natural_language: str, *, priority: int = 5, metadata: dict[str, Any] | None = None
+    ) -> JobAccepted:
+        return await self._run(
+            _Endpoints.submit_workflow_translation(
+                natural_language, self.client_id, priority, metadata
+            )
+        )
+
+    async def submit_text_job(
+        self,
+        texts: list[str],
+        target_language: str,
+        source_language: str | None = None,
+        *,
+        priority: int = 5,
+    ) -> JobAccepted:
+        return await self._run(
+            _Endpoints.submit_text_job(
+                texts, target_language, source_language, self.client_id, priority
+            )
+        )
+
+    async def job(self, token: str) -> JobStatusResponse:
+        return await self._run(_Endpoints.job(token))
+
+    async def wait_job(
+        self, token: str, *, timeout: float = 300.0, poll_interval: float = 0.5
+    ) -> JobStatusResponse:
+        deadline = time.monotonic() + timeout
+        for delay in _backoff(poll_interval, 5.0):
+            job = await self.job(token)
+            if job.status in TERMINAL:
+                if job.status != "done":
+                    raise JobFailedError(job)
+                return job
+            if time.monotonic() + delay > deadline:
+                raise WaitTimeoutError(f"job {token} still {job.status} after {timeout} s")
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def translate_workflow(
+        self,
+        natural_language: str,
+        *,
+        priority: int = 5,
+        timeout: float = 300.0,
+        poll_interval: float = 0.5,
+    ) -> str:
+        accepted = await self.submit_workflow_translation(natural_language, priority=priority)
+        job = await self.wait_job(accepted.token, timeout=timeout, poll_interval=poll_interval)
+        return job.dsl or ""
+
+    async def validate_dsl(self, dsl_yaml: str) -> dict[str, Any]:
+        return await self._run(_Endpoints.validate_dsl(dsl_yaml))
+
+    async def run_dsl(self, dsl_yaml: str, *, priority: int = 5) -> dict[str, Any]:
+        return await self._run(_Endpoints.run_dsl(dsl_yaml, self.client_id, priority))
+
+    async def workflow(self, workflow_id: str) -> dict[str, Any]:
+        return await self._run(_Endpoints.workflow(workflow_id))
+
+    async def suggest(
+        self, context: str, domain: str = "data-science", complexity: str = "medium"
+    ) -> dict[str, Any]:
+        return await self._run(_Endpoints.suggest(context, domain, complexity))

@@ -1,0 +1,110 @@
+"""The `tafsiri` command line against the running service: output and exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.serve
+
+
+def tafsiri(
+    base_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "serve_app.cli",
+            "--url",
+            base_url,
+            "--client-id",
+            "cli-test",
+            *args,
+        ],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_translate_text_stdin_and_file(base_url: str, tmp_path: Path) -> None:
+    run = tafsiri(base_url, "translate", "Habari za asubuhi, rafiki yangu.", "--to", "en")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "Habari za asubuhi, rafiki yangu.\n"
+    piped = tafsiri(base_url, "translate", "--to", "fr", "--from", "en", stdin="From stdin.")
+    assert piped.stdout.strip() == "From stdin."
+    source = tmp_path / "doc.txt"
+    source.write_text("Paragraph one. Two sentences.\n\nParagraph two.")
+    from_file = tafsiri(
+        base_url, "--json", "translate", "--file", str(source), "--to", "sw", "--from", "en"
+    )
+    assert (
+        '"translated_text": "Paragraph one. Two sentences.\\n\\nParagraph two."' in from_file.stdout
+    )
+
+
+def test_batch_file_keeps_line_order(base_url: str, tmp_path: Path) -> None:
+    lines = [f"Batch line {i}." for i in range(70)]
+    lines.insert(10, "")
+    source, target = tmp_path / "in.txt", tmp_path / "out.txt"
+    source.write_text("\n".join(lines))
+    run = tafsiri(
+        base_url,
+        "translate",
+        "--batch",
+        str(source),
+        "--to",
+        "fr",
+        "--from",
+        "en",
+        "--output",
+        str(target),
+        "--chunk",
+        "16",
+    )
+    assert run.returncode == 0, run.stderr
+    assert target.read_text().splitlines() == lines
+    assert "71" not in run.stderr
+    assert "70/70" in run.stderr
+
+
+def test_detect_languages_and_errors(base_url: str) -> None:
+    detect = tafsiri(base_url, "detect", "Ich habe heute leider keine Zeit.")
+    assert detect.stdout.startswith("deu_Latn\tGerman\t")
+    languages = tafsiri(base_url, "languages", "--region", "Oceania")
+    assert len(languages.stdout.strip().splitlines()) == 4
+    bad = tafsiri(base_url, "translate", "Hello there", "--to", "klingon")
+    assert bad.returncode == 1
+    assert "Unsupported language code" in bad.stderr
+    unreachable = tafsiri("http://127.0.0.1:9", "detect", "hello world")
+    assert unreachable.returncode == 4
+    assert "cannot reach" in unreachable.stderr
+
+
+def test_jobs_and_workflows(base_url: str, tmp_path: Path) -> None:
+    token = tafsiri(
+        base_url, "jobs", "submit", "Load sales_data.csv and show missing values"
+    ).stdout.strip()
+    assert len(token) == 32
+    waited = tafsiri(base_url, "jobs", "wait", token)
+    assert waited.returncode == 0, waited.stderr
+    dsl = tmp_path / "flow.yaml"
+    dsl.write_text(waited.stdout)
+    assert tafsiri(base_url, "workflow", "validate", "--file", str(dsl)).stdout.startswith("valid")
+    run = tafsiri(base_url, "workflow", "run", "--file", str(dsl), "--wait")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("done\t")
+    assert "missing_analysis\tdone" in run.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\ntasks: [{id: a, agent: nope, action: x}]")
+    invalid = tafsiri(base_url, "workflow", "validate", "--file", str(broken))
+    assert invalid.returncode == 1
+    assert "UNKNOWN_AGENT" in invalid.stdout
+    failing = tafsiri(base_url, "jobs", "submit", "Sing a song about rivers please")
+    assert tafsiri(base_url, "jobs", "wait", failing.stdout.strip()).returncode == 3

@@ -1,0 +1,102 @@
+"""The Python SDK, sync and async, against the running service."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from serve_app.client import (
+    AsyncClient,
+    BadRequestError,
+    Client,
+    JobFailedError,
+    NotFoundError,
+    RateLimitError,
+    ValidationFailedError,
+)
+
+pytestmark = pytest.mark.serve
+
+
+def client_for(base_url: str, **kwargs: object) -> Client:
+    return Client(base_url, client_id=f"sdk-{uuid.uuid4().hex[:8]}", **kwargs)  # type: ignore[arg-type]
+
+
+def test_sync_endpoints_return_typed_results(base_url: str) -> None:
+    with client_for(base_url) as tafsiri:
+        single = tafsiri.translate("Habari za asubuhi, rafiki yangu.", "eng_Latn")
+        assert single.translated_text == "Habari za asubuhi, rafiki yangu."
+        assert single.source_language_detected is True
+        batch = tafsiri.translate(["One text.", "Two texts."], "fra_Latn", "eng_Latn")
+        assert [t.translated_text for t in batch.translations] == ["One text.", "Two texts."]
+        assert tafsiri.detect("Bonjour tout le monde, comment allez-vous?").language == "fra_Latn"
+        assert tafsiri.languages(region="Oceania").total == 4
+        assert tafsiri.language("sw").name == "Swahili"
+        assert tafsiri.health()["status"] == "healthy"
+
+
+def test_errors_carry_the_error_format(base_url: str) -> None:
+    with client_for(base_url) as tafsiri:
+        with pytest.raises(BadRequestError) as bad:
+            tafsiri.translate("Hello there", "klingon")
+        assert bad.value.status == 400
+        assert bad.value.errors[0]["field"] == "target_language"
+        assert bad.value.request_id
+        with pytest.raises(NotFoundError):
+            tafsiri.language("xx")
+        with pytest.raises(ValidationFailedError):
+            tafsiri.submit_workflow_translation("short")
+
+
+def test_translate_workflow_and_job_waiting(base_url: str) -> None:
+    with client_for(base_url) as tafsiri:
+        dsl = tafsiri.translate_workflow("Load iris.csv and show missing values", poll_interval=0.1)
+        assert "missing_data_analysis" in dsl
+        seen: list[str] = []
+        accepted = tafsiri.submit_text_job(["Line one.", "Line two."], "swh_Latn", "eng_Latn")
+        job = tafsiri.wait_job(
+            accepted.token, poll_interval=0.1, on_progress=lambda j: seen.append(j.status)
+        )
+        assert job.result["translations"] == ["Line one.", "Line two."]
+        assert seen[-1] == "done"
+        with pytest.raises(JobFailedError, match="needs_human"):
+            tafsiri.translate_workflow("Compose a symphony about the sea", poll_interval=0.1)
+        run = tafsiri.wait_workflow(tafsiri.run_dsl(dsl)["workflow_id"], poll_interval=0.1)
+        assert run["status"] == "done"
+
+
+def test_429_is_retried_after_retry_after(base_url: str) -> None:
+    with client_for(base_url, max_retries=0) as impatient:
+        for _ in range(10):
+            impatient.submit_text_job(["x y z"], "fra_Latn", "eng_Latn")
+        with pytest.raises(RateLimitError) as limited:
+            impatient.submit_text_job(["x y z"], "fra_Latn", "eng_Latn")
+        assert limited.value.retry_after >= 1
+    with client_for(base_url, max_retries=3) as patient:
+        patient.client_id = impatient.client_id
+        started = time.monotonic()
+        accepted = patient.submit_text_job(["x y z"], "fra_Latn", "eng_Latn")
+        assert accepted.status == "queued"
+        assert time.monotonic() - started >= 0.5  # it waited for the window to move
+
+
+def test_async_client(base_url: str) -> None:
+    async def scenario() -> None:
+        async with AsyncClient(base_url, client_id=f"async-{uuid.uuid4().hex[:8]}") as tafsiri:
+            results = await asyncio.gather(
+                *[
+                    tafsiri.translate(f"Async request {i}.", "deu_Latn", "eng_Latn")
+                    for i in range(8)
+                ]
+            )
+            assert [r.translated_text for r in results] == [f"Async request {i}." for i in range(8)]
+            dsl = await tafsiri.translate_workflow(
+                'Translate "Karibu" to English', poll_interval=0.1
+            )
+            assert "eng_Latn" in dsl
+            assert (await tafsiri.validate_dsl(dsl))["valid"] is True
+
+    asyncio.run(scenario())

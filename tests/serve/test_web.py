@@ -1,0 +1,83 @@
+"""The web page end to end in headless Chromium; a screenshot is kept in .artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.serve, pytest.mark.slow]
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.fail("chromium and chromedriver are needed (.ci/run installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    try:
+        yield session
+    finally:
+        session.quit()
+
+
+def test_translate_detect_and_workflow_in_the_browser(browser: object, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser
+    wait = WebDriverWait(driver, 60)  # type: ignore[arg-type]
+    driver.get(base_url + "/")  # type: ignore[attr-defined]
+    wait.until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-languages") == "202"
+    )
+    assert len(Select(driver.find_element(By.ID, "target")).options) == 202  # type: ignore[attr-defined]
+
+    text = driver.find_element(By.ID, "text")  # type: ignore[attr-defined]
+    text.clear()
+    text.send_keys("Mimi ni mwalimu wa shule ya msingi katika kijiji chetu")
+    Select(driver.find_element(By.ID, "target")).select_by_value("fra_Latn")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
+    wait.until(ec.text_to_be_present_in_element((By.ID, "result"), "Mimi ni mwalimu"))
+    wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "detected"))
+    assert "swh_Latn" in driver.find_element(By.ID, "translate-meta").text  # type: ignore[attr-defined]
+
+    driver.find_element(By.ID, "detect").click()  # type: ignore[attr-defined]
+    wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "Detected: Swahili"))
+
+    driver.find_element(By.ID, "plan").click()  # type: ignore[attr-defined]
+    wait.until(lambda d: d.find_element(By.ID, "workflow-status").get_attribute("data-final"))
+    status = driver.find_element(By.ID, "workflow-status")  # type: ignore[attr-defined]
+    assert status.get_attribute("data-final") == "done"
+    rows = driver.find_elements(By.CSS_SELECTOR, "#tasks tbody tr")  # type: ignore[attr-defined]
+    assert [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows] == ["done", "done"]
+    assert "eda_agent" in driver.find_element(By.ID, "dsl").text  # type: ignore[attr-defined]
+    chart = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#tasks img"))
+    wait.until(lambda d: d.execute_script("return arguments[0].naturalWidth", chart) > 100)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "web.png"))  # type: ignore[attr-defined]
+    assert (ARTIFACTS / "web.png").stat().st_size > 10_000
