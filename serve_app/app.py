@@ -42,7 +42,11 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
         )
     )
     worker_app = worker.bind(translator_app, detector_app, orchestrator, jobs.store_config())
-    application: Application = _deployment(IngressDeployment).bind(
+    ingress = _deployment(IngressDeployment).options(
+        max_ongoing_requests=app_args.api.max_ongoing_requests,
+        max_queued_requests=app_args.api.max_queued_requests,
+    )
+    application: Application = ingress.bind(
         translator_app, detector_app, orchestrator, worker_app, app_args.model_dump(mode="json")
     )
     return application

@@ -79,6 +79,13 @@ class ApiConfig(BaseModel):
     max_batch_items: int = Field(128, ge=1, description="Most texts in one request (413 beyond).")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body (413).")
     max_job_chars: int = Field(1_000_000, ge=1, description="Largest async text job (413).")
+    max_in_flight: int = Field(
+        256, ge=1, description="Requests one ingress replica works on; beyond: 503 Retry-After."
+    )
+    max_ongoing_requests: int = Field(512, ge=1, description="Serve's per-replica admission.")
+    max_queued_requests: int = Field(
+        2000, ge=1, description="Per ingress handle queue; beyond it Serve answers 503."
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     cors_allow_credentials: bool = False
 

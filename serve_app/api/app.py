@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from serve_app import __version__
 from serve_app.api.errors import install_error_handlers
-from serve_app.api.middleware import RequestContextMiddleware
+from serve_app.api.middleware import AdmissionMiddleware, RequestContextMiddleware
 from serve_app.api.routes import jobs, languages, system, translation, workflows
 from serve_app.api.security import authenticate
 from serve_app.api.services import Services
@@ -18,7 +18,7 @@ def create_api(api_config: ApiConfig | None = None) -> FastAPI:
     """Routes, error handlers and middleware; the ingress attaches ``state.services``.
 
     Middleware, outermost first: errors (Starlette's), CORS, request context (request id,
-    response time, body limit, metrics).
+    response time, body limit, metrics), admission (503 past ``api.max_in_flight``).
     """
     config = api_config or ApiConfig()
     app = FastAPI(
@@ -31,6 +31,11 @@ def create_api(api_config: ApiConfig | None = None) -> FastAPI:
     def services() -> Services | None:
         return getattr(app.state, "services", None)
 
+    # Added first = innermost: shed requests still get a request id and count in metrics.
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=lambda: s.args.api.max_in_flight if (s := services()) else config.max_in_flight,
+    )
     app.add_middleware(
         RequestContextMiddleware,
         metrics=lambda: s.metrics if (s := services()) else None,

@@ -92,3 +92,52 @@ class RequestContextMiddleware:
         metrics.request_seconds.labels(endpoint).observe(seconds)
         if status >= 400:
             metrics.errors.labels(f"http_{status}", endpoint).inc()
+
+
+# Cheap endpoints that must answer even when the replica is saturated.
+_ALWAYS_ADMITTED = frozenset({"/health", "/status", "/metrics"})
+
+
+class AdmissionMiddleware:
+    """Sheds load before Serve's own queue limit does: past ``limit`` requests in flight on
+    this replica, answers 503 in the contract's error format with ``Retry-After``."""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[], int], retry_after_s: int = 1) -> None:
+        self.app = app
+        self._limit = limit
+        self._retry_after = retry_after_s
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in _ALWAYS_ADMITTED:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self._limit():
+            detail = "Service busy, retry shortly"
+            request_id = scope.get("state", {}).get("request_id")
+            body = json.dumps(
+                error_body(
+                    detail,
+                    [{"field": None, "message": detail, "code": "OVERLOADED"}],
+                    request_id,
+                    retry_after=self._retry_after,
+                )
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"retry-after", str(self._retry_after).encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1

@@ -149,3 +149,112 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
         serve.delete("secure")
         for actor in named_actors("tafsiri-secure"):
             kill(actor, restart=False)
+
+
+def test_translator_replica_killed_during_200_jobs_loses_none(client: httpx.Client) -> None:
+    tokens = [submit_text_job(client, [f"In flight {i}.", f"Second text {i}."]) for i in range(200)]
+    (translator,) = named_actors("#Translator#")
+    kill(translator, restart=False)
+    finished = [wait_for(client, f"/api/v1/jobs/{token}", timeout=240) for token in tokens]
+    assert [job["status"] for job in finished].count("done") == 200, [
+        (job["status"], job.get("error_message")) for job in finished if job["status"] != "done"
+    ][:5]
+    for index, job in enumerate(finished):
+        assert job["result"]["translations"] == [f"In flight {index}.", f"Second text {index}."]
+
+
+def test_rolling_redeploy_under_load_fails_no_job(
+    client: httpx.Client, base_url: str, test_model_dir: Path
+) -> None:
+    import threading
+
+    statuses: list[int] = []
+    tokens: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=base_url, timeout=60) as http:
+            i = 0
+            while not stop.is_set():
+                response = http.post(
+                    "/api/v1/jobs/translate",
+                    json={
+                        "texts": [f"Rolling {i}."],
+                        "source_language": "en",
+                        "target_language": "fr",
+                        "client_id": f"rolling-{i % 40}",
+                    },
+                )
+                statuses.append(response.status_code)
+                if response.status_code == 202:
+                    tokens.append(response.json()["token"])
+                i += 1
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        time.sleep(1.0)
+        # A changed ingress argument replaces the ingress replicas (a rolling update).
+        changed = app_args(test_model_dir)
+        changed.api.max_text_chars = 4999
+        deploy(changed)
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+        deploy(app_args(test_model_dir))
+        wait_healthy(base_url)
+    assert statuses
+    assert set(statuses) <= {202}, sorted(set(statuses))
+    for token in tokens:
+        assert wait_for(client, f"/api/v1/jobs/{token}", timeout=120)["status"] == "done"
+
+
+def test_flooding_sheds_load_with_503_retry_after_never_500(
+    ray_cluster: int, test_model_dir: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    base = app_args(test_model_dir).model_dump(mode="json")
+    base["api"] |= {"max_in_flight": 3}
+    base["jobs"] |= {"manager_name": "tafsiri-flood-jobs", "sqlite_path": str(tmp_path / "f.db")}
+    base["rate_limits"]["limiter_name"] = "tafsiri-flood-limiter"
+    serve.run(build_app(AppArgs.model_validate(base)), name="flood", route_prefix="/flood")
+    url = f"http://127.0.0.1:{ray_cluster}/flood"
+
+    async def flood() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            return await asyncio.gather(
+                *[
+                    http.post(
+                        "/api/v1/translate",
+                        json={
+                            "text": f"Flood request {i}. " * 30,
+                            "source_language": "en",
+                            "target_language": "fr",
+                        },
+                    )
+                    for i in range(120)
+                ]
+            )
+
+    try:
+        wait_healthy(url)
+        responses = asyncio.run(flood())
+        codes = [r.status_code for r in responses]
+        assert set(codes) <= {200, 503}, sorted(set(codes))
+        assert codes.count(200) >= 3
+        shed = [r for r in responses if r.status_code == 503]
+        assert shed, "nothing was shed: the limit did not bite"
+        assert all(r.headers["retry-after"] == "1" for r in shed)
+        assert all(r.json()["errors"][0]["code"] == "OVERLOADED" for r in shed)
+        assert all(r.json()["request_id"] == r.headers["x-request-id"] for r in shed)
+        assert httpx.get(f"{url}/health", timeout=30).status_code == 200
+    finally:
+        serve.delete("flood")
+        for actor in named_actors("tafsiri-flood"):
+            kill(actor, restart=False)

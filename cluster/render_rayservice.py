@@ -1,0 +1,157 @@
+"""Renders cluster/rayservice.yaml: a KubeRay RayService whose serveConfigV2 *is*
+serve_config.yaml, with only the settings a cluster must change (listed in OVERRIDES).
+
+Run: ``python cluster/render_rayservice.py`` (``--check`` exits 1 if the file is stale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVE_CONFIG = ROOT / "serve_config.yaml"
+OUTPUT = ROOT / "cluster" / "rayservice.yaml"
+IMAGE = "ghcr.io/tafsiri/tafsiri:0.1.0"
+REDIS = "redis://redis.tafsiri.svc.cluster.local:6379"
+
+API_KEYS_ENV = {
+    "name": "TAFSIRI_AUTH__API_KEYS",
+    "valueFrom": {"secretKeyRef": {"name": "tafsiri-api-keys", "key": "api_keys.json"}},
+}
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the embedded serve config) as readable literal blocks."""
+
+
+def _string(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar(
+        "tag:yaml.org,2002:str", data, style="|" if "\n" in data else None
+    )
+
+
+_Dumper.add_representer(str, _string)
+
+
+# What differs on Kubernetes, and only that: proxies listen on all interfaces, the job store
+# is the shared Redis (SQLite is one node's file), and replicas are sized for real nodes.
+OVERRIDES: dict[str, Any] = {
+    "http_options.host": "0.0.0.0",  # noqa: S104 - inside the pod network, behind a Service
+    "args.jobs.backend": "redis",
+    "args.jobs.redis_url": f"{REDIS}/1",
+    "args.environment": "production",
+    "args.auth.enabled": True,
+}
+
+
+def apply_overrides(config: dict[str, Any]) -> dict[str, Any]:
+    rendered = copy.deepcopy(config)
+    for dotted, value in OVERRIDES.items():
+        path = dotted.split(".")
+        if path[0] == "args":
+            targets = [app["args"] for app in rendered["applications"]]
+            path = path[1:]
+        else:
+            targets = [rendered]
+        for target in targets:
+            node = target
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = value
+    return rendered
+
+
+def render() -> str:
+    serve_config = apply_overrides(yaml.safe_load(SERVE_CONFIG.read_text()))
+    # Keys come from the Secret `tafsiri-api-keys` as TAFSIRI_AUTH__API_KEYS (JSON list of
+    # {id, sha256}); the config file would override the environment, so it names none.
+    for app in serve_config["applications"]:
+        app["args"]["auth"].pop("api_keys", None)
+    manifest = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayService",
+        "metadata": {"name": "tafsiri", "annotations": {"ray.io/ft-enabled": "true"}},
+        "spec": {
+            "serviceUnhealthySecondThreshold": 900,
+            "deploymentUnhealthySecondThreshold": 300,
+            "serveConfigV2": yaml.safe_dump(serve_config, sort_keys=False),
+            "rayClusterConfig": {
+                "rayVersion": "2.60.0",
+                "gcsFaultToleranceOptions": {"redisAddress": REDIS.removeprefix("redis://")},
+                "headGroupSpec": {
+                    "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0"},  # noqa: S104
+                    "template": {
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "ray-head",
+                                    "env": [API_KEYS_ENV],
+                                    "image": IMAGE,
+                                    "resources": {
+                                        "requests": {"cpu": "2", "memory": "4Gi"},
+                                        "limits": {"cpu": "2", "memory": "4Gi"},
+                                    },
+                                    "ports": [
+                                        {"containerPort": 6379, "name": "gcs"},
+                                        {"containerPort": 8265, "name": "dashboard"},
+                                        {"containerPort": 8000, "name": "serve"},
+                                    ],
+                                }
+                            ]
+                        }
+                    },
+                },
+                "workerGroupSpecs": [
+                    {
+                        "groupName": "cpu-workers",
+                        "replicas": 2,
+                        "minReplicas": 1,
+                        "maxReplicas": 8,
+                        "rayStartParams": {},
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {
+                                        "name": "ray-worker",
+                                        "env": [API_KEYS_ENV],
+                                        "image": IMAGE,
+                                        "resources": {
+                                            "requests": {"cpu": "4", "memory": "8Gi"},
+                                            "limits": {"cpu": "4", "memory": "8Gi"},
+                                        },
+                                    }
+                                ]
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+    }
+    header = (
+        "# Generated by cluster/render_rayservice.py from serve_config.yaml; do not edit.\n"
+        "# serveConfigV2 is serve_config.yaml with the OVERRIDES of that script applied.\n"
+    )
+    return header + yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, width=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--check", action="store_true", help="fail if rayservice.yaml is stale")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        return 0 if OUTPUT.read_text() == text else 1
+    OUTPUT.write_text(text)
+    print(OUTPUT, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
