@@ -43,6 +43,7 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     )
     worker_app = worker.bind(translator_app, detector_app, orchestrator, jobs.store_config())
     ingress = _deployment(IngressDeployment).options(
+        num_replicas=app_args.api.replicas,
         max_ongoing_requests=app_args.api.max_ongoing_requests,
         max_queued_requests=app_args.api.max_queued_requests,
     )

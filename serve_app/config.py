@@ -82,6 +82,7 @@ class ApiConfig(BaseModel):
     max_in_flight: int = Field(
         256, ge=1, description="Requests one ingress replica works on; beyond: 503 Retry-After."
     )
+    replicas: int = Field(1, ge=1, le=64, description="Ingress replicas (rate limits are shared).")
     max_ongoing_requests: int = Field(512, ge=1, description="Serve's per-replica admission.")
     max_queued_requests: int = Field(
         2000, ge=1, description="Per ingress handle queue; beyond it Serve answers 503."

@@ -21,6 +21,10 @@ from tests.serve.test_jobs import wait_for
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
 
+# Ray's default temporary directory; the session's logs of every process are under it.
+RAY_LOGS = Path("/tmp/ray/session_latest/logs")  # noqa: S108
+
+
 def named_actors(fragment: str) -> list[dict[str, Any]]:
     import ray
 
@@ -145,6 +149,17 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
             assert http.get(f"/api/v1/jobs/{token}", headers=alice).status_code == 200
             assert http.get(f"/api/v1/jobs/{token}", headers=bob).status_code == 404
             assert http.get(f"/api/v1/jobs/{token}").status_code == 401
+        # Keys are only ever held hashed: no log line of the session carries one in clear.
+        logs = RAY_LOGS
+        assert logs.is_dir()
+        leaked = [
+            str(p)
+            for p in logs.rglob("*")
+            if p.is_file()
+            and p.stat().st_size < 50e6
+            and any(k.encode() in p.read_bytes() for k in keys.values())
+        ]
+        assert leaked == []
     finally:
         serve.delete("secure")
         for actor in named_actors("tafsiri-secure"):
@@ -257,4 +272,52 @@ def test_flooding_sheds_load_with_503_retry_after_never_500(
     finally:
         serve.delete("flood")
         for actor in named_actors("tafsiri-flood"):
+            kill(actor, restart=False)
+
+
+def test_rate_limit_is_exact_across_two_ingress_replicas(
+    ray_cluster: int, test_model_dir: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    base = app_args(test_model_dir).model_dump(mode="json")
+    base["api"] |= {"replicas": 2}
+    base["jobs"] |= {"manager_name": "tafsiri-rl-jobs", "sqlite_path": str(tmp_path / "rl.db")}
+    base["rate_limits"] |= {"limiter_name": "tafsiri-rl-limiter", "burst": 10}
+    serve.run(build_app(AppArgs.model_validate(base)), name="ratelimit", route_prefix="/rl")
+    url = f"http://127.0.0.1:{ray_cluster}/rl"
+
+    async def burst() -> list[int]:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            responses = await asyncio.gather(
+                *[
+                    http.post(
+                        "/api/v1/jobs/translate",
+                        json={
+                            "texts": ["Counted."],
+                            "source_language": "en",
+                            "target_language": "fr",
+                            "client_id": "one-client",
+                        },
+                    )
+                    for _ in range(40)
+                ]
+            )
+        return [r.status_code for r in responses]
+
+    try:
+        wait_healthy(url)
+        status = serve.status().applications["ratelimit"].deployments["Ingress"]
+        assert status.replica_states.get("RUNNING", 0) == 2
+        codes = asyncio.run(burst())
+        assert set(codes) <= {202, 429}
+        assert codes.count(202) <= 10 + 1  # the burst limit, shared by both replicas
+        assert codes.count(202) >= 10
+    finally:
+        serve.delete("ratelimit")
+        for actor in named_actors("tafsiri-rl"):
             kill(actor, restart=False)
