@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
 
 # Ray's default temporary directory; the session's logs of every process are under it.
-RAY_LOGS = Path("/tmp/ray/session_latest/logs")  # noqa: S108
+RAY_LOGS = Path("/tmp/ray/session_latest/logs")
 
 
 def named_actors(fragment: str) -> list[dict[str, Any]]:
