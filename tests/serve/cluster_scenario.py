@@ -1,0 +1,102 @@
+"""Two-node scenario, run as its own process by test_cluster.py (a driver joins one Ray).
+
+Starts a real 2-node Ray cluster on this machine, deploys the app, reports on which nodes the
+replicas landed, submits jobs, removes the worker node, and reports every job's final status
+as one JSON line on stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import ray
+from ray import serve
+from ray.cluster_utils import Cluster
+from ray.util.state import list_actors
+
+from serve_app.app import build_app
+from serve_app.config import AppArgs
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main(model_dir: str, workdir: str) -> dict[str, object]:
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
+    worker = cluster.add_node(num_cpus=2)
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address, log_to_driver=False)
+    port = free_port()
+    try:
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        args = AppArgs.model_validate(
+            {
+                "translator": {"model": model_dir},
+                "jobs": {
+                    "sqlite_path": str(Path(workdir) / "jobs.db"),
+                    "min_workers": 2,
+                    "max_workers": 2,
+                    "lease_seconds": 3,
+                    "poll_interval_seconds": 0.1,
+                },
+                "rate_limits": {"enabled": False},
+            }
+        )
+        serve.run(build_app(args), name="tafsiri", route_prefix="/")
+        replicas = [
+            a
+            for a in list_actors(detail=True, limit=1000)
+            if a.state == "ALIVE" and "SERVE_REPLICA" in (a.name or "")
+        ]
+        nodes = {a.node_id for a in replicas}
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=60) as http:
+            tokens = [
+                http.post(
+                    "/api/v1/jobs/translate",
+                    json={
+                        "texts": [f"Cluster job {i}.", f"Second {i}."],
+                        "source_language": "en",
+                        "target_language": "fr",
+                    },
+                ).json()["token"]
+                for i in range(30)
+            ]
+            cluster.remove_node(worker)
+            statuses: dict[str, str] = {}
+            deadline = time.monotonic() + 240
+            while len(statuses) < len(tokens) and time.monotonic() < deadline:
+                for token in tokens:
+                    if token in statuses:
+                        continue
+                    with contextlib.suppress(httpx.HTTPError, ValueError):
+                        body = http.get(f"/api/v1/jobs/{token}").json()
+                        if body.get("status") in {"done", "error", "timeout", "needs_human"}:
+                            statuses[token] = body["status"]
+                time.sleep(0.5)
+        return {
+            "nodes_with_replicas": len(nodes),
+            "replicas": len(replicas),
+            "jobs": len(tokens),
+            "statuses": sorted(statuses.values()),
+        }
+    finally:
+        with contextlib.suppress(Exception):
+            serve.shutdown()
+        ray.shutdown()
+        cluster.shutdown()
+
+
+if __name__ == "__main__":
+    with contextlib.redirect_stdout(sys.stderr):
+        result = main(sys.argv[1], sys.argv[2])
+    print(json.dumps(result))
