@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -227,11 +227,37 @@ class _Endpoints:
         return Call("GET", path, dict)
 
 
-def _backoff(start: float, cap: float) -> Iterator[float]:
-    delay = start
-    while True:
-        yield delay
-        delay = min(cap, delay * 1.5)
+def _retry_delay(response: httpx.Response, attempt: int, max_retries: int) -> float | None:
+    """Seconds to wait before retrying a 429; ``None`` for a success; raises for an error."""
+    if response.status_code == 429 and attempt < max_retries:
+        return min(60.0, float(_error(response).retry_after or 1))
+    if response.status_code >= 400:
+        raise _error(response)
+    return None
+
+
+class _Poll:
+    """Backoff between polls (×1.5 up to 5 s); :class:`WaitTimeoutError` at the deadline."""
+
+    def __init__(self, what: str, timeout: float, interval: float) -> None:
+        self.what, self.timeout = what, timeout
+        self.deadline = time.monotonic() + timeout
+        self.delay = interval
+
+    def next_delay(self, status: str) -> float:
+        delay, self.delay = self.delay, min(5.0, self.delay * 1.5)
+        if time.monotonic() + delay > self.deadline:
+            raise WaitTimeoutError(f"{self.what} still {status} after {self.timeout} s")
+        return delay
+
+
+def _settled(job: JobStatusResponse) -> bool:
+    """Whether the job ended; raises :class:`JobFailedError` unless it ended ``done``."""
+    if job.status not in TERMINAL:
+        return False
+    if job.status != "done":
+        raise JobFailedError(job)
+    return True
 
 
 def _headers(api_key: str | None) -> dict[str, str]:
@@ -271,12 +297,10 @@ class Client:
             response = self._http.request(
                 call.method, call.path, json=call.json, params=call.params
             )
-            if response.status_code == 429 and attempt < self.max_retries:
-                time.sleep(min(60.0, float(_error(response).retry_after or 1)))
-                continue
-            if response.status_code >= 400:
-                raise _error(response)
-            return call.parse(response.json())
+            delay = _retry_delay(response, attempt, self.max_retries)
+            if delay is None:
+                return call.parse(response.json())
+            time.sleep(delay)
         raise AssertionError("unreachable")
 
     def translate(
@@ -334,19 +358,14 @@ class Client:
         on_progress: Callable[[JobStatusResponse], None] | None = None,
     ) -> JobStatusResponse:
         """Polls with backoff until the job ends; raises :class:`JobFailedError` unless done."""
-        deadline = time.monotonic() + timeout
-        for delay in _backoff(poll_interval, 5.0):
+        poll = _Poll(f"job {token}", timeout, poll_interval)
+        while True:
             job = self.job(token)
             if on_progress:
                 on_progress(job)
-            if job.status in TERMINAL:
-                if job.status != "done":
-                    raise JobFailedError(job)
+            if _settled(job):
                 return job
-            if time.monotonic() + delay > deadline:
-                raise WaitTimeoutError(f"job {token} still {job.status} after {timeout} s")
-            time.sleep(delay)
-        raise AssertionError("unreachable")
+            time.sleep(poll.next_delay(job.status))
 
     def translate_workflow(
         self,
@@ -376,15 +395,10 @@ class Client:
     def wait_workflow(
         self, workflow_id: str, *, timeout: float = 300.0, poll_interval: float = 0.5
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        for delay in _backoff(poll_interval, 5.0):
-            run = self.workflow(workflow_id)
-            if run["status"] in TERMINAL:
-                return run
-            if time.monotonic() + delay > deadline:
-                raise WaitTimeoutError(f"workflow {workflow_id} still {run['status']}")
-            time.sleep(delay)
-        raise AssertionError("unreachable")
+        poll = _Poll(f"workflow {workflow_id}", timeout, poll_interval)
+        while (run := self.workflow(workflow_id))["status"] not in TERMINAL:
+            time.sleep(poll.next_delay(run["status"]))
+        return run
 
     def suggest(
         self, context: str, domain: str = "data-science", complexity: str = "medium"
@@ -425,12 +439,10 @@ class AsyncClient:
             response = await self._http.request(
                 call.method, call.path, json=call.json, params=call.params
             )
-            if response.status_code == 429 and attempt < self.max_retries:
-                await asyncio.sleep(min(60.0, float(_error(response).retry_after or 1)))
-                continue
-            if response.status_code >= 400:
-                raise _error(response)
-            return call.parse(response.json())
+            delay = _retry_delay(response, attempt, self.max_retries)
+            if delay is None:
+                return call.parse(response.json())
+            await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
     async def translate(
@@ -481,17 +493,12 @@ class AsyncClient:
     async def wait_job(
         self, token: str, *, timeout: float = 300.0, poll_interval: float = 0.5
     ) -> JobStatusResponse:
-        deadline = time.monotonic() + timeout
-        for delay in _backoff(poll_interval, 5.0):
+        poll = _Poll(f"job {token}", timeout, poll_interval)
+        while True:
             job = await self.job(token)
-            if job.status in TERMINAL:
-                if job.status != "done":
-                    raise JobFailedError(job)
+            if _settled(job):
                 return job
-            if time.monotonic() + delay > deadline:
-                raise WaitTimeoutError(f"job {token} still {job.status} after {timeout} s")
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+            await asyncio.sleep(poll.next_delay(job.status))
 
     async def translate_workflow(
         self,
@@ -513,6 +520,16 @@ class AsyncClient:
 
     async def workflow(self, workflow_id: str) -> dict[str, Any]:
         return await self._run(_Endpoints.workflow(workflow_id))
+
+    async def wait_workflow(
+        self, workflow_id: str, *, timeout: float = 300.0, poll_interval: float = 0.5
+    ) -> dict[str, Any]:
+        poll = _Poll(f"workflow {workflow_id}", timeout, poll_interval)
+        while True:
+            run = await self.workflow(workflow_id)
+            if run["status"] in TERMINAL:
+                return run
+            await asyncio.sleep(poll.next_delay(run["status"]))
 
     async def suggest(
         self, context: str, domain: str = "data-science", complexity: str = "medium"

@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +15,35 @@ from serve_app.api.errors import error_body
 from serve_app.metrics import Metrics
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    detail: str,
+    code: str,
+    request_id: str | None,
+    *,
+    field: str | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    **extra: Any,
+) -> None:
+    """A response in the contract's error format, straight from ASGI middleware."""
+    body = json.dumps(
+        error_body(detail, [{"field": field, "message": detail, "code": code}], request_id, **extra)
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestContextMiddleware:
@@ -62,24 +92,7 @@ class RequestContextMiddleware:
     @staticmethod
     async def _reject_too_large(request_id: str, limit: int, send: Send) -> None:
         detail = f"Request body exceeds {limit} bytes"
-        body = json.dumps(
-            error_body(
-                detail,
-                [{"field": "body", "message": detail, "code": "PAYLOAD_TOO_LARGE"}],
-                request_id,
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, detail, "PAYLOAD_TOO_LARGE", request_id, field="body")
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         metrics = self._metrics()
@@ -113,28 +126,16 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self._limit():
-            detail = "Service busy, retry shortly"
             request_id = scope.get("state", {}).get("request_id")
-            body = json.dumps(
-                error_body(
-                    detail,
-                    [{"field": None, "message": detail, "code": "OVERLOADED"}],
-                    request_id,
-                    retry_after=self._retry_after,
-                )
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"retry-after", str(self._retry_after).encode()),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
+            await send_error(
+                send,
+                503,
+                "Service busy, retry shortly",
+                "OVERLOADED",
+                request_id,
+                headers=[(b"retry-after", str(self._retry_after).encode())],
+                retry_after=self._retry_after,
             )
-            await send({"type": "http.response.body", "body": body})
             return
         self.in_flight += 1
         try:
