@@ -144,6 +144,10 @@ def test_openapi_documents_the_endpoints(client: httpx.Client) -> None:
         "/metrics",
     } <= set(paths)
     assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    submit = spec["paths"]["/api/v1/jobs/translate"]["post"]["responses"]["202"]
+    assert submit["links"]["Poll"]["operationId"] == "poll_job"
+    assert spec["paths"]["/api/v1/jobs/{token}"]["get"]["operationId"] == "poll_job"
 
 
 @pytest.mark.parametrize(

@@ -83,10 +83,26 @@ def _status_path(kind: str, token: str) -> str:
     return f"/api/v1/jobs/{token}"
 
 
+def _poll_link(operation_id: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI link from a 202 to the poll operation: clients and fuzzers can follow it."""
+    return {
+        202: {
+            "description": "Accepted",
+            "links": {
+                "Poll": {
+                    "operationId": operation_id,
+                    "parameters": {"token": "$response.body#/token"},
+                }
+            },
+        }
+    }
+
+
 @router.post(
     "/workflows/translate",
     status_code=202,
     response_model=JobAccepted,
+    responses=_poll_link("poll_translation"),
     summary="Submit natural language for asynchronous translation to DSL",
 )
 async def submit_workflow_translation(
@@ -111,6 +127,7 @@ async def submit_workflow_translation(
     "/jobs/translate",
     status_code=202,
     response_model=JobAccepted,
+    responses=_poll_link("poll_job"),
     summary="Submit texts or a long document for asynchronous translation",
 )
 async def submit_text_job(
@@ -195,6 +212,7 @@ def _status(job: Job) -> JobStatusResponse:
 
 @router.get(
     "/translation/{token}",
+    operation_id="poll_translation",
     response_model=JobStatusResponse,
     response_model_exclude_none=True,
     summary="Poll an NL-to-DSL translation",
@@ -207,6 +225,7 @@ async def poll_translation(
 
 @router.get(
     "/jobs/{token}",
+    operation_id="poll_job",
     response_model=JobStatusResponse,
     response_model_exclude_none=True,
     summary="Poll any job",
