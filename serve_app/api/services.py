@@ -26,6 +26,15 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     languages: LanguageDatabase = field(default_factory=LanguageDatabase.default)
     started_at: float = field(default_factory=time.time)
+    _queue_stats: tuple[float, dict[str, Any]] | None = field(default=None, repr=False)
+
+    async def queue_stats(self, max_age_s: float = 1.0) -> dict[str, Any]:
+        """The job queue's stats, at most ``max_age_s`` old: estimates on every submission
+        do not need a round trip to the job manager each."""
+        now = time.monotonic()
+        if self._queue_stats is None or now - self._queue_stats[0] > max_age_s:
+            self._queue_stats = (now, await self.job_manager.stats.remote())
+        return self._queue_stats[1]
 
 
 def get_services(request: Request) -> Services:

@@ -28,7 +28,7 @@ _DEFAULT_SECONDS = {NL_TO_DSL: 2.0, TEXT_TRANSLATION: 5.0, WORKFLOW_RUN: 10.0}
 
 
 async def _estimate(services: Services, kind: str) -> int:
-    stats = await services.job_manager.stats.remote()
+    stats = await services.queue_stats()
     per_minute = int(stats["completed_last_minute"])
     ahead = int(stats["queue_depth"]) + int(stats["processing"])
     if per_minute:
