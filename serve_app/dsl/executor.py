@@ -30,10 +30,6 @@ class RunResult:
     status: str  # done, error, cancelled
     tasks: dict[str, TaskState] = field(default_factory=dict)
 
-    @property
-    def failed(self) -> dict[str, str]:
-        return {k: v.error or v.status for k, v in self.tasks.items() if v.status == "error"}
-
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "tasks": {k: asdict(v) for k, v in self.tasks.items()}}
 
