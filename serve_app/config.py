@@ -133,6 +133,13 @@ class RateLimitConfig(BaseModel):
     requests_per_hour: int = Field(1000, ge=1)
     burst: int = Field(10, ge=1, description="Requests allowed within one second.")
     limiter_name: str = Field("tafsiri-rate-limiter", description="Named limiter actor.")
+    storage_uri: str = Field(
+        "memory://",
+        pattern=r"^(memory|redis|rediss|redis\+unix|redis\+sentinel|redis\+cluster)://",
+        description="Where the windows live: `memory://` (one named actor, restarts empty) or "
+        "`redis://host:port/db` (counted by every ingress replica in Redis; multi-node).",
+    )
+    key_prefix: str = Field("tafsiri-ratelimit", min_length=1, description="Redis key prefix.")
 
     def limit_strings(self) -> list[str]:
         return [

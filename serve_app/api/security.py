@@ -57,7 +57,7 @@ async def enforce_rate_limit(services: ServicesDep, key: str, response: Response
     config = services.args.rate_limits
     if not config.enabled or services.rate_limiter is None:
         return
-    verdict = await services.rate_limiter.hit.remote(key)
+    verdict = await services.rate_limiter(key)
     headers = {
         "X-RateLimit-Limit": str(verdict["limit"]),
         "X-RateLimit-Remaining": str(verdict["remaining"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ class Services:
     orchestrator: Any
     args: AppArgs
     job_manager: Any = None
-    rate_limiter: Any = None
+    rate_limiter: Callable[[str], Awaitable[dict[str, Any]]] | None = None
     metrics: Metrics = field(default_factory=Metrics)
     languages: LanguageDatabase = field(default_factory=LanguageDatabase.default)
     started_at: float = field(default_factory=time.time)

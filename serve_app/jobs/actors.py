@@ -8,13 +8,15 @@ accepted token.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
 import ray
 
+from serve_app.api.ratelimit import RateLimiter
 from serve_app.config import JobsConfig, RateLimitConfig
 from serve_app.jobs.model import Job, JobStatus
 from serve_app.jobs.store import open_store
@@ -88,36 +90,6 @@ class JobManager:
         return "ok"
 
 
-class RateLimiter:
-    """Moving-window limits per client, shared by every ingress replica."""
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        from limits import parse_many, storage, strategies
-
-        self.config = RateLimitConfig.model_validate(config)
-        self._limits = parse_many(";".join(self.config.limit_strings()))
-        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
-
-    def hit(self, key: str) -> dict[str, Any]:
-        """Counts one request for ``key`` unless a window is full; says what is left."""
-        allowed = all(self._limiter.test(limit, key) for limit in self._limits)
-        if allowed:
-            for limit in self._limits:
-                self._limiter.hit(limit, key)
-        minute = self._limits[1]
-        stats = [self._limiter.get_window_stats(limit, key) for limit in self._limits]
-        blocked = [s for s in stats if s.remaining <= 0]
-        now = time.time()
-        retry_after = max(1, int(max(s.reset_time for s in blocked) - now) + 1) if blocked else 0
-        return {
-            "allowed": allowed,
-            "limit": minute.amount,
-            "remaining": max(0, min(s.remaining for s in stats)),
-            "reset": int(stats[1].reset_time),
-            "retry_after": retry_after if not allowed else 0,
-        }
-
-
 def _named(cls: type, name: str, namespace: str, config: dict[str, Any]) -> Any:
     remote = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(cls)
     return remote.options(
@@ -130,5 +102,11 @@ def job_manager(config: JobsConfig) -> Any:
     return _named(JobManager, config.manager_name, config.namespace, config.store_config())
 
 
-def rate_limiter(config: RateLimitConfig, namespace: str) -> Any:
-    return _named(RateLimiter, config.limiter_name, namespace, config.model_dump(mode="json"))
+def rate_limiter(config: RateLimitConfig, namespace: str) -> Callable[[str], Awaitable[Any]]:
+    """``await limiter(key)`` counts a request: in Redis from this process when the limits live
+    there, else in the one named limiter actor that every ingress replica shares."""
+    if not config.storage_uri.startswith("memory://"):
+        limiter = RateLimiter(config)
+        return lambda key: asyncio.to_thread(limiter.hit, key)
+    actor = _named(RateLimiter, config.limiter_name, namespace, config.model_dump(mode="json"))
+    return lambda key: actor.hit.remote(key)

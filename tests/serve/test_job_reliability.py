@@ -275,8 +275,13 @@ def test_flooding_sheds_load_with_503_retry_after_never_500(
             kill(actor, restart=False)
 
 
+@pytest.mark.parametrize("storage", ["memory", "redis"])
 def test_rate_limit_is_exact_across_two_ingress_replicas(
-    ray_cluster: int, test_model_dir: Path, tmp_path: Path
+    ray_cluster: int,
+    test_model_dir: Path,
+    tmp_path: Path,
+    storage: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     import asyncio
 
@@ -288,6 +293,9 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
     base["api"] |= {"replicas": 2}
     base["jobs"] |= {"manager_name": "tafsiri-rl-jobs", "sqlite_path": str(tmp_path / "rl.db")}
     base["rate_limits"] |= {"limiter_name": "tafsiri-rl-limiter", "burst": 10}
+    if storage == "redis":
+        # Each ingress replica counts into Redis itself: no limiter actor at all.
+        base["rate_limits"] |= {"storage_uri": request.getfixturevalue("redis_url")}
     serve.run(build_app(AppArgs.model_validate(base)), name="ratelimit", route_prefix="/rl")
     url = f"http://127.0.0.1:{ray_cluster}/rl"
 
@@ -317,6 +325,8 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
         assert set(codes) <= {202, 429}
         assert codes.count(202) <= 10 + 1  # the burst limit, shared by both replicas
         assert codes.count(202) >= 10
+        limiter_actors = named_actors("tafsiri-rl-limiter")
+        assert len(limiter_actors) == (1 if storage == "memory" else 0)
     finally:
         serve.delete("ratelimit")
         for actor in named_actors("tafsiri-rl"):

@@ -1,0 +1,78 @@
+"""Per-client moving-window rate limits over a ``limits`` storage (memory or Redis).
+
+With ``memory://`` one named actor holds the windows and every ingress replica asks it; with
+``redis://`` each ingress replica counts straight into Redis (atomic Lua scripts in ``limits``),
+so the limits hold across replicas on every node and survive restarts of any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from limits import RateLimitItem, parse_many, storage, strategies
+
+from serve_app.config import RateLimitConfig
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """Counts requests per client key against the configured per-second/minute/hour limits."""
+
+    def __init__(self, config: RateLimitConfig | dict[str, Any]) -> None:
+        self.config = RateLimitConfig.model_validate(config)
+        # Smallest window first: a request refused by the per-second limit uses up nothing,
+        # so a client hammering at 429 does not burn its hourly quota.
+        self._limits: list[RateLimitItem] = sorted(
+            parse_many(";".join(self.config.limit_strings())),
+            key=lambda item: item.get_expiry(),
+        )
+        self._storage = storage.storage_from_string(
+            self.config.storage_uri, **self._storage_options()
+        )
+        self._limiter = strategies.MovingWindowRateLimiter(self._storage)
+        self._failing_since: float | None = None
+
+    def _storage_options(self) -> dict[str, str]:
+        if self.config.storage_uri.startswith(("redis://", "rediss://", "redis+unix://")):
+            return {"key_prefix": self.config.key_prefix}
+        return {}
+
+    def hit(self, key: str) -> dict[str, Any]:
+        """Counts one request for ``key`` unless a window is full; says what is left.
+
+        When the storage cannot be reached the request is let through (fail open, logged):
+        an outage of the limiter's Redis must not take the API down with it.
+        """
+        try:
+            verdict = self._hit(key)
+        except Exception as error:
+            now = time.monotonic()
+            if self._failing_since is None or now - self._failing_since > 30:
+                self._failing_since = now
+                log.warning("rate-limit storage unavailable, letting requests through: %s", error)
+            return {"allowed": True, "limit": 0, "remaining": 0, "reset": 0, "retry_after": 0}
+        self._failing_since = None
+        return verdict
+
+    def _hit(self, key: str) -> dict[str, Any]:
+        # Each hit is atomic in the storage; `test` first spares the windows of a client that
+        # is plainly blocked. Two replicas racing past `test` are settled by the atomic hits.
+        allowed = all(self._limiter.test(limit, key) for limit in self._limits)
+        if allowed:
+            allowed = all(self._limiter.hit(limit, key) for limit in self._limits)
+        stats = [self._limiter.get_window_stats(limit, key) for limit in self._limits]
+        blocked = [s for s in stats if s.remaining <= 0]
+        retry_after = (
+            max(1, int(max(s.reset_time for s in blocked) - time.time()) + 1) if blocked else 1
+        )
+        minute = next(i for i, item in enumerate(self._limits) if item.GRANULARITY.name == "minute")
+        return {
+            "allowed": allowed,
+            "limit": self._limits[minute].amount,
+            "remaining": max(0, min(s.remaining for s in stats)),
+            "reset": int(stats[minute].reset_time),
+            "retry_after": 0 if allowed else retry_after,
+        }
