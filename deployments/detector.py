@@ -9,6 +9,7 @@ from ray import serve
 
 from serve_app.config import DetectorConfig
 from serve_app.engines.detector import LanguageDetector
+from serve_app.health import check_memory, resident_mib
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
 
 
@@ -64,10 +65,16 @@ class DetectorDeployment:
         return ComponentInfo(
             model=self._config.model,
             load_seconds=self._engine.load_seconds,
-            details={"path": str(self._engine.model_path), "top_k": self._config.top_k},
+            details={
+                "path": str(self._engine.model_path),
+                "top_k": self._config.top_k,
+                "resident_mib": round(resident_mib()),
+                "replica": serve.get_replica_context().replica_id.unique_id,
+            },
         )
 
     def check_health(self) -> None:
         (result,) = self._engine.detect(["The quick brown fox jumps over the lazy dog."])
         if result.language != "eng_Latn":
             raise RuntimeError(f"detector misidentified the health probe as {result.language}")
+        check_memory(self._config.max_memory_mib, "LanguageDetector")

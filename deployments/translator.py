@@ -10,6 +10,7 @@ from ray import serve
 
 from serve_app.config import TranslatorConfig
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
+from serve_app.health import check_memory, resident_mib
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
 
 logger = logging.getLogger("ray.serve")
@@ -130,6 +131,8 @@ class TranslatorDeployment:
                 "device": self._engine.device,
                 "batching": self._config.batching.model_dump(),
                 "beam_size": self._options.beam_size,
+                "resident_mib": round(resident_mib()),
+                "replica": serve.get_replica_context().replica_id.unique_id,
             },
         )
 
@@ -140,3 +143,4 @@ class TranslatorDeployment:
         )
         if not output.results or not output.results[0].text.strip():
             raise RuntimeError("translator produced no output for the health probe")
+        check_memory(self._config.max_memory_mib, "Translator")

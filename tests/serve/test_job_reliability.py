@@ -331,3 +331,46 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
         serve.delete("ratelimit")
         for actor in named_actors("tafsiri-rl"):
             kill(actor, restart=False)
+
+
+def test_replica_failing_its_health_check_is_replaced(ray_cluster: int) -> None:
+    from ray import serve
+
+    from deployments.detector import DetectorDeployment
+    from serve_app.config import DetectorConfig
+
+    def deploy_detector(max_memory_mib: int | None) -> Any:
+        config = DetectorConfig(max_memory_mib=max_memory_mib).model_dump(mode="json")
+        deployment = DetectorDeployment.options(
+            name="ProbedDetector",
+            user_config=config,
+            health_check_period_s=1,
+            health_check_timeout_s=10,
+            ray_actor_options={"num_cpus": 0.05},
+        )
+        return serve.run(deployment.bind(), name="healthcheck", route_prefix=None)
+
+    def replica_of(handle: Any) -> str:
+        replica: str = handle.info.remote().result(timeout_s=30).details["replica"]
+        return replica
+
+    def deployment_status() -> str:
+        app = serve.status().applications["healthcheck"]
+        return str(app.deployments["ProbedDetector"].status.value)
+
+    try:
+        first = replica_of(deploy_detector(None))
+        # A limit below what any replica uses: the running replica's next check fails, Serve
+        # stops it, and the update is reported failed (every replacement fails too).
+        with pytest.raises(RuntimeError, match="ProbedDetector"):
+            deploy_detector(1)
+        assert deployment_status() in {"UNHEALTHY", "DEPLOY_FAILED"}
+        # Lift the limit: Serve's replacement replica comes up and stays healthy.
+        handle = deploy_detector(None)
+        deadline = time.monotonic() + 60
+        while deployment_status() != "HEALTHY" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert deployment_status() == "HEALTHY"
+        assert replica_of(handle) != first, "the unhealthy replica was not replaced"
+    finally:
+        serve.delete("healthcheck")
