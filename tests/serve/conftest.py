@@ -19,6 +19,10 @@ APP_NAME = "tafsiri"
 
 
 JOBS_DB = Path(tempfile.mkdtemp(prefix="tafsiri-jobs-")) / "jobs.db"
+# The shared Ray's own temporary directory (short: Ray's socket paths must fit 107 bytes), so
+# that tests read this session's logs, not those of another Ray started on the machine.
+RAY_TEMP_DIR = Path(tempfile.mkdtemp(prefix="tfs-ray-", dir="/tmp"))
+RAY_LOGS = RAY_TEMP_DIR / "session_latest" / "logs"
 
 
 def app_args(model_dir: Path, **translator: Any) -> AppArgs:
@@ -56,7 +60,13 @@ def ray_cluster() -> Iterator[int]:
     import ray
     from ray import serve
 
-    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, namespace="tafsiri-tests")
+    ray.init(
+        num_cpus=4,
+        include_dashboard=False,
+        log_to_driver=False,
+        namespace="tafsiri-tests",
+        _temp_dir=str(RAY_TEMP_DIR),
+    )
     # The seed's Example 1 script talks to localhost:8001; use that port when it is free.
     port = SEED_PORT if port_is_free(SEED_PORT) else free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})

@@ -15,14 +15,10 @@ import pytest
 
 from serve_app.api.security import hash_key
 from serve_app.config import AppArgs
-from tests.serve.conftest import APP_NAME, JOBS_DB, app_args, deploy, wait_healthy
+from tests.serve.conftest import APP_NAME, JOBS_DB, RAY_LOGS, app_args, deploy, wait_healthy
 from tests.serve.test_jobs import wait_for
 
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
-
-
-# Ray's default temporary directory; the session's logs of every process are under it.
-RAY_LOGS = Path("/tmp/ray/session_latest/logs")
 
 
 def named_actors(fragment: str) -> list[dict[str, Any]]:
@@ -143,22 +139,24 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
             )
             alice = {"Authorization": f"Bearer {keys['alice']}"}
             bob = {"Authorization": f"Bearer {keys['bob']}"}
-            accepted = http.post("/api/v1/jobs/translate", json=payload, headers=alice)
+            marker = f"leak-check-{uuid.uuid4().hex}"
+            accepted = http.post(
+                "/api/v1/jobs/translate", json=payload, headers={**alice, "X-Request-ID": marker}
+            )
             assert accepted.status_code == 202, accepted.text
             token = accepted.json()["token"]
             assert http.get(f"/api/v1/jobs/{token}", headers=alice).status_code == 200
             assert http.get(f"/api/v1/jobs/{token}", headers=bob).status_code == 404
             assert http.get(f"/api/v1/jobs/{token}").status_code == 401
         # Keys are only ever held hashed: no log line of the session carries one in clear.
-        logs = RAY_LOGS
-        assert logs.is_dir()
-        leaked = [
-            str(p)
-            for p in logs.rglob("*")
-            if p.is_file()
-            and p.stat().st_size < 50e6
-            and any(k.encode() in p.read_bytes() for k in keys.values())
-        ]
+        # The request id of the accepted call shows these are the logs that saw the requests.
+        files = [p for p in RAY_LOGS.rglob("*") if p.is_file() and p.stat().st_size < 50e6]
+        deadline = time.monotonic() + 10
+        while not any(marker.encode() in p.read_bytes() for p in files):
+            assert time.monotonic() < deadline, f"request {marker} not in the logs of {RAY_LOGS}"
+            time.sleep(0.5)
+            files = [p for p in RAY_LOGS.rglob("*") if p.is_file() and p.stat().st_size < 50e6]
+        leaked = [str(p) for p in files if any(k.encode() in p.read_bytes() for k in keys.values())]
         assert leaked == []
     finally:
         serve.delete("secure")
