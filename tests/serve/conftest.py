@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import tempfile
 import time
@@ -75,6 +76,7 @@ def ray_cluster() -> Iterator[int]:
     finally:
         serve.shutdown()
         ray.shutdown()
+        shutil.rmtree(RAY_TEMP_DIR, ignore_errors=True)
 
 
 def deploy(args: AppArgs) -> None:

@@ -1,0 +1,182 @@
+"""SIGKILL of the whole `serve run` process tree (driver, GCS, raylet, every replica and actor),
+then a restart on the same SQLite file: every job that was answered 202 is still there and
+finishes.
+
+Runs its own Ray through Ray's own CLI, in its own temporary directory, beside the shared one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+import yaml
+
+from serve_app.jobs.store import SQLiteJobStore
+from tests.conftest import free_port
+
+pytestmark = [pytest.mark.serve, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+TERMINAL = {"done", "error", "timeout", "needs_human"}
+
+
+def crash_config(model_dir: Path, workdir: Path, port: int) -> Path:
+    """serve_config.yaml as shipped, but for the port, the model, the store and quick leases."""
+    config: dict[str, Any] = yaml.safe_load((ROOT / "serve_config.yaml").read_text())
+    config["http_options"]["port"] = port
+    (app,) = config["applications"]
+    app["args"]["translator"]["model"] = str(model_dir)
+    app["args"]["jobs"] |= {"sqlite_path": str(workdir / "jobs.db"), "lease_seconds": 3}
+    app["args"]["rate_limits"]["enabled"] = False
+    path = workdir / "serve_config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+class ServeRun:
+    """`serve run CONFIG` on a fresh local Ray, in a session of its own so it can be killed."""
+
+    def __init__(self, config: Path, ray_tmp: Path, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "RAY_TMPDIR": str(ray_tmp)}
+        env.pop("RAY_ADDRESS", None)
+        self.log = (ray_tmp / f"serve-run-{time.time_ns()}.log").open("wb")
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("serve")),
+                "run",
+                "--address",
+                "local",
+                str(config),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_healthy(self, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"serve run exited: see {self.log.name}"
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                if httpx.get(f"{self.url}/health", timeout=5).json()["status"] == "healthy":
+                    return
+            time.sleep(1)
+        raise AssertionError(f"not healthy after {timeout} s: see {self.log.name}")
+
+    def kill_everything(self) -> int:
+        """SIGKILLs the process tree and its session; returns how many processes died."""
+        root = psutil.Process(self.process.pid)
+        tree = [root, *root.children(recursive=True)]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        for process in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        _, alive = psutil.wait_procs(tree, timeout=30)
+        assert alive == [], f"survived SIGKILL: {alive}"
+        self.process.wait(timeout=10)
+        self.log.close()
+        return len(tree)
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    # Short: Ray's socket paths under RAY_TMPDIR must fit in 107 bytes.
+    with tempfile.TemporaryDirectory(prefix="tfs-crash-", dir="/tmp") as directory:
+        yield Path(directory)
+
+
+def submit(http: httpx.Client, i: int) -> str | None:
+    texts = [f"Crash test job {i}, sentence {j}." for j in range(1 + (i % 4) * 10)]
+    with contextlib.suppress(httpx.HTTPError):
+        response = http.post(
+            "/api/v1/jobs/translate",
+            json={"texts": texts, "source_language": "en", "target_language": "fr"},
+        )
+        if response.status_code == 202:
+            token: str = response.json()["token"]
+            return token
+    return None
+
+
+def test_sigkill_of_the_whole_app_loses_no_accepted_job(
+    test_model_dir: Path, workdir: Path
+) -> None:
+    port = free_port()
+    config = crash_config(test_model_dir, workdir, port)
+    first = ServeRun(config, workdir, port)
+    second: ServeRun | None = None
+    accepted: list[str] = []
+    try:
+        first.wait_healthy()
+        stop = threading.Event()
+
+        def keep_submitting() -> None:
+            with httpx.Client(base_url=first.url, timeout=10) as http:
+                i = 0
+                while not stop.is_set():
+                    token = submit(http, i)
+                    if token is not None:
+                        accepted.append(token)
+                    i += 1
+
+        submitter = threading.Thread(target=keep_submitting)
+        submitter.start()
+        deadline = time.monotonic() + 60
+        while len(accepted) < 60 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Killed while the client is still submitting and workers are mid-job.
+        killed = first.kill_everything()
+        stop.set()
+        submitter.join(timeout=30)
+        assert killed >= 8  # driver, GCS, raylet, replicas, actors...
+        assert len(accepted) >= 60
+        # Straight from the file the dead app left: every accepted job is there, and some
+        # were mid-run (leased by a worker that no longer exists).
+        store = SQLiteJobStore(workdir / "jobs.db")
+        left = [store.get(token) for token in accepted]
+        store.close()
+        assert None not in left
+        in_flight = sum(job.status == "processing" for job in left if job is not None)
+
+        second = ServeRun(config, workdir, port)
+        second.wait_healthy()
+        statuses: dict[str, str] = {}
+        with httpx.Client(base_url=second.url, timeout=30) as http:
+            for token in accepted:
+                response = http.get(f"/api/v1/jobs/{token}")
+                assert response.status_code == 200, (token, response.text)
+            deadline = time.monotonic() + 240
+            while len(statuses) < len(accepted) and time.monotonic() < deadline:
+                for token in accepted:
+                    if token not in statuses:
+                        status = http.get(f"/api/v1/jobs/{token}").json()["status"]
+                        if status in TERMINAL:
+                            statuses[token] = status
+                time.sleep(0.5)
+        print(
+            f"crash-restart: {killed} processes SIGKILLed, {len(accepted)} accepted jobs, "
+            f"{in_flight} of them mid-run"
+        )
+        assert sorted(set(statuses.values())) == ["done"]
+        assert len(statuses) == len(accepted)
+    finally:
+        for run in (first, second):
+            if run is not None and run.process.poll() is None:
+                run.kill_everything()
