@@ -11,6 +11,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
 )
 
@@ -27,6 +28,9 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        # process_resident_memory_bytes, process_cpu_seconds_total, open fds: the standard
+        # series every Prometheus user expects, for this ingress replica's process.
+        ProcessCollector(registry=r)
         self.requests = Counter(
             "tafsiri_requests", "HTTP requests", ["endpoint", "method", "status"], registry=r
         )
