@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ def test_serve_config_v2_is_serve_config_plus_overrides() -> None:
         "http_options.host",
         "args.jobs.backend",
         "args.jobs.redis_url",
+        "args.rate_limits.storage_uri",
         "args.environment",
         "args.auth.enabled",
     }
@@ -52,4 +54,31 @@ def test_embedded_args_are_valid_app_args(monkeypatch: pytest.MonkeyPatch) -> No
     assert parsed.auth.api_keys[0].id == "ops"
     assert parsed.jobs.backend == "redis"
     assert parsed.environment == "production"
+    assert parsed.rate_limits.storage_uri.startswith("redis://")
     assert manifest["spec"]["rayClusterConfig"]["gcsFaultToleranceOptions"]["redisAddress"]
+
+
+def test_dockerfile_matches_the_repository_and_the_manifest() -> None:
+    """No container engine here to build it: check what a build would trip over instead."""
+    lines = (ROOT / "cluster" / "Dockerfile").read_text().splitlines()
+    instructions = [line.split(maxsplit=1) for line in lines if line and not line[0].isspace()]
+    instructions = [i for i in instructions if i[0].isupper()]
+    workdir = next(args for op, args in instructions if op == "WORKDIR")
+    copied = [args.split()[:-1] for op, args in instructions if op == "COPY"]
+    for sources in copied:
+        for source in sources:
+            assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
+    # Every package the wheel needs is copied before `pip install .`.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    copied_names = {Path(source).name for sources in copied for source in sources}
+    assert {p.rstrip("*") for p in packages} <= copied_names
+    # The config the image runs names the model the image builds, relative to its WORKDIR.
+    config = yaml.safe_load((ROOT / "serve_config.yaml").read_text())
+    model = config["applications"][0]["args"]["translator"]["model"]
+    assert f"tafsiri build-test-model {workdir}/{model}" in "\n".join(lines)
+    assert lines[-1] == 'CMD ["serve", "run", "serve_config.yaml"]'
+    # The manifest runs the image the Dockerfile says it builds.
+    manifest = (ROOT / "cluster" / "rayservice.yaml").read_text()
+    tag = next(line for line in lines if "docker build" in line).split("-t ")[1].split()[0]
+    assert tag.split(":")[1] in manifest
