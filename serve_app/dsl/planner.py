@@ -148,10 +148,13 @@ def _dataset_named(instructions: str, datasets: list[str]) -> list[str]:
     return []
 
 
+def csv_files_named(instructions: str, datasets: list[str]) -> list[str]:
+    """The CSV files a request names: by file name, else a known dataset by its words."""
+    return _CSV.findall(instructions) or _dataset_named(instructions, datasets)
+
+
 def _eda_tasks(instructions: str, datasets: list[str]) -> list[dict[str, Any]]:
-    files = _CSV.findall(instructions)
-    if not files:
-        files = _dataset_named(instructions, datasets)
+    files = csv_files_named(instructions, datasets)
     analyses = [action for action, pattern in _ANALYSES if pattern.search(instructions)]
     chart = _chart(instructions)
     if not analyses and not chart and _GENERIC_ANALYSIS.search(instructions):

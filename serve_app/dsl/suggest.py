@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from serve_app.dsl.catalog import find_action
-from serve_app.dsl.planner import to_yaml
+from serve_app.dsl.planner import csv_files_named, to_yaml
 from serve_app.dsl.validator import validate
 
 COMPLEXITY_TASKS = {"simple": 2, "medium": 4, "complex": 6}
@@ -49,17 +49,6 @@ def _eda(name: str, file: str, steps: list[tuple[str, str, dict[str, Any]]]) -> 
             task["params"] = params
         tasks.append(task)
     return {"name": name, "tasks": tasks}
-
-
-def _pick_file(context: str, datasets: list[str]) -> str:
-    named: list[str] = re.findall(r"[\w\-]+\.csv", context)
-    if named:
-        return named[0]
-    words = {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z]{4,}", context)}
-    for name in datasets:
-        if any(part.lower().rstrip("s") in words for part in re.split(r"[_\-]", name[:-4])):
-            return name
-    return datasets[0] if datasets else "data.csv"
 
 
 def suggest(
@@ -134,7 +123,9 @@ def suggest(
             ),
         ]
     else:
-        file = _pick_file(context, datasets or [])
+        # Suggestions need a file to show: the one named, else the first known dataset.
+        named = csv_files_named(context, datasets or [])
+        file = named[0] if named else (datasets[0] if datasets else "data.csv")
         analyses: list[tuple[str, str, dict[str, Any]]] = [
             ("basic_info", "basic_info", {}),
             ("summary", "statistical_summary", {}),

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from serve_app.dsl.catalog import CATALOG
-from serve_app.dsl.planner import PlanningError, plan, plan_yaml
+from serve_app.dsl.planner import PlanningError, csv_files_named, plan, plan_yaml
 from serve_app.dsl.validator import validate
 
 DATASETS = ["customers.csv", "iris.csv", "sales_data.csv"]
@@ -289,3 +289,23 @@ def test_dsl_is_one_line_flow_yaml_that_survives_whitespace_collapse() -> None:
     assert "\n" not in text
     collapsed = " ".join(text.split())
     assert yaml.safe_load(collapsed) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize(
+    ("context", "named", "suggested"),
+    [
+        ("Look at q3_orders.csv for outliers", ["q3_orders.csv"], "q3_orders.csv"),
+        ("Explore our customer churn", ["customers.csv"], "customers.csv"),
+        ("Something about the sales data", ["sales_data.csv"], "sales_data.csv"),
+        ("Anything at all", [], "sales_data.csv"),  # nothing named: the first known dataset
+    ],
+)
+def test_suggestions_pick_the_file_the_planner_would(
+    context: str, named: list[str], suggested: str
+) -> None:
+    from serve_app.dsl.suggest import suggest
+
+    datasets = ["sales_data.csv", "customers.csv"]
+    assert csv_files_named(context, datasets) == named
+    (first, *_) = suggest(context, "data-science", "medium", datasets)
+    assert f"file: {suggested}" in first["dsl"]
