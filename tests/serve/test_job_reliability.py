@@ -393,3 +393,51 @@ def test_replica_failing_its_health_check_is_replaced(ray_cluster: int) -> None:
         assert replica_of(handle) != first, "the unhealthy replica was not replaced"
     finally:
         serve.delete("healthcheck")
+
+
+def test_job_workers_scale_up_with_the_queue(
+    ray_cluster: int, test_model_dir: Path, tmp_path: Path
+) -> None:
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    base = app_args(test_model_dir).model_dump(mode="json")
+    base["jobs"] |= {
+        "manager_name": "tafsiri-scale-jobs",
+        "sqlite_path": str(tmp_path / "scale.db"),
+        "worker_concurrency": 1,
+        "target_jobs_per_worker": 2,
+        "min_workers": 1,
+        "max_workers": 3,
+    }
+    base["rate_limits"] |= {"enabled": False}
+    serve.run(build_app(AppArgs.model_validate(base)), name="scaling", route_prefix="/scaling")
+    url = f"http://127.0.0.1:{ray_cluster}/scaling"
+
+    def workers() -> int:
+        app = serve.status().applications["scaling"]
+        return int(app.deployments["JobWorker"].replica_states.get("RUNNING", 0))
+
+    try:
+        wait_healthy(url)
+        assert workers() == 1
+        with httpx.Client(base_url=url, timeout=60) as http:
+            tokens = [
+                submit_text_job(http, [f"Queued job {i}, line {j}." for j in range(300)])
+                for i in range(8)
+            ]
+            start = time.monotonic()
+            peak, deadline = 1, start + 90
+            while peak < 3 and time.monotonic() < deadline:
+                peak = max(peak, workers())
+                time.sleep(0.5)
+            print(f"scaling: {peak} JobWorker replicas after {time.monotonic() - start:.1f} s")
+            # 8 jobs at 2 per worker want 4 workers: capped at max_workers.
+            assert peak == 3, f"JobWorker replicas peaked at {peak}"
+            for token in tokens:
+                assert wait_for(http, f"/api/v1/jobs/{token}", timeout=180)["status"] == "done"
+    finally:
+        serve.delete("scaling")
+        for actor in named_actors("tafsiri-scale"):
+            kill(actor, restart=False)
