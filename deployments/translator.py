@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from ray import serve
@@ -98,8 +99,8 @@ class TranslatorDeployment:
     async def _run(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
         engine, options = self._engine, self._options  # one snapshot per flush
         outcomes = [TranslateOutcome(batch_requests=len(calls)) for _ in calls]
-        requests: list[TranslationRequest] = []
-        owners: list[int] = []
+        # One translate_batch per number of hypotheses asked for: nearly always just one.
+        groups: dict[int, tuple[list[TranslationRequest], list[int]]] = {}
         for index, call in enumerate(calls):
             try:
                 target = engine.check_language(call.target_language)
@@ -108,17 +109,22 @@ class TranslatorDeployment:
                 outcomes[index].error = str(exc)
                 outcomes[index].error_field = "language"
                 continue
+            requests, owners = groups.setdefault(1 + call.alternatives, ([], []))
             for text, source in zip(call.texts, sources, strict=True):
                 requests.append(TranslationRequest(text, source, target))
                 owners.append(index)
-        if not requests:
-            return outcomes
-        output = await asyncio.to_thread(engine.translate, requests, options)
-        for owner, result in zip(owners, output.results, strict=True):
-            outcomes[owner].texts.append(result.text)
+        seconds, sentences = 0.0, 0
+        for hypotheses, (requests, owners) in groups.items():
+            group_options = replace(options, num_alternatives=hypotheses)
+            output = await asyncio.to_thread(engine.translate, requests, group_options)
+            for owner, result in zip(owners, output.results, strict=True):
+                outcomes[owner].texts.append(result.text)
+                outcomes[owner].alternatives.append([a.text for a in result.alternatives[1:]])
+            seconds += output.timings.translate_seconds
+            sentences += output.timings.unique_sentences
         for outcome in outcomes:
-            outcome.inference_seconds = output.timings.translate_seconds
-            outcome.batch_sentences = output.timings.unique_sentences
+            outcome.inference_seconds = seconds
+            outcome.batch_sentences = sentences
         return outcomes
 
     def info(self) -> ComponentInfo:

@@ -122,7 +122,9 @@ class _Endpoints:
     """The requests of every endpoint, shared by both clients."""
 
     @staticmethod
-    def translate(text: str | list[str], target: str, source: str | None) -> Call[Any]:
+    def translate(
+        text: str | list[str], target: str, source: str | None, alternatives: int
+    ) -> Call[Any]:
         def parse(body: dict[str, Any]) -> TranslateResponse | BatchTranslateResponse:
             if "translations" in body:
                 return BatchTranslateResponse.model_validate(body)
@@ -132,7 +134,12 @@ class _Endpoints:
             "POST",
             "/api/v1/translate",
             parse,
-            {"text": text, "target_language": target, "source_language": source},
+            {
+                "text": text,
+                "target_language": target,
+                "source_language": source,
+                "alternatives": alternatives,
+            },
         )
 
     @staticmethod
@@ -304,9 +311,16 @@ class Client:
         raise AssertionError("unreachable")
 
     def translate(
-        self, text: str | list[str], target_language: str, source_language: str | None = None
+        self,
+        text: str | list[str],
+        target_language: str,
+        source_language: str | None = None,
+        *,
+        alternatives: int = 0,
     ) -> Any:
-        return self._run(_Endpoints.translate(text, target_language, source_language))
+        """A :class:`TranslateResponse` for a text, a :class:`BatchTranslateResponse` for a
+        list; ``alternatives`` next-best translations per text when asked for."""
+        return self._run(_Endpoints.translate(text, target_language, source_language, alternatives))
 
     def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
         return self._run(_Endpoints.detect(text, top_k))
@@ -446,9 +460,16 @@ class AsyncClient:
         raise AssertionError("unreachable")
 
     async def translate(
-        self, text: str | list[str], target_language: str, source_language: str | None = None
+        self,
+        text: str | list[str],
+        target_language: str,
+        source_language: str | None = None,
+        *,
+        alternatives: int = 0,
     ) -> Any:
-        return await self._run(_Endpoints.translate(text, target_language, source_language))
+        return await self._run(
+            _Endpoints.translate(text, target_language, source_language, alternatives)
+        )
 
     async def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
         return await self._run(_Endpoints.detect(text, top_k))

@@ -15,11 +15,14 @@ class TranslateCall:
     texts: list[str]
     source_languages: list[str]
     target_language: str
+    # Alternative translations wanted per text besides the best one (0: none).
+    alternatives: int = 0
 
 
 @dataclass
 class TranslateOutcome:
     texts: list[str] = field(default_factory=list)
+    alternatives: list[list[str]] = field(default_factory=list)
     error: str | None = None
     error_field: str | None = None
     inference_seconds: float = 0.0

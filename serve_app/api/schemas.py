@@ -31,10 +31,16 @@ class TranslateRequest(BaseModel):
     )
     target_language: str = Field(..., description="FLORES-200 code, e.g. eng_Latn (or ISO 639).")
     source_language: str | None = Field(None, description="Detected per text when omitted.")
+    alternatives: int = Field(
+        0, ge=0, le=4, description="Alternative translations to return besides the best one."
+    )
 
 
 class TranslationItem(BaseModel):
     translated_text: str
+    alternatives: list[str] = Field(
+        default_factory=list, description="Next-best translations, best first (if asked for)."
+    )
     source_language: str
     source_language_detected: bool
     detection_confidence: float | None = None
@@ -43,6 +49,9 @@ class TranslationItem(BaseModel):
 
 class TranslateResponse(BaseModel):
     translated_text: str
+    alternatives: list[str] = Field(
+        default_factory=list, description="Next-best translations, best first (if asked for)."
+    )
     source_language: str
     target_language: str
     source_language_detected: bool

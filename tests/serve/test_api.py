@@ -73,6 +73,43 @@ def test_translate_a_list_of_texts_keeps_order(client: httpx.Client) -> None:
     assert body["character_count"] == sum(len(t) for t in texts)
 
 
+def test_alternatives_come_best_first_and_only_when_asked(client: httpx.Client) -> None:
+    import asyncio
+
+    text = "Markets open early. Prices rise."
+
+    async def together() -> list[httpx.Response]:
+        # Asked together, so the plain and the alternative requests can share a flush.
+        async with httpx.AsyncClient(base_url=str(client.base_url), timeout=60) as http:
+            calls = [
+                http.post(
+                    "/api/v1/translate",
+                    json={
+                        "text": [text, f"Plain {i}."] if i % 2 else text,
+                        "source_language": "en",
+                        "target_language": "fr",
+                        "alternatives": 2 if i % 2 else 0,
+                    },
+                )
+                for i in range(8)
+            ]
+            return await asyncio.gather(*calls)
+
+    for i, response in enumerate(asyncio.run(together())):
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if i % 2 == 0:
+            assert body["translated_text"] == text
+            assert body["alternatives"] == []
+            continue
+        first, plain = body["translations"]
+        assert first["translated_text"] == text  # the best hypothesis of the copy model
+        assert plain["translated_text"] == f"Plain {i}."
+        for item in (first, plain):
+            assert len(item["alternatives"]) == 2
+            assert item["translated_text"] not in item["alternatives"]
+
+
 def test_client_request_id_is_echoed(client: httpx.Client) -> None:
     response = client.get("/status", headers={"X-Request-ID": "my-trace-123"})
     assert response.headers["x-request-id"] == "my-trace-123"
@@ -175,6 +212,8 @@ def test_unknown_language_is_400(client: httpx.Client, payload: dict, field: str
         ({"text": "   ", "target_language": "fra_Latn"}, "text"),
         ({"text": [], "target_language": "fra_Latn"}, "text"),
         ({"text": ["fine", ""], "target_language": "fra_Latn"}, "text.1"),
+        ({"text": "Hello", "target_language": "fra_Latn", "alternatives": 5}, "alternatives"),
+        ({"text": "Hello", "target_language": "fra_Latn", "alternatives": -1}, "alternatives"),
     ],
 )
 def test_schema_errors_are_422(client: httpx.Client, payload: dict, field: str | None) -> None:

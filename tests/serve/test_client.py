@@ -32,6 +32,9 @@ def test_sync_endpoints_return_typed_results(base_url: str) -> None:
         assert single.source_language_detected is True
         batch = tafsiri.translate(["One text.", "Two texts."], "fra_Latn", "eng_Latn")
         assert [t.translated_text for t in batch.translations] == ["One text.", "Two texts."]
+        assert batch.translations[0].alternatives == []
+        three = tafsiri.translate("Pick one.", "fra_Latn", "eng_Latn", alternatives=3)
+        assert len(three.alternatives) == 3
         assert tafsiri.detect("Bonjour tout le monde, comment allez-vous?").language == "fra_Latn"
         assert tafsiri.languages(region="Oceania").total == 4
         assert tafsiri.language("sw").name == "Swahili"
@@ -93,6 +96,8 @@ def test_async_client(base_url: str) -> None:
                 ]
             )
             assert [r.translated_text for r in results] == [f"Async request {i}." for i in range(8)]
+            other = await tafsiri.translate("Async.", "deu_Latn", "eng_Latn", alternatives=1)
+            assert len(other.alternatives) == 1
             dsl = await tafsiri.translate_workflow(
                 'Translate "Karibu" to English', poll_interval=0.1
             )

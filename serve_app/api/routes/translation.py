@@ -65,7 +65,7 @@ async def translate(
         sources = [detection.language for detection in found]
 
     outcome: TranslateOutcome = await services.translator.translate.remote(
-        TranslateCall(texts, sources, target)
+        TranslateCall(texts, sources, target, alternatives=body.alternatives)
     )
     if outcome.error:
         raise ApiError(400, outcome.error, field=outcome.error_field, code="UNSUPPORTED_LANGUAGE")
@@ -82,13 +82,14 @@ async def translate(
     items = [
         TranslationItem(
             translated_text=translated,
+            alternatives=alternatives,
             source_language=source,
             source_language_detected=detection is not None,
             detection_confidence=detection.confidence if detection else None,
             character_count=len(text),
         )
-        for translated, source, detection, text in zip(
-            outcome.texts, sources, detections, texts, strict=True
+        for translated, alternatives, source, detection, text in zip(
+            outcome.texts, outcome.alternatives, sources, detections, texts, strict=True
         )
     ]
     common = {
