@@ -58,7 +58,7 @@ class TranslatorConfig(BaseModel):
         description="Resident memory above which the replica fails its health check and Serve "
         "replaces it (None: no limit).",
     )
-    # 50 ms: measured 6.5 vs 5.45 req/s at 10 ms (32 clients, benchmarks/serve_throughput.py).
+    # 50 ms: 6.40 vs 5.23 req/s at 10 ms (32 clients, serve_throughput --repeat 3; see README).
     batching: BatchingConfig = Field(
         default_factory=lambda: BatchingConfig(max_batch_size=32, batch_wait_timeout_s=0.05)
     )
