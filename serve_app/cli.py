@@ -65,11 +65,17 @@ def _read_text(args: argparse.Namespace) -> str:
 
 
 def _translate(args: argparse.Namespace) -> int:
+    if args.batch and args.alternatives:
+        print("tafsiri: --alternatives works on one text, not with --batch", file=sys.stderr)
+        return 2
     with _client(args) as client:
         if args.batch:
             return _translate_batch(args, client)
-        result = client.translate(_read_text(args), args.to, args.source)
-        _emit(args, result, result.translated_text)
+        result = client.translate(
+            _read_text(args), args.to, args.source, alternatives=args.alternatives
+        )
+        # Plain output: the best translation, then one line per alternative, best first.
+        _emit(args, result, "\n".join([result.translated_text, *result.alternatives]))
     return 0
 
 
@@ -229,6 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--output", help="with --batch: write here instead of stdout")
     translate.add_argument("--chunk", type=int, default=32, help="with --batch: texts per request")
     translate.add_argument("--quiet", action="store_true", help="no progress bar")
+    translate.add_argument(
+        "--alternatives",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print N next-best translations (0-4), one per line after the best",
+    )
     translate.set_defaults(handler=_translate)
 
     detect = commands.add_parser("detect", help="detect the language of text")

@@ -38,6 +38,18 @@ def test_translate_text_stdin_and_file(base_url: str, tmp_path: Path) -> None:
     run = tafsiri(base_url, "translate", "Habari za asubuhi, rafiki yangu.", "--to", "en")
     assert run.returncode == 0, run.stderr
     assert run.stdout == "Habari za asubuhi, rafiki yangu.\n"
+    several = tafsiri(
+        base_url, "translate", "Pick one.", "--to", "fr", "--from", "en", "--alternatives", "2"
+    )
+    best, *others = several.stdout.splitlines()
+    assert best == "Pick one."
+    assert len(others) == 2
+    assert best not in others
+    combined = tafsiri(
+        base_url, "translate", "--batch", "x.txt", "--to", "fr", "--alternatives", "1"
+    )
+    assert combined.returncode == 2
+    assert "not with --batch" in combined.stderr
     piped = tafsiri(base_url, "translate", "--to", "fr", "--from", "en", stdin="From stdin.")
     assert piped.stdout.strip() == "From stdin."
     source = tmp_path / "doc.txt"
