@@ -12,6 +12,7 @@ from serve_app.api.app import create_api
 from serve_app.api.services import Services
 from serve_app.config import AppArgs
 from serve_app.jobs.actors import job_manager, rate_limiter
+from serve_app.metrics import Metrics
 
 
 @serve.deployment(
@@ -40,6 +41,7 @@ class IngressDeployment:
             self._args,
             job_manager=job_manager(self._args.jobs),
             rate_limiter=rate_limiter(self._args.rate_limits, self._args.jobs.namespace),
+            metrics=Metrics(export_to_ray=True),
         )
 
     def __serve_build_asgi_app__(self) -> FastAPI:

@@ -6,6 +6,8 @@ classes, error kinds, and FLORES-200 codes that passed validation.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -22,70 +24,127 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
-class Metrics:
-    """The ingress replica's metrics; ``/metrics`` renders ``registry``."""
+class Series:
+    """One metric, in this replica's own registry (rendered at ``/metrics``) and, inside a
+    Serve replica, also in Ray's metrics export (``ray_<name>`` on every node's metrics port,
+    tagged with application, deployment and replica), where Prometheus sees every replica of
+    a multi-replica or multi-node ingress instead of whichever one a scrape happened to hit."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, local: Any, exported: Any, labelnames: tuple[str, ...] = (), tags: Any = None
+    ) -> None:
+        self._local = local
+        self._exported = exported
+        self._labelnames = labelnames
+        self._tags: dict[str, str] | None = tags
+
+    def labels(self, *values: str) -> Series:
+        tags = dict(zip(self._labelnames, values, strict=True))
+        return Series(self._local.labels(*values), self._exported, self._labelnames, tags)
+
+    def inc(self, amount: float = 1.0) -> None:
+        self._local.inc(amount)
+        if self._exported is not None and amount > 0:
+            self._exported.inc(amount, tags=self._tags)
+
+    def observe(self, value: float) -> None:
+        self._local.observe(value)
+        if self._exported is not None:
+            self._exported.observe(value, tags=self._tags)
+
+    def set(self, value: float) -> None:
+        self._local.set(value)
+        if self._exported is not None:
+            self._exported.set(value, tags=self._tags)
+
+
+class Metrics:
+    """The ingress replica's metrics; ``/metrics`` renders ``registry``.
+
+    ``export_to_ray`` (set by the ingress deployment) mirrors every series into Ray's metrics
+    export too; outside Ray (tests of the API alone) only the local registry exists.
+    """
+
+    def __init__(self, export_to_ray: bool = False) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
+        self._export = export_to_ray
         # process_resident_memory_bytes, process_cpu_seconds_total, open fds: the standard
         # series every Prometheus user expects, for this ingress replica's process.
-        ProcessCollector(registry=r)
-        self.requests = Counter(
-            "tafsiri_requests", "HTTP requests", ["endpoint", "method", "status"], registry=r
+        ProcessCollector(registry=self.registry)
+        self.requests = self._counter(
+            "tafsiri_requests", "HTTP requests", ("endpoint", "method", "status")
         )
-        self.request_seconds = Histogram(
+        self.request_seconds = self._histogram(
             "tafsiri_request_duration_seconds",
             "HTTP request latency",
-            ["endpoint"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            LATENCY_BUCKETS,
+            ("endpoint",),
         )
-        self.translations = Counter(
+        self.translations = self._counter(
             "tafsiri_translations",
             "Texts translated per language pair",
-            ["source_language", "target_language"],
-            registry=r,
+            ("source_language", "target_language"),
         )
-        self.characters = Counter(
-            "tafsiri_characters_translated", "Characters of source text translated", registry=r
+        self.characters = self._counter(
+            "tafsiri_characters_translated", "Characters of source text translated"
         )
-        self.inference_seconds = Histogram(
+        self.inference_seconds = self._histogram(
             "tafsiri_translation_inference_seconds",
             "Time spent in the translation model",
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            LATENCY_BUCKETS,
         )
-        self.batch_size = Histogram(
+        self.batch_size = self._histogram(
             "tafsiri_translation_batch_size",
             "Requests in the dynamic batch that served each translation request",
-            buckets=BATCH_BUCKETS,
-            registry=r,
+            BATCH_BUCKETS,
         )
-        self.batch_sentences = Histogram(
+        self.batch_sentences = self._histogram(
             "tafsiri_translation_batch_sentences",
             "Sentences decoded in the translate_batch call that served each request",
-            buckets=BATCH_BUCKETS,
-            registry=r,
+            BATCH_BUCKETS,
         )
-        self.detections = Counter(
-            "tafsiri_language_detections",
-            "Detections per detected language",
-            ["language"],
-            registry=r,
+        self.detections = self._counter(
+            "tafsiri_language_detections", "Detections per detected language", ("language",)
         )
-        self.detection_batch_size = Histogram(
+        self.detection_batch_size = self._histogram(
             "tafsiri_detection_batch_size",
             "Requests in the dynamic batch that served each detection request",
-            buckets=BATCH_BUCKETS,
-            registry=r,
+            BATCH_BUCKETS,
         )
-        self.errors = Counter(
-            "tafsiri_errors", "Errors answered, by kind", ["error_type", "endpoint"], registry=r
+        self.errors = self._counter(
+            "tafsiri_errors", "Errors answered, by kind", ("error_type", "endpoint")
         )
-        self.model_load_seconds = Gauge(
-            "tafsiri_model_load_seconds",
-            "Time taken to load each model",
-            ["component"],
-            registry=r,
+        self.model_load_seconds = self._gauge(
+            "tafsiri_model_load_seconds", "Time taken to load each model", ("component",)
         )
+
+    def _counter(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> Series:
+        local = Counter(name, help_text, labels, registry=self.registry)
+        exported = None
+        if self._export:
+            from ray.serve import metrics
+
+            exported = metrics.Counter(name, description=help_text, tag_keys=labels or None)
+        return Series(local, exported, labels)
+
+    def _histogram(
+        self, name: str, help_text: str, buckets: tuple[float, ...], labels: tuple[str, ...] = ()
+    ) -> Series:
+        local = Histogram(name, help_text, labels, buckets=buckets, registry=self.registry)
+        exported = None
+        if self._export:
+            from ray.serve import metrics
+
+            exported = metrics.Histogram(
+                name, description=help_text, boundaries=list(buckets), tag_keys=labels or None
+            )
+        return Series(local, exported, labels)
+
+    def _gauge(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> Series:
+        local = Gauge(name, help_text, labels, registry=self.registry)
+        exported = None
+        if self._export:
+            from ray.serve import metrics
+
+            exported = metrics.Gauge(name, description=help_text, tag_keys=labels or None)
+        return Series(local, exported, labels)

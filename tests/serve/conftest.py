@@ -24,6 +24,8 @@ JOBS_DB = Path(tempfile.mkdtemp(prefix="tafsiri-jobs-")) / "jobs.db"
 # that tests read this session's logs, not those of another Ray started on the machine.
 RAY_TEMP_DIR = Path(tempfile.mkdtemp(prefix="tfs-ray-", dir="/tmp"))
 RAY_LOGS = RAY_TEMP_DIR / "session_latest" / "logs"
+# Where the shared Ray's metrics agent serves Prometheus text (Ray's own export).
+RAY_METRICS_PORT = free_port()
 
 
 def app_args(model_dir: Path, **translator: Any) -> AppArgs:
@@ -67,6 +69,7 @@ def ray_cluster() -> Iterator[int]:
         log_to_driver=False,
         namespace="tafsiri-tests",
         _temp_dir=str(RAY_TEMP_DIR),
+        _metrics_export_port=RAY_METRICS_PORT,
     )
     # The seed's Example 1 script talks to localhost:8001; use that port when it is free.
     port = SEED_PORT if port_is_free(SEED_PORT) else free_port()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import time
+import uuid
+
 import httpx
 import pytest
 
@@ -265,6 +269,7 @@ def test_metrics_exposition(client: httpx.Client) -> None:
         "/api/v1/translate",
         json={"text": "Metrics please.", "source_language": "en", "target_language": "sw"},
     )
+    client.get("/api/v1/languages/sw")
     text = client.get("/metrics").text
     for name in (
         "tafsiri_requests_total",
@@ -280,4 +285,31 @@ def test_metrics_exposition(client: httpx.Client) -> None:
     assert (
         'tafsiri_translations_total{source_language="eng_Latn",target_language="swh_Latn"}' in text
     )
-    assert 'endpoint="/api/v1/languages/{code}"' in text or "languages" in text
+    assert 'endpoint="/api/v1/languages/{code}"' in text
+
+
+def test_metrics_also_reach_ray_export_per_replica(client: httpx.Client) -> None:
+    """What a Prometheus scraping the nodes' Ray metrics port sees: every ingress replica's
+    series, tagged with application, deployment and replica."""
+    from tests.serve.conftest import RAY_METRICS_PORT
+
+    marker = f"/api/v1/languages/{uuid.uuid4().hex[:8]}"  # a 404 on a route of its own
+    for _ in range(3):
+        assert client.get(marker).status_code == 404
+    pattern = re.compile(r"^ray_tafsiri_requests_total\{(?P<tags>.*)\} (?P<value>\S+)$", re.M)
+    deadline, seen = time.monotonic() + 60, []
+    while time.monotonic() < deadline:
+        text = httpx.get(f"http://127.0.0.1:{RAY_METRICS_PORT}/metrics", timeout=10).text
+        seen = [
+            (m["tags"], float(m["value"]))
+            for m in pattern.finditer(text)
+            if 'application="tafsiri"' in m["tags"] and 'status="404"' in m["tags"]
+        ]
+        if seen:
+            break
+        time.sleep(1)
+    assert seen, "no ray_tafsiri_requests_total series of the app in Ray's export"
+    tags, value = seen[0]
+    assert 'deployment="Ingress"' in tags
+    assert 'replica="' in tags
+    assert value >= 3

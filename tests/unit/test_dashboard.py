@@ -20,8 +20,14 @@ def test_every_panel_queries_a_metric_the_service_exports() -> None:
     exported = set(re.findall(r"^(tafsiri_\w+)", generate_latest(metrics.registry).decode(), re.M))
     dashboard = json.loads(DASHBOARD.read_text())
     assert dashboard["panels"]
+    # One variable picks the source: Ray's export (ray_tafsiri_*, every replica) or one
+    # ingress replica's /metrics (tafsiri_*); both carry the same series.
+    (series,) = [v for v in dashboard["templating"]["list"] if v["name"] == "series"]
+    assert {o["value"] for o in series["options"]} == {"ray_tafsiri", "tafsiri"}
     for panel in dashboard["panels"]:
         for target in panel["targets"]:
-            used = set(re.findall(r"tafsiri_\w+", target["expr"]))
+            expr = target["expr"].replace("${series}_", "tafsiri_")
+            used = set(re.findall(r"tafsiri_\w+", expr))
             assert used, panel["title"]
             assert used <= exported, (panel["title"], used - exported)
+            assert "${series}_" in target["expr"], panel["title"]
