@@ -118,33 +118,34 @@ class Metrics:
             "tafsiri_model_load_seconds", "Time taken to load each model", ("component",)
         )
 
-    def _counter(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> Series:
-        local = Counter(name, help_text, labels, registry=self.registry)
+    def _series(
+        self,
+        kind: type[Counter | Histogram | Gauge],
+        name: str,
+        help_text: str,
+        labels: tuple[str, ...] = (),
+        buckets: tuple[float, ...] | None = None,
+    ) -> Series:
+        """``kind`` in the local registry and, when exporting, its namesake in Ray's."""
+        local_options: dict[str, Any] = {} if buckets is None else {"buckets": buckets}
+        local = kind(name, help_text, labels, registry=self.registry, **local_options)
         exported = None
         if self._export:
             from ray.serve import metrics
 
-            exported = metrics.Counter(name, description=help_text, tag_keys=labels or None)
+            options: dict[str, Any] = {"description": help_text, "tag_keys": labels or None}
+            if buckets is not None:
+                options["boundaries"] = list(buckets)
+            exported = getattr(metrics, kind.__name__)(name, **options)
         return Series(local, exported, labels)
+
+    def _counter(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> Series:
+        return self._series(Counter, name, help_text, labels)
 
     def _histogram(
         self, name: str, help_text: str, buckets: tuple[float, ...], labels: tuple[str, ...] = ()
     ) -> Series:
-        local = Histogram(name, help_text, labels, buckets=buckets, registry=self.registry)
-        exported = None
-        if self._export:
-            from ray.serve import metrics
-
-            exported = metrics.Histogram(
-                name, description=help_text, boundaries=list(buckets), tag_keys=labels or None
-            )
-        return Series(local, exported, labels)
+        return self._series(Histogram, name, help_text, labels, buckets)
 
     def _gauge(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> Series:
-        local = Gauge(name, help_text, labels, registry=self.registry)
-        exported = None
-        if self._export:
-            from ray.serve import metrics
-
-            exported = metrics.Gauge(name, description=help_text, tag_keys=labels or None)
-        return Series(local, exported, labels)
+        return self._series(Gauge, name, help_text, labels)
