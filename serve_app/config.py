@@ -153,6 +153,11 @@ class RateLimitConfig(BaseModel):
     )
     key_prefix: str = Field("tafsiri-ratelimit", min_length=1, description="Redis key prefix.")
 
+    @property
+    def in_redis(self) -> bool:
+        """Whether the windows live in Redis (every replica counts itself) or in the actor."""
+        return not self.storage_uri.startswith("memory://")
+
     def limit_strings(self) -> list[str]:
         return [
             f"{self.burst}/second",

@@ -29,16 +29,15 @@ class RateLimiter:
             parse_many(";".join(self.config.limit_strings())),
             key=lambda item: item.get_expiry(),
         )
-        self._storage = storage.storage_from_string(
-            self.config.storage_uri, **self._storage_options()
+        # The limit and reset the headers report are the per-minute window's.
+        self._minute = next(
+            i for i, item in enumerate(self._limits) if item.GRANULARITY.name == "minute"
         )
-        self._limiter = strategies.MovingWindowRateLimiter(self._storage)
+        options = {"key_prefix": self.config.key_prefix} if self.config.in_redis else {}
+        self._limiter = strategies.MovingWindowRateLimiter(
+            storage.storage_from_string(self.config.storage_uri, **options)
+        )
         self._failing_since: float | None = None
-
-    def _storage_options(self) -> dict[str, str]:
-        if self.config.storage_uri.startswith(("redis://", "rediss://", "redis+unix://")):
-            return {"key_prefix": self.config.key_prefix}
-        return {}
 
     def hit(self, key: str) -> dict[str, Any]:
         """Counts one request for ``key`` unless a window is full; says what is left.
@@ -68,11 +67,10 @@ class RateLimiter:
         retry_after = (
             max(1, int(max(s.reset_time for s in blocked) - time.time()) + 1) if blocked else 1
         )
-        minute = next(i for i, item in enumerate(self._limits) if item.GRANULARITY.name == "minute")
         return {
             "allowed": allowed,
-            "limit": self._limits[minute].amount,
+            "limit": self._limits[self._minute].amount,
             "remaining": max(0, min(s.remaining for s in stats)),
-            "reset": int(stats[minute].reset_time),
+            "reset": int(stats[self._minute].reset_time),
             "retry_after": 0 if allowed else retry_after,
         }

@@ -105,7 +105,7 @@ def job_manager(config: JobsConfig) -> Any:
 def rate_limiter(config: RateLimitConfig, namespace: str) -> Callable[[str], Awaitable[Any]]:
     """``await limiter(key)`` counts a request: in Redis from this process when the limits live
     there, else in the one named limiter actor that every ingress replica shares."""
-    if not config.storage_uri.startswith("memory://"):
+    if config.in_redis:
         limiter = RateLimiter(config)
         return lambda key: asyncio.to_thread(limiter.hit, key)
     actor = _named(RateLimiter, config.limiter_name, namespace, config.model_dump(mode="json"))
