@@ -9,7 +9,7 @@ from ray import serve
 
 from serve_app.config import DetectorConfig
 from serve_app.engines.detector import LanguageDetector
-from serve_app.health import check_memory, resident_mib
+from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
 
 
@@ -68,8 +68,7 @@ class DetectorDeployment:
             details={
                 "path": str(self._engine.model_path),
                 "top_k": self._config.top_k,
-                "resident_mib": round(resident_mib()),
-                "replica": serve.get_replica_context().replica_id.unique_id,
+                **replica_details(),
             },
         )
 

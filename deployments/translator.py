@@ -11,7 +11,7 @@ from ray import serve
 
 from serve_app.config import TranslatorConfig
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
-from serve_app.health import check_memory, resident_mib
+from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
 
 logger = logging.getLogger("ray.serve")
@@ -137,8 +137,7 @@ class TranslatorDeployment:
                 "device": self._engine.device,
                 "batching": self._config.batching.model_dump(),
                 "beam_size": self._options.beam_size,
-                "resident_mib": round(resident_mib()),
-                "replica": serve.get_replica_context().replica_id.unique_id,
+                **replica_details(),
             },
         )
 

@@ -9,10 +9,19 @@ Values in the config file win over the environment.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MemoryLimit = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        description="Resident memory above which the replica fails its health check and Serve "
+        "replaces it (None: no limit).",
+    ),
+]
 
 
 class BatchingConfig(BaseModel):
@@ -52,12 +61,7 @@ class TranslatorConfig(BaseModel):
     repetition_penalty: float = Field(1.0, gt=0, le=5)
     no_repeat_ngram_size: int = Field(0, ge=0, le=10)
     max_sentence_chars: int = Field(400, ge=16, le=5000)
-    max_memory_mib: int | None = Field(
-        None,
-        ge=1,
-        description="Resident memory above which the replica fails its health check and Serve "
-        "replaces it (None: no limit).",
-    )
+    max_memory_mib: MemoryLimit = None
     # 50 ms: 6.40 vs 5.23 req/s at 10 ms (32 clients, serve_throughput --repeat 3; see README).
     batching: BatchingConfig = Field(
         default_factory=lambda: BatchingConfig(max_batch_size=32, batch_wait_timeout_s=0.05)
@@ -73,12 +77,7 @@ class DetectorConfig(BaseModel):
     )
     revision: str | None = None
     top_k: int = Field(3, ge=1, le=10, description="Candidates returned by default.")
-    max_memory_mib: int | None = Field(
-        None,
-        ge=1,
-        description="Resident memory above which the replica fails its health check and Serve "
-        "replaces it (None: no limit).",
-    )
+    max_memory_mib: MemoryLimit = None
     batching: BatchingConfig = Field(
         default_factory=lambda: BatchingConfig(max_batch_size=64, batch_wait_timeout_s=0.005)
     )

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psutil
 
 
 def resident_mib() -> float:
     """This process's resident memory in MiB."""
     return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def replica_details() -> dict[str, Any]:
+    """Which Serve replica this is and its resident memory, for the components' ``info``."""
+    from ray import serve
+
+    return {
+        "replica": serve.get_replica_context().replica_id.unique_id,
+        "resident_mib": round(resident_mib()),
+    }
 
 
 def check_memory(limit_mib: int | None, component: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -36,11 +36,15 @@ class TranslateRequest(BaseModel):
     )
 
 
+AlternativeTexts = Annotated[
+    list[str],
+    Field(default_factory=list, description="Next-best translations, best first (if asked for)."),
+]
+
+
 class TranslationItem(BaseModel):
     translated_text: str
-    alternatives: list[str] = Field(
-        default_factory=list, description="Next-best translations, best first (if asked for)."
-    )
+    alternatives: AlternativeTexts
     source_language: str
     source_language_detected: bool
     detection_confidence: float | None = None
@@ -49,9 +53,7 @@ class TranslationItem(BaseModel):
 
 class TranslateResponse(BaseModel):
     translated_text: str
-    alternatives: list[str] = Field(
-        default_factory=list, description="Next-best translations, best first (if asked for)."
-    )
+    alternatives: AlternativeTexts
     source_language: str
     target_language: str
     source_language_detected: bool
