@@ -162,7 +162,13 @@ def test_rate_limit_burst_gives_429_with_retry_after(client: httpx.Client) -> No
         "target_language": "fr",
         "client_id": client_id,
     }
-    statuses = [client.post("/api/v1/jobs/translate", json=payload) for _ in range(12)]
+    for _ in range(3):
+        started = time.monotonic()
+        statuses = [client.post("/api/v1/jobs/translate", json=payload) for _ in range(12)]
+        if time.monotonic() - started < 0.9:
+            break
+        # Slower than the one-second window (a loaded CI machine): the burst was not tested.
+        payload["client_id"] = unique_client()
     codes = [r.status_code for r in statuses]
     assert codes.count(202) == 10, codes
     limited = statuses[-1]
