@@ -99,8 +99,8 @@ class TranslatorDeployment:
     async def _run(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
         engine, options = self._engine, self._options  # one snapshot per flush
         outcomes = [TranslateOutcome(batch_requests=len(calls)) for _ in calls]
-        # One translate_batch per number of hypotheses asked for: nearly always just one.
-        groups: dict[int, tuple[list[TranslationRequest], list[int]]] = {}
+        # One translate_batch per (hypotheses, beam) asked for: nearly always just one.
+        groups: dict[tuple[int, int], tuple[list[TranslationRequest], list[int]]] = {}
         for index, call in enumerate(calls):
             try:
                 target = engine.check_language(call.target_language)
@@ -109,15 +109,17 @@ class TranslatorDeployment:
                 outcomes[index].error = str(exc)
                 outcomes[index].error_field = "language"
                 continue
-            requests, owners = groups.setdefault(1 + call.alternatives, ([], []))
+            beam = call.beam_size or options.beam_size
+            requests, owners = groups.setdefault((1 + call.alternatives, beam), ([], []))
             for text, source in zip(call.texts, sources, strict=True):
                 requests.append(TranslationRequest(text, source, target))
                 owners.append(index)
         seconds, sentences = 0.0, 0
-        for hypotheses, (requests, owners) in groups.items():
-            group_options = replace(options, num_alternatives=hypotheses)
+        for (hypotheses, beam), (requests, owners) in groups.items():
+            group_options = replace(options, num_alternatives=hypotheses, beam_size=beam)
             output = await asyncio.to_thread(engine.translate, requests, group_options)
             for owner, result in zip(owners, output.results, strict=True):
+                outcomes[owner].beam_size = group_options.decoding_beam
                 outcomes[owner].texts.append(result.text)
                 outcomes[owner].alternatives.append([a.text for a in result.alternatives[1:]])
             seconds += output.timings.translate_seconds

@@ -72,7 +72,11 @@ def _translate(args: argparse.Namespace) -> int:
         if args.batch:
             return _translate_batch(args, client)
         result = client.translate(
-            _read_text(args), args.to, args.source, alternatives=args.alternatives
+            _read_text(args),
+            args.to,
+            args.source,
+            alternatives=args.alternatives,
+            beam_size=args.beam,
         )
         # Plain output: the best translation, then one line per alternative, best first.
         _emit(args, result, "\n".join([result.translated_text, *result.alternatives]))
@@ -89,7 +93,9 @@ def _translate_batch(args: argparse.Namespace, client: Client) -> int:
     with tqdm(total=len(texts), unit="text", file=sys.stderr, disable=args.quiet) as bar:
         for start in range(0, len(texts), args.chunk):
             chunk = texts[start : start + args.chunk]
-            result = client.translate([t for _, t in chunk], args.to, args.source)
+            result = client.translate(
+                [t for _, t in chunk], args.to, args.source, beam_size=args.beam
+            )
             for (index, _), item in zip(chunk, result.translations, strict=True):
                 out[index] = item.translated_text
             bar.update(len(chunk))
@@ -241,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="also print N next-best translations (0-4), one per line after the best",
+    )
+    translate.add_argument(
+        "--beam",
+        type=int,
+        default=None,
+        metavar="N",
+        help="beam width for this request (1: greedy, fastest); the server's when absent",
     )
     translate.set_defaults(handler=_translate)
 

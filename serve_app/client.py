@@ -123,7 +123,11 @@ class _Endpoints:
 
     @staticmethod
     def translate(
-        text: str | list[str], target: str, source: str | None, alternatives: int
+        text: str | list[str],
+        target: str,
+        source: str | None,
+        alternatives: int,
+        beam_size: int | None,
     ) -> Call[Any]:
         def parse(body: dict[str, Any]) -> TranslateResponse | BatchTranslateResponse:
             if "translations" in body:
@@ -139,6 +143,7 @@ class _Endpoints:
                 "target_language": target,
                 "source_language": source,
                 "alternatives": alternatives,
+                "beam_size": beam_size,
             },
         )
 
@@ -317,10 +322,14 @@ class Client:
         source_language: str | None = None,
         *,
         alternatives: int = 0,
+        beam_size: int | None = None,
     ) -> Any:
         """A :class:`TranslateResponse` for a text, a :class:`BatchTranslateResponse` for a
-        list; ``alternatives`` next-best translations per text when asked for."""
-        return self._run(_Endpoints.translate(text, target_language, source_language, alternatives))
+        list; ``alternatives`` next-best translations per text when asked for; ``beam_size``
+        overrides the deployment's beam width (1: greedy) up to its ``max_beam_size``."""
+        return self._run(
+            _Endpoints.translate(text, target_language, source_language, alternatives, beam_size)
+        )
 
     def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
         return self._run(_Endpoints.detect(text, top_k))
@@ -466,9 +475,10 @@ class AsyncClient:
         source_language: str | None = None,
         *,
         alternatives: int = 0,
+        beam_size: int | None = None,
     ) -> Any:
         return await self._run(
-            _Endpoints.translate(text, target_language, source_language, alternatives)
+            _Endpoints.translate(text, target_language, source_language, alternatives, beam_size)
         )
 
     async def detect(self, text: str | list[str], top_k: int | None = None) -> Any:

@@ -55,7 +55,10 @@ class TranslatorConfig(BaseModel):
     intra_threads: int = Field(
         1, ge=0, le=64, description="Threads per batch (0: all cores; 1 measured best on 2 vCPUs)."
     )
-    beam_size: int = Field(2, ge=1, le=16)
+    beam_size: int = Field(2, ge=1, le=16, description="Beam width unless a request asks.")
+    max_beam_size: int = Field(
+        8, ge=1, le=16, description="Widest beam a request may ask for (decoding cost grows)."
+    )
     max_decoding_length: int = Field(512, ge=1, le=4096)
     max_decoding_ratio: float = Field(2.0, gt=0, le=10)
     repetition_penalty: float = Field(1.0, gt=0, le=5)

@@ -17,6 +17,8 @@ class TranslateCall:
     target_language: str
     # Alternative translations wanted per text besides the best one (0: none).
     alternatives: int = 0
+    # Beam width for this call; the deployment's own when None.
+    beam_size: int | None = None
 
 
 @dataclass
@@ -26,6 +28,7 @@ class TranslateOutcome:
     error: str | None = None
     error_field: str | None = None
     inference_seconds: float = 0.0
+    beam_size: int = 0  # the beam width it was decoded with
     batch_requests: int = 1
     batch_sentences: int = 0
 

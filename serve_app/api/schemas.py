@@ -34,12 +34,21 @@ class TranslateRequest(BaseModel):
     alternatives: int = Field(
         0, ge=0, le=4, description="Alternative translations to return besides the best one."
     )
+    beam_size: int | None = Field(
+        None,
+        ge=1,
+        le=16,
+        description="Beam width for this request (1: greedy, fastest); the deployment's "
+        "`beam_size` when omitted, at most its `max_beam_size`.",
+    )
 
 
 AlternativeTexts = Annotated[
     list[str],
     Field(default_factory=list, description="Next-best translations, best first (if asked for)."),
 ]
+
+DecodedBeam = Annotated[int, Field(description="Beam width the texts were decoded with.")]
 
 
 class TranslationItem(BaseModel):
@@ -60,6 +69,7 @@ class TranslateResponse(BaseModel):
     detection_confidence: float | None = None
     character_count: int
     inference_time: float
+    beam_size: DecodedBeam
     total_time: float
     request_id: str
     timestamp: datetime
@@ -70,6 +80,7 @@ class BatchTranslateResponse(BaseModel):
     target_language: str
     character_count: int
     inference_time: float
+    beam_size: DecodedBeam
     total_time: float
     request_id: str
     timestamp: datetime

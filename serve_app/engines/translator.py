@@ -51,6 +51,11 @@ class TranslationOptions:
         if self.repetition_penalty <= 0:
             raise ValueError("repetition_penalty must be positive")
 
+    @property
+    def decoding_beam(self) -> int:
+        """The beam actually searched: wide enough for every hypothesis asked for."""
+        return max(self.beam_size, self.num_alternatives)
+
 
 @dataclass(frozen=True)
 class TranslationRequest:
@@ -267,7 +272,7 @@ class Translator:
             target_prefix=[self.tokenizer.target_prefix(jobs[i].target_language) for i in order],
             max_batch_size=opts.max_batch_tokens,
             batch_type="tokens",
-            beam_size=max(opts.beam_size, opts.num_alternatives),
+            beam_size=opts.decoding_beam,
             num_hypotheses=opts.num_alternatives,
             return_scores=True,
             max_decoding_length=max_length,

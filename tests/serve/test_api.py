@@ -9,6 +9,8 @@ import uuid
 import httpx
 import pytest
 
+from serve_app.config import AppArgs
+
 pytestmark = pytest.mark.serve
 
 
@@ -112,6 +114,48 @@ def test_alternatives_come_best_first_and_only_when_asked(client: httpx.Client) 
         for item in (first, plain):
             assert len(item["alternatives"]) == 2
             assert item["translated_text"] not in item["alternatives"]
+
+
+def test_beam_size_per_request_shares_flushes_and_is_reported(client: httpx.Client) -> None:
+    import asyncio
+
+    default = AppArgs().translator.beam_size
+    asked: list[tuple[int | None, int]] = [(1, 0), (4, 0), (None, 0), (1, 2), (None, 0), (1, 0)]
+
+    async def together() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=str(client.base_url), timeout=60) as http:
+            calls = [
+                http.post(
+                    "/api/v1/translate",
+                    json={
+                        "text": f"Beam {i}. Second sentence.",
+                        "source_language": "en",
+                        "target_language": "fr",
+                        "beam_size": beam,
+                        "alternatives": alternatives,
+                    },
+                )
+                for i, (beam, alternatives) in enumerate(asked)
+            ]
+            return await asyncio.gather(*calls)
+
+    for i, ((beam, alternatives), response) in enumerate(
+        zip(asked, asyncio.run(together()), strict=True)
+    ):
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["translated_text"] == f"Beam {i}. Second sentence."
+        # Greedy asked with two alternatives still searches the three hypotheses it needs.
+        assert body["beam_size"] == max(beam or default, 1 + alternatives)
+        assert len(body["alternatives"]) == alternatives
+
+
+def test_beam_wider_than_the_deployment_allows_is_400(client: httpx.Client) -> None:
+    widest = AppArgs().translator.max_beam_size
+    payload = {"text": "Hello", "target_language": "fra_Latn", "beam_size": widest + 1}
+    body = assert_error_format(client.post("/api/v1/translate", json=payload), 400, "beam_size")
+    assert body["errors"][0]["code"] == "BEAM_SIZE_TOO_LARGE"
+    assert str(widest) in body["detail"]
 
 
 def test_client_request_id_is_echoed(client: httpx.Client) -> None:
@@ -218,6 +262,8 @@ def test_unknown_language_is_400(client: httpx.Client, payload: dict, field: str
         ({"text": ["fine", ""], "target_language": "fra_Latn"}, "text.1"),
         ({"text": "Hello", "target_language": "fra_Latn", "alternatives": 5}, "alternatives"),
         ({"text": "Hello", "target_language": "fra_Latn", "alternatives": -1}, "alternatives"),
+        ({"text": "Hello", "target_language": "fra_Latn", "beam_size": 0}, "beam_size"),
+        ({"text": "Hello", "target_language": "fra_Latn", "beam_size": 17}, "beam_size"),
     ],
 )
 def test_schema_errors_are_422(client: httpx.Client, payload: dict, field: str | None) -> None:

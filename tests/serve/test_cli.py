@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -50,6 +51,12 @@ def test_translate_text_stdin_and_file(base_url: str, tmp_path: Path) -> None:
     )
     assert combined.returncode == 2
     assert "not with --batch" in combined.stderr
+    wide = tafsiri(base_url, "--json", "translate", "Wide.", "--to", "fr", "--beam", "5")
+    assert wide.returncode == 0, wide.stderr
+    assert json.loads(wide.stdout)["beam_size"] == 5
+    too_wide = tafsiri(base_url, "translate", "Wide.", "--to", "fr", "--beam", "12")
+    assert too_wide.returncode == 1  # the service refused it
+    assert "beam_size" in too_wide.stderr
     piped = tafsiri(base_url, "translate", "--to", "fr", "--from", "en", stdin="From stdin.")
     assert piped.stdout.strip() == "From stdin."
     source = tmp_path / "doc.txt"

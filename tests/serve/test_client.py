@@ -35,6 +35,8 @@ def test_sync_endpoints_return_typed_results(base_url: str) -> None:
         assert batch.translations[0].alternatives == []
         three = tafsiri.translate("Pick one.", "fra_Latn", "eng_Latn", alternatives=3)
         assert len(three.alternatives) == 3
+        greedy = tafsiri.translate("Quickly.", "fra_Latn", "eng_Latn", beam_size=1)
+        assert (greedy.translated_text, greedy.beam_size) == ("Quickly.", 1)
         assert tafsiri.detect("Bonjour tout le monde, comment allez-vous?").language == "fra_Latn"
         assert tafsiri.languages(region="Oceania").total == 4
         assert tafsiri.language("sw").name == "Swahili"

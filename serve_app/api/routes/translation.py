@@ -64,8 +64,18 @@ async def translate(
         detections = list(found)
         sources = [detection.language for detection in found]
 
+    widest = services.args.translator.max_beam_size
+    if body.beam_size is not None and body.beam_size > widest:
+        raise ApiError(
+            400,
+            f"beam_size {body.beam_size} is wider than this deployment allows ({widest})",
+            field="beam_size",
+            code="BEAM_SIZE_TOO_LARGE",
+        )
     outcome: TranslateOutcome = await services.translator.translate.remote(
-        TranslateCall(texts, sources, target, alternatives=body.alternatives)
+        TranslateCall(
+            texts, sources, target, alternatives=body.alternatives, beam_size=body.beam_size
+        )
     )
     if outcome.error:
         raise ApiError(400, outcome.error, field=outcome.error_field, code="UNSUPPORTED_LANGUAGE")
@@ -96,6 +106,7 @@ async def translate(
         "target_language": target,
         "character_count": characters,
         "inference_time": round(outcome.inference_seconds, 6),
+        "beam_size": outcome.beam_size,
         "total_time": round(time.perf_counter() - started, 6),
         "request_id": request_id_of(request) or "",
         "timestamp": utc_now(),
