@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from deployments.handles import ready
 from serve_app.api.app import create_api
 from serve_app.api.services import Services
 from serve_app.config import AppArgs
@@ -33,6 +34,7 @@ class IngressDeployment:
         # `job_worker` is bound here only so the worker deployment is part of the application
         # graph; workers pull jobs from the job manager, nothing calls them.
         del job_worker
+        ready(translator, detector, orchestrator)
         self._args = AppArgs.model_validate(args)
         self._services = Services(
             translator,

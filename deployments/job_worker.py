@@ -12,6 +12,7 @@ from typing import Any
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from deployments.handles import ready
 from serve_app.config import JobsConfig
 from serve_app.jobs.actors import job_manager
 from serve_app.jobs.autoscaling import worker_autoscaling_config
@@ -40,6 +41,7 @@ class JobWorkerDeployment:
         self.config = JobsConfig.model_validate(config)
         self.manager = job_manager(self.config)
         self.worker_id = f"worker-{uuid.uuid4().hex[:12]}"
+        ready(translator, detector, orchestrator)
         self._translator, self._detector, self._orchestrator = translator, detector, orchestrator
         self.handlers = JobHandlers(
             self._translate,

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from deployments.handles import ready
 from serve_app.agents import text
 from serve_app.agents.base import ActionContext, ActionError, ActionResult, Handler
 from serve_app.agents.eda import EdaAgent
@@ -96,6 +97,7 @@ class OrchestratorDeployment:
     def __init__(
         self, translator: DeploymentHandle, detector: DeploymentHandle, args: dict[str, Any]
     ) -> None:
+        ready(translator, detector)
         self.args = AppArgs.model_validate(args)
         self.registry = AgentRegistry()
         for agent, handlers in service_handlers(translator, detector).items():
