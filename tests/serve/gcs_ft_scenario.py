@@ -1,0 +1,175 @@
+"""GCS fault-tolerance scenario, run as its own process by test_cluster.py.
+
+A Ray head whose GCS keeps its tables in an external Redis (``RAY_REDIS_ADDRESS``), as the
+KubeRay manifest runs it. The app is deployed, jobs are accepted, then the GCS process is
+killed: while it is down, the HTTP API must keep translating and accepting jobs (the data
+plane needs no GCS), and once a GCS is started again it must reload the cluster from Redis
+with every replica still the same actor and every accepted job done. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+TERMINAL = {"done", "error", "timeout", "needs_human"}
+
+
+def submit(http: httpx.Client, label: str) -> httpx.Response:
+    return http.post(
+        "/api/v1/jobs/translate",
+        json={
+            "texts": [f"{label}. Second sentence."],
+            "source_language": "en",
+            "target_language": "fr",
+        },
+    )
+
+
+def log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} scenario: {message}", file=sys.stderr, flush=True)
+
+
+def replica_ids() -> set[str]:
+    from ray.util.state import list_actors
+
+    return {
+        a.actor_id
+        for a in list_actors(detail=True, limit=1000)
+        if a.state == "ALIVE" and "SERVE_REPLICA" in (a.name or "")
+    }
+
+
+def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) -> dict[str, Any]:
+    redis = urlparse(redis_url)
+    # Read by the head node when it starts: the GCS tables go to Redis under this namespace.
+    os.environ["RAY_REDIS_ADDRESS"] = f"{redis.hostname}:{redis.port}"
+    # Ray's system-config variables are case-sensitive (RAY_<config name>).
+    namespace = f"tafsiri-gcs-ft-{uuid.uuid4().hex[:8]}"
+    os.environ["RAY_external_storage_namespace"] = namespace  # noqa: SIM112
+    os.environ["RAY_gcs_rpc_server_reconnect_timeout_s"] = "120"  # noqa: SIM112
+
+    import ray
+    from ray import serve
+    from ray.cluster_utils import Cluster
+
+    from serve_app.app import build_app
+    from serve_app.config import AppArgs
+    from tests.conftest import free_port
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
+    ray.init(address=cluster.address, log_to_driver=False)
+    port = free_port()
+    report: dict[str, Any] = {}
+    try:
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        args = AppArgs.model_validate(
+            {
+                "translator": {"model": model_dir},
+                "jobs": {
+                    "sqlite_path": str(Path(workdir) / "jobs.db"),
+                    "lease_seconds": 3,
+                    "poll_interval_seconds": 0.1,
+                },
+                "rate_limits": {"enabled": False},
+            }
+        )
+        serve.run(build_app(args), name="tafsiri", route_prefix="/")
+        before = replica_ids()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            tokens = [submit(http, f"Before {i}").json()["token"] for i in range(5)]
+
+            log("killing the GCS")
+            cluster.head_node.kill_gcs_server()
+            log("GCS killed")
+            down_since = time.monotonic()
+            translated = failed = 0
+            accepted_during = refused_during = 0
+            while time.monotonic() - down_since < outage_seconds:
+                text = f"Outage {translated + failed}. Still served."
+                try:
+                    response = http.post(
+                        "/api/v1/translate",
+                        json={"text": text, "source_language": "en", "target_language": "sw"},
+                    )
+                    ok = response.status_code == 200
+                    ok = ok and response.json()["translated_text"] == text
+                except httpx.HTTPError:
+                    ok = False
+                translated += ok
+                failed += not ok
+                try:
+                    job = submit(http, f"During {accepted_during + refused_during}")
+                    if job.status_code == 202:
+                        tokens.append(job.json()["token"])
+                        accepted_during += 1
+                    else:
+                        refused_during += 1
+                except httpx.HTTPError as exc:
+                    report.setdefault("submit_errors", []).append(repr(exc)[:200])
+                    refused_during += 1
+                time.sleep(0.2)
+
+            done_meanwhile = sum(
+                http.get(f"/api/v1/jobs/{token}").json()["status"] == "done" for token in tokens
+            )
+            log(f"starting the GCS again: {translated} translated, {failed} failed meanwhile")
+            cluster.head_node.start_gcs_server()
+            log("GCS started")
+            recovered_at = time.monotonic()
+            # The control plane works again: Serve's own view, and new replicas (actor
+            # creation needs the GCS) from a redeploy asking for a second ingress.
+            status = serve.status().applications["tafsiri"].status
+            after = replica_ids()  # before the redeploy below replaces every replica
+            scaled = args.model_copy(update={"api": args.api.model_copy(update={"replicas": 2})})
+            serve.run(build_app(scaled), name="tafsiri", route_prefix="/")
+            ingress = serve.status().applications["tafsiri"].deployments["Ingress"]
+            ingress_running = ingress.replica_states.get("RUNNING", 0)
+            report["recovery_seconds"] = round(time.monotonic() - recovered_at, 1)
+
+            statuses: dict[str, str] = {}
+            deadline = time.monotonic() + 180
+            while len(statuses) < len(tokens) and time.monotonic() < deadline:
+                for token in tokens:
+                    if token not in statuses:
+                        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+                            body = http.get(f"/api/v1/jobs/{token}").json()
+                            if body["status"] in TERMINAL:
+                                statuses[token] = body["status"]
+                time.sleep(0.5)
+        report |= {
+            "outage_seconds": outage_seconds,
+            "translated_during_outage": translated,
+            "failed_during_outage": failed,
+            "jobs_accepted_during_outage": accepted_during,
+            "jobs_refused_during_outage": refused_during,
+            "jobs_done_before_gcs_returned": done_meanwhile,
+            "app_status_after": str(status),
+            "ingress_replicas_after_redeploy": ingress_running,
+            "jobs": len(tokens),
+            "statuses": sorted(statuses.values()),
+            "replicas_before": len(before),
+            "replicas_kept": len(before & after),
+            "replicas_after": len(after),
+        }
+        return report
+    finally:
+        with contextlib.suppress(Exception):
+            serve.shutdown()
+        ray.shutdown()
+        cluster.shutdown()
+
+
+if __name__ == "__main__":
+    with contextlib.redirect_stdout(sys.stderr):
+        result = main(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    print(json.dumps(result))
