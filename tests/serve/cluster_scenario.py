@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import ray
@@ -30,33 +31,65 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def deploy(model_dir: str, workdir: str, **jobs: int) -> tuple[int, AppArgs]:
+    """Serve on a free port with the app on the connected cluster: its port and args."""
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    args = AppArgs.model_validate(
+        {
+            "translator": {"model": model_dir},
+            "jobs": {
+                "sqlite_path": str(Path(workdir) / "jobs.db"),
+                "lease_seconds": 3,
+                "poll_interval_seconds": 0.1,
+                **jobs,
+            },
+            "rate_limits": {"enabled": False},
+        }
+    )
+    serve.run(build_app(args), name="tafsiri", route_prefix="/")
+    return port, args
+
+
+def serve_replicas() -> list[Any]:
+    """The alive Serve replica actors of the cluster (state API)."""
+    return [
+        a
+        for a in list_actors(detail=True, limit=1000)
+        if a.state == "ALIVE" and "SERVE_REPLICA" in (a.name or "")
+    ]
+
+
+def final_statuses(http: httpx.Client, tokens: list[str], seconds: float) -> list[str]:
+    """Polls every job until it ends or ``seconds`` pass: the sorted final statuses."""
+    statuses: dict[str, str] = {}
+    deadline = time.monotonic() + seconds
+    while len(statuses) < len(tokens) and time.monotonic() < deadline:
+        for token in tokens:
+            if token not in statuses:
+                with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+                    body = http.get(f"/api/v1/jobs/{token}").json()
+                    if body["status"] in {"done", "error", "timeout", "needs_human"}:
+                        statuses[token] = body["status"]
+        time.sleep(0.5)
+    return sorted(statuses.values())
+
+
+def shut_down(cluster: Cluster) -> None:
+    with contextlib.suppress(Exception):
+        serve.shutdown()
+    ray.shutdown()
+    cluster.shutdown()
+
+
 def main(model_dir: str, workdir: str) -> dict[str, object]:
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
     worker = cluster.add_node(num_cpus=2)
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
-    port = free_port()
     try:
-        serve.start(http_options={"host": "127.0.0.1", "port": port})
-        args = AppArgs.model_validate(
-            {
-                "translator": {"model": model_dir},
-                "jobs": {
-                    "sqlite_path": str(Path(workdir) / "jobs.db"),
-                    "min_workers": 2,
-                    "max_workers": 2,
-                    "lease_seconds": 3,
-                    "poll_interval_seconds": 0.1,
-                },
-                "rate_limits": {"enabled": False},
-            }
-        )
-        serve.run(build_app(args), name="tafsiri", route_prefix="/")
-        replicas = [
-            a
-            for a in list_actors(detail=True, limit=1000)
-            if a.state == "ALIVE" and "SERVE_REPLICA" in (a.name or "")
-        ]
+        port, _ = deploy(model_dir, workdir, min_workers=2, max_workers=2)
+        replicas = serve_replicas()
         nodes = {a.node_id for a in replicas}
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, timeout=60) as http:
@@ -72,28 +105,15 @@ def main(model_dir: str, workdir: str) -> dict[str, object]:
                 for i in range(30)
             ]
             cluster.remove_node(worker)
-            statuses: dict[str, str] = {}
-            deadline = time.monotonic() + 240
-            while len(statuses) < len(tokens) and time.monotonic() < deadline:
-                for token in tokens:
-                    if token in statuses:
-                        continue
-                    with contextlib.suppress(httpx.HTTPError, ValueError):
-                        body = http.get(f"/api/v1/jobs/{token}").json()
-                        if body.get("status") in {"done", "error", "timeout", "needs_human"}:
-                            statuses[token] = body["status"]
-                time.sleep(0.5)
+            statuses = final_statuses(http, tokens, 240)
         return {
             "nodes_with_replicas": len(nodes),
             "replicas": len(replicas),
             "jobs": len(tokens),
-            "statuses": sorted(statuses.values()),
+            "statuses": statuses,
         }
     finally:
-        with contextlib.suppress(Exception):
-            serve.shutdown()
-        ray.shutdown()
-        cluster.shutdown()
+        shut_down(cluster)
 
 
 if __name__ == "__main__":

@@ -15,13 +15,10 @@ import os
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-
-TERMINAL = {"done", "error", "timeout", "needs_human"}
 
 
 def submit(http: httpx.Client, label: str) -> httpx.Response:
@@ -39,16 +36,6 @@ def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} scenario: {message}", file=sys.stderr, flush=True)
 
 
-def replica_ids() -> set[str]:
-    from ray.util.state import list_actors
-
-    return {
-        a.actor_id
-        for a in list_actors(detail=True, limit=1000)
-        if a.state == "ALIVE" and "SERVE_REPLICA" in (a.name or "")
-    }
-
-
 def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) -> dict[str, Any]:
     redis = urlparse(redis_url)
     # Read by the head node when it starts: the GCS tables go to Redis under this namespace.
@@ -63,28 +50,14 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
     from ray.cluster_utils import Cluster
 
     from serve_app.app import build_app
-    from serve_app.config import AppArgs
-    from tests.conftest import free_port
+    from tests.serve.cluster_scenario import deploy, final_statuses, serve_replicas, shut_down
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
     ray.init(address=cluster.address, log_to_driver=False)
-    port = free_port()
     report: dict[str, Any] = {}
     try:
-        serve.start(http_options={"host": "127.0.0.1", "port": port})
-        args = AppArgs.model_validate(
-            {
-                "translator": {"model": model_dir},
-                "jobs": {
-                    "sqlite_path": str(Path(workdir) / "jobs.db"),
-                    "lease_seconds": 3,
-                    "poll_interval_seconds": 0.1,
-                },
-                "rate_limits": {"enabled": False},
-            }
-        )
-        serve.run(build_app(args), name="tafsiri", route_prefix="/")
-        before = replica_ids()
+        port, args = deploy(model_dir, workdir)
+        before = {a.actor_id for a in serve_replicas()}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
             tokens = [submit(http, f"Before {i}").json()["token"] for i in range(5)]
 
@@ -129,23 +102,15 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
             # The control plane works again: Serve's own view, and new replicas (actor
             # creation needs the GCS) from a redeploy asking for a second ingress.
             status = serve.status().applications["tafsiri"].status
-            after = replica_ids()  # before the redeploy below replaces every replica
+            # Taken before the redeploy below, which replaces every replica.
+            after = {a.actor_id for a in serve_replicas()}
             scaled = args.model_copy(update={"api": args.api.model_copy(update={"replicas": 2})})
             serve.run(build_app(scaled), name="tafsiri", route_prefix="/")
             ingress = serve.status().applications["tafsiri"].deployments["Ingress"]
             ingress_running = ingress.replica_states.get("RUNNING", 0)
             report["recovery_seconds"] = round(time.monotonic() - recovered_at, 1)
 
-            statuses: dict[str, str] = {}
-            deadline = time.monotonic() + 180
-            while len(statuses) < len(tokens) and time.monotonic() < deadline:
-                for token in tokens:
-                    if token not in statuses:
-                        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
-                            body = http.get(f"/api/v1/jobs/{token}").json()
-                            if body["status"] in TERMINAL:
-                                statuses[token] = body["status"]
-                time.sleep(0.5)
+            statuses = final_statuses(http, tokens, 180)
         report |= {
             "outage_seconds": outage_seconds,
             "translated_during_outage": translated,
@@ -156,17 +121,14 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
             "app_status_after": str(status),
             "ingress_replicas_after_redeploy": ingress_running,
             "jobs": len(tokens),
-            "statuses": sorted(statuses.values()),
+            "statuses": statuses,
             "replicas_before": len(before),
             "replicas_kept": len(before & after),
             "replicas_after": len(after),
         }
         return report
     finally:
-        with contextlib.suppress(Exception):
-            serve.shutdown()
-        ray.shutdown()
-        cluster.shutdown()
+        shut_down(cluster)
 
 
 if __name__ == "__main__":

@@ -79,29 +79,31 @@ def test_translate_a_list_of_texts_keeps_order(client: httpx.Client) -> None:
     assert body["character_count"] == sum(len(t) for t in texts)
 
 
-def test_alternatives_come_best_first_and_only_when_asked(client: httpx.Client) -> None:
+def translate_together(client: httpx.Client, payloads: list[dict]) -> list[httpx.Response]:
+    """POSTs every payload to /api/v1/translate at once, so they can share a flush."""
     import asyncio
 
-    text = "Markets open early. Prices rise."
-
     async def together() -> list[httpx.Response]:
-        # Asked together, so the plain and the alternative requests can share a flush.
         async with httpx.AsyncClient(base_url=str(client.base_url), timeout=60) as http:
-            calls = [
-                http.post(
-                    "/api/v1/translate",
-                    json={
-                        "text": [text, f"Plain {i}."] if i % 2 else text,
-                        "source_language": "en",
-                        "target_language": "fr",
-                        "alternatives": 2 if i % 2 else 0,
-                    },
-                )
-                for i in range(8)
-            ]
-            return await asyncio.gather(*calls)
+            return await asyncio.gather(
+                *[http.post("/api/v1/translate", json=payload) for payload in payloads]
+            )
 
-    for i, response in enumerate(asyncio.run(together())):
+    return asyncio.run(together())
+
+
+def test_alternatives_come_best_first_and_only_when_asked(client: httpx.Client) -> None:
+    text = "Markets open early. Prices rise."
+    payloads = [
+        {
+            "text": [text, f"Plain {i}."] if i % 2 else text,
+            "source_language": "en",
+            "target_language": "fr",
+            "alternatives": 2 if i % 2 else 0,
+        }
+        for i in range(8)
+    ]
+    for i, response in enumerate(translate_together(client, payloads)):
         assert response.status_code == 200, response.text
         body = response.json()
         if i % 2 == 0:
@@ -117,31 +119,20 @@ def test_alternatives_come_best_first_and_only_when_asked(client: httpx.Client) 
 
 
 def test_beam_size_per_request_shares_flushes_and_is_reported(client: httpx.Client) -> None:
-    import asyncio
-
     default = AppArgs().translator.beam_size
     asked: list[tuple[int | None, int]] = [(1, 0), (4, 0), (None, 0), (1, 2), (None, 0), (1, 0)]
-
-    async def together() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=str(client.base_url), timeout=60) as http:
-            calls = [
-                http.post(
-                    "/api/v1/translate",
-                    json={
-                        "text": f"Beam {i}. Second sentence.",
-                        "source_language": "en",
-                        "target_language": "fr",
-                        "beam_size": beam,
-                        "alternatives": alternatives,
-                    },
-                )
-                for i, (beam, alternatives) in enumerate(asked)
-            ]
-            return await asyncio.gather(*calls)
-
-    for i, ((beam, alternatives), response) in enumerate(
-        zip(asked, asyncio.run(together()), strict=True)
-    ):
+    payloads = [
+        {
+            "text": f"Beam {i}. Second sentence.",
+            "source_language": "en",
+            "target_language": "fr",
+            "beam_size": beam,
+            "alternatives": alternatives,
+        }
+        for i, (beam, alternatives) in enumerate(asked)
+    ]
+    responses = translate_together(client, payloads)
+    for i, ((beam, alternatives), response) in enumerate(zip(asked, responses, strict=True)):
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["translated_text"] == f"Beam {i}. Second sentence."
