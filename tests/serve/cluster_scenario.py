@@ -60,6 +60,14 @@ def serve_replicas() -> list[Any]:
     ]
 
 
+def submit(http: httpx.Client, texts: list[str]) -> httpx.Response:
+    """Submits an English-to-French text-translation job."""
+    return http.post(
+        "/api/v1/jobs/translate",
+        json={"texts": texts, "source_language": "en", "target_language": "fr"},
+    )
+
+
 def final_statuses(http: httpx.Client, tokens: list[str], seconds: float) -> list[str]:
     """Polls every job until it ends or ``seconds`` pass: the sorted final statuses."""
     statuses: dict[str, str] = {}
@@ -94,14 +102,7 @@ def main(model_dir: str, workdir: str) -> dict[str, object]:
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, timeout=60) as http:
             tokens = [
-                http.post(
-                    "/api/v1/jobs/translate",
-                    json={
-                        "texts": [f"Cluster job {i}.", f"Second {i}."],
-                        "source_language": "en",
-                        "target_language": "fr",
-                    },
-                ).json()["token"]
+                submit(http, [f"Cluster job {i}.", f"Second {i}."]).json()["token"]
                 for i in range(30)
             ]
             cluster.remove_node(worker)
