@@ -7,18 +7,13 @@ from typing import Any
 
 from ray import serve
 
-from serve_app.config import DetectorConfig
+from serve_app.config import DETECTOR_BATCHING, DetectorConfig
 from serve_app.engines.detector import LanguageDetector
 from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
 
 
-@serve.deployment(
-    name="LanguageDetector",
-    ray_actor_options={"num_cpus": 0.1},
-    max_ongoing_requests=256,
-    health_check_period_s=10,
-)
+@serve.deployment(name="LanguageDetector")
 class DetectorDeployment:
     """Settings arrive as ``user_config`` (a :class:`DetectorConfig`); see the Translator."""
 
@@ -42,7 +37,10 @@ class DetectorDeployment:
     async def detect(self, call: DetectCall) -> DetectOutcome:
         return await self._detect_batch(call)
 
-    @serve.batch(max_batch_size=64, batch_wait_timeout_s=0.005)
+    @serve.batch(
+        max_batch_size=DETECTOR_BATCHING.max_batch_size,
+        batch_wait_timeout_s=DETECTOR_BATCHING.batch_wait_timeout_s,
+    )
     async def _detect_batch(self, calls: list[DetectCall]) -> list[DetectOutcome]:
         texts = [text for call in calls for text in call.texts]
         k = max(call.k for call in calls)

@@ -1,8 +1,12 @@
-"""Deployment handles made ready while the GCS is reachable."""
+"""Calling the model deployments from other deployments, and handles made ready early."""
 
 from __future__ import annotations
 
 from ray.serve.handle import DeploymentHandle
+
+from serve_app.engines.detector import Detection
+from serve_app.engines.translator import UnsupportedLanguageError
+from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
 
 
 def ready(*handles: DeploymentHandle) -> None:
@@ -16,3 +20,23 @@ def ready(*handles: DeploymentHandle) -> None:
     """
     for handle in handles:
         handle.options()  # initialises the router that every method handle of it shares
+
+
+class Models:
+    """The detector and translator as plain async functions (for the job handlers and the
+    workflow agents, which are Ray-free and take them injected)."""
+
+    def __init__(self, translator: DeploymentHandle, detector: DeploymentHandle) -> None:
+        self._translator, self._detector = translator, detector
+
+    async def detect(self, texts: list[str], k: int = 1) -> list[Detection]:
+        outcome: DetectOutcome = await self._detector.detect.remote(DetectCall(texts, k))
+        return outcome.detections
+
+    async def translate(self, texts: list[str], sources: list[str], target: str) -> list[str]:
+        outcome: TranslateOutcome = await self._translator.translate.remote(
+            TranslateCall(texts, sources, target)
+        )
+        if outcome.error:
+            raise UnsupportedLanguageError(outcome.error)
+        return outcome.texts

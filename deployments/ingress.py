@@ -12,15 +12,13 @@ from deployments.handles import ready
 from serve_app.api.app import create_api
 from serve_app.api.services import Services
 from serve_app.config import AppArgs
-from serve_app.jobs.actors import job_manager, rate_limiter
+from serve_app.health import check_memory
+from serve_app.jobs.actors import job_manager
 from serve_app.metrics import Metrics
+from serve_app.ratelimit import rate_limiter
 
 
-@serve.deployment(
-    name="Ingress",
-    ray_actor_options={"num_cpus": 0.25},
-    max_ongoing_requests=512,
-)
+@serve.deployment(name="Ingress")
 @serve.ingress()
 class IngressDeployment:
     def __init__(
@@ -45,8 +43,12 @@ class IngressDeployment:
             rate_limiter=rate_limiter(self._args.rate_limits, self._args.jobs.namespace),
             metrics=Metrics(export_to_ray=True),
         )
+        self._api = create_api(self._services)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        app = create_api(self._args.api)
-        app.state.services = self._services
-        return app
+        return self._api
+
+    def check_health(self) -> None:
+        """The replica answers its event loop (Serve calls this on it) and is within its
+        memory limit; the components behind it report themselves in ``/health``."""
+        check_memory(self._args.api.max_memory_mib, "Ingress")

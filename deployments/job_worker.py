@@ -1,4 +1,9 @@
-"""JobWorker deployment: leases jobs from the job manager and runs them; scales with the queue."""
+"""JobWorker deployment: leases jobs from the job manager and runs them; scales with the queue.
+
+Each job has one writer: the worker that holds its lease. Everything a job publishes while it
+runs (progress, a workflow's per-task state streamed back by the Orchestrator) reaches the
+store through this worker's heartbeats.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,31 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from deployments.handles import ready
+from deployments.handles import Models, ready
 from serve_app.config import JobsConfig
 from serve_app.jobs.actors import job_manager
-from serve_app.jobs.autoscaling import worker_autoscaling_config
-from serve_app.jobs.handlers import KINDS, JobHandlers, NeedsHumanError, PermanentJobError
-from serve_app.jobs.model import Job, JobStatus
-from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+from serve_app.jobs.handlers import JobHandlers, NeedsHumanError, PermanentJobError
+from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
 
 logger = logging.getLogger("ray.serve")
+T = TypeVar("T")
+KINDS = frozenset(JobKind)
+# Progress-only reports reach the store at most this often (pollers see it within a second).
+PROGRESS_INTERVAL_S = 1.0
 
 
-@serve.deployment(
-    name="JobWorker",
-    ray_actor_options={"num_cpus": 0.1},
-    max_ongoing_requests=8,
-    health_check_period_s=10,
-    autoscaling_config=worker_autoscaling_config(),
-)
+class LeaseLostError(Exception):
+    """The job timed out, was cancelled or was leased to another worker: stop working on it."""
+
+
+@serve.deployment(name="JobWorker")
 class JobWorkerDeployment:
     def __init__(
         self,
@@ -42,11 +49,12 @@ class JobWorkerDeployment:
         self.manager = job_manager(self.config)
         self.worker_id = f"worker-{uuid.uuid4().hex[:12]}"
         ready(translator, detector, orchestrator)
-        self._translator, self._detector, self._orchestrator = translator, detector, orchestrator
+        self._workflows = orchestrator.options(stream=True)
+        models = Models(translator, detector)
         self.handlers = JobHandlers(
-            self._translate,
-            self._detect,
-            self._plan,
+            models.translate,
+            lambda texts: models.detect(texts, 1),
+            self._plan(orchestrator),
             self._execute_workflow,
             self.config.chunk_texts,
         )
@@ -56,109 +64,125 @@ class JobWorkerDeployment:
             loop.create_task(self._slot()) for _ in range(self.config.worker_concurrency)
         ]
 
-    async def _translate(self, texts: list[str], sources: list[str], target: str) -> list[str]:
-        outcome: TranslateOutcome = await self._translator.translate.remote(
-            TranslateCall(texts, sources, target)
-        )
-        if outcome.error:
-            raise PermanentJobError(outcome.error)
-        return outcome.texts
+    @staticmethod
+    def _plan(orchestrator: DeploymentHandle) -> Callable[[str], Awaitable[str]]:
+        async def plan(request: str) -> str:
+            answer: dict[str, str] = await orchestrator.plan.remote(request)
+            if "dsl" not in answer:
+                raise NeedsHumanError(answer.get("needs_human", "no valid plan"))
+            return answer["dsl"]
 
-    async def _detect(self, texts: list[str]) -> list[str]:
-        outcome: DetectOutcome = await self._detector.detect.remote(DetectCall(texts, 1))
-        return [detection.language for detection in outcome.detections]
+        return plan
 
-    async def _plan(self, request: str) -> str:
-        plan: dict[str, str] = await self._orchestrator.plan.remote(request)
-        if "dsl" not in plan:
-            raise NeedsHumanError(plan.get("needs_human", "no valid plan"))
-        return plan["dsl"]
+    def _execute_workflow(
+        self, workflow: dict[str, Any], token: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        stream: AsyncIterator[dict[str, Any]] = self._workflows.execute.remote(workflow, token)
+        return stream
 
-    async def _execute_workflow(
-        self, workflow: dict[str, Any], token: str, lease_id: str
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._orchestrator.execute.remote(workflow, token, lease_id)
-        return result
-
-    async def _slot(self) -> None:
-        """One job at a time: lease, run with heartbeats, settle; idle polling in between."""
+    async def _retrying(self, call: Callable[[], Awaitable[T]], within_s: float) -> T:
+        """``call()``, tried again with backoff while the job manager or its store fails
+        (an actor restart, a store hiccup) for up to ``within_s`` seconds."""
+        deadline, pause = time.monotonic() + within_s, 0.1
         while True:
             try:
-                leased = await self.manager.lease.remote(self.worker_id, list(KINDS))
+                return await call()
+            except Exception:
+                if time.monotonic() + pause > deadline:
+                    raise
+                logger.warning("job_manager_call_failed; retrying in %.1f s", pause)
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, 2.0)
+
+    async def _slot(self) -> None:
+        """One job at a time: lease, run with heartbeats, settle; idle polling in between.
+        Nothing that goes wrong with one job ends the slot."""
+        while True:
+            try:
+                lease: Lease | None = await self.manager.lease.remote(self.worker_id, KINDS)
             except Exception:
                 logger.exception("job_lease_failed")
                 await asyncio.sleep(1.0)
                 continue
-            if leased is None:
+            if lease is None:
                 await asyncio.sleep(self.config.poll_interval_seconds)
                 continue
-            await self._execute(Job.from_dict(leased["job"]), leased["lease_id"])
+            try:
+                await self._execute(lease.job, lease.lease_id)
+            except Exception:
+                logger.exception("job_slot_error token=%s", lease.job.token[:8])
 
     async def _execute(self, job: Job, lease_id: str) -> None:
-        progress: list[tuple[int, int] | None] = [None]
+        lease_s = self.config.lease_seconds
         lost = asyncio.Event()
-        last_sent = [0.0]
+        last: dict[str, Any] = {"progress": None, "sent": 0.0}
 
-        async def report(done: int, total: int) -> None:
-            progress[0] = (done, total)
-            # Pollers see progress within a second, without a write per step.
-            if time.monotonic() - last_sent[0] >= 1.0:
-                last_sent[0] = time.monotonic()
-                if not await self.manager.heartbeat.remote(job.token, lease_id, progress[0]):
-                    lost.set()
+        async def beat(detail: dict[str, Any] | None = None) -> None:
+            """Extends the lease with the latest progress; a lost lease stops the work."""
+            last["sent"] = time.monotonic()
+            try:
+                held = await self._retrying(
+                    lambda: self.manager.heartbeat.remote(
+                        job.token, lease_id, last["progress"], detail
+                    ),
+                    within_s=lease_s / 2,
+                )
+            except Exception:
+                logger.exception("job_heartbeat_failed token=%s", job.token[:8])
+                held = False  # the lease may lapse: let another worker have the job
+            if not held:
+                lost.set()
+                raise LeaseLostError(job.token)
 
-        async def heartbeat() -> None:
-            while True:
-                await asyncio.sleep(self.config.lease_seconds / 3)
-                if not await self.manager.heartbeat.remote(job.token, lease_id, progress[0]):
-                    lost.set()  # the job timed out or was re-leased: stop working on it
-                    return
+        async def report(done: int, total: int, detail: dict[str, Any] | None) -> None:
+            last["progress"] = (done, total)
+            if detail is not None or time.monotonic() - last["sent"] >= PROGRESS_INTERVAL_S:
+                await beat(detail)
 
-        beat = asyncio.create_task(heartbeat())
-        work = asyncio.create_task(self.handlers.run(job, report, lease_id))
+        async def heartbeats() -> None:
+            with contextlib.suppress(LeaseLostError):
+                while True:
+                    await asyncio.sleep(lease_s / 3)
+                    await beat()
+
+        beating = asyncio.create_task(heartbeats())
+        work = asyncio.create_task(self.handlers.run(job, report))
+        losing = asyncio.create_task(lost.wait())
         try:
-            await asyncio.wait(
-                {work, asyncio.create_task(lost.wait())}, return_when=asyncio.FIRST_COMPLETED
-            )
-            if not work.done():
-                work.cancel()
-                return
-            await self._settle(job, lease_id, work)
+            await asyncio.wait({work, losing}, return_when=asyncio.FIRST_COMPLETED)
+            if not lost.is_set():
+                await self._settle(job, lease_id, work)
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            for task in (beating, work, losing):
+                task.cancel()
+            await asyncio.gather(beating, work, losing, return_exceptions=True)
 
     async def _settle(self, job: Job, lease_id: str, work: asyncio.Task[dict[str, Any]]) -> None:
-        manager = self.manager
+        fail, token = self.manager.fail.remote, job.token
+        settle: Callable[[], Awaitable[Any]]
         try:
             result = work.result()
+        except LeaseLostError:
+            return
         except NeedsHumanError as exc:
-            await manager.fail.remote(
-                job.token, lease_id, str(exc), False, None, JobStatus.NEEDS_HUMAN.value
+            settle = partial(
+                fail, token, lease_id, str(exc), retryable=False, status=JobStatus.NEEDS_HUMAN
             )
         except PermanentJobError as exc:
-            await manager.fail.remote(
-                job.token, lease_id, str(exc), False, exc.details, JobStatus.ERROR.value
-            )
+            settle = partial(fail, token, lease_id, str(exc), retryable=False, details=exc.details)
         except Exception as exc:
-            logger.exception("job_failed token=%s", job.token[:8])
-            await manager.fail.remote(
-                job.token,
-                lease_id,
-                f"{type(exc).__name__}: {exc}",
-                True,
-                None,
-                JobStatus.ERROR.value,
-            )
+            logger.exception("job_failed token=%s", token[:8])
+            settle = partial(fail, token, lease_id, f"{type(exc).__name__}: {exc}")
         else:
-            await manager.complete.remote(job.token, lease_id, result)
+            settle = partial(self.manager.complete.remote, token, lease_id, result)
+        # Tried for as long as the lease lasts; past it the job is leased again anyway.
+        await self._retrying(settle, within_s=self.config.lease_seconds)
 
     async def record_autoscaling_stats(self) -> dict[str, float]:
         """Queue depth for :class:`serve_app.jobs.autoscaling.QueueDepthPolicy`."""
         try:
-            stats = await self.manager.stats.remote()
-            self._depth = float(stats["queue_depth"] + stats["processing"])
+            stats: QueueStats = await self.manager.stats.remote()
+            self._depth = float(stats.queue_depth + stats.processing)
         except Exception:
             logger.exception("queue_depth_unavailable")
         return {"queue_depth": self._depth}

@@ -2,112 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from deployments.handles import ready
+from deployments.handles import Models, ready
 from serve_app.agents import text
-from serve_app.agents.base import ActionContext, ActionError, ActionResult, Handler
 from serve_app.agents.eda import EdaAgent
+from serve_app.agents.registry import AgentRegistry
+from serve_app.agents.translation import language_handlers, translation_handlers
 from serve_app.config import AppArgs
-from serve_app.dsl.catalog import DetectParams, TranslateBatchParams, TranslateParams
 from serve_app.dsl.executor import WorkflowExecutor
 from serve_app.dsl.llm_planner import LLMPlanner
 from serve_app.dsl.planner import PlanningError, plan_yaml, to_yaml
 from serve_app.dsl.validator import Workflow
-from serve_app.jobs.actors import job_manager
-from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
-from serve_app.orchestration.registry import AgentRegistry
+from serve_app.engines.languages import LanguageDatabase
 
 
-def service_handlers(
-    translator: DeploymentHandle, detector: DeploymentHandle
-) -> dict[str, dict[str, Handler]]:
-    """Handlers of the `language` and `translation` agents, over the deployments' handles."""
-
-    async def detect_language(texts: list[str], k: int) -> list[Any]:
-        outcome: DetectOutcome = await detector.detect.remote(DetectCall(texts, k))
-        return outcome.detections
-
-    async def translate_texts(
-        texts: list[str], source: str | None, target: str
-    ) -> tuple[list[str], str]:
-        if source is None:
-            found = await detect_language(texts[:1], 1)
-            if found[0].language == "und":
-                raise ActionError("could not detect the source language; pass source_language")
-            source = found[0].language
-        call = TranslateCall(texts, [source] * len(texts), target)
-        outcome: TranslateOutcome = await translator.translate.remote(call)
-        if outcome.error:
-            raise ActionError(outcome.error)
-        return outcome.texts, source
-
-    async def detect(params: BaseModel, _: ActionContext) -> ActionResult:
-        assert isinstance(params, DetectParams)
-        (result,) = await detect_language([params.text], params.top_k)
-        return ActionResult(
-            {
-                "language": result.language,
-                "confidence": result.confidence,
-                "candidates": [
-                    {"language": c.language, "confidence": c.confidence} for c in result.candidates
-                ],
-            }
-        )
-
-    async def translate(params: BaseModel, _: ActionContext) -> ActionResult:
-        assert isinstance(params, TranslateParams)
-        (text_out,), source = await translate_texts(
-            [params.text], params.source_language, params.target_language
-        )
-        return ActionResult(
-            {
-                "translated_text": text_out,
-                "source_language": source,
-                "target_language": params.target_language,
-            }
-        )
-
-    async def translate_batch(params: BaseModel, _: ActionContext) -> ActionResult:
-        assert isinstance(params, TranslateBatchParams)
-        texts, source = await translate_texts(
-            params.texts, params.source_language, params.target_language
-        )
-        return ActionResult(
-            {
-                "translations": texts,
-                "source_language": source,
-                "target_language": params.target_language,
-            }
-        )
-
-    return {
-        "language": {"detect": detect},
-        "translation": {"translate": translate, "translate_batch": translate_batch},
-    }
-
-
-@serve.deployment(name="Orchestrator", ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=64)
+@serve.deployment(name="Orchestrator")
 class OrchestratorDeployment:
     def __init__(
         self, translator: DeploymentHandle, detector: DeploymentHandle, args: dict[str, Any]
     ) -> None:
         ready(translator, detector)
         self.args = AppArgs.model_validate(args)
+        models = Models(translator, detector)
         self.registry = AgentRegistry()
-        for agent, handlers in service_handlers(translator, detector).items():
-            self.registry.bind(agent, handlers)
+        self.registry.bind("language", language_handlers(models.detect))
+        self.registry.bind(
+            "translation",
+            translation_handlers(models.detect, models.translate, LanguageDatabase.default()),
+        )
         self.registry.bind("text", text.HANDLERS)
         self.registry.bind(
             "eda_agent", EdaAgent(self.args.eda.data_dir, self.args.eda.output_dir).handlers()
         )
         self.executor = WorkflowExecutor(self.registry, self.args.workflows.task_timeout_seconds)
-        self.jobs = job_manager(self.args.jobs)
         planner = self.args.planner
         self.llm = (
             LLMPlanner.from_model(planner.model, max_new_tokens=planner.max_new_tokens)
@@ -116,21 +51,36 @@ class OrchestratorDeployment:
         )
 
     async def run_action(self, agent: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One agent action outside any workflow (Python handle callers)."""
         result = await self.registry.run(agent, action, params)
         return result.output
 
-    async def execute(self, workflow: dict[str, Any], token: str, lease_id: str) -> dict[str, Any]:
-        """Runs a validated workflow for the job ``token``, publishing per-task state to it."""
+    async def execute(self, workflow: dict[str, Any], run_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Runs a validated workflow, streaming a snapshot after every state change and the
+        result last. The job's worker is the one writer of its state: it stores what this
+        streams, and stops the run (cancelling this stream) when the job is cancelled."""
+        updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
         async def publish(snapshot: dict[str, Any]) -> bool:
-            progress = snapshot["progress"]
-            still_held: bool = await self.jobs.heartbeat.remote(
-                token, lease_id, (progress["done"], progress["total"]), snapshot["tasks"]
-            )
-            return still_held
+            updates.put_nowait(snapshot)
+            return True
 
-        result = await self.executor.run(Workflow.model_validate(workflow), token[:12], publish)
-        return result.to_dict()
+        run = asyncio.create_task(
+            self.executor.run(Workflow.model_validate(workflow), run_id[:12], publish)
+        )
+        try:
+            while not run.done() or not updates.empty():
+                waiter = asyncio.create_task(updates.get())
+                await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter.done():
+                    yield waiter.result()
+                else:
+                    waiter.cancel()
+            yield run.result().to_dict()
+        finally:
+            run.cancel()  # the worker stopped listening: the run stops too
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
 
     def plan(self, request: str) -> dict[str, str]:
         """``{"dsl": yaml}``, or ``{"needs_human": reason}`` when no valid plan exists."""

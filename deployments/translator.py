@@ -9,7 +9,7 @@ from typing import Any
 
 from ray import serve
 
-from serve_app.config import TranslatorConfig
+from serve_app.config import TRANSLATOR_BATCHING, TranslatorConfig
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
@@ -52,13 +52,7 @@ def decoding_options(config: TranslatorConfig) -> TranslationOptions:
     )
 
 
-@serve.deployment(
-    name="Translator",
-    ray_actor_options={"num_cpus": 0.5},
-    max_ongoing_requests=128,
-    health_check_period_s=10,
-    health_check_timeout_s=60,
-)
+@serve.deployment(name="Translator")
 class TranslatorDeployment:
     """All settings arrive as ``user_config`` (a :class:`TranslatorConfig`), so a redeploy
     that changes them reconfigures the running replicas instead of replacing them."""
@@ -92,7 +86,10 @@ class TranslatorDeployment:
             return outcome
         return await self._translate_batch(call)
 
-    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.01)
+    @serve.batch(
+        max_batch_size=TRANSLATOR_BATCHING.max_batch_size,
+        batch_wait_timeout_s=TRANSLATOR_BATCHING.batch_wait_timeout_s,
+    )
     async def _translate_batch(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
         return await self._run(calls)
 

@@ -19,40 +19,52 @@ from serve_app.config import AppArgs
 from serve_app.jobs.autoscaling import worker_autoscaling_config
 
 
-def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
-    """Detector and Translator feed the Orchestrator; all three sit behind the Ingress.
+def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
+    """Every deployment's Serve options, computed from ``args`` alone (keyed by the
+    deployment's name). The decorators carry no setting, and ``serve_config.yaml`` has no
+    ``deployments:`` section whose values would silently win over these."""
+    configured = args.deployments
+    jobs = args.jobs
+    worker = configured.job_worker.serve_options()
+    worker.pop("num_replicas")
+    worker["autoscaling_config"] = worker_autoscaling_config(
+        jobs.target_jobs_per_worker, jobs.min_workers, jobs.max_workers
+    )
+    return {
+        "Translator": {
+            **configured.translator.serve_options(),
+            # Tunables travel as user_config: a `serve deploy` with new values reconfigures
+            # the running replicas in place (a new model is loaded aside and swapped in).
+            "user_config": args.translator.model_dump(mode="json"),
+        },
+        "LanguageDetector": {
+            **configured.detector.serve_options(),
+            "user_config": args.detector.model_dump(mode="json"),
+        },
+        "Orchestrator": configured.orchestrator.serve_options(),
+        "JobWorker": worker,
+        "Ingress": configured.ingress.serve_options(),
+    }
 
-    Tunables (batching, decoding, the model itself) travel as ``user_config`` so that a
-    ``serve deploy`` with new values reconfigures replicas in place.
-    """
+
+def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
+    """Detector and Translator feed the Orchestrator; all three sit behind the Ingress."""
     app_args = args if isinstance(args, AppArgs) else AppArgs.model_validate(args or {})
-    translator_config = app_args.translator.model_dump(mode="json")
-    detector_config = app_args.detector.model_dump(mode="json")
-    detector = _deployment(DetectorDeployment).options(user_config=detector_config)
-    translator = _deployment(TranslatorDeployment).options(user_config=translator_config)
-    detector_app = detector.bind()
-    translator_app = translator.bind()
-    orchestrator = _deployment(OrchestratorDeployment).bind(
-        translator_app, detector_app, app_args.model_dump(mode="json")
+    options = deployment_options(app_args)
+    everything = app_args.model_dump(mode="json")
+
+    def deployment(decorated: object) -> Deployment:
+        # `@serve.deployment` turns a class into a Deployment; type checkers see a class.
+        bare = cast(Deployment, decorated)
+        return bare.options(**options[bare.name])
+
+    detector = deployment(DetectorDeployment).bind()
+    translator = deployment(TranslatorDeployment).bind()
+    orchestrator = deployment(OrchestratorDeployment).bind(translator, detector, everything)
+    worker = deployment(JobWorkerDeployment).bind(
+        translator, detector, orchestrator, app_args.jobs.store_config()
     )
-    jobs = app_args.jobs
-    worker = _deployment(JobWorkerDeployment).options(
-        autoscaling_config=worker_autoscaling_config(
-            jobs.target_jobs_per_worker, jobs.min_workers, jobs.max_workers
-        )
-    )
-    worker_app = worker.bind(translator_app, detector_app, orchestrator, jobs.store_config())
-    ingress = _deployment(IngressDeployment).options(
-        num_replicas=app_args.api.replicas,
-        max_ongoing_requests=app_args.api.max_ongoing_requests,
-        max_queued_requests=app_args.api.max_queued_requests,
-    )
-    application: Application = ingress.bind(
-        translator_app, detector_app, orchestrator, worker_app, app_args.model_dump(mode="json")
+    application: Application = deployment(IngressDeployment).bind(
+        translator, detector, orchestrator, worker, everything
     )
     return application
-
-
-def _deployment(decorated: object) -> Deployment:
-    """``@serve.deployment`` turns a class into a Deployment; type checkers still see a class."""
-    return cast(Deployment, decorated)

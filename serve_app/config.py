@@ -38,6 +38,13 @@ class BatchingConfig(BaseModel):
     )
 
 
+# The batching each deployment starts with: ``@serve.batch`` is decorated with these, and
+# ``reconfigure()`` applies the configured values before the first request.
+# Translator 50 ms: 6.40 vs 5.23 req/s at 10 ms (32 clients, serve_throughput --repeat 3).
+TRANSLATOR_BATCHING = BatchingConfig(max_batch_size=32, batch_wait_timeout_s=0.05)
+DETECTOR_BATCHING = BatchingConfig(max_batch_size=64, batch_wait_timeout_s=0.005)
+
+
 class TranslatorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,10 +72,7 @@ class TranslatorConfig(BaseModel):
     no_repeat_ngram_size: int = Field(0, ge=0, le=10)
     max_sentence_chars: int = Field(400, ge=16, le=5000)
     max_memory_mib: MemoryLimit = None
-    # 50 ms: 6.40 vs 5.23 req/s at 10 ms (32 clients, serve_throughput --repeat 3; see README).
-    batching: BatchingConfig = Field(
-        default_factory=lambda: BatchingConfig(max_batch_size=32, batch_wait_timeout_s=0.05)
-    )
+    batching: BatchingConfig = Field(default_factory=TRANSLATOR_BATCHING.model_copy)
 
 
 class DetectorConfig(BaseModel):
@@ -81,9 +85,7 @@ class DetectorConfig(BaseModel):
     revision: str | None = None
     top_k: int = Field(3, ge=1, le=10, description="Candidates returned by default.")
     max_memory_mib: MemoryLimit = None
-    batching: BatchingConfig = Field(
-        default_factory=lambda: BatchingConfig(max_batch_size=64, batch_wait_timeout_s=0.005)
-    )
+    batching: BatchingConfig = Field(default_factory=DETECTOR_BATCHING.model_copy)
 
 
 class ApiConfig(BaseModel):
@@ -96,11 +98,7 @@ class ApiConfig(BaseModel):
     max_in_flight: int = Field(
         256, ge=1, description="Requests one ingress replica works on; beyond: 503 Retry-After."
     )
-    replicas: int = Field(1, ge=1, le=64, description="Ingress replicas (rate limits are shared).")
-    max_ongoing_requests: int = Field(512, ge=1, description="Serve's per-replica admission.")
-    max_queued_requests: int = Field(
-        2000, ge=1, description="Per ingress handle queue; beyond it Serve answers 503."
-    )
+    max_memory_mib: MemoryLimit = None
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     cors_allow_credentials: bool = False
 
@@ -168,6 +166,93 @@ class RateLimitConfig(BaseModel):
         ]
 
 
+class AutoscalingOptions(BaseModel):
+    """Serve's request-based replica autoscaling (``autoscaling_config``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_replicas: int = Field(1, ge=0, le=256)
+    max_replicas: int = Field(4, ge=1, le=256)
+    initial_replicas: int | None = Field(None, ge=0, le=256)
+    target_ongoing_requests: float = Field(
+        32, gt=0, description="Requests in flight per replica that Serve aims for."
+    )
+    upscale_delay_s: float = Field(10, ge=0)
+    downscale_delay_s: float = Field(120, ge=0)
+
+
+class DeploymentOptions(BaseModel):
+    """How Serve runs one deployment. ``build_app`` turns these into the deployment's
+    options; nothing else (decorators, the config file's ``deployments:``) sets them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    num_cpus: float = Field(..., ge=0, description="CPUs each replica reserves.")
+    num_replicas: int | None = Field(
+        None, ge=1, le=256, description="Fixed replica count (1 when neither this nor autoscaling)."
+    )
+    autoscaling: AutoscalingOptions | None = Field(
+        None, description="Request-based autoscaling instead of a fixed count."
+    )
+    max_ongoing_requests: int = Field(..., ge=1, description="Requests a replica works on.")
+    max_queued_requests: int = Field(
+        -1, ge=-1, description="Requests queued at each caller for it; beyond: 503 (-1: no cap)."
+    )
+    health_check_period_s: float = Field(10, gt=0)
+    health_check_timeout_s: float = Field(30, gt=0)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.num_replicas is not None and self.autoscaling is not None:
+            raise ValueError("set num_replicas or autoscaling, not both")
+
+    def serve_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``Deployment.options``."""
+        options: dict[str, Any] = {
+            "ray_actor_options": {"num_cpus": self.num_cpus},
+            "max_ongoing_requests": self.max_ongoing_requests,
+            "max_queued_requests": self.max_queued_requests,
+            "health_check_period_s": self.health_check_period_s,
+            "health_check_timeout_s": self.health_check_timeout_s,
+        }
+        if self.autoscaling is not None:
+            options["autoscaling_config"] = self.autoscaling.model_dump(exclude_none=True)
+        else:
+            options["num_replicas"] = self.num_replicas or 1
+        return options
+
+
+def _options(**values: Any) -> Any:
+    return Field(default_factory=lambda: DeploymentOptions.model_validate(values))
+
+
+class DeploymentsConfig(BaseModel):
+    """Every deployment's Serve options, in one place (the JobWorker's replica count follows
+    the job queue: ``jobs.min_workers`` / ``jobs.max_workers``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    translator: DeploymentOptions = _options(
+        num_cpus=0.5,
+        max_ongoing_requests=128,
+        max_queued_requests=1000,
+        health_check_timeout_s=60,
+        autoscaling={
+            "min_replicas": 1,
+            "max_replicas": 4,
+            "initial_replicas": 1,
+            "target_ongoing_requests": 32,
+            "upscale_delay_s": 10,
+            "downscale_delay_s": 120,
+        },
+    )
+    detector: DeploymentOptions = _options(num_cpus=0.1, max_ongoing_requests=256)
+    orchestrator: DeploymentOptions = _options(num_cpus=0.1, max_ongoing_requests=64)
+    job_worker: DeploymentOptions = _options(num_cpus=0.1, max_ongoing_requests=8)
+    ingress: DeploymentOptions = _options(
+        num_cpus=0.25, max_ongoing_requests=512, max_queued_requests=2000
+    )
+
+
 class ApiKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -228,6 +313,7 @@ class AppArgs(BaseSettings):
     eda: EdaConfig = Field(default_factory=EdaConfig)
     workflows: WorkflowConfig = Field(default_factory=WorkflowConfig)
     planner: PlannerConfig = Field(default_factory=PlannerConfig)
+    deployments: DeploymentsConfig = Field(default_factory=DeploymentsConfig)
 
     def model_post_init(self, context: Any, /) -> None:
         if self.api.cors_allow_credentials and "*" in self.api.cors_origins:
@@ -240,3 +326,9 @@ class AppArgs(BaseSettings):
             raise ValueError("auth.enabled needs at least one entry in auth.api_keys")
         if self.environment == "production" and not self.auth.enabled:
             raise ValueError("production refuses to run without auth: set auth.enabled")
+        worker = self.deployments.job_worker
+        if worker.num_replicas is not None or worker.autoscaling is not None:
+            raise ValueError(
+                "JobWorker replicas follow the job queue: set jobs.min_workers and "
+                "jobs.max_workers, not deployments.job_worker.num_replicas/autoscaling"
+            )

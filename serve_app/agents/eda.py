@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from serve_app.agents.base import ActionContext, ActionError, ActionResult, Handler
-from serve_app.dsl.catalog import LoadDataParams, VisualizationParams
+from serve_app.agents.catalog import LoadDataParams, VisualizationParams
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

@@ -7,7 +7,7 @@ import re
 from pydantic import BaseModel
 
 from serve_app.agents.base import ActionContext, ActionError, ActionResult, Handler
-from serve_app.dsl.catalog import ChunkParams, JoinParams, SplitParams, TemplateParams
+from serve_app.agents.catalog import ChunkParams, JoinParams, SplitParams, TemplateParams
 from serve_app.engines.segmenter import segment
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")

@@ -11,37 +11,29 @@ from serve_app.api.middleware import AdmissionMiddleware, RequestContextMiddlewa
 from serve_app.api.routes import jobs, languages, system, translation, workflows
 from serve_app.api.security import authenticate
 from serve_app.api.services import Services
-from serve_app.config import ApiConfig
 
 
-def create_api(api_config: ApiConfig | None = None) -> FastAPI:
-    """Routes, error handlers and middleware; the ingress attaches ``state.services``.
+def create_api(services: Services) -> FastAPI:
+    """Routes, error handlers and middleware over ``services``, whose ``args`` are the one
+    source of every setting the API reads.
 
     Middleware, outermost first: errors (Starlette's), CORS, request context (request id,
     response time, body limit, metrics), admission (503 past ``api.max_in_flight``).
     """
-    config = api_config or ApiConfig()
+    config = services.args.api
     app = FastAPI(
         title="Tafsiri",
         version=__version__,
         description="Multilingual translation (NLLB-200 on CTranslate2) on Ray Serve.",
     )
+    app.state.services = services
     install_error_handlers(app)
-
-    def services() -> Services | None:
-        return getattr(app.state, "services", None)
-
     # Added first = innermost: shed requests still get a request id and count in metrics.
-    app.add_middleware(
-        AdmissionMiddleware,
-        limit=lambda: s.args.api.max_in_flight if (s := services()) else config.max_in_flight,
-    )
+    app.add_middleware(AdmissionMiddleware, limit=config.max_in_flight)
     app.add_middleware(
         RequestContextMiddleware,
-        metrics=lambda: s.metrics if (s := services()) else None,
-        max_body_bytes=lambda: (
-            s.args.api.max_body_bytes if (s := services()) else config.max_body_bytes
-        ),
+        metrics=services.metrics,
+        max_body_bytes=config.max_body_bytes,
     )
     app.add_middleware(
         CORSMiddleware,

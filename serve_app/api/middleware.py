@@ -6,7 +6,6 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,9 +49,7 @@ class RequestContextMiddleware:
     """Gives every request an id (the client's ``X-Request-ID`` when sane), answers bodies
     over the limit with 413 before reading them, and records latency and status metrics."""
 
-    def __init__(
-        self, app: ASGIApp, metrics: Callable[[], Metrics | None], max_body_bytes: Callable[[], int]
-    ) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
         self.app = app
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
@@ -82,7 +79,7 @@ class RequestContextMiddleware:
             await send(message)
 
         length = headers.get(b"content-length", b"")
-        limit = self._max_body_bytes()
+        limit = self._max_body_bytes
         if length.isdigit() and int(length) > limit:
             await self._reject_too_large(request_id, limit, send_with_headers)
         else:
@@ -95,9 +92,7 @@ class RequestContextMiddleware:
         await send_error(send, 413, detail, "PAYLOAD_TOO_LARGE", request_id, field="body")
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        metrics = self._metrics()
-        if metrics is None:
-            return
+        metrics = self._metrics
         route = scope.get("route")
         # Route templates, never raw paths, keep label cardinality bounded.
         endpoint = getattr(route, "path", None) or "unmatched"
@@ -115,7 +110,7 @@ class AdmissionMiddleware:
     """Sheds load before Serve's own queue limit does: past ``limit`` requests in flight on
     this replica, answers 503 in the contract's error format with ``Retry-After``."""
 
-    def __init__(self, app: ASGIApp, limit: Callable[[], int], retry_after_s: int = 1) -> None:
+    def __init__(self, app: ASGIApp, limit: int, retry_after_s: int = 1) -> None:
         self.app = app
         self._limit = limit
         self._retry_after = retry_after_s
@@ -125,7 +120,7 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or scope.get("path") in _ALWAYS_ADMITTED:
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self._limit():
+        if self.in_flight >= self._limit:
             request_id = scope.get("state", {}).get("request_id")
             await send_error(
                 send,

@@ -59,19 +59,19 @@ async def enforce_rate_limit(services: ServicesDep, key: str, response: Response
         return
     verdict = await services.rate_limiter(key)
     headers = {
-        "X-RateLimit-Limit": str(verdict["limit"]),
-        "X-RateLimit-Remaining": str(verdict["remaining"]),
-        "X-RateLimit-Reset": str(verdict["reset"]),
+        "X-RateLimit-Limit": str(verdict.limit),
+        "X-RateLimit-Remaining": str(verdict.remaining),
+        "X-RateLimit-Reset": str(verdict.reset),
     }
-    if not verdict["allowed"]:
-        retry = str(verdict["retry_after"])
+    if not verdict.allowed:
+        retry = str(verdict.retry_after)
         raise ApiError(
             429,
             "Rate limit exceeded. Please try again later.",
             code="RATE_LIMITED",
             headers={**headers, "Retry-After": retry, "X-RateLimit-Retry-After": retry},
             extra={
-                "retry_after": verdict["retry_after"],
+                "retry_after": verdict.retry_after,
                 "limit": f"{config.requests_per_minute} requests per minute",
             },
         )

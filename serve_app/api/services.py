@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -11,7 +10,9 @@ from fastapi import Depends, Request
 
 from serve_app.config import AppArgs
 from serve_app.engines.languages import LanguageDatabase
+from serve_app.jobs.model import QueueStats
 from serve_app.metrics import Metrics
+from serve_app.ratelimit import CountRequest
 
 
 @dataclass
@@ -23,13 +24,13 @@ class Services:
     orchestrator: Any
     args: AppArgs
     job_manager: Any = None
-    rate_limiter: Callable[[str], Awaitable[dict[str, Any]]] | None = None
+    rate_limiter: CountRequest | None = None
     metrics: Metrics = field(default_factory=Metrics)
     languages: LanguageDatabase = field(default_factory=LanguageDatabase.default)
     started_at: float = field(default_factory=time.time)
-    _queue_stats: tuple[float, dict[str, Any]] | None = field(default=None, repr=False)
+    _queue_stats: tuple[float, QueueStats] | None = field(default=None, repr=False)
 
-    async def queue_stats(self, max_age_s: float = 1.0) -> dict[str, Any]:
+    async def queue_stats(self, max_age_s: float = 1.0) -> QueueStats:
         """The job queue's stats, at most ``max_age_s`` old: estimates on every submission
         do not need a round trip to the job manager each."""
         now = time.monotonic()

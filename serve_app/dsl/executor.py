@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from serve_app.agents.base import ActionContext, ActionError
+from serve_app.agents.registry import AgentRegistry
 from serve_app.dsl.validator import Task, Workflow, resolve
-from serve_app.orchestration.registry import AgentRegistry
 
 # Called after every state change with a snapshot; False means stop (cancelled, lease lost).
 OnUpdate = Callable[[dict[str, Any]], Awaitable[bool]]
@@ -104,7 +104,11 @@ class WorkflowExecutor:
         while running:
             if not await publish():
                 return await self._cancel(running, states)
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                await self._cancel(running, states)  # the run was stopped from outside
+                raise
             for job in finished:
                 running.pop(job)
             launch_ready()

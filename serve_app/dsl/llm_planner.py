@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from serve_app.dsl.catalog import CATALOG
+from serve_app.agents.catalog import CATALOG
 from serve_app.dsl.planner import MAX_REPAIRS, PlanningError
 from serve_app.dsl.validator import validate
 from serve_app.engines.models import find_file, resolve_model

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from serve_app.dsl.catalog import find_action
+from serve_app.agents.catalog import find_action
 from serve_app.dsl.planner import csv_files_named, to_yaml
 from serve_app.dsl.validator import validate
 

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from serve_app.dsl.catalog import CATALOG, find_action
+from serve_app.agents.catalog import CATALOG, find_action
 from serve_app.engines.languages import LanguageDatabase, UnknownLanguageError
 
 MAX_DSL_BYTES = 64_000

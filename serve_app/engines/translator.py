@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +112,13 @@ def read_vocabulary(model_dir: Path) -> list[str]:
     return text.splitlines()
 
 
+class UnsupportedLanguageError(ValueError):
+    """A FLORES-200 code this model has no language token for."""
+
+
 @dataclass(frozen=True)
-class _Job:
-    """One unique (sentence, languages) to decode, and the sentences that share it."""
+class _UniqueSentence:
+    """One unique (sentence, languages) to decode, shared by every request that holds it."""
 
     source: list[str]
     target_language: str
@@ -181,14 +185,17 @@ class Translator:
         return cls(resolve_model(model, revision=revision), **kwargs)
 
     def check_language(self, code: str) -> str:
-        """FLORES-200 code for ``code``, if this model can translate from/to it."""
-        normalized = self.languages.normalize(code)
-        if normalized not in self._supported:
-            raise ValueError(
-                f"language {normalized!r} is a FLORES-200 code but this model has no token for it; "
-                f"it supports {len(self._supported)} languages"
+        """``code`` itself if this model can translate from/to it.
+
+        Codes arrive already normalised to FLORES-200 by the edge that received them (the
+        API, a workflow's params): the engine checks, it does not normalise again.
+        """
+        if code not in self._supported:
+            raise UnsupportedLanguageError(
+                f"language {code!r} is not one this model translates (FLORES-200 codes such as "
+                f"'swh_Latn'; it supports {len(self._supported)} languages)"
             )
-        return normalized
+        return code
 
     def translate(
         self,
@@ -205,20 +212,15 @@ class Translator:
         started = time.perf_counter()
         opts = options or self.options
         timings = BatchTimings(requests=len(requests))
-        normalized = [
-            replace(
-                request,
-                source_language=self.check_language(request.source_language),
-                target_language=self.check_language(request.target_language),
-            )
-            for request in requests
-        ]
-        segmented = [segment(request.text, opts.max_sentence_chars) for request in normalized]
+        for request in requests:
+            self.check_language(request.source_language)
+            self.check_language(request.target_language)
+        segmented = [segment(request.text, opts.max_sentence_chars) for request in requests]
 
         jobs: dict[tuple[str, str, str], int] = {}
-        job_list: list[_Job] = []
+        job_list: list[_UniqueSentence] = []
         placement: list[list[int]] = []
-        for request, parts in zip(normalized, segmented, strict=True):
+        for request, parts in zip(requests, segmented, strict=True):
             indices = []
             for sentence in parts.sentences:
                 key = (request.source_language, request.target_language, sentence)
@@ -226,7 +228,7 @@ class Translator:
                     pieces = self.tokenizer.encode(sentence)
                     jobs[key] = len(job_list)
                     job_list.append(
-                        _Job(
+                        _UniqueSentence(
                             self.tokenizer.source_tokens(pieces, request.source_language),
                             request.target_language,
                             request.source_language,
@@ -243,7 +245,7 @@ class Translator:
         detokenize_started = time.perf_counter()
         results = [
             self._assemble(request, parts, indices, hypotheses, job_list, opts)
-            for request, parts, indices in zip(normalized, segmented, placement, strict=True)
+            for request, parts, indices in zip(requests, segmented, placement, strict=True)
         ]
         timings.input_tokens = sum(result.input_tokens for result in results)
         timings.output_tokens = sum(result.output_tokens for result in results)
@@ -252,7 +254,7 @@ class Translator:
         return BatchOutput(results, timings)
 
     def _decode(
-        self, jobs: list[_Job], opts: TranslationOptions, timings: BatchTimings
+        self, jobs: list[_UniqueSentence], opts: TranslationOptions, timings: BatchTimings
     ) -> list[list[tuple[list[str], float]]]:
         """Hypotheses ``(target pieces, score)`` for every job, in job order."""
         if not jobs:
@@ -296,7 +298,7 @@ class Translator:
         parts: Segmented,
         indices: list[int],
         hypotheses: list[list[tuple[list[str], float]]],
-        jobs: list[_Job],
+        jobs: list[_UniqueSentence],
         opts: TranslationOptions,
     ) -> TranslationResult:
         alternatives = []

@@ -1,28 +1,33 @@
-"""The Ray actors that own job queueing and rate limiting.
+"""The job manager: the Ray actor that owns job queueing over the durable store.
 
-Both are named, detached and restartable: any ingress or worker replica finds them by name,
-and a crash restarts them. The job manager keeps no state of its own beyond the durable
-store, so a restart (or a new actor after the whole application restarted) answers every
-accepted token.
+Named, detached and restartable (one generation per configuration, see
+:mod:`serve_app.actors`): any ingress or worker replica finds it by name, and a crash
+restarts it. It keeps no state of its own beyond the durable store, so a restart (or a new
+actor after the whole application restarted) answers every accepted token. Its interface
+speaks the job model's dataclasses and keyword arguments, never loose dicts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from typing import Any
 
-import ray
+from serve_app.actors import Generational, generation_name, named_actor
+from serve_app.config import JobsConfig
+from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
+from serve_app.jobs.redis_store import RedisJobStore
+from serve_app.jobs.sqlite_store import SQLiteJobStore
+from serve_app.jobs.store import JobStore
 
-from serve_app.api.ratelimit import RateLimiter
-from serve_app.config import JobsConfig, RateLimitConfig
-from serve_app.jobs.model import Job, JobStatus
-from serve_app.jobs.store import open_store
+
+def open_store(config: JobsConfig) -> JobStore:
+    """The store ``config`` names."""
+    if config.backend == "redis":
+        return RedisJobStore(config.redis_url, prefix=config.redis_prefix)
+    return SQLiteJobStore(config.sqlite_path, synchronous=config.sqlite_synchronous)
 
 
-class JobManager:
+class JobManager(Generational):
     """Thin actor over a :class:`~serve_app.jobs.store.JobStore`, plus periodic sweeps."""
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -32,6 +37,7 @@ class JobManager:
         self._stop = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_forever, daemon=True)
         self._sweeper.start()
+        self._start_generation(self.config.manager_name)
 
     def _sweep_forever(self) -> None:
         while not self._stop.wait(self.config.sweep_interval_seconds):
@@ -40,18 +46,17 @@ class JobManager:
             except Exception:  # noqa: S112 - a failed sweep is retried on the next tick
                 continue
 
-    def submit(self, job: dict[str, Any]) -> dict[str, Any]:
-        return self.store.submit(Job.from_dict(job)).to_dict()
+    def submit(self, job: Job) -> Job:
+        self.touch()
+        return self.store.submit(job)
 
-    def get(self, token: str) -> dict[str, Any] | None:
-        job = self.store.get(token)
-        return job.to_dict() if job else None
+    def get(self, token: str) -> Job | None:
+        self.touch()
+        return self.store.get(token)
 
-    def lease(self, owner: str, kinds: list[str] | None = None) -> dict[str, Any] | None:
-        lease = self.store.lease(
-            owner, self.config.lease_seconds, frozenset(kinds) if kinds else None
-        )
-        return {"job": lease.job.to_dict(), "lease_id": lease.lease_id} if lease else None
+    def lease(self, owner: str, kinds: frozenset[JobKind] | None = None) -> Lease | None:
+        self.touch()
+        return self.store.lease(owner, self.config.lease_seconds, kinds)
 
     def heartbeat(
         self,
@@ -60,13 +65,15 @@ class JobManager:
         progress: tuple[int, int] | None = None,
         detail: dict[str, Any] | None = None,
     ) -> bool:
+        self.touch()
         return self.store.heartbeat(token, lease_id, self.config.lease_seconds, progress, detail)
 
-    def cancel(self, token: str) -> dict[str, Any] | None:
-        job = self.store.cancel(token)
-        return job.to_dict() if job else None
+    def cancel(self, token: str) -> Job | None:
+        self.touch()
+        return self.store.cancel(token)
 
     def complete(self, token: str, lease_id: str, result: dict[str, Any]) -> bool:
+        self.touch()
         return self.store.complete(token, lease_id, result)
 
     def fail(
@@ -74,39 +81,28 @@ class JobManager:
         token: str,
         lease_id: str,
         error: str,
-        retryable: bool,
-        details: dict[str, Any] | None,
-        status: str,
-    ) -> str | None:
-        outcome = self.store.fail(
-            token, lease_id, error, retryable=retryable, details=details, status=JobStatus(status)
+        *,
+        retryable: bool = True,
+        details: dict[str, Any] | None = None,
+        status: JobStatus = JobStatus.ERROR,
+    ) -> JobStatus | None:
+        self.touch()
+        return self.store.fail(
+            token, lease_id, error, retryable=retryable, details=details, status=status
         )
-        return outcome.value if outcome else None
 
-    def stats(self) -> dict[str, Any]:
-        return asdict(self.store.stats())
+    def stats(self) -> QueueStats:
+        return self.store.stats()
 
     def ping(self) -> str:
         return "ok"
 
 
-def _named(cls: type, name: str, namespace: str, config: dict[str, Any]) -> Any:
-    remote = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(cls)
-    return remote.options(
-        name=name, namespace=namespace, lifetime="detached", get_if_exists=True
-    ).remote(config)
+def job_manager_name(config: JobsConfig) -> str:
+    """The actor name of ``config``'s generation (tests and operators look it up)."""
+    return generation_name(config.manager_name, config.store_config())
 
 
 def job_manager(config: JobsConfig) -> Any:
     """The job manager actor of ``config``, created on first use."""
-    return _named(JobManager, config.manager_name, config.namespace, config.store_config())
-
-
-def rate_limiter(config: RateLimitConfig, namespace: str) -> Callable[[str], Awaitable[Any]]:
-    """``await limiter(key)`` counts a request: in Redis from this process when the limits live
-    there, else in the one named limiter actor that every ingress replica shares."""
-    if config.in_redis:
-        limiter = RateLimiter(config)
-        return lambda key: asyncio.to_thread(limiter.hit, key)
-    actor = _named(RateLimiter, config.limiter_name, namespace, config.model_dump(mode="json"))
-    return lambda key: actor.hit.remote(key)
+    return named_actor(JobManager, config.manager_name, config.namespace, config.store_config())

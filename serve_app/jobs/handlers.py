@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
-from serve_app.jobs.model import Job
+from serve_app.engines.detector import Detection
+from serve_app.engines.source_language import SourceNotDetectedError, source_languages
+from serve_app.engines.translator import UnsupportedLanguageError
+from serve_app.jobs.model import Job, JobKind
 
+# (texts, one source per text, target) -> translations; UnsupportedLanguageError if refused.
 Translate = Callable[[list[str], list[str], str], Awaitable[list[str]]]
-Detect = Callable[[list[str]], Awaitable[list[str]]]
+Detect = Callable[[list[str]], Awaitable[Sequence[Detection]]]
+# Natural language -> workflow DSL; raises NeedsHumanError when no valid plan exists.
 Plan = Callable[[str], Awaitable[str]]
-# Runs a validated workflow for (token, lease id); returns the run's result.
-Execute = Callable[[dict[str, Any], str, str], Awaitable[dict[str, Any]]]
-Progress = Callable[[int, int], Awaitable[None]]
-
-TEXT_TRANSLATION = "text_translation"
-NL_TO_DSL = "nl_to_dsl"
-WORKFLOW_RUN = "workflow_run"
-KINDS = (TEXT_TRANSLATION, NL_TO_DSL, WORKFLOW_RUN)
+# Runs a validated workflow: yields run snapshots (``{"progress", "tasks"}``) while it runs,
+# the run's result (``{"status", "tasks"}``) last.
+Execute = Callable[[dict[str, Any], str], AsyncIterator[dict[str, Any]]]
+# Reports progress (done, total) and, for workflow runs, the per-task snapshot.
+Progress = Callable[[int, int, dict[str, Any] | None], Awaitable[None]]
 
 
 class PermanentJobError(Exception):
@@ -47,45 +49,50 @@ class JobHandlers:
         self._execute = execute
         self._chunk = chunk_texts
 
-    async def run(self, job: Job, progress: Progress, lease_id: str = "") -> dict[str, Any]:
-        if job.kind == TEXT_TRANSLATION:
+    async def run(self, job: Job, progress: Progress) -> dict[str, Any]:
+        if job.kind == JobKind.TEXT_TRANSLATION:
             return await self._text_translation(job, progress)
-        if job.kind == NL_TO_DSL:
+        if job.kind == JobKind.WORKFLOW_PLANNING:
             return {"dsl": await self._plan(job.payload["natural_language"])}
-        if job.kind == WORKFLOW_RUN:
-            result = await self._execute(job.payload["workflow"], job.token, lease_id)
-            if result["status"] != "done":
-                failed = {k: v["error"] for k, v in result["tasks"].items() if v["error"]}
-                raise PermanentJobError(
-                    f"workflow tasks failed: {', '.join(failed) or result['status']}",
-                    {"tasks": result["tasks"]},
-                )
-            return result
+        if job.kind == JobKind.WORKFLOW_RUN:
+            return await self._workflow_run(job, progress)
         raise PermanentJobError(f"unknown job kind {job.kind!r}")
+
+    async def _workflow_run(self, job: Job, progress: Progress) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        async for update in self._execute(job.payload["workflow"], job.token):
+            if "progress" in update:
+                done, total = update["progress"]["done"], update["progress"]["total"]
+                await progress(done, total, update["tasks"])
+            else:
+                result = update
+        if result.get("status") != "done":
+            failed = {k: v["error"] for k, v in result.get("tasks", {}).items() if v["error"]}
+            raise PermanentJobError(
+                f"workflow tasks failed: {', '.join(failed) or result.get('status')}",
+                {"tasks": result.get("tasks", {})},
+            )
+        return result
 
     async def _text_translation(self, job: Job, progress: Progress) -> dict[str, Any]:
         texts: list[str] = job.payload["texts"]
         target: str = job.payload["target_language"]
-        source: str | None = job.payload.get("source_language")
-        await progress(0, len(texts))
-        if source:
-            sources = [source] * len(texts)
-        else:
-            sources = await self._detect(texts)
-            unknown = [i for i, code in enumerate(sources) if code == "und"]
-            if unknown:
-                raise PermanentJobError(
-                    f"could not detect the source language of texts {unknown[:10]}; "
-                    "pass source_language"
+        await progress(0, len(texts), None)
+        try:
+            given = job.payload.get("source_language")
+            sources = await source_languages(texts, given, self._detect)
+            translations: list[str] = []
+            for start in range(0, len(texts), self._chunk):
+                end = start + self._chunk
+                translations += await self._translate(
+                    texts[start:end], sources.codes[start:end], target
                 )
-        translations: list[str] = []
-        for start in range(0, len(texts), self._chunk):
-            end = start + self._chunk
-            translations += await self._translate(texts[start:end], sources[start:end], target)
-            await progress(len(translations), len(texts))
+                await progress(len(translations), len(texts), None)
+        except (SourceNotDetectedError, UnsupportedLanguageError) as exc:
+            raise PermanentJobError(str(exc)) from exc
         return {
             "translations": translations,
-            "source_languages": sources,
+            "source_languages": sources.codes,
             "target_language": target,
             "character_count": sum(len(text) for text in texts),
         }

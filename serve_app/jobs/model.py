@@ -19,6 +19,15 @@ class JobStatus(StrEnum):
     NEEDS_HUMAN = "needs_human"
 
 
+class JobKind(StrEnum):
+    """What a job does. The stored values are the API's (``nl_to_dsl`` is planning natural
+    language into a workflow: the contract calls it a "translation" to DSL)."""
+
+    TEXT_TRANSLATION = "text_translation"
+    WORKFLOW_PLANNING = "nl_to_dsl"
+    WORKFLOW_RUN = "workflow_run"
+
+
 TERMINAL = frozenset({JobStatus.DONE, JobStatus.ERROR, JobStatus.TIMEOUT, JobStatus.NEEDS_HUMAN})
 
 # 128 bits from the OS CSPRNG, as 32 lowercase hex characters.

@@ -37,6 +37,15 @@ def app_args(model_dir: Path, **translator: Any) -> AppArgs:
                 **translator,
             },
             "api": {"max_text_chars": 5000, "max_batch_items": 64, "max_body_bytes": 200_000},
+            # Not the defaults, so that tests can tell these reached Serve (test_deployment).
+            "deployments": {
+                "orchestrator": {"num_cpus": 0.1, "max_ongoing_requests": 48},
+                "detector": {
+                    "num_cpus": 0.1,
+                    "max_ongoing_requests": 200,
+                    "health_check_period_s": 7,
+                },
+            },
             "jobs": {
                 "sqlite_path": str(JOBS_DB),
                 "sqlite_synchronous": "NORMAL",

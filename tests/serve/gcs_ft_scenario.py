@@ -102,7 +102,8 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
             status = serve.status().applications["tafsiri"].status
             # Taken before the redeploy below, which replaces every replica.
             after = {a.actor_id for a in serve_replicas()}
-            scaled = args.model_copy(update={"api": args.api.model_copy(update={"replicas": 2})})
+            scaled = args.model_dump(mode="json")
+            scaled["deployments"]["ingress"]["num_replicas"] = 2
             serve.run(build_app(scaled), name="tafsiri", route_prefix="/")
             ingress = serve.status().applications["tafsiri"].deployments["Ingress"]
             ingress_running = ingress.replica_states.get("RUNNING", 0)

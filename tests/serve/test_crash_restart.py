@@ -24,7 +24,7 @@ import psutil
 import pytest
 import yaml
 
-from serve_app.jobs.store import SQLiteJobStore
+from serve_app.jobs.sqlite_store import SQLiteJobStore
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.serve, pytest.mark.slow]

@@ -35,8 +35,11 @@ def test_no_server_errors_under_fuzzing(base_url: str, tmp_path: Path) -> None:
             str(MAX_EXAMPLES),
             "--seed",
             "20261122",
+            # One worker: with two threads schemathesis' coverage phase can crash inside
+            # CPython 3.11's ast.parse (not thread-safe: "AST constructor recursion depth
+            # mismatch"), failing the run for a reason that is not the server's.
             "--workers",
-            "2",
+            "1",
             "--request-timeout",
             "30",
             # The synchronous legacy endpoint waits for runs; fuzzing it would only add waiting.

@@ -309,7 +309,7 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
     from serve_app.app import build_app
 
     base = app_args(test_model_dir).model_dump(mode="json")
-    base["api"] |= {"replicas": 2}
+    base["deployments"]["ingress"] |= {"num_replicas": 2}
     base["jobs"] |= {"manager_name": "tafsiri-rl-jobs", "sqlite_path": str(tmp_path / "rl.db")}
     # The minute window binds (10), not the per-second one: 40 requests on two cores may
     # span more than a second, and the count must not depend on how fast they arrive.

@@ -107,6 +107,50 @@ def test_translation_workflow_outputs_flow_through_references(client: httpx.Clie
     }
 
 
+MIXED_TEXTS = {
+    "deu_Latn": "Ich habe heute leider keine Zeit, weil ich arbeiten muss.",
+    "fra_Latn": "Je voudrais réserver une table pour deux personnes ce soir.",
+    "swh_Latn": "Mimi ni mwalimu wa shule ya msingi katika kijiji chetu.",
+}
+
+
+def test_mixed_language_batch_translates_each_text_from_its_own_language(
+    client: httpx.Client,
+) -> None:
+    """No source given: every text is detected on its own (not the first text's language for
+    all), the workflow's output says which, and ISO codes in params are normalised once."""
+    texts = list(MIXED_TEXTS.values())
+    dsl = {
+        "name": "Mixed",
+        "tasks": [
+            {
+                "id": "batch",
+                "agent": "translation",
+                "action": "translate_batch",
+                "params": {"texts": texts, "target_language": "en"},
+            }
+        ],
+    }
+    response = client.post("/api/v1/workflows/dsl", json={"dsl_yaml": json.dumps(dsl)})
+    done = wait_workflow(client, response.json()["workflow_id"])
+    assert done["status"] == "done", done
+    assert done["tasks"]["batch"]["output"] == {
+        "translations": texts,
+        "source_languages": list(MIXED_TEXTS),
+        "source_language": None,
+        "target_language": "eng_Latn",
+    }
+    # The same rule in the text-job handler and the HTTP route.
+    token = client.post(
+        "/api/v1/jobs/translate",
+        json={"texts": texts, "target_language": "eng_Latn", "client_id": unique_client()},
+    ).json()["token"]
+    job = wait_for(client, f"/api/v1/jobs/{token}")
+    assert job["result"]["source_languages"] == list(MIXED_TEXTS)
+    direct = client.post("/api/v1/translate", json={"text": texts, "target_language": "en"})
+    assert [t["source_language"] for t in direct.json()["translations"]] == list(MIXED_TEXTS)
+
+
 def test_validate_only_reports_errors_with_paths(client: httpx.Client) -> None:
     body = client.post(
         "/api/v1/workflows/dsl",

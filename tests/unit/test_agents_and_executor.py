@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from serve_app.agents import text
 from serve_app.agents.base import ActionContext, ActionError, ActionResult
 from serve_app.agents.eda import EdaAgent
+from serve_app.agents.registry import AgentRegistry
 from serve_app.config import EdaConfig
 from serve_app.dsl.executor import WorkflowExecutor
 from serve_app.dsl.validator import Workflow
-from serve_app.orchestration.registry import AgentRegistry
 
 SAMPLES = Path(EdaConfig().data_dir)
 

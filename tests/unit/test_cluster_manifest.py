@@ -31,7 +31,9 @@ def test_serve_config_v2_is_serve_config_plus_overrides() -> None:
     expected["applications"][0]["args"]["auth"].pop("api_keys")  # from the Secret instead
     assert embedded == expected
     # Only the listed keys differ.
-    assert embedded["applications"][0]["deployments"] == local["applications"][0]["deployments"]
+    deployments = embedded["applications"][0]["args"]["deployments"]
+    assert deployments == local["applications"][0]["args"]["deployments"]
+    assert "deployments" not in embedded["applications"][0]  # options come from args alone
     assert embedded["applications"][0]["import_path"] == "serve_app.app:build_app"
     assert set(OVERRIDES) == {
         "http_options.host",

@@ -14,7 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from serve_app.jobs.model import Job, JobStatus, is_token, new_token
 from serve_app.jobs.redis_store import RedisJobStore
-from serve_app.jobs.store import JobStore, SQLiteJobStore
+from serve_app.jobs.sqlite_store import SQLiteJobStore
+from serve_app.jobs.store import JobStore
 
 
 class FakeClock:

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from serve_app.dsl.catalog import CATALOG
+from serve_app.agents.catalog import CATALOG
 from serve_app.dsl.llm_planner import LLMPlanner, build_prompt, extract_yaml
 from serve_app.dsl.planner import PlanningError
 from serve_app.engines.models import ModelUnavailableError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from serve_app.dsl.catalog import CATALOG
+from serve_app.agents.catalog import CATALOG
 from serve_app.dsl.planner import PlanningError, csv_files_named, plan, plan_yaml
 from serve_app.dsl.validator import validate
 

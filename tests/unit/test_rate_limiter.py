@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from limits import parse, storage, strategies
 
-from serve_app.api.ratelimit import RateLimiter
 from serve_app.config import RateLimitConfig
+from serve_app.ratelimit import RateLimiter
 from tests.conftest import free_port
 
 
@@ -20,25 +20,25 @@ def config(uri: str, **limits: int) -> RateLimitConfig:
 def test_burst_then_429_verdict_with_retry_after() -> None:
     limiter = RateLimiter(config("memory://", burst=5, requests_per_minute=60))
     verdicts = [limiter.hit("client") for _ in range(8)]
-    assert [v["allowed"] for v in verdicts] == [True] * 5 + [False] * 3
-    assert verdicts[0]["limit"] == 60
-    assert verdicts[0]["remaining"] == 4
-    assert verdicts[-1]["retry_after"] >= 1
-    assert limiter.hit("another client")["allowed"]
+    assert [v.allowed for v in verdicts] == [True] * 5 + [False] * 3
+    assert verdicts[0].limit == 60
+    assert verdicts[0].remaining == 4
+    assert verdicts[-1].retry_after >= 1
+    assert limiter.hit("another client").allowed
 
 
 def test_redis_limits_are_exact_across_two_replicas(redis_url: str) -> None:
     replicas = [RateLimiter(config(redis_url, burst=10)) for _ in range(2)]
     with ThreadPoolExecutor(max_workers=16) as pool:
         verdicts = list(pool.map(lambda i: replicas[i % 2].hit("shared-client"), range(40)))
-    assert sum(v["allowed"] for v in verdicts) == 10
+    assert sum(v.allowed for v in verdicts) == 10
     # A replica started afterwards (or restarted) sees the same windows.
-    assert not RateLimiter(config(redis_url, burst=10)).hit("shared-client")["allowed"]
+    assert not RateLimiter(config(redis_url, burst=10)).hit("shared-client").allowed
 
 
 def test_refused_requests_do_not_spend_longer_windows(redis_url: str) -> None:
     limiter = RateLimiter(config(redis_url, burst=3, requests_per_hour=100))
-    allowed = sum(limiter.hit("hammering-client")["allowed"] for _ in range(50))
+    allowed = sum(limiter.hit("hammering-client").allowed for _ in range(50))
     assert allowed == 3
     window = strategies.MovingWindowRateLimiter(
         storage.storage_from_string(redis_url, key_prefix="t")
@@ -53,7 +53,7 @@ def test_unreachable_redis_lets_requests_through_and_says_so(
     limiter = RateLimiter(config(f"redis://127.0.0.1:{free_port()}/0", burst=1))
     with caplog.at_level(logging.WARNING):
         verdicts = [limiter.hit("client") for _ in range(3)]
-    assert all(v["allowed"] for v in verdicts)
+    assert all(v.allowed for v in verdicts)
     assert sum("rate-limit storage unavailable" in r.message for r in caplog.records) == 1
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from serve_app.jobs.model import Job, new_token
-from serve_app.jobs.store import SQLiteJobStore
+from serve_app.jobs.sqlite_store import SQLiteJobStore
 
 
 def test_100k_random_tokens_hit_nothing(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from serve_app.engines.translator import (
     TranslationOptions,
     TranslationRequest,
     Translator,
+    UnsupportedLanguageError,
 )
 
 
@@ -84,13 +85,17 @@ def test_empty_inputs(translator: Translator) -> None:
 
 @pytest.mark.parametrize(("src", "tgt"), [("klingon", "fra_Latn"), ("eng_Latn", "xx_Latn")])
 def test_unknown_language_raises_value_error(translator: Translator, src: str, tgt: str) -> None:
-    with pytest.raises(ValueError, match="expected a FLORES-200 code such as 'swh_Latn'"):
+    with pytest.raises(UnsupportedLanguageError, match="FLORES-200 codes such as 'swh_Latn'"):
         translator.translate([request("Hello", src, tgt)])
 
 
-def test_iso_codes_are_normalised(translator: Translator) -> None:
-    (result,) = translator.translate([request("Hello", "en", "sw")]).results
+def test_engine_checks_codes_but_does_not_normalise_them(translator: Translator) -> None:
+    """Normalisation happens once, at the edge (API, workflow params); the engine only
+    checks that the FLORES-200 codes it is given are the model's."""
+    (result,) = translator.translate([request("Hello", "eng_Latn", "swh_Latn")]).results
     assert (result.source_language, result.target_language) == ("eng_Latn", "swh_Latn")
+    with pytest.raises(UnsupportedLanguageError, match="'en'"):
+        translator.translate([request("Hello", "en", "sw")])
 
 
 def test_alternatives_with_scores(translator: Translator) -> None:

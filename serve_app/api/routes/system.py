@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +52,7 @@ async def component_health(services: Services) -> dict[str, ComponentHealth]:
         jobs = ComponentHealth(
             status="healthy",
             model=services.args.jobs.backend,
-            details={"queue_depth": stats["queue_depth"], "processing": stats["processing"]},
+            details={"queue_depth": stats.queue_depth, "processing": stats.processing},
         )
     except Exception as exc:
         jobs = ComponentHealth(status="unhealthy", error=f"{type(exc).__name__}: {exc}")
@@ -114,7 +115,7 @@ async def status(services: ServicesDep) -> StatusResponse:
 async def stats(services: ServicesDep) -> dict[str, Any]:
     queue = await services.job_manager.stats.remote()
     return {
-        "translation_queue": queue,
+        "translation_queue": asdict(queue),
         "backend": services.args.jobs.backend,
         "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
     }

@@ -7,7 +7,8 @@ import time
 
 from fastapi import APIRouter, Request
 
-from serve_app.api.errors import ApiError, request_id_of, utc_now
+from serve_app.api import translating
+from serve_app.api.errors import request_id_of, utc_now
 from serve_app.api.schemas import (
     BatchDetectResponse,
     BatchTranslateResponse,
@@ -22,18 +23,9 @@ from serve_app.api.schemas import (
 from serve_app.api.services import Services, ServicesDep
 from serve_app.api.validation import as_text_list, language_code
 from serve_app.engines.detector import UNKNOWN_LANGUAGE, Detection
-from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
 
 router = APIRouter(prefix="/api/v1", tags=["translation"])
 logger = logging.getLogger("ray.serve")
-
-
-async def detect_texts(services: Services, texts: list[str], k: int) -> list[Detection]:
-    outcome: DetectOutcome = await services.detector.detect.remote(DetectCall(texts, k))
-    services.metrics.detection_batch_size.observe(outcome.batch_requests)
-    for detection in outcome.detections:
-        services.metrics.detections.labels(detection.language).inc()
-    return outcome.detections
 
 
 @router.post(
@@ -47,64 +39,42 @@ async def translate(
     started = time.perf_counter()
     texts, single = as_text_list(body.text, services.args.api)
     target = language_code(body.target_language, services.languages, "target_language")
-    detections: list[Detection | None] = [None] * len(texts)
-    if body.source_language:
-        source = language_code(body.source_language, services.languages, "source_language")
-        sources = [source] * len(texts)
-    else:
-        found = await detect_texts(services, texts, 1)
-        for index, detection in enumerate(found):
-            if detection.language == UNKNOWN_LANGUAGE:
-                raise ApiError(
-                    400,
-                    "Could not detect the source language; pass source_language",
-                    field="text" if single else f"text.{index}",
-                    code="DETECTION_FAILED",
-                )
-        detections = list(found)
-        sources = [detection.language for detection in found]
-
-    widest = services.args.translator.max_beam_size
-    if body.beam_size is not None and body.beam_size > widest:
-        raise ApiError(
-            400,
-            f"beam_size {body.beam_size} is wider than this deployment allows ({widest})",
-            field="beam_size",
-            code="BEAM_SIZE_TOO_LARGE",
-        )
-    outcome: TranslateOutcome = await services.translator.translate.remote(
-        TranslateCall(
-            texts, sources, target, alternatives=body.alternatives, beam_size=body.beam_size
-        )
+    source = (
+        language_code(body.source_language, services.languages, "source_language")
+        if body.source_language
+        else None
     )
-    if outcome.error:
-        raise ApiError(400, outcome.error, field=outcome.error_field, code="UNSUPPORTED_LANGUAGE")
-
-    metrics = services.metrics
-    metrics.batch_size.observe(outcome.batch_requests)
-    metrics.batch_sentences.observe(outcome.batch_sentences)
-    metrics.inference_seconds.observe(outcome.inference_seconds)
-    characters = sum(len(text) for text in texts)
-    metrics.characters.inc(characters)
-    for source in sources:
-        metrics.translations.labels(source, target).inc()
-
+    done = await translating.translate(
+        services,
+        texts,
+        target,
+        source,
+        single=single,
+        alternatives=body.alternatives,
+        beam_size=body.beam_size,
+    )
+    outcome = done.outcome
     items = [
         TranslationItem(
             translated_text=translated,
             alternatives=alternatives,
-            source_language=source,
+            source_language=source_code,
             source_language_detected=detection is not None,
             detection_confidence=detection.confidence if detection else None,
             character_count=len(text),
         )
-        for translated, alternatives, source, detection, text in zip(
-            outcome.texts, outcome.alternatives, sources, detections, texts, strict=True
+        for translated, alternatives, source_code, detection, text in zip(
+            outcome.texts,
+            outcome.alternatives,
+            done.sources.codes,
+            done.sources.detections,
+            texts,
+            strict=True,
         )
     ]
     common = {
         "target_language": target,
-        "character_count": characters,
+        "character_count": done.characters,
         "inference_time": round(outcome.inference_seconds, 6),
         "beam_size": outcome.beam_size,
         "total_time": round(time.perf_counter() - started, 6),
@@ -115,10 +85,10 @@ async def translate(
         "translation_request",
         extra={
             "event": "translation_request",
-            "source_languages": sorted(set(sources)),
+            "source_languages": sorted(set(done.sources.codes)),
             "target_language": target,
             "texts": len(texts),
-            "character_count": characters,
+            "character_count": done.characters,
             "inference_time": common["inference_time"],
             "total_time": common["total_time"],
             "batch_requests": outcome.batch_requests,
@@ -159,7 +129,7 @@ async def detect_language(
 ) -> DetectResponse | BatchDetectResponse:
     texts, single = as_text_list(body.text, services.args.api)
     k = body.top_k or services.args.detector.top_k
-    detections = await detect_texts(services, texts, k)
+    detections = await translating.detect(services, texts, k)
     results = [_detection_out(services, d, t) for d, t in zip(detections, texts, strict=True)]
     request_id, now = request_id_of(request) or "", utc_now()
     if single:

@@ -14,15 +14,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
 from serve_app.api.errors import ApiError, request_id_of, utc_now
-from serve_app.api.routes.jobs import load_job, submit_job
+from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import DslRequest, LegacyWorkflowRequest, SuggestRequest
 from serve_app.api.security import Principal
 from serve_app.api.services import Services, ServicesDep
 from serve_app.dsl.planner import PlanningError, plan
 from serve_app.dsl.suggest import suggest
 from serve_app.dsl.validator import validate
-from serve_app.jobs.handlers import WORKFLOW_RUN
-from serve_app.jobs.model import TERMINAL, Job
+from serve_app.jobs.model import TERMINAL, Job, JobKind
 
 router = APIRouter(tags=["workflows"])
 
@@ -63,11 +62,11 @@ async def _start(
         services,
         response,
         principal,
-        WORKFLOW_RUN,
+        JobKind.WORKFLOW_RUN,
         {"workflow": workflow},
-        client_id,
-        priority,
-        metadata,
+        client_id=client_id,
+        priority=priority,
+        metadata=metadata,
     )
     return accepted.token
 

@@ -131,9 +131,9 @@ CATALOG: dict[str, AgentSpec] = {
             ),
             ActionSpec(
                 "translate_batch",
-                "Translate several texts",
+                "Translate several texts, each from its own language unless one is given",
                 TranslateBatchParams,
-                ("translations", "source_language", "target_language"),
+                ("translations", "source_languages", "source_language", "target_language"),
                 cues=("translate each", "translate all"),
             ),
         ),

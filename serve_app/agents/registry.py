@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from serve_app.agents.base import ActionContext, ActionResult, Handler
-from serve_app.dsl.catalog import CATALOG, ActionSpec, AgentSpec
+from serve_app.agents.catalog import CATALOG, ActionSpec, AgentSpec
 
 
 class UnknownActionError(LookupError):

@@ -1,0 +1,78 @@
+"""Submitting and reading jobs from the routes: rate limit, ownership, status URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Response
+
+from serve_app.api.errors import ApiError
+from serve_app.api.schemas import JobAccepted
+from serve_app.api.security import enforce_rate_limit
+from serve_app.api.services import Services
+from serve_app.jobs.model import Job, JobKind, is_token
+from serve_app.jobs.submission import estimated_seconds, new_job
+
+
+def status_path(kind: JobKind | str, token: str) -> str:
+    if kind == JobKind.WORKFLOW_PLANNING:
+        return f"/api/v1/translation/{token}"
+    if kind == JobKind.WORKFLOW_RUN:
+        return f"/api/v1/workflows/{token}"
+    return f"/api/v1/jobs/{token}"
+
+
+async def submit_job(
+    services: Services,
+    response: Response,
+    principal: str | None,
+    kind: JobKind,
+    payload: dict[str, Any],
+    *,
+    client_id: str,
+    priority: int,
+    metadata: dict[str, Any],
+) -> JobAccepted:
+    """Counts the submission against the caller's limits, stores the job, answers 202."""
+    await enforce_rate_limit(services, principal or client_id, response)
+    job = new_job(
+        services.args.jobs,
+        kind,
+        payload,
+        client_id=client_id,
+        owner=principal,
+        priority=priority,
+        metadata=metadata,
+    )
+    await services.job_manager.submit.remote(job)
+    response.status_code = 202
+    response.headers["Location"] = status_path(kind, job.token)
+    return JobAccepted(
+        token=job.token,
+        status="queued",
+        estimated_completion_seconds=estimated_seconds(await services.queue_stats(), kind),
+        message=(
+            "Translation queued successfully. "
+            if kind == JobKind.WORKFLOW_PLANNING
+            else "Job queued. "
+        )
+        + "Use the token to poll for results.",
+        status_url=status_path(kind, job.token),
+    )
+
+
+async def load_job(services: Services, token: str, principal: str | None, what: str) -> Job:
+    """The caller's job ``token``: 400 for a malformed token, 404 for an unknown or expired
+    one and, with auth on, for another client's job (indistinguishable from a missing one)."""
+    if not is_token(token):
+        raise ApiError(
+            400,
+            "Invalid token format",
+            field="token",
+            code="INVALID_TOKEN",
+            message="tokens are 32 lowercase hexadecimal characters",
+        )
+    job: Job | None = await services.job_manager.get.remote(token)
+    if job is None or (services.args.auth.enabled and job.owner != principal):
+        raise ApiError(404, f"{what} token not found or expired", field="token", code="NOT_FOUND")
+    return job

@@ -1,0 +1,94 @@
+"""One synchronous translation, from validated input to the Translator's outcome.
+
+The route validates and shapes; this module applies the source-language rule, the beam
+policy, calls the Translator and records the request's metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from serve_app.api.errors import ApiError
+from serve_app.api.services import Services
+from serve_app.engines.detector import Detection
+from serve_app.engines.source_language import (
+    SourceLanguages,
+    SourceNotDetectedError,
+    source_languages,
+)
+from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+
+
+@dataclass(frozen=True)
+class Translated:
+    texts: list[str]
+    target: str
+    sources: SourceLanguages
+    outcome: TranslateOutcome
+
+    @property
+    def characters(self) -> int:
+        return sum(len(text) for text in self.texts)
+
+
+async def detect(services: Services, texts: list[str], k: int) -> list[Detection]:
+    """The LanguageDetector's top-``k`` detections of ``texts``, counted in the metrics."""
+    outcome: DetectOutcome = await services.detector.detect.remote(DetectCall(texts, k))
+    services.metrics.detection_batch_size.observe(outcome.batch_requests)
+    for detection in outcome.detections:
+        services.metrics.detections.labels(detection.language).inc()
+    return outcome.detections
+
+
+def check_beam(services: Services, beam_size: int | None) -> None:
+    """A request may narrow or widen the beam up to the deployment's ``max_beam_size``."""
+    widest = services.args.translator.max_beam_size
+    if beam_size is not None and beam_size > widest:
+        raise ApiError(
+            400,
+            f"beam_size {beam_size} is wider than this deployment allows ({widest})",
+            field="beam_size",
+            code="BEAM_SIZE_TOO_LARGE",
+        )
+
+
+async def translate(
+    services: Services,
+    texts: list[str],
+    target: str,
+    source: str | None,
+    *,
+    single: bool,
+    alternatives: int = 0,
+    beam_size: int | None = None,
+) -> Translated:
+    """Translates ``texts`` (FLORES-200 codes already normalised) into ``target``."""
+    check_beam(services, beam_size)
+    try:
+        sources = await source_languages(texts, source, lambda batch: detect(services, batch, 1))
+    except SourceNotDetectedError as exc:
+        index = exc.indexes[0]
+        raise ApiError(
+            400,
+            "Could not detect the source language; pass source_language",
+            field="text" if single else f"text.{index}",
+            code="DETECTION_FAILED",
+        ) from exc
+    outcome: TranslateOutcome = await services.translator.translate.remote(
+        TranslateCall(texts, sources.codes, target, alternatives=alternatives, beam_size=beam_size)
+    )
+    if outcome.error:
+        raise ApiError(400, outcome.error, field=outcome.error_field, code="UNSUPPORTED_LANGUAGE")
+    translated = Translated(texts, target, sources, outcome)
+    _record(services, translated)
+    return translated
+
+
+def _record(services: Services, translated: Translated) -> None:
+    metrics, outcome = services.metrics, translated.outcome
+    metrics.batch_size.observe(outcome.batch_requests)
+    metrics.batch_sentences.observe(outcome.batch_sentences)
+    metrics.inference_seconds.observe(outcome.inference_seconds)
+    metrics.characters.inc(translated.characters)
+    for source in translated.sources.codes:
+        metrics.translations.labels(source, translated.target).inc()
