@@ -99,7 +99,9 @@ class JobWorkerDeployment:
         Nothing that goes wrong with one job ends the slot."""
         while True:
             try:
-                lease: Lease | None = await self.manager.lease.remote(self.worker_id, KINDS)
+                lease: Lease | None = await self.manager.lease.remote(
+                    self.worker_id, KINDS, lease_id=uuid.uuid4().hex
+                )
             except Exception:
                 logger.exception("job_lease_failed")
                 await asyncio.sleep(1.0)

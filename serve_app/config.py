@@ -123,6 +123,17 @@ class JobsConfig(BaseModel):
     timeout_seconds: float = Field(300, gt=0, description="Per-job limit, then `timeout`.")
     ttl_seconds: float = Field(3600, gt=0, description="Tokens answer this long, then 404.")
     max_retries: int = Field(3, ge=0, le=20, description="Failed attempts queued again.")
+    priority_aging_seconds: float = Field(
+        60,
+        gt=0,
+        description="Waiting this long counts as one priority level, so old low-priority jobs "
+        "overtake newer high-priority ones instead of starving.",
+    )
+    redis_durability: Literal["warn", "require"] = Field(
+        "warn",
+        description="What the job manager does when the job store's Redis could lose accepted "
+        "jobs (no AOF, or an evicting maxmemory-policy): log a warning, or refuse to start.",
+    )
     sweep_interval_seconds: float = Field(1.0, gt=0)
     worker_concurrency: int = Field(4, ge=1, le=64, description="Jobs in flight per worker.")
     poll_interval_seconds: float = Field(0.2, gt=0, description="Idle worker lease polling.")
@@ -135,6 +146,15 @@ class JobsConfig(BaseModel):
 
     def store_config(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.ttl_seconds < self.timeout_seconds:
+            raise ValueError(
+                "jobs.ttl_seconds may not be shorter than jobs.timeout_seconds: a job would be "
+                "forgotten while it may still run"
+            )
+        if self.lease_seconds > self.timeout_seconds:
+            raise ValueError("jobs.lease_seconds may not exceed jobs.timeout_seconds")
 
 
 class RateLimitConfig(BaseModel):

@@ -9,6 +9,7 @@ speaks the job model's dataclasses and keyword arguments, never loose dicts.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -19,12 +20,25 @@ from serve_app.jobs.redis_store import RedisJobStore
 from serve_app.jobs.sqlite_store import SQLiteJobStore
 from serve_app.jobs.store import JobStore
 
+log = logging.getLogger(__name__)
+
 
 def open_store(config: JobsConfig) -> JobStore:
-    """The store ``config`` names."""
-    if config.backend == "redis":
-        return RedisJobStore(config.redis_url, prefix=config.redis_prefix)
-    return SQLiteJobStore(config.sqlite_path, synchronous=config.sqlite_synchronous)
+    """The store ``config`` names; a Redis that could lose accepted jobs is reported (or, with
+    ``jobs.redis_durability: require``, refused)."""
+    aging = config.priority_aging_seconds
+    if config.backend == "sqlite":
+        return SQLiteJobStore(
+            config.sqlite_path, synchronous=config.sqlite_synchronous, aging_seconds=aging
+        )
+    store = RedisJobStore(config.redis_url, prefix=config.redis_prefix, aging_seconds=aging)
+    if problems := store.durability_problems():
+        message = "job store Redis may lose accepted jobs: " + "; ".join(problems)
+        if config.redis_durability == "require":
+            store.close()
+            raise RuntimeError(message + " (jobs.redis_durability: require)")
+        log.warning(message)
+    return store
 
 
 class JobManager(Generational):
@@ -54,9 +68,13 @@ class JobManager(Generational):
         self.touch()
         return self.store.get(token)
 
-    def lease(self, owner: str, kinds: frozenset[JobKind] | None = None) -> Lease | None:
+    def lease(
+        self, owner: str, kinds: frozenset[JobKind] | None = None, lease_id: str | None = None
+    ) -> Lease | None:
+        """The next job for ``owner``; asked again with the same ``lease_id`` (Ray retries a
+        call whose actor died before answering), the same lease comes back."""
         self.touch()
-        return self.store.lease(owner, self.config.lease_seconds, kinds)
+        return self.store.lease(owner, self.config.lease_seconds, kinds, lease_id)
 
     def heartbeat(
         self,

@@ -1,29 +1,44 @@
 """Redis backend of the job store, for clusters (several nodes, one Redis).
 
 Layout under ``prefix``: ``job:{token}`` JSON with a Redis TTL; ``queue:{kind}`` sorted sets
-ordered by priority then age; ``leases`` (score: lease expiry), ``deadlines`` (score:
-deadline), ``completed`` (score: completion time), ``totals`` hash. Multi-key transitions run
-under a Redis lock, so any number of processes can share one store.
+ordered by the store's queue key (priority with aging); ``leases`` (score: lease expiry),
+``deadlines`` (score: deadline), ``completed`` (score: completion time), ``totals`` hash.
+
+Multi-key transitions run under one Redis lock, so any number of processes can share one
+store. Within a process, threads (the job manager's sweeper beside its calls) take a local
+lock first, so a section is re-entrant for its own thread only. Every write is *fenced*: it
+is a MULTI/EXEC that WATCHes the lock key and first checks that this holder's token is still
+the lock's, so a holder that stalled past the lock's expiry has its writes refused
+(:class:`LockLostError`) instead of overwriting the next holder's.
+
+Redis must keep what it accepted: ``appendonly yes`` with ``appendfsync everysec`` (or
+``always``), and ``maxmemory-policy noeviction`` (job keys carry TTLs, so every ``volatile-*``
+policy may evict them). :meth:`RedisJobStore.durability_problems` checks this at start-up.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from serve_app.jobs.model import TERMINAL, Job, JobStatus
-from serve_app.jobs.store import Clock, JobStore
+from serve_app.jobs.store import DEFAULT_AGING_SECONDS, Clock, JobStore
 
-# Priority 1..10 with 10 first; within a priority, older first (milliseconds since epoch).
-_PRIORITY_SPAN = 10**14
+log = logging.getLogger(__name__)
+# A section that holds the lock longer than this loses it (and its writes are refused).
+LOCK_SECONDS = 30
+# Sweeps delete expired jobs in pipelines of this many.
+DELETE_CHUNK = 500
 
 
-def queue_score(job: Job) -> float:
-    return float((10 - job.priority) * _PRIORITY_SPAN + int(job.created_at * 1000))
+class LockLostError(RuntimeError):
+    """The store lock expired while held; the section's writes were refused."""
 
 
 class RedisJobStore(JobStore):
@@ -33,16 +48,22 @@ class RedisJobStore(JobStore):
         *,
         prefix: str = "tafsiri",
         clock: Clock = time.time,
+        aging_seconds: float = DEFAULT_AGING_SECONDS,
         client: Any = None,
     ) -> None:
-        super().__init__(clock)
+        super().__init__(clock, aging_seconds)
         import redis
 
         # redis-py annotates results as sync-or-async unions; this client is sync.
         self._redis: Any = client or redis.Redis.from_url(url, decode_responses=True)
         self._redis.ping()
         self.prefix = prefix
-        self._lock = self._redis.lock(f"{prefix}:lock", timeout=30, blocking_timeout=30)
+        self._lock_key = f"{prefix}:lock"
+        self._lock = self._redis.lock(
+            self._lock_key, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+        )
+        # Threads of this process take turns here; only the thread inside touches _depth.
+        self._local = threading.RLock()
         self._depth = 0
 
     def _key(self, *parts: str) -> str:
@@ -50,38 +71,90 @@ class RedisJobStore(JobStore):
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
-        if self._depth:  # re-entrant within this process
+        with self._local:
+            if self._depth == 0 and not self._lock.acquire():
+                raise TimeoutError("could not acquire the job store lock")
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
-            return
-        if not self._lock.acquire():
-            raise TimeoutError("could not acquire the job store lock")
-        self._depth = 1
+                if self._depth == 0:
+                    self._release()
+
+    def _release(self) -> None:
+        from redis.exceptions import LockError
+
         try:
-            yield
-        finally:
-            self._depth = 0
             self._lock.release()
+        except LockError:  # expired after the last write: the fenced writes stand
+            log.warning("the job store lock expired before it was released")
+
+    @contextmanager
+    def _fenced(self) -> Iterator[Any]:
+        """A transaction that commits only while this holder still owns the lock."""
+        from redis.exceptions import WatchError
+
+        token = self._lock.local.token
+        expected = token.decode() if isinstance(token, bytes) else token
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.watch(self._lock_key)
+            if pipe.get(self._lock_key) != expected:
+                raise LockLostError("the job store lock expired while held; write refused")
+            pipe.multi()
+            yield pipe
+            try:
+                pipe.execute()
+            except WatchError as exc:
+                raise LockLostError("the job store lock changed hands; write refused") from exc
+
+    def durability_problems(self) -> list[str]:
+        """What in this Redis's settings could lose accepted jobs (empty: nothing)."""
+        from redis.exceptions import ResponseError
+
+        try:
+            settings: dict[str, str] = {}
+            for name in ("appendonly", "appendfsync", "maxmemory-policy"):
+                settings |= self._redis.config_get(name)
+        except ResponseError as exc:
+            return [f"cannot read Redis settings (CONFIG GET refused: {exc}); check by hand"]
+        problems = []
+        if settings.get("appendonly") != "yes":
+            problems.append(
+                "appendonly is off: jobs accepted since the last snapshot are lost when Redis "
+                "restarts (set appendonly yes)"
+            )
+        elif settings.get("appendfsync") not in ("always", "everysec"):
+            problems.append("appendfsync is 'no': set everysec (or always)")
+        if settings.get("maxmemory-policy") != "noeviction":
+            problems.append(
+                f"maxmemory-policy is {settings.get('maxmemory-policy')!r}: Redis may evict job "
+                "keys under memory pressure (set noeviction)"
+            )
+        return problems
 
     def _load(self, token: str) -> Job | None:
         raw = self._redis.get(self._key("job", token))
         return Job.from_dict(json.loads(raw)) if raw else None
 
     def _save(self, job: Job) -> None:
+        with self._fenced() as pipe:
+            self._write(pipe, job)
+
+    def _write(self, pipe: Any, job: Job) -> None:
         ttl_ms = max(1, math.ceil((job.expires_at - self.clock()) * 1000))
-        pipe = self._redis.pipeline(transaction=True)
         pipe.set(self._key("job", job.token), json.dumps(job.to_dict()), px=ttl_ms)
         pipe.hset(self._key("kinds"), job.kind, 1)
         queue = self._key("queue", job.kind)
         if job.status is JobStatus.QUEUED:
-            pipe.zadd(queue, {job.token: queue_score(job)})
+            pipe.zadd(queue, {job.token: self.queue_key(job)})
         else:
             pipe.zrem(queue, job.token)
         if job.status is JobStatus.PROCESSING and job.lease_expires_at is not None:
             pipe.zadd(self._key("leases"), {job.token: job.lease_expires_at})
+            if job.lease_id is not None:
+                # Finds the job of a lease request that is tried again (see JobStore.lease).
+                pipe.set(self._key("lease", job.lease_id), job.token, px=ttl_ms)
         else:
             pipe.zrem(self._key("leases"), job.token)
         if job.status is JobStatus.QUEUED:
@@ -101,18 +174,18 @@ class RedisJobStore(JobStore):
         else:
             pipe.zadd(self._key("deadlines"), {job.token: job.deadline_at})
             pipe.zadd(self._key("expiry"), {job.token: job.expires_at})
-        pipe.execute()
 
-    def _delete(self, token: str) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.delete(self._key("job", token))
-        for kind in self._redis.hkeys(self._key("kinds")):
-            pipe.zrem(self._key("queue", kind), token)
+    def _delete(self, tokens: list[str]) -> None:
+        kinds = self._redis.hkeys(self._key("kinds"))
         indexes = ["leases", "deadlines", "expiry", "completed", "queued_by_age"]
         indexes += [f"status:{status.value}" for status in TERMINAL]
-        for index in indexes:
-            pipe.zrem(self._key(index), token)
-        pipe.execute()
+        indexes += [f"queue:{kind}" for kind in kinds]
+        for start in range(0, len(tokens), DELETE_CHUNK):
+            chunk = tokens[start : start + DELETE_CHUNK]
+            with self._fenced() as pipe:
+                pipe.delete(*(self._key("job", token) for token in chunk))
+                for index in indexes:
+                    pipe.zrem(self._key(index), *chunk)
 
     def _next_queued(self, kinds: frozenset[str] | None) -> str | None:
         candidates = kinds if kinds is not None else set(self._redis.hkeys(self._key("kinds")))
@@ -126,8 +199,12 @@ class RedisJobStore(JobStore):
         token = best[1]
         if self._redis.exists(self._key("job", token)):
             return token
-        self._delete(token)  # its key expired by TTL: drop the stale index entries
+        self._delete([token])  # its key expired by TTL: drop the stale index entries
         return self._next_queued(kinds)
+
+    def _token_of_lease(self, lease_id: str) -> str | None:
+        token: str | None = self._redis.get(self._key("lease", lease_id))
+        return token
 
     def _tokens_where(self, condition: str, now: float) -> list[str]:
         index = {"lease_expired": "leases", "past_deadline": "deadlines", "past_ttl": "expiry"}

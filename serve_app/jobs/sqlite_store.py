@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from serve_app.jobs.model import Job
-from serve_app.jobs.store import Clock, JobStore
+from serve_app.jobs.store import DEFAULT_AGING_SECONDS, Clock, JobStore
 
 
 class SQLiteJobStore(JobStore):
@@ -31,7 +31,6 @@ class SQLiteJobStore(JobStore):
         lease_expires_at REAL,
         data TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority DESC, created_at);
     CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at);
     CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     """
@@ -41,8 +40,18 @@ class SQLiteJobStore(JobStore):
         "past_ttl": "expires_at <= ?",
     }
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL", clock: Clock = time.time):
-        super().__init__(clock)
+    # Columns added after the first release, created on open when an older file lacks them.
+    _ADDED_COLUMNS: ClassVar[dict[str, str]] = {"queue_key": "REAL", "lease_id": "TEXT"}
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        clock: Clock = time.time,
+        aging_seconds: float = DEFAULT_AGING_SECONDS,
+    ):
+        super().__init__(clock, aging_seconds)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -54,6 +63,20 @@ class SQLiteJobStore(JobStore):
             raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous}")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.executescript(self._SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for name, kind in self._ADDED_COLUMNS.items():
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+        self._db.execute("CREATE INDEX IF NOT EXISTS jobs_queue_key ON jobs (status, queue_key)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS jobs_lease ON jobs (lease_id)")
+        # The aging setting may have changed since these jobs were queued.
+        self._db.execute(
+            "UPDATE jobs SET queue_key = created_at - priority * ? WHERE status = 'queued'",
+            (self.aging_seconds,),
+        )
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
@@ -77,8 +100,8 @@ class SQLiteJobStore(JobStore):
     def _save(self, job: Job) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO jobs (token, kind, status, priority, created_at, "
-            "completed_at, deadline_at, expires_at, lease_expires_at, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "completed_at, deadline_at, expires_at, lease_expires_at, queue_key, lease_id, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.token,
                 job.kind,
@@ -89,12 +112,18 @@ class SQLiteJobStore(JobStore):
                 job.deadline_at,
                 job.expires_at,
                 job.lease_expires_at,
+                self.queue_key(job),
+                job.lease_id,
                 json.dumps(job.to_dict()),
             ),
         )
 
-    def _delete(self, token: str) -> None:
-        self._db.execute("DELETE FROM jobs WHERE token = ?", (token,))
+    def _delete(self, tokens: list[str]) -> None:
+        self._db.executemany("DELETE FROM jobs WHERE token = ?", [(token,) for token in tokens])
+
+    def _token_of_lease(self, lease_id: str) -> str | None:
+        row = self._db.execute("SELECT token FROM jobs WHERE lease_id = ?", (lease_id,)).fetchone()
+        return row[0] if row else None
 
     def _next_queued(self, kinds: frozenset[str] | None) -> str | None:
         query = "SELECT token FROM jobs WHERE status = 'queued'"
@@ -103,7 +132,7 @@ class SQLiteJobStore(JobStore):
             query += f" AND kind IN ({','.join('?' * len(kinds))})"
             params += sorted(kinds)
         row = self._db.execute(
-            query + " ORDER BY priority DESC, created_at ASC LIMIT 1", params
+            query + " ORDER BY queue_key ASC, created_at ASC LIMIT 1", params
         ).fetchone()
         return row[0] if row else None
 

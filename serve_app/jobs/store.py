@@ -18,13 +18,23 @@ from typing import Any
 from serve_app.jobs.model import TERMINAL, Job, JobStatus, Lease, QueueStats
 
 Clock = Callable[[], float]
+# Waiting this long counts as one priority level (see JobStore.queue_key).
+DEFAULT_AGING_SECONDS = 60.0
 
 
 class JobStore(ABC):
     """Priority queue with leases and at-least-once delivery, exactly-once results."""
 
-    def __init__(self, clock: Clock = time.time) -> None:
+    def __init__(self, clock: Clock = time.time, aging_seconds: float = DEFAULT_AGING_SECONDS):
         self.clock = clock
+        self.aging_seconds = aging_seconds
+
+    def queue_key(self, job: Job) -> float:
+        """Queue order, smallest first: priority with aging. A job of priority ``p`` queues
+        as if submitted ``p × aging_seconds`` earlier, so higher priorities go first, but a
+        job that has waited long enough overtakes newer ones of any priority: no client can
+        starve the others by submitting at priority 10."""
+        return job.created_at - job.priority * self.aging_seconds
 
     # -- primitives a backend provides -------------------------------------------------------
     @abstractmethod
@@ -39,11 +49,15 @@ class JobStore(ABC):
         """Writes the job and keeps the backend's indexes (queue order, leases) in step."""
 
     @abstractmethod
-    def _delete(self, token: str) -> None: ...
+    def _delete(self, tokens: list[str]) -> None: ...
 
     @abstractmethod
     def _next_queued(self, kinds: frozenset[str] | None) -> str | None:
-        """Token of the queued job of highest priority, oldest first among equals."""
+        """Token of the queued job with the smallest :meth:`queue_key`."""
+
+    @abstractmethod
+    def _token_of_lease(self, lease_id: str) -> str | None:
+        """The job last leased under ``lease_id``, if any."""
 
     @abstractmethod
     def _tokens_where(self, condition: str, now: float) -> list[str]:
@@ -69,8 +83,19 @@ class JobStore(ABC):
 
     # -- the state machine --------------------------------------------------------------------
     def submit(self, job: Job) -> Job:
+        """Stores a new job. The same job submitted again (a call retried after the actor
+        that stored it died before answering) returns the stored one; another job under
+        an existing token is refused."""
         with self._atomic():
-            if self._load(job.token) is not None:
+            stored = self._load(job.token)
+            if stored is not None:
+                if (stored.kind, stored.payload, stored.created_at, stored.owner) == (
+                    job.kind,
+                    job.payload,
+                    job.created_at,
+                    job.owner,
+                ):
+                    return stored
                 raise ValueError(f"token {job.token} already exists")
             job.status = JobStatus.QUEUED
             job.updated_at = self.clock()
@@ -92,10 +117,23 @@ class JobStore(ABC):
         return job
 
     def lease(
-        self, owner: str, lease_seconds: float, kinds: frozenset[str] | None = None
+        self,
+        owner: str,
+        lease_seconds: float,
+        kinds: frozenset[str] | None = None,
+        lease_id: str | None = None,
     ) -> Lease | None:
-        """Hands the next job to ``owner`` until the lease expires; ``None`` if none waits."""
+        """Hands the next job to ``owner`` until the lease expires; ``None`` if none waits.
+
+        A caller that names its ``lease_id`` may ask again with the same id (its call was
+        retried after the actor died before answering) and gets the same lease back, rather
+        than a second job while the first one's lease lapses and burns a retry.
+        """
         with self._atomic():
+            if lease_id is not None and (token := self._token_of_lease(lease_id)):
+                held = self._held(token, lease_id)
+                if held is not None and held.lease_expires_at is not None:
+                    return Lease(held, lease_id, held.lease_expires_at)
             self._requeue_expired_leases()
             while (token := self._next_queued(kinds)) is not None:
                 job = self._load(token)
@@ -107,7 +145,7 @@ class JobStore(ABC):
                     continue
                 job.status = JobStatus.PROCESSING
                 job.attempts += 1
-                job.lease_id = uuid.uuid4().hex
+                job.lease_id = lease_id or uuid.uuid4().hex
                 job.lease_owner = owner
                 job.lease_expires_at = now + lease_seconds
                 job.updated_at = now
@@ -194,8 +232,8 @@ class JobStore(ABC):
                     self._finish(job, JobStatus.TIMEOUT, error="job exceeded its time limit")
                     timed_out += 1
             expired = self._tokens_where("past_ttl", now)
-            for token in expired:
-                self._delete(token)
+            if expired:
+                self._delete(expired)
         return {"requeued": requeued, "timed_out": timed_out, "expired": len(expired)}
 
     def stats(self) -> QueueStats:
@@ -224,6 +262,10 @@ class JobStore(ABC):
         for token in self._tokens_where("lease_expired", self.clock()):
             job = self._load(token)
             if job is None or job.status is not JobStatus.PROCESSING:
+                continue
+            if job.deadline_at <= self.clock():  # past its time limit: that is its end
+                self._finish(job, JobStatus.TIMEOUT, error="job exceeded its time limit")
+                count += 1
                 continue
             owner = job.lease_owner
             self._retry_or_finish(

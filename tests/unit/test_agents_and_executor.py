@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +40,34 @@ def run(registry: AgentRegistry, tasks: list[dict[str, Any]], updates: list | No
 
 
 @pytest.mark.parametrize(
-    "name",
+    ("name", "reason"),
     [
-        "../secrets.csv",
-        "/etc/passwd",
-        "..\\x.csv",
-        "sub/../../x.csv",
-        "iris.txt",
-        "missing.csv",
-        "a\x00.csv",
+        ("../secret.csv", "outside the data directory"),
+        ("sub/../../secret.csv", "outside the data directory"),
+        ("link.csv", "outside the data directory"),  # a symlink to the file outside
+        ("/etc/passwd", "must be a relative name"),
+        ("a\x00.csv", "must be a relative name"),
+        ("notes.txt", "is not a .csv file"),
+        ("missing.csv", "not found"),
     ],
 )
-def test_load_data_refuses_paths_outside_the_data_dir(name: str, tmp_path: Path) -> None:
-    with pytest.raises(ActionError):
-        EdaAgent(SAMPLES, tmp_path).resolve_file(name)
+def test_load_data_refuses_paths_outside_the_data_dir(
+    name: str, reason: str, tmp_path: Path
+) -> None:
+    """A real CSV sits next to the data directory, and a symlink inside points at it: each way
+    of reaching it is refused for the reason that applies, and the data directory's own
+    files still load."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "ok.csv").write_text("a,b\n1,2\n")
+    (data_dir / "notes.txt").write_text("not csv")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password,token\nhunter2,abc\n")
+    (data_dir / "link.csv").symlink_to(secret)
+    agent = EdaAgent(data_dir, tmp_path / "out")
+    assert agent.resolve_file("ok.csv") == (data_dir / "ok.csv").resolve()
+    with pytest.raises(ActionError, match=re.escape(reason)):
+        agent.resolve_file(name)
 
 
 def test_eda_seed_workflow_runs_and_writes_a_png(registry: AgentRegistry, tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +14,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from serve_app.config import JobsConfig
+from serve_app.jobs.actors import open_store
 from serve_app.jobs.model import Job, JobStatus, is_token, new_token
-from serve_app.jobs.redis_store import RedisJobStore
+from serve_app.jobs.redis_store import LockLostError, RedisJobStore
 from serve_app.jobs.sqlite_store import SQLiteJobStore
 from serve_app.jobs.store import JobStore
 
@@ -226,12 +230,16 @@ class JobStoreMachine(RuleBasedStateMachine):
         self.expected: dict[str, JobStatus] = {}
         self.leases: dict[str, str] = {}
         self.results: dict[str, int] = {}
+        self.expires: dict[str, float] = {}
         self.counter = itertools.count()
 
     @rule(priority=st.integers(1, 10))
     def submit(self, priority: int) -> None:
-        new = self.store.submit(job(self.clock, priority, max_retries=1, timeout=10_000))
+        new = self.store.submit(
+            job(self.clock, priority, max_retries=1, timeout=10_000, ttl=20_000)
+        )
         self.expected[new.token] = JobStatus.QUEUED
+        self.expires[new.token] = new.expires_at
 
     @rule()
     def lease(self) -> None:
@@ -242,15 +250,16 @@ class JobStoreMachine(RuleBasedStateMachine):
             return
         assert lease is not None
         assert lease.job.token in queued
-        top = max(self.store.get(t).priority for t in queued)  # type: ignore[union-attr]
-        assert lease.job.priority == top
+        # Priority with aging: the smallest queue key goes first.
+        first = min(self.store.queue_key(self.store.get(t)) for t in queued)  # type: ignore[arg-type]
+        assert self.store.queue_key(lease.job) == first
         self.expected[lease.job.token] = JobStatus.PROCESSING
         self.leases[lease.job.token] = lease.lease_id
 
     @precondition(lambda self: self.leases)
     @rule(data=st.data())
     def complete(self, data: st.DataObject) -> None:
-        token = data.draw(st.sampled_from(sorted(self.leases)))
+        token = data.draw(st.sampled_from(list(self.leases)))
         value = next(self.counter)
         assert self.store.complete(token, self.leases.pop(token), {"value": value})
         self.expected[token] = JobStatus.DONE
@@ -259,7 +268,7 @@ class JobStoreMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.leases)
     @rule(data=st.data())
     def fail(self, data: st.DataObject) -> None:
-        token = data.draw(st.sampled_from(sorted(self.leases)))
+        token = data.draw(st.sampled_from(list(self.leases)))
         before = self.store.get(token)
         assert before is not None
         status = self.store.fail(token, self.leases.pop(token), "boom")
@@ -275,6 +284,74 @@ class JobStoreMachine(RuleBasedStateMachine):
         for token, retries in retries_before.items():
             # max_retries=1: a first lost lease queues the job again, a second one ends it.
             self.expected[token] = JobStatus.QUEUED if retries < 1 else JobStatus.ERROR
+        self.leases.clear()
+
+    @precondition(lambda self: self.expected)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        token = data.draw(st.sampled_from(list(self.expected)))
+        before = self.expected[token]
+        cancelled = self.store.cancel(token)
+        assert cancelled is not None
+        if before in (JobStatus.QUEUED, JobStatus.PROCESSING):
+            self.expected[token] = JobStatus.ERROR
+            self.leases.pop(token, None)
+            assert cancelled.error_details
+            assert cancelled.error_details["cancelled"] is True
+        assert cancelled.status is self.expected[token]
+
+    @precondition(lambda self: self.expected)
+    @rule(data=st.data())
+    def stale_heartbeat_is_refused(self, data: st.DataObject) -> None:
+        token = data.draw(st.sampled_from(list(self.expected)))
+        assert not self.store.heartbeat(token, uuid.uuid4().hex, 30, (1, 2))
+        assert self.store.get(token).status is self.expected[token]  # type: ignore[union-attr]
+
+    @precondition(lambda self: self.leases)
+    @rule(data=st.data())
+    def complete_while_sweeps_run_in_another_thread(self, data: st.DataObject) -> None:
+        token = data.draw(st.sampled_from(list(self.leases)))
+        stop = threading.Event()
+
+        def sweep() -> None:
+            while not stop.is_set():
+                self.store.sweep()
+
+        sweeper = threading.Thread(target=sweep)
+        sweeper.start()
+        try:
+            value = next(self.counter)
+            assert self.store.complete(token, self.leases.pop(token), {"value": value})
+        finally:
+            stop.set()
+            sweeper.join()
+        self.expected[token] = JobStatus.DONE
+        self.results[token] = value
+
+    @rule()
+    def deadlines_pass(self) -> None:
+        """Past every deadline: whatever had not finished is `timeout` (leases included)."""
+        self.clock.now += 10_001
+        self.store.sweep()
+        for token, status in self.expected.items():
+            if status in (JobStatus.QUEUED, JobStatus.PROCESSING):
+                self.expected[token] = JobStatus.TIMEOUT
+        self.leases.clear()
+        self._forget_expired()
+
+    def _forget_expired(self) -> None:
+        for token in [t for t, at in self.expires.items() if at <= self.clock.now]:
+            assert self.store.get(token) is None
+            del self.expected[token], self.expires[token]
+            self.results.pop(token, None)
+
+    @rule()
+    def lifetimes_end(self) -> None:
+        """Past every TTL: every token is forgotten."""
+        self.clock.now += 20_001
+        self.store.sweep()
+        self._forget_expired()
+        assert not self.expected
         self.leases.clear()
 
     @invariant()
@@ -312,3 +389,190 @@ def test_state_machine(backend: str, tmp_path: Path, redis_url: str) -> None:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )(machine).TestCase().runTest()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_atomic_sections_exclude_other_threads(
+    backend: str, tmp_path: Path, redis_url: str
+) -> None:
+    """A second thread (the job manager's sweeper beside an actor call) waits for the first
+    to leave its atomic section, and re-entry within one thread still works."""
+    store = make_store(backend, tmp_path, redis_url, FakeClock())
+    inside, release, entered = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with store._atomic(), store._atomic():  # re-entrant within the thread
+            inside.set()
+            release.wait(10)
+
+    def second() -> None:
+        with store._atomic():
+            entered.set()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert inside.wait(10)
+    other = threading.Thread(target=second)
+    other.start()
+    assert not entered.wait(0.5), "a second thread entered while the first was inside"
+    release.set()
+    holder.join()
+    assert entered.wait(10)
+    other.join()
+    # Both sections left cleanly: a third one still excludes (nothing is stuck or skipped).
+    with store._atomic():
+        pass
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_concurrent_workers_and_sweeps_keep_one_result_per_job(
+    backend: str, tmp_path: Path, redis_url: str
+) -> None:
+    """Real time, short leases: workers in threads lease, heartbeat and complete while a
+    sweeper thread requeues lapsed leases. A job whose complete() was accepted stays done
+    with that result; no job ends with two results or back in the queue."""
+    store = make_store(backend, tmp_path, redis_url, time.time)  # type: ignore[arg-type]
+    now = time.time()
+    tokens = []
+    for _ in range(40):
+        new = Job(
+            token=new_token(),
+            kind="text_translation",
+            payload={},
+            created_at=now,
+            deadline_at=now + 600,
+            expires_at=now + 3600,
+            max_retries=20,
+        )
+        tokens.append(store.submit(new).token)
+    accepted: dict[str, str] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def sweeper() -> None:
+        while not stop.is_set():
+            store.sweep()
+
+    def worker(name: str) -> None:
+        while not stop.is_set():
+            lease = store.lease(name, 0.05)
+            if lease is None:
+                stats = store.stats()
+                if stats.queue_depth == stats.processing == 0:
+                    return
+                time.sleep(0.01)  # a lapsed lease may come back to the queue
+                continue
+            time.sleep(0.01 * (hash(lease.lease_id) % 4))  # some leases lapse
+            store.heartbeat(lease.job.token, lease.lease_id, 0.05)
+            if store.complete(lease.job.token, lease.lease_id, {"by": lease.lease_id}):
+                with lock:
+                    assert lease.job.token not in accepted, "two results accepted"
+                    accepted[lease.job.token] = lease.lease_id
+
+    threads = [threading.Thread(target=sweeper)]
+    threads += [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads[1:]:
+        thread.join(60)
+    stop.set()
+    threads[0].join(60)
+    for token in tokens:
+        final = store.get(token)
+        assert final is not None
+        assert final.status is JobStatus.DONE, final
+        assert final.result == {"by": accepted[token]}
+    store.close()
+
+
+def test_redis_writes_after_the_lock_expired_are_refused(redis_url: str) -> None:
+    """Fencing: a holder that stalled past the lock's expiry (simulated: the lock now holds
+    another owner's token) cannot overwrite what the new owner wrote."""
+    store = RedisJobStore(redis_url, prefix=f"test-{uuid.uuid4().hex}", clock=FakeClock())
+    queued = store.submit(job(FakeClock()))
+    queued.status = JobStatus.DONE
+    with store._atomic():
+        store._redis.set(store._lock_key, "another-holder")
+        with pytest.raises(LockLostError):
+            store._save(queued)
+    assert store.get(queued.token).status is JobStatus.QUEUED  # type: ignore[union-attr]
+    store._redis.delete(store._lock_key)
+    store.close()
+
+
+def test_a_retried_submit_returns_the_stored_job(
+    clock_and_store: tuple[FakeClock, JobStore],
+) -> None:
+    clock, store = clock_and_store
+    first = job(clock)
+    stored = store.submit(first)
+    again = store.submit(Job.from_dict(first.to_dict()))  # the same job, sent again
+    assert again.token == stored.token
+    assert store.stats().queue_depth == 1
+    other = job(clock)
+    other.token = first.token
+    other.payload = {"n": 2}
+    with pytest.raises(ValueError, match="already exists"):
+        store.submit(other)
+
+
+def test_a_retried_lease_returns_the_same_job(clock_and_store: tuple[FakeClock, JobStore]) -> None:
+    """Ray retries a call whose actor died before answering: the same lease id gets the same
+    job back, instead of leasing a second one whose lease then lapses and burns a retry."""
+    clock, store = clock_and_store
+    store.submit(job(clock, priority=5))
+    clock.now += 1
+    store.submit(job(clock, priority=5))
+    first = store.lease("w", 30, lease_id="attempt-1")
+    again = store.lease("w", 30, lease_id="attempt-1")
+    assert first is not None
+    assert again is not None
+    assert (again.job.token, again.lease_id) == (first.job.token, "attempt-1")
+    assert store.stats().queue_depth == 1
+    other = store.lease("w", 30, lease_id="attempt-2")
+    assert other is not None
+    assert other.job.token != first.job.token
+
+
+def test_old_low_priority_jobs_are_not_starved(
+    clock_and_store: tuple[FakeClock, JobStore],
+) -> None:
+    """Aging (60 s per level by default): a priority-1 job that has waited more than 9 levels'
+    worth overtakes a new priority-10 job; one that has waited less does not."""
+    clock, store = clock_and_store
+    old = store.submit(job(clock, priority=1, timeout=3000))
+    clock.now += 9 * 60 - 5
+    newer = store.submit(job(clock, priority=10, timeout=3000))
+    assert store.lease("w", 30).job.token == newer.token  # type: ignore[union-attr]
+    clock.now += 10
+    newest = store.submit(job(clock, priority=10, timeout=3000))
+    assert store.lease("w", 30).job.token == old.token  # type: ignore[union-attr]
+    assert store.lease("w", 30).job.token == newest.token  # type: ignore[union-attr]
+
+
+def test_redis_durability_is_checked_at_start(redis_url: str, tmp_path: Path) -> None:
+    """The test server runs without AOF: the check names it, and `require` refuses."""
+    store = RedisJobStore(redis_url, prefix=f"test-{uuid.uuid4().hex}")
+    problems = store.durability_problems()
+    assert any("appendonly is off" in problem for problem in problems)
+    store.close()
+    config = JobsConfig(backend="redis", redis_url=redis_url, redis_durability="require")
+    with pytest.raises(RuntimeError, match="appendonly is off"):
+        open_store(config)
+    warned = open_store(config.model_copy(update={"redis_durability": "warn"}))
+    warned.close()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"ttl_seconds": 60, "timeout_seconds": 300}, "ttl_seconds may not be shorter"),
+        ({"lease_seconds": 600, "timeout_seconds": 300}, "lease_seconds may not exceed"),
+    ],
+)
+def test_job_time_settings_that_contradict_each_other_are_refused(
+    settings: dict[str, float], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        JobsConfig.model_validate(settings)
