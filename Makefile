@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MODEL  := models/tiny-nllb
 
-.PHONY: install serve test lint bench clean
+.PHONY: install system-deps serve test lint bench clean
 
 install: $(VENV)/.installed $(MODEL)/model.bin
 
@@ -18,12 +18,26 @@ $(VENV)/.installed: pyproject.toml
 $(MODEL)/model.bin: $(VENV)/.installed
 	$(BIN)/tafsiri build-test-model $(MODEL)
 
+# The tests run a real redis-server (the Redis job store, rate limits, GCS fault tolerance)
+# and the web page in Chromium: installed from Debian's packages when missing.
+SYSTEM_DEPS := redis-server:redis-server chromium:chromium chromedriver:chromium-driver
+system-deps:
+	@missing=""; for pair in $(SYSTEM_DEPS); do \
+	    command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	        --no-install-recommends $$missing >/dev/null; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 serve: install

@@ -45,6 +45,8 @@ OVERRIDES: dict[str, Any] = {
     "http_options.host": "0.0.0.0",  # noqa: S104 - inside the pod network, behind a Service
     "args.jobs.backend": "redis",
     "args.jobs.redis_url": f"{REDIS}/1",
+    # Refuse to start on a Redis that could lose accepted jobs (see cluster/README.md).
+    "args.jobs.redis_durability": "require",
     "args.rate_limits.storage_uri": f"{REDIS}/2",
     "args.environment": "production",
     "args.auth.enabled": True,

@@ -30,6 +30,9 @@ T = TypeVar("T")
 KINDS = frozenset(JobKind)
 # Progress-only reports reach the store at most this often (pollers see it within a second).
 PROGRESS_INTERVAL_S = 1.0
+# On shutdown, running jobs get this long to finish before they are handed back (inside
+# Serve's graceful_shutdown_timeout_s, 20 s by default).
+DRAIN_SECONDS = 10.0
 
 
 class LeaseLostError(Exception):
@@ -59,6 +62,9 @@ class JobWorkerDeployment:
             self.config.chunk_texts,
         )
         self._depth = 0.0
+        self._draining = False
+        # lease id -> (job token, the task running it)
+        self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}
         loop = asyncio.get_event_loop()
         self._slots = [
             loop.create_task(self._slot()) for _ in range(self.config.worker_concurrency)
@@ -97,7 +103,7 @@ class JobWorkerDeployment:
     async def _slot(self) -> None:
         """One job at a time: lease, run with heartbeats, settle; idle polling in between.
         Nothing that goes wrong with one job ends the slot."""
-        while True:
+        while not self._draining:
             try:
                 lease: Lease | None = await self.manager.lease.remote(
                     self.worker_id, KINDS, lease_id=uuid.uuid4().hex
@@ -109,10 +115,33 @@ class JobWorkerDeployment:
             if lease is None:
                 await asyncio.sleep(self.config.poll_interval_seconds)
                 continue
+            running = asyncio.create_task(self._execute(lease.job, lease.lease_id))
+            self._running[lease.lease_id] = (lease.job.token, running)
             try:
-                await self._execute(lease.job, lease.lease_id)
+                await asyncio.shield(running)  # a drain decides when the job stops
             except Exception:
                 logger.exception("job_slot_error token=%s", lease.job.token[:8])
+            finally:
+                self._running.pop(lease.lease_id, None)
+
+    async def __del__(self) -> None:
+        """Serve's graceful shutdown (a rolling update, a downscale): lease nothing more,
+        give the running jobs until the drain deadline to finish, and hand the others back
+        to the queue at once, so they neither wait for their leases to lapse nor burn a
+        retry for a worker that was merely replaced."""
+        self._draining = True
+        running = dict(self._running)
+        if running:
+            await asyncio.wait([task for _, task in running.values()], timeout=DRAIN_SECONDS)
+        for lease_id, (token, task) in running.items():
+            if task.done():
+                continue
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.manager.release.remote(token, lease_id)
+        for slot in self._slots:
+            slot.cancel()
 
     async def _execute(self, job: Job, lease_id: str) -> None:
         lease_s = self.config.lease_seconds
@@ -190,6 +219,6 @@ class JobWorkerDeployment:
         return {"queue_depth": self._depth}
 
     async def check_health(self) -> None:
-        if any(slot.done() for slot in self._slots):
+        if not self._draining and any(slot.done() for slot in self._slots):
             raise RuntimeError("a job slot stopped")
         await self.manager.ping.remote()

@@ -23,6 +23,8 @@ from serve_app.dsl.planner import PlanningError, plan_yaml, to_yaml
 from serve_app.dsl.validator import Workflow
 from serve_app.engines.languages import LanguageDatabase
 
+CHART_PRUNE_INTERVAL_S = 300.0
+
 
 @serve.deployment(name="Orchestrator")
 class OrchestratorDeployment:
@@ -39,9 +41,9 @@ class OrchestratorDeployment:
             translation_handlers(models.detect, models.translate, LanguageDatabase.default()),
         )
         self.registry.bind("text", text.HANDLERS)
-        self.registry.bind(
-            "eda_agent", EdaAgent(self.args.eda.data_dir, self.args.eda.output_dir).handlers()
-        )
+        eda = EdaAgent(self.args.eda.data_dir, self.args.eda.output_dir)
+        self.registry.bind("eda_agent", eda.handlers())
+        self._pruning = asyncio.get_event_loop().create_task(self._prune_charts(eda))
         self.executor = WorkflowExecutor(self.registry, self.args.workflows.task_timeout_seconds)
         planner = self.args.planner
         self.llm = (
@@ -49,6 +51,13 @@ class OrchestratorDeployment:
             if planner.backend == "llm" and planner.model
             else None
         )
+
+    async def _prune_charts(self, eda: EdaAgent) -> None:
+        """Charts live as long as the job results that name them (jobs.ttl_seconds)."""
+        while True:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(eda.prune, self.args.jobs.ttl_seconds)
+            await asyncio.sleep(CHART_PRUNE_INTERVAL_S)
 
     async def run_action(self, agent: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """One agent action outside any workflow (Python handle callers)."""

@@ -31,38 +31,38 @@ def detector() -> LanguageDetector:
     return LanguageDetector.from_config("lid.176")
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on a free loopback port for the session (`.ci/run` installs it)."""
+def start_redis(directory: Path, port: int, *, durable: bool) -> subprocess.Popen[bytes]:
+    """A real redis-server on loopback ``port`` keeping its files in ``directory``; with
+    ``durable`` as production runs it (AOF, fsync every write), else nothing on disk."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("redis-server is not installed: `apt-get install redis-server` (.ci/run does)")
-    port = free_port()
-    directory = tmp_path_factory.mktemp("redis")
+        pytest.fail("redis-server is not installed: `make system-deps` installs it")
+    persistence = (
+        ["--appendonly", "yes", "--appendfsync", "always"]
+        if durable
+        else ["--save", "", "--appendonly", "no"]
+    )
     process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-        ],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), *persistence],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail(f"redis-server did not listen on {port}")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free loopback port for the session."""
+    port = free_port()
+    process = start_redis(tmp_path_factory.mktemp("redis"), port, durable=False)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()

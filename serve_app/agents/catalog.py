@@ -219,9 +219,9 @@ CATALOG: dict[str, AgentSpec] = {
             ),
             ActionSpec(
                 "create_visualization",
-                "Plot to a PNG file",
+                "Plot to a PNG chart, served at image_url",
                 VisualizationParams,
-                ("image", "type"),
+                ("image", "image_url", "type"),
                 cues=("histogram", "scatter", "plot", "chart", "visuali", "graph"),
                 needs_dataset=True,
                 minutes=2,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -135,7 +137,28 @@ class EdaAgent:
             column = self._column(frame, params.column, numeric=params.type != "bar")
             columns = {"column": column}
         await asyncio.to_thread(self._plot, frame, params, columns, path)
-        return ActionResult({"image": str(path), "type": params.type, **columns})
+        # The chart's name and where the API serves it; never the server's own path.
+        return ActionResult(
+            {
+                "image": path.name,
+                "image_url": f"/api/v1/artifacts/{path.name}",
+                "type": params.type,
+                **columns,
+            }
+        )
+
+    def prune(self, older_than_s: float) -> int:
+        """Deletes charts older than ``older_than_s`` (the job TTL: no result names them any
+        more); returns how many."""
+        if not self.output_dir.is_dir():
+            return 0
+        cutoff, removed = time.time() - older_than_s, 0
+        for chart in self.output_dir.glob("*.png"):
+            with contextlib.suppress(FileNotFoundError):
+                if chart.stat().st_mtime < cutoff:
+                    chart.unlink()
+                    removed += 1
+        return removed
 
     @staticmethod
     def _plot(frame: Any, params: VisualizationParams, columns: dict[str, str], path: Path) -> None:

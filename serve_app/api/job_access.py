@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from fastapi import Response
 
@@ -10,8 +12,27 @@ from serve_app.api.errors import ApiError
 from serve_app.api.schemas import JobAccepted
 from serve_app.api.security import enforce_rate_limit
 from serve_app.api.services import Services
-from serve_app.jobs.model import Job, JobKind, is_token
+from serve_app.jobs.model import Job, JobKind, QueueStats, is_token
 from serve_app.jobs.submission import estimated_seconds, new_job
+
+log = logging.getLogger("ray.serve")
+T = TypeVar("T")
+
+
+async def from_store(call: Awaitable[T]) -> T:
+    """A job-manager call; a store that cannot answer (its Redis restarting, say) is a 503
+    with Retry-After, so that clients retry instead of seeing a server error."""
+    try:
+        return await call
+    except Exception as exc:
+        log.warning("job store unavailable: %s", type(exc).__name__)
+        raise ApiError(
+            503,
+            "The job store is unavailable, retry shortly",
+            code="STORE_UNAVAILABLE",
+            headers={"Retry-After": "1"},
+            extra={"retry_after": 1},
+        ) from exc
 
 
 def status_path(kind: JobKind | str, token: str) -> str:
@@ -32,9 +53,12 @@ async def submit_job(
     client_id: str,
     priority: int,
     metadata: dict[str, Any],
+    counted: bool = False,
 ) -> JobAccepted:
-    """Counts the submission against the caller's limits, stores the job, answers 202."""
-    await enforce_rate_limit(services, principal or client_id, response)
+    """Counts the submission against the caller's limits (unless the route already
+    ``counted`` it), stores the job, answers 202."""
+    if not counted:
+        await enforce_rate_limit(services, principal or client_id, response)
     job = new_job(
         services.args.jobs,
         kind,
@@ -44,13 +68,13 @@ async def submit_job(
         priority=priority,
         metadata=metadata,
     )
-    await services.job_manager.submit.remote(job)
+    await from_store(services.job_manager.submit.remote(job))
     response.status_code = 202
     response.headers["Location"] = status_path(kind, job.token)
     return JobAccepted(
         token=job.token,
         status="queued",
-        estimated_completion_seconds=estimated_seconds(await services.queue_stats(), kind),
+        estimated_completion_seconds=estimated_seconds(await _stats_or_none(services), kind),
         message=(
             "Translation queued successfully. "
             if kind == JobKind.WORKFLOW_PLANNING
@@ -59,6 +83,15 @@ async def submit_job(
         + "Use the token to poll for results.",
         status_url=status_path(kind, job.token),
     )
+
+
+async def _stats_or_none(services: Services) -> QueueStats | None:
+    """The queue's stats for an estimate; the job is stored already, so an unavailable store
+    costs the estimate its precision, not the client its 202."""
+    try:
+        return await services.queue_stats()
+    except Exception:
+        return None
 
 
 async def load_job(services: Services, token: str, principal: str | None, what: str) -> Job:
@@ -72,7 +105,7 @@ async def load_job(services: Services, token: str, principal: str | None, what: 
             code="INVALID_TOKEN",
             message="tokens are 32 lowercase hexadecimal characters",
         )
-    job: Job | None = await services.job_manager.get.remote(token)
+    job: Job | None = await from_store(services.job_manager.get.remote(token))
     if job is None or (services.args.auth.enabled and job.owner != principal):
         raise ApiError(404, f"{what} token not found or expired", field="token", code="NOT_FOUND")
     return job

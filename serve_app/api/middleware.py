@@ -80,11 +80,43 @@ class RequestContextMiddleware:
 
         length = headers.get(b"content-length", b"")
         limit = self._max_body_bytes
-        if length.isdigit() and int(length) > limit:
-            await self._reject_too_large(request_id, limit, send_with_headers)
+        if length.isdigit():
+            if int(length) > limit:
+                await self._reject_too_large(request_id, limit, send_with_headers)
+            else:
+                await self.app(scope, receive, send_with_headers)
         else:
-            await self.app(scope, receive, send_with_headers)
+            # No length given (chunked): count the bytes as they arrive, before the route.
+            replay = await self._read_within(receive, limit)
+            if replay is None:
+                await self._reject_too_large(request_id, limit, send_with_headers)
+            else:
+                await self.app(scope, replay, send_with_headers)
         self._record(scope, status_holder["status"], time.perf_counter() - started)
+
+    @staticmethod
+    async def _read_within(receive: Receive, limit: int) -> Receive | None:
+        """Reads a body of unknown length; ``None`` once it passes ``limit`` bytes, else a
+        ``receive`` that hands the app the body read (then the connection's own messages)."""
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        pending: list[Message] = [
+            {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        ]
+
+        async def replay() -> Message:
+            return pending.pop() if pending else await receive()
+
+        return replay
 
     @staticmethod
     async def _reject_too_large(request_id: str, limit: int, send: Send) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from serve_app.api.errors import ApiError
-from serve_app.api.services import ServicesDep
+from serve_app.api.services import Services, ServicesDep
 from serve_app.config import AuthConfig
 
 _UNAUTHORIZED = "Invalid or missing API key"
@@ -34,14 +34,19 @@ def identify(config: AuthConfig, presented: str | None) -> str | None:
     return match
 
 
-async def authenticate(request: Request, services: ServicesDep) -> str | None:
-    """The caller's key id when auth is on (uniform 401 otherwise), ``None`` when off."""
-    config = services.args.auth
-    if not config.enabled:
-        return None
+def caller(request: Request, services: Services) -> str | None:
+    """The id of the key the request presents, ``None`` for none or an unknown one."""
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
-    key_id = identify(config, credentials.strip() if scheme.lower() == "bearer" else None)
+    bearer = credentials.strip() if scheme.lower() == "bearer" else None
+    return identify(services.args.auth, bearer)
+
+
+async def authenticate(request: Request, services: ServicesDep) -> str | None:
+    """The caller's key id when auth is on (uniform 401 otherwise), ``None`` when off."""
+    if not services.args.auth.enabled:
+        return None
+    key_id = caller(request, services)
     if key_id is None:
         raise ApiError(
             401, _UNAUTHORIZED, code="UNAUTHORIZED", headers={"WWW-Authenticate": "Bearer"}

@@ -29,6 +29,8 @@ class Services:
     languages: LanguageDatabase = field(default_factory=LanguageDatabase.default)
     started_at: float = field(default_factory=time.time)
     _queue_stats: tuple[float, QueueStats] | None = field(default=None, repr=False)
+    # (monotonic time, component name -> health) of the last /health round (routes/system.py).
+    health_cache: tuple[float, dict[str, Any]] | None = field(default=None, repr=False)
 
     async def queue_stats(self, max_age_s: float = 1.0) -> QueueStats:
         """The job queue's stats, at most ``max_age_s`` old: estimates on every submission

@@ -12,6 +12,7 @@ referenced action declares as outputs.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -90,6 +91,11 @@ class DslSyntaxError(ValueError):
         self.code = code
 
 
+# libyaml's parser where PyYAML was built with it (the wheels are): ~7x faster than the
+# pure-Python one on a 44 kB workflow (80 vs 590 ms for both passes).
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load`` behind limits checked on the event stream, before any node is
     built: size, nesting depth, event count; anchors/aliases and non-standard tags refused."""
@@ -97,7 +103,7 @@ def load_yaml(text: str) -> Any:
         raise DslSyntaxError(f"DSL larger than {MAX_DSL_BYTES} bytes", "TOO_LARGE")
     depth = 0
     try:
-        for count, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader)):
+        for count, event in enumerate(yaml.parse(text, Loader=_SafeLoader)):
             if count > MAX_YAML_EVENTS:
                 raise DslSyntaxError("DSL has too many YAML nodes", "TOO_LARGE")
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
@@ -113,9 +119,26 @@ def load_yaml(text: str) -> Any:
                     raise DslSyntaxError(f"DSL nested deeper than {MAX_DEPTH}", "TOO_DEEP")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise DslSyntaxError(f"invalid YAML: {exc}".replace("\n", " "), "YAML_ERROR") from exc
+
+
+def non_json_values(value: Any, path: str) -> list[tuple[str, str]]:
+    """``(path, type name)`` of every value JSON cannot carry: YAML's implicit dates and
+    timestamps, ``!!binary``, ``!!set``, NaN and infinities, non-string keys."""
+    if isinstance(value, dict):
+        found = [(f"{path}.{key}", "non-string key") for key in value if not isinstance(key, str)]
+        for key, item in value.items():
+            found += non_json_values(item, f"{path}.{key}")
+        return found
+    if isinstance(value, list):
+        return [bad for i, item in enumerate(value) for bad in non_json_values(item, f"{path}.{i}")]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path, str(value))]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return []
+    return [(path, type(value).__name__)]
 
 
 def references(value: Any) -> list[tuple[str, str]]:
@@ -147,6 +170,15 @@ def validate(source: str | dict[str, Any], languages: LanguageDatabase | None = 
         data = source
     if not isinstance(data, dict):
         report.error("dsl_yaml", "a workflow is a mapping with `name` and `tasks`", "SCHEMA_ERROR")
+        return report
+    # Every accepted workflow is stored as JSON and its params reach agents as JSON values.
+    for where, kind in non_json_values(data, "workflow"):
+        report.error(
+            where,
+            f"{kind} is not a JSON value; quote it to pass it as text",
+            "NOT_JSON",
+        )
+    if report.errors:
         return report
     try:
         workflow = Workflow.model_validate(data)

@@ -86,6 +86,10 @@ class JobManager(Generational):
         self.touch()
         return self.store.heartbeat(token, lease_id, self.config.lease_seconds, progress, detail)
 
+    def release(self, token: str, lease_id: str) -> bool:
+        self.touch()
+        return self.store.release(token, lease_id)
+
     def cancel(self, token: str) -> Job | None:
         self.touch()
         return self.store.cancel(token)

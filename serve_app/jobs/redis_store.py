@@ -31,8 +31,11 @@ from serve_app.jobs.model import TERMINAL, Job, JobStatus
 from serve_app.jobs.store import DEFAULT_AGING_SECONDS, Clock, JobStore
 
 log = logging.getLogger(__name__)
-# A section that holds the lock longer than this loses it (and its writes are refused).
-LOCK_SECONDS = 30
+# A section that holds the lock longer than this loses it (and its writes are refused, so a
+# short expiry is safe): a holder that died mid-section blocks the others for this long at
+# most, a Redis restarted from its AOF with the lock in it included.
+LOCK_SECONDS = 5
+LOCK_WAIT_SECONDS = 15
 # Sweeps delete expired jobs in pipelines of this many.
 DELETE_CHUNK = 500
 
@@ -60,7 +63,7 @@ class RedisJobStore(JobStore):
         self.prefix = prefix
         self._lock_key = f"{prefix}:lock"
         self._lock = self._redis.lock(
-            self._lock_key, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+            self._lock_key, timeout=LOCK_SECONDS, blocking_timeout=LOCK_WAIT_SECONDS
         )
         # Threads of this process take turns here; only the thread inside touches _depth.
         self._local = threading.RLock()

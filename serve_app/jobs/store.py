@@ -206,6 +206,20 @@ class JobStore(ABC):
                 return None
             return self._retry_or_finish(job, error, retryable, details, status)
 
+    def release(self, token: str, lease_id: str) -> bool:
+        """Hands a job back to the queue without counting a failed attempt: its worker is
+        shutting down (a rolling update, a downscale), the job did nothing wrong."""
+        with self._atomic():
+            job = self._held(token, lease_id)
+            if job is None:
+                return False
+            job.status = JobStatus.QUEUED
+            job.lease_id = job.lease_owner = job.lease_expires_at = None
+            job.progress_done = 0
+            job.updated_at = self.clock()
+            self._save(job)
+            return True
+
     def cancel(self, token: str, reason: str = "cancelled by the client") -> Job | None:
         """Ends a job that has not finished; its worker loses the lease and stops."""
         with self._atomic():

@@ -43,9 +43,11 @@ def new_job(
     )
 
 
-def estimated_seconds(stats: QueueStats, kind: JobKind) -> int:
+def estimated_seconds(stats: QueueStats | None, kind: JobKind) -> int:
     """When a job submitted now should be done: the jobs ahead of it at the recent rate, or
-    at a rough per-kind cost before any job has finished."""
+    at a rough per-kind cost before any job has finished (or when no stats are at hand)."""
+    if stats is None:
+        return max(1, round(DEFAULT_SECONDS[kind]))
     ahead = stats.queue_depth + stats.processing
     if stats.completed_last_minute:
         return max(1, round((ahead + 1) * 60 / stats.completed_last_minute))

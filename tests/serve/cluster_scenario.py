@@ -31,7 +31,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def deploy(model_dir: str, workdir: str, **jobs: int) -> tuple[int, AppArgs]:
+def deploy(
+    model_dir: str,
+    workdir: str,
+    jobs: dict[str, Any] | None = None,
+    rate_limits: dict[str, Any] | None = None,
+) -> tuple[int, AppArgs]:
     """Serve on a free port with the app on the connected cluster: its port and args."""
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
@@ -42,9 +47,9 @@ def deploy(model_dir: str, workdir: str, **jobs: int) -> tuple[int, AppArgs]:
                 "sqlite_path": str(Path(workdir) / "jobs.db"),
                 "lease_seconds": 3,
                 "poll_interval_seconds": 0.1,
-                **jobs,
+                **(jobs or {}),
             },
-            "rate_limits": {"enabled": False},
+            "rate_limits": rate_limits or {"enabled": False},
         }
     )
     serve.run(build_app(args), name="tafsiri", route_prefix="/")
@@ -96,7 +101,7 @@ def main(model_dir: str, workdir: str) -> dict[str, object]:
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
     try:
-        port, _ = deploy(model_dir, workdir, min_workers=2, max_workers=2)
+        port, _ = deploy(model_dir, workdir, jobs={"min_workers": 2, "max_workers": 2})
         replicas = serve_replicas()
         nodes = {a.node_id for a in replicas}
         url = f"http://127.0.0.1:{port}"

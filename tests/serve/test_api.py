@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -289,6 +291,27 @@ def test_body_over_limit_is_413_before_parsing(client: httpx.Client) -> None:
         "/api/v1/translate", json={"text": ["x" * 4000] * 60, "target_language": "fra_Latn"}
     )
     assert_error_format(response, 413, "body")
+
+
+def test_chunked_body_over_limit_is_413(client: httpx.Client) -> None:
+    """No Content-Length (chunked transfer): the bytes are counted as they arrive."""
+    body = json.dumps({"text": ["x" * 4000] * 60, "target_language": "fra_Latn"}).encode()
+    assert len(body) > 200_000  # the test app's api.max_body_bytes
+
+    def chunks(data: bytes) -> Iterator[bytes]:
+        for start in range(0, len(data), 16_384):
+            yield data[start : start + 16_384]
+
+    headers = {"content-type": "application/json"}
+    response = client.post("/api/v1/translate", content=chunks(body), headers=headers)
+    assert "content-length" not in response.request.headers
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert_error_format(response, 413, "body")
+    # A chunked body within the limit is read whole and served.
+    small = json.dumps({"text": "Habari.", "source_language": "swh_Latn", "target_language": "en"})
+    ok = client.post("/api/v1/translate", content=chunks(small.encode()), headers=headers)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["translated_text"] == "Habari."
 
 
 def test_undetectable_source_is_400(client: httpx.Client) -> None:

@@ -40,10 +40,11 @@ def test_two_node_cluster_spreads_replicas_and_survives_node_loss(
 def test_gcs_outage_with_external_redis_loses_nothing(
     test_model_dir: Path, tmp_path: Path, redis_url: str
 ) -> None:
-    """GCS fault tolerance as the KubeRay manifest runs it (GCS tables in Redis): with the GCS
-    process killed, the API keeps translating and accepting jobs, workers keep finishing them;
-    a GCS started again reloads the cluster from Redis, every replica is still the same actor,
-    a redeploy can create replicas again, and every accepted job is done."""
+    """GCS fault tolerance as the KubeRay manifest runs it (GCS tables, jobs and rate limits
+    in one Redis): with the GCS process killed, the API keeps translating and accepting jobs,
+    workers keep finishing them; a GCS started again reloads the cluster from Redis, every
+    replica is still the same actor, a redeploy can create replicas again, and every accepted
+    job is done."""
     run = subprocess.run(
         [
             sys.executable,
@@ -66,7 +67,10 @@ def test_gcs_outage_with_external_redis_loses_nothing(
     assert result["translated_during_outage"] >= 5, result
     assert result["jobs_refused_during_outage"] == 0, result
     assert result["jobs_accepted_during_outage"] >= 5, result
-    assert result["jobs_done_before_gcs_returned"] >= 1, result
+    # Workers kept finishing jobs while the GCS was down (the last few accepted may not
+    # have had the time).
+    done = result["jobs_accepted_and_done_during_outage"]
+    assert done >= result["jobs_accepted_during_outage"] - 3, result
     assert result["app_status_after"] == "ApplicationStatus.RUNNING", result
     assert result["ingress_replicas_after_redeploy"] == 2, result
     assert result["replicas_kept"] == result["replicas_before"] >= 5, result

@@ -102,12 +102,17 @@ def workdir() -> Iterator[Path]:
         yield Path(directory)
 
 
+def texts_of(i: int) -> list[str]:
+    if i == 0:  # long enough to be mid-run when the kill comes
+        return [f"Crash test long job, sentence {j}." for j in range(3000)]
+    return [f"Crash test job {i}, sentence {j}." for j in range(1 + (i % 4) * 10)]
+
+
 def submit(http: httpx.Client, i: int) -> str | None:
-    texts = [f"Crash test job {i}, sentence {j}." for j in range(1 + (i % 4) * 10)]
     with contextlib.suppress(httpx.HTTPError):
         response = http.post(
             "/api/v1/jobs/translate",
-            json={"texts": texts, "source_language": "en", "target_language": "fr"},
+            json={"texts": texts_of(i), "source_language": "en", "target_language": "fr"},
         )
         if response.status_code == 202:
             token: str = response.json()["token"]
@@ -126,6 +131,7 @@ def test_sigkill_of_the_whole_app_loses_no_accepted_job(
     try:
         first.wait_healthy()
         stop = threading.Event()
+        texts: dict[str, list[str]] = {}
 
         def keep_submitting() -> None:
             with httpx.Client(base_url=first.url, timeout=10) as http:
@@ -133,6 +139,7 @@ def test_sigkill_of_the_whole_app_loses_no_accepted_job(
                 while not stop.is_set():
                     token = submit(http, i)
                     if token is not None:
+                        texts[token] = texts_of(i)
                         accepted.append(token)
                     i += 1
 
@@ -141,6 +148,13 @@ def test_sigkill_of_the_whole_app_loses_no_accepted_job(
         deadline = time.monotonic() + 60
         while len(accepted) < 60 and time.monotonic() < deadline:
             time.sleep(0.05)
+        long_job = next(token for token in list(accepted) if len(texts[token]) == 3000)
+        with httpx.Client(base_url=first.url, timeout=10) as http:
+            while (
+                http.get(f"/api/v1/jobs/{long_job}").json().get("progress", {}).get("done", 0) == 0
+            ):
+                assert time.monotonic() < deadline, "the long job never started"
+                time.sleep(0.05)
         # Killed while the client is still submitting and workers are mid-job.
         killed = first.kill_everything()
         stop.set()
@@ -153,29 +167,33 @@ def test_sigkill_of_the_whole_app_loses_no_accepted_job(
         left = [store.get(token) for token in accepted]
         store.close()
         assert None not in left
-        in_flight = sum(job.status == "processing" for job in left if job is not None)
+        in_flight = [job.token for job in left if job is not None and job.status == "processing"]
+        assert long_job in in_flight  # killed mid-run, its worker gone with the app
 
         second = ServeRun(config, workdir, port)
         second.wait_healthy()
-        statuses: dict[str, str] = {}
+        finished: dict[str, dict[str, Any]] = {}
         with httpx.Client(base_url=second.url, timeout=30) as http:
             for token in accepted:
                 response = http.get(f"/api/v1/jobs/{token}")
                 assert response.status_code == 200, (token, response.text)
             deadline = time.monotonic() + 240
-            while len(statuses) < len(accepted) and time.monotonic() < deadline:
+            while len(finished) < len(accepted) and time.monotonic() < deadline:
                 for token in accepted:
-                    if token not in statuses:
-                        status = http.get(f"/api/v1/jobs/{token}").json()["status"]
-                        if status in TERMINAL:
-                            statuses[token] = status
+                    if token not in finished:
+                        body = http.get(f"/api/v1/jobs/{token}").json()
+                        if body["status"] in TERMINAL:
+                            finished[token] = body
                 time.sleep(0.5)
         print(
             f"crash-restart: {killed} processes SIGKILLed, {len(accepted)} accepted jobs, "
-            f"{in_flight} of them mid-run"
+            f"{len(in_flight)} of them mid-run"
         )
-        assert sorted(set(statuses.values())) == ["done"]
-        assert len(statuses) == len(accepted)
+        assert len(finished) == len(accepted)
+        assert {body["status"] for body in finished.values()} == {"done"}
+        # Every job's result is its own texts (the copy model), the mid-run ones included.
+        for token, body in finished.items():
+            assert body["result"]["translations"] == texts[token], token
     finally:
         for run in (first, second):
             if run is not None and run.process.poll() is None:

@@ -75,6 +75,36 @@ def test_request_nothing_can_plan_ends_in_needs_human(client: httpx.Client) -> N
     assert body["error_details"]["retries"] == 0
 
 
+def test_text_job_reports_progress_while_it_runs(client: httpx.Client) -> None:
+    """Progress is published while the job runs (not only the 100% that completion sets):
+    a poller sees it part-way. (It may start over: a job handed back by a worker that was
+    shut down runs again from its first text.)"""
+    texts = [f"Chapter line {i}. It goes on for a while." for i in range(400)]
+    response = client.post(
+        "/api/v1/jobs/translate",
+        json={
+            "texts": texts,
+            "source_language": "eng_Latn",
+            "target_language": "fra_Latn",
+            "client_id": unique_client(),
+        },
+    )
+    token = response.json()["token"]
+    seen: list[int] = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/jobs/{token}").json()
+        if body.get("progress"):
+            assert body["progress"]["total"] == len(texts)
+            seen.append(body["progress"]["done"])
+        if body["status"] in TERMINAL:
+            break
+        time.sleep(0.05)
+    assert body["status"] == "done", body
+    assert body["result"]["translations"] == texts
+    assert any(0 < done < len(texts) for done in seen), seen
+
+
 def test_text_job_with_progress_and_exact_result(client: httpx.Client) -> None:
     texts = [f"Document paragraph {i}. It has sentences." for i in range(30)]
     response = client.post(

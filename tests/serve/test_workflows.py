@@ -45,11 +45,12 @@ def test_seed_example_1_shell_flow_verbatim(client: httpx.Client, base_url: str)
     assert done["status"] == "done", done
     scatter = done["tasks"]["scatter"]["output"]
     assert (scatter["x"], scatter["y"]) == ("sepal_length", "sepal_width")
-    assert Path(scatter["image"]).read_bytes()[:4] == b"\x89PNG"
-    served = client.get(f"/api/v1/artifacts/{Path(scatter['image']).name}")
+    assert "/" not in scatter["image"]  # no server path in a result
+    served = client.get(scatter["image_url"])
+    assert scatter["image_url"] == f"/api/v1/artifacts/{scatter['image']}"
     assert served.status_code == 200
     assert served.headers["content-type"] == "image/png"
-    assert served.content == Path(scatter["image"]).read_bytes()
+    assert served.content[:4] == b"\x89PNG"
     for name in ("..%2Fjobs.db", "nothing.png", "x.txt"):
         assert client.get(f"/api/v1/artifacts/{name}").status_code == 404
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +113,11 @@ def test_eda_seed_workflow_runs_and_writes_a_png(registry: AgentRegistry, tmp_pa
         tasks["missing"].output["missing"]["units"] == tasks["missing"].output["missing"]["revenue"]
     )
     assert tasks["summary"].output["summary"]["units"]["count"] < 240
-    image = Path(tasks["histogram"].output["image"])
-    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    chart = tasks["histogram"].output
+    # The result names the chart and its URL, never a path on the server.
+    assert "/" not in chart["image"]
+    assert chart["image_url"] == f"/api/v1/artifacts/{chart['image']}"
+    assert (tmp_path / "out" / chart["image"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert updates[-1]["progress"] == {"done": 4, "total": 4}
 
 
@@ -258,3 +263,17 @@ def test_template_refuses_missing_values_and_attribute_access(registry: AgentReg
         registry.run("text", "template", {"template": "{a.__class__}", "values": {"a": "v"}})
     )
     assert result.output["text"] == "{a.__class__}"
+
+
+def test_charts_older_than_the_job_ttl_are_pruned(tmp_path: Path) -> None:
+    agent = EdaAgent(SAMPLES, tmp_path)
+    old, fresh, other = tmp_path / "old.png", tmp_path / "fresh.png", tmp_path / "notes.txt"
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    aged = time.time() - 7200
+    os.utime(old, (aged, aged))
+    os.utime(other, (aged, aged))
+    assert agent.prune(older_than_s=3600) == 1
+    assert not old.exists()
+    assert fresh.exists()
+    assert other.exists()

@@ -39,6 +39,7 @@ def test_serve_config_v2_is_serve_config_plus_overrides() -> None:
         "http_options.host",
         "args.jobs.backend",
         "args.jobs.redis_url",
+        "args.jobs.redis_durability",
         "args.rate_limits.storage_uri",
         "args.environment",
         "args.auth.enabled",

@@ -7,14 +7,22 @@ duplicate id planted in one is reported where it was planted.
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
+import time
 from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from serve_app.agents import text as text_agent
+from serve_app.agents.registry import AgentRegistry
+from serve_app.dsl.executor import WorkflowExecutor
 from serve_app.dsl.validator import validate
+from serve_app.jobs.model import Job, new_token
+from serve_app.jobs.sqlite_store import SQLiteJobStore
 
 CODES = {
     "ALIAS_NOT_ALLOWED",
@@ -22,6 +30,7 @@ CODES = {
     "DUPLICATE_ID",
     "INVALID_PARAMS",
     "MISSING_DATASET",
+    "NOT_JSON",
     "SCHEMA_ERROR",
     "TAG_NOT_ALLOWED",
     "TOO_DEEP",
@@ -140,4 +149,91 @@ def test_unknown_dependency_and_duplicate_id_are_reported_where_planted(
     assert found == {
         ("UNKNOWN_DEPENDENCY", f"tasks[{index}].depends_on[{position}]"),
         ("DUPLICATE_ID", f"tasks[{len(tasks) - 1}].id"),
+    }
+
+
+# Unquoted YAML spellings that are not plain strings: dates and timestamps (not JSON),
+# NaN/inf, numbers in other bases, nulls and booleans, next to references and plain text.
+RAW_SCALARS = [
+    "2020-01-01",
+    "2001-12-14t21:59:43.10-05:00",
+    ".nan",
+    "-.inf",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "~",
+    "null",
+    "yes",
+    "3.5",
+    "'${t0.count}'",
+    "'${t0.items}'",
+    "'Found ${t0.count} parts'",
+    "plain words",
+    "'2020-01-01'",
+]
+raw = st.sampled_from(RAW_SCALARS)
+
+
+@st.composite
+def workflows_with_implicit_types(draw: st.DrawFn) -> str:
+    first, second, third, fourth = (draw(raw) for _ in range(4))
+    return (
+        "name: implicit\n"
+        "tasks:\n"
+        f"  - {{id: t0, agent: text, action: split, params: {{text: {first}}}}}\n"
+        f"  - {{id: t1, agent: text, action: join, depends_on: [t0],"
+        f" params: {{items: [{second}, {third}]}}}}\n"
+        f"  - {{id: t2, agent: text, action: template, depends_on: [t0],"
+        f" params: {{template: 'n={{a}}', values: {{a: {fourth}}}}}}}\n"
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workflows_with_implicit_types())
+def test_every_accepted_workflow_can_be_stored_and_run(tmp_path_factory: Any, dsl: str) -> None:
+    """Whatever the validator accepts is JSON all the way down: it is stored as a job (the
+    path that raised TypeError -> 500 for a YAML date) and runs to a result in which no task
+    failed for a reason other than its input."""
+    report = validate(dsl)
+    assert well_formed(report.errors)
+    if not report.valid:
+        return
+    assert report.workflow is not None
+    workflow = report.workflow.model_dump()
+    json.dumps(workflow, allow_nan=False)
+    store = SQLiteJobStore(tmp_path_factory.mktemp("jobs") / "jobs.db", synchronous="OFF")
+    now = time.time()
+    stored = store.submit(
+        Job(
+            token=new_token(),
+            kind="workflow_run",
+            payload={"workflow": workflow},
+            created_at=now,
+            deadline_at=now + 60,
+            expires_at=now + 60,
+        )
+    )
+    loaded = store.get(stored.token)
+    assert loaded is not None
+    assert loaded.payload == {"workflow": workflow}
+    store.close()
+    registry = AgentRegistry()
+    registry.bind("text", text_agent.HANDLERS)
+    result = asyncio.run(WorkflowExecutor(registry).run(report.workflow, "prop"))
+    for task_id, state in result.tasks.items():
+        # Bad input is reported as such; a Python error type would be our bug.
+        assert state.error is None or not state.error.split(":")[0].endswith("Error"), (
+            task_id,
+            state.error,
+        )
+
+
+def test_a_yaml_date_is_refused_with_its_path() -> None:
+    report = validate(
+        "name: x\ntasks:\n  - {id: a, agent: text, action: join,"
+        " params: {items: ['${b.text}', 2020-01-01]}}\n"
+    )
+    assert {(e["field"], e["code"]) for e in report.errors} == {
+        ("workflow.tasks.0.params.items.1", "NOT_JSON")
     }

@@ -576,3 +576,24 @@ def test_job_time_settings_that_contradict_each_other_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         JobsConfig.model_validate(settings)
+
+
+def test_release_hands_a_job_back_without_counting_a_retry(
+    clock_and_store: tuple[FakeClock, JobStore],
+) -> None:
+    """A worker shutting down gives its job back: queued at once, no retry spent; a stale
+    lease cannot release it."""
+    clock, store = clock_and_store
+    submitted = store.submit(job(clock, max_retries=0))
+    lease = store.lease("w1", 30)
+    assert lease is not None
+    store.heartbeat(submitted.token, lease.lease_id, 30, (3, 10))
+    assert not store.release(submitted.token, "stale-lease")
+    assert store.release(submitted.token, lease.lease_id)
+    back = store.get(submitted.token)
+    assert back is not None
+    assert (back.status, back.retries, back.progress_done) == (JobStatus.QUEUED, 0, 0)
+    again = store.lease("w2", 30)
+    assert again is not None
+    assert again.job.token == submitted.token
+    assert store.complete(submitted.token, again.lease_id, {"ok": True})

@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serve_app import __version__
 from serve_app.api.errors import utc_now
 from serve_app.api.schemas import ComponentHealth, HealthResponse, StatusResponse
+from serve_app.api.security import authenticate, caller
 from serve_app.api.services import Services, ServicesDep
 from serve_app.messages import ComponentInfo
 
 router = APIRouter(tags=["system"])
+log = logging.getLogger("ray.serve")
 COMPONENT_TIMEOUT_S = 5.0
+# /health asks the components at most this often; probes and floods share the answer.
+HEALTH_CACHE_S = 1.0
+
+
+def _unhealthy(name: str, exc: BaseException) -> ComponentHealth:
+    # The cause goes to the log; the answer names no exception text or internal detail.
+    log.warning("health: %s unreachable: %s: %s", name, type(exc).__name__, exc)
+    return ComponentHealth(status="unhealthy", error="unreachable or failing")
 
 
 async def _component(name: str, call: Any, services: Services) -> ComponentHealth:
     try:
         info: ComponentInfo = await asyncio.wait_for(call, COMPONENT_TIMEOUT_S)
     except Exception as exc:  # any failure of a component is reported, never raised
-        return ComponentHealth(status="unhealthy", error=f"{type(exc).__name__}: {exc}"[:500])
+        return _unhealthy(name, exc)
     services.metrics.model_load_seconds.labels(name).set(info.load_seconds)
     return ComponentHealth(
         status="healthy",
@@ -35,33 +46,45 @@ async def _component(name: str, call: Any, services: Services) -> ComponentHealt
     )
 
 
-async def component_health(services: Services) -> dict[str, ComponentHealth]:
-    translator, detector = await asyncio.gather(
-        _component("translator", services.translator.info.remote(), services),
-        _component("detector", services.detector.info.remote(), services),
-    )
+async def _orchestrator(services: Services) -> ComponentHealth:
     try:
         agents = await asyncio.wait_for(services.orchestrator.agents.remote(), COMPONENT_TIMEOUT_S)
-        orchestrator = ComponentHealth(
-            status="healthy", details={"agents": [agent["name"] for agent in agents]}
-        )
     except Exception as exc:
-        orchestrator = ComponentHealth(status="unhealthy", error=f"{type(exc).__name__}: {exc}")
+        return _unhealthy("orchestrator", exc)
+    return ComponentHealth(status="healthy", details={"agents": [a["name"] for a in agents]})
+
+
+async def _jobs(services: Services) -> ComponentHealth:
     try:
-        stats = await asyncio.wait_for(services.job_manager.stats.remote(), COMPONENT_TIMEOUT_S)
-        jobs = ComponentHealth(
-            status="healthy",
-            model=services.args.jobs.backend,
-            details={"queue_depth": stats.queue_depth, "processing": stats.processing},
-        )
+        stats = await asyncio.wait_for(services.queue_stats(), COMPONENT_TIMEOUT_S)
     except Exception as exc:
-        jobs = ComponentHealth(status="unhealthy", error=f"{type(exc).__name__}: {exc}")
-    return {
+        return _unhealthy("jobs", exc)
+    return ComponentHealth(
+        status="healthy",
+        model=services.args.jobs.backend,
+        details={"queue_depth": stats.queue_depth, "processing": stats.processing},
+    )
+
+
+async def component_health(services: Services) -> dict[str, ComponentHealth]:
+    """Every component's health, asked at most once per ``HEALTH_CACHE_S``."""
+    cached = services.health_cache
+    if cached is not None and time.monotonic() - cached[0] < HEALTH_CACHE_S:
+        return cached[1]
+    translator, detector, orchestrator, jobs = await asyncio.gather(
+        _component("translator", services.translator.info.remote(), services),
+        _component("detector", services.detector.info.remote(), services),
+        _orchestrator(services),
+        _jobs(services),
+    )
+    components = {
         "translator": translator,
         "detector": detector,
         "orchestrator": orchestrator,
         "jobs": jobs,
     }
+    services.health_cache = (time.monotonic(), components)
+    return components
 
 
 _PAGE = (Path(__file__).parent.parent / "static" / "index.html").read_text("utf-8")
@@ -80,8 +103,14 @@ async def web_page() -> HTMLResponse:
 
 
 @router.get("/health", response_model=HealthResponse, summary="Per-component health")
-async def health(services: ServicesDep) -> JSONResponse:
+async def health(request: Request, services: ServicesDep) -> JSONResponse:
+    """Public, for probes and load balancers. With auth on, a caller without a valid key
+    sees each component's status only (no models, replicas, memory or queue figures)."""
     components = await component_health(services)
+    if services.args.auth.enabled and caller(request, services) is None:
+        components = {
+            name: ComponentHealth(status=component.status) for name, component in components.items()
+        }
     healthy = [c.status == "healthy" for c in components.values()]
     status: Literal["healthy", "degraded", "unhealthy"] = (
         "healthy" if all(healthy) else "unhealthy" if not any(healthy) else "degraded"
@@ -111,7 +140,7 @@ async def status(services: ServicesDep) -> StatusResponse:
     )
 
 
-@router.get("/stats", summary="Job queue statistics")
+@router.get("/stats", summary="Job queue statistics", dependencies=[Depends(authenticate)])
 async def stats(services: ServicesDep) -> dict[str, Any]:
     queue = await services.job_manager.stats.remote()
     return {
@@ -121,6 +150,11 @@ async def stats(services: ServicesDep) -> dict[str, Any]:
     }
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (a key is needed when auth is on)",
+    response_class=Response,
+    dependencies=[Depends(authenticate)],
+)
 async def metrics(services: ServicesDep) -> Response:
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse
 from serve_app.api.errors import ApiError, request_id_of, utc_now
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import DslRequest, LegacyWorkflowRequest, SuggestRequest
-from serve_app.api.security import Principal
+from serve_app.api.security import Principal, enforce_rate_limit
 from serve_app.api.services import Services, ServicesDep
 from serve_app.dsl.planner import PlanningError, plan
 from serve_app.dsl.suggest import suggest
@@ -57,6 +57,7 @@ async def _start(
     client_id: str,
     priority: int,
     metadata: dict[str, Any],
+    counted: bool = False,
 ) -> str:
     accepted = await submit_job(
         services,
@@ -67,6 +68,7 @@ async def _start(
         client_id=client_id,
         priority=priority,
         metadata=metadata,
+        counted=counted,
     )
     return accepted.token
 
@@ -75,7 +77,11 @@ async def _start(
 async def workflow_dsl(
     body: DslRequest, response: Response, services: ServicesDep, principal: Principal
 ) -> dict[str, Any]:
-    report = validate(body.dsl_yaml, services.languages)
+    # Counted first: validating up to 64 kB of YAML is the costly part of this route, and
+    # it runs off the event loop, so that neither a flood nor one big workflow stalls the
+    # replica (health checks included).
+    await enforce_rate_limit(services, principal or body.client_id, response)
+    report = await asyncio.to_thread(validate, body.dsl_yaml, services.languages)
     results = report.to_dict()
     if body.validate_only:
         return results
@@ -95,6 +101,7 @@ async def workflow_dsl(
         body.client_id,
         body.priority,
         body.metadata,
+        counted=True,
     )
     response.status_code = 200  # the contract answers 200 with the run's id
     return {
