@@ -40,7 +40,10 @@ lint: install
 test: lint system-deps
 	$(BIN)/python -m pytest
 
+# Fetches the real models first (once, with progress; later starts find them in the Hugging
+# Face cache). Offline this fails fast and the service falls back, loudly, to the bundled ones.
 serve: install
+	-$(BIN)/tafsiri models pull
 	$(BIN)/serve run serve_config.yaml
 
 bench: install

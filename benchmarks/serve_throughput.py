@@ -102,6 +102,7 @@ def run_serve(
     def args(batching: bool) -> AppArgs:
         return AppArgs.model_validate(
             {
+                "detector": {"model": "lid.176"},
                 "translator": {
                     "model": str(model_dir),
                     "beam_size": beam,

@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     config = AppArgs.model_validate(
         {
             "translator": {"model": str(model)},
+            "detector": {"model": "lid.176"},
             "rate_limits": {
                 "requests_per_minute": 100_000,
                 "requests_per_hour": 1_000_000,

@@ -92,6 +92,7 @@ def run_backend(
     args = AppArgs.model_validate(
         {
             "translator": {"model": str(model)},
+            "detector": {"model": "lid.176"},
             "rate_limits": {"enabled": False},
             "jobs": {
                 "backend": backend,

@@ -9,6 +9,7 @@ from ray import serve
 
 from serve_app.config import DETECTOR_BATCHING, DetectorConfig
 from serve_app.engines.detector import LanguageDetector
+from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
 
@@ -18,18 +19,26 @@ class DetectorDeployment:
     """Settings arrive as ``user_config`` (a :class:`DetectorConfig`); see the Translator."""
 
     _engine: LanguageDetector
+    _loaded: Loaded[LanguageDetector]
     _config: DetectorConfig
 
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
         config = DetectorConfig.model_validate(user_config)
         previous = getattr(self, "_config", None)
-        if previous is None or (config.model, config.revision) != (
+        if previous is None or (config.model, config.revision, config.fallback_model) != (
             previous.model,
             previous.revision,
+            previous.fallback_model,
         ):
-            self._engine = await asyncio.to_thread(
-                LanguageDetector.from_config, config.model, config.revision
+            loaded = await asyncio.to_thread(
+                load_with_fallback,
+                "language detector",
+                config.model,
+                lambda model: LanguageDetector.from_config(model, config.revision),
+                config.fallback_model,
+                LanguageDetector.from_config,
             )
+            self._engine, self._loaded = loaded.engine, loaded
         self._detect_batch.set_max_batch_size(config.batching.max_batch_size)
         self._detect_batch.set_batch_wait_timeout_s(config.batching.batch_wait_timeout_s)
         self._config = config
@@ -56,12 +65,20 @@ class DetectorDeployment:
             start += len(call.texts)
             for detection in chunk:
                 del detection.candidates[call.k :]
-            outcomes.append(DetectOutcome(chunk, batch_requests=len(calls)))
+            outcomes.append(
+                DetectOutcome(
+                    chunk,
+                    batch_requests=len(calls),
+                    model=self._loaded.model,
+                    model_is_fallback=self._loaded.fallback_reason is not None,
+                )
+            )
         return outcomes
 
     def info(self) -> ComponentInfo:
         return ComponentInfo(
-            model=self._config.model,
+            model=self._loaded.model,
+            fallback_reason=self._loaded.fallback_reason,
             load_seconds=self._engine.load_seconds,
             details={
                 "path": str(self._engine.model_path),

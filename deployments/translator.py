@@ -10,6 +10,7 @@ from typing import Any
 from ray import serve
 
 from serve_app.config import TRANSLATOR_BATCHING, TranslatorConfig
+from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
@@ -21,6 +22,7 @@ _ENGINE_FIELDS = (
     "model",
     "revision",
     "tokenizer",
+    "fallback_model",
     "device",
     "compute_type",
     "inter_threads",
@@ -33,7 +35,7 @@ def load_engine(config: TranslatorConfig) -> Translator:
     return Translator.from_config(
         config.model,
         revision=config.revision,
-        tokenizer_path=config.tokenizer,
+        tokenizer=config.tokenizer,
         device=config.device,
         compute_type=config.compute_type,
         inter_threads=config.inter_threads,
@@ -58,6 +60,7 @@ class TranslatorDeployment:
     that changes them reconfigures the running replicas instead of replacing them."""
 
     _engine: Translator
+    _loaded: Loaded[Translator]
     _config: TranslatorConfig
 
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
@@ -68,9 +71,18 @@ class TranslatorDeployment:
         if previous is None or any(
             getattr(config, name) != getattr(previous, name) for name in _ENGINE_FIELDS
         ):
-            engine = await asyncio.to_thread(load_engine, config)
-            self._engine = engine
-            logger.info("translator_model_loaded model=%s", config.model)
+            loaded = await asyncio.to_thread(
+                load_with_fallback,
+                "translator",
+                config.model,
+                lambda _: load_engine(config),
+                config.fallback_model,
+                lambda bundled: load_engine(
+                    config.model_copy(update={"model": bundled, "revision": None})
+                ),
+            )
+            self._engine, self._loaded = loaded.engine, loaded
+            logger.info("translator_model_loaded model=%s", loaded.model)
         self._options = decoding_options(config)
         self._batching = config.batching.enabled
         self._apply_batching(config)
@@ -124,11 +136,14 @@ class TranslatorDeployment:
         for outcome in outcomes:
             outcome.inference_seconds = seconds
             outcome.batch_sentences = sentences
+            outcome.model = self._loaded.model
+            outcome.model_is_fallback = self._loaded.fallback_reason is not None
         return outcomes
 
     def info(self) -> ComponentInfo:
         return ComponentInfo(
-            model=self._config.model,
+            model=self._loaded.model,
+            fallback_reason=self._loaded.fallback_reason,
             load_seconds=self._engine.load_seconds,
             details={
                 "languages": len(self._engine.supported_languages),

@@ -25,10 +25,26 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _pull(args: argparse.Namespace) -> int:
-    from serve_app.engines.models import resolve_model
+    """Fetches the files a model needs into the Hugging Face cache (HF_HOME): the default
+    translator and detector (pinned) when no reference is given."""
+    from serve_app.config import DEFAULT_DETECTOR, DEFAULT_TRANSLATOR, DEFAULT_TRANSLATOR_REVISION
+    from serve_app.engines.detector import resolve_detector_model
+    from serve_app.engines.translator import Translator
 
-    path = resolve_model(args.repo_id, revision=args.revision, local_files_only=False)
-    print(path)
+    wanted = (
+        [(args.reference, args.revision, args.kind)]
+        if args.reference
+        else [
+            (DEFAULT_TRANSLATOR, DEFAULT_TRANSLATOR_REVISION, "translator"),
+            (DEFAULT_DETECTOR, None, "detector"),
+        ]
+    )
+    os.environ.pop("HF_HUB_OFFLINE", None)  # pulling is the one time the hub is asked
+    for reference, revision, kind in wanted:
+        if kind == "detector":
+            print(resolve_detector_model(reference, revision))
+        else:
+            print(Translator.locate(reference, revision).path)
     return 0
 
 
@@ -295,9 +311,16 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="manage models").add_subparsers(
         dest="models_command", required=True
     )
-    pull = models.add_parser("pull", help="download a model from the Hugging Face Hub")
-    pull.add_argument("repo_id", help="e.g. JustFrederik/nllb-200-distilled-600M-ct2-int8")
+    pull = models.add_parser(
+        "pull", help="download the files a model needs (default: the default models, pinned)"
+    )
+    pull.add_argument(
+        "reference",
+        nargs="?",
+        help="owner/name[/folder], e.g. JustFrederik/nllb-200-distilled-600M-ct2-int8",
+    )
     pull.add_argument("--revision", default=None)
+    pull.add_argument("--kind", choices=["translator", "detector"], default="translator")
     pull.set_defaults(handler=_pull)
 
     build = commands.add_parser("build-test-model", help="build the offline NLLB-style copy model")

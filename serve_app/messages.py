@@ -31,6 +31,8 @@ class TranslateOutcome:
     beam_size: int = 0  # the beam width it was decoded with
     batch_requests: int = 1
     batch_sentences: int = 0
+    model: str = ""  # the model that served, named in every response
+    model_is_fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class DetectCall:
 class DetectOutcome:
     detections: list[Detection] = field(default_factory=list)
     batch_requests: int = 1
+    model: str = ""
+    model_is_fallback: bool = False
 
 
 @dataclass
@@ -52,3 +56,5 @@ class ComponentInfo:
     model: str
     load_seconds: float
     details: dict[str, Any] = field(default_factory=dict)
+    # Why the configured model is not the one serving (None: it is).
+    fallback_reason: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -10,6 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Tests never reach a model hub: only the local Hugging Face cache is read (Ray's workers
+# inherit this from the test process).
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 from serve_app.engines.detector import LanguageDetector
 from serve_app.engines.translator import Translator

@@ -60,6 +60,16 @@ class TranslationItem(BaseModel):
     character_count: int
 
 
+ServedModel = Annotated[str, Field(description="The model that served this answer.")]
+FallbackFlag = Annotated[
+    bool,
+    Field(
+        description="True when the configured model could not be had and the bundled offline "
+        "fallback served instead: its output is not a real translation or detection."
+    ),
+]
+
+
 class TranslateResponse(BaseModel):
     translated_text: str
     alternatives: AlternativeTexts
@@ -70,6 +80,8 @@ class TranslateResponse(BaseModel):
     character_count: int
     inference_time: float
     beam_size: DecodedBeam
+    model: ServedModel
+    model_is_fallback: FallbackFlag
     total_time: float
     request_id: str
     timestamp: datetime
@@ -81,6 +93,8 @@ class BatchTranslateResponse(BaseModel):
     character_count: int
     inference_time: float
     beam_size: DecodedBeam
+    model: ServedModel
+    model_is_fallback: FallbackFlag
     total_time: float
     request_id: str
     timestamp: datetime
@@ -109,12 +123,16 @@ class DetectionOut(BaseModel):
 
 
 class DetectResponse(DetectionOut):
+    model: ServedModel
+    model_is_fallback: FallbackFlag
     request_id: str
     timestamp: datetime
 
 
 class BatchDetectResponse(BaseModel):
     results: list[DetectionOut]
+    model: ServedModel
+    model_is_fallback: FallbackFlag
     request_id: str
     timestamp: datetime
 
@@ -126,10 +144,13 @@ class LanguagesResponse(BaseModel):
 
 
 class ComponentHealth(BaseModel):
-    status: Literal["healthy", "unhealthy"]
+    status: Literal["healthy", "degraded", "unhealthy"]
     model: str | None = None
     details: dict[str, object] = Field(default_factory=dict)
     error: str | None = None
+    fallback: str | None = Field(
+        None, description="Degraded: why the configured model is not the one serving."
+    )
 
 
 class HealthResponse(BaseModel):

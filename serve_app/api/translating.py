@@ -31,13 +31,17 @@ class Translated:
         return sum(len(text) for text in self.texts)
 
 
-async def detect(services: Services, texts: list[str], k: int) -> list[Detection]:
+async def detect_outcome(services: Services, texts: list[str], k: int) -> DetectOutcome:
     """The LanguageDetector's top-``k`` detections of ``texts``, counted in the metrics."""
     outcome: DetectOutcome = await services.detector.detect.remote(DetectCall(texts, k))
     services.metrics.detection_batch_size.observe(outcome.batch_requests)
     for detection in outcome.detections:
         services.metrics.detections.labels(detection.language).inc()
-    return outcome.detections
+    return outcome
+
+
+async def detect(services: Services, texts: list[str], k: int) -> list[Detection]:
+    return (await detect_outcome(services, texts, k)).detections
 
 
 def check_beam(services: Services, beam_size: int | None) -> None:

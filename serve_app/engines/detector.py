@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from serve_app.engines.languages import LanguageDatabase
-from serve_app.engines.models import ModelUnavailableError, find_file, resolve_model
+from serve_app.engines.models import ModelUnavailableError, find_file, locate_model
 
 UNKNOWN_LANGUAGE = "und"
 # Text with fewer letters than this carries too little signal for fastText to be trusted.
@@ -17,11 +17,19 @@ MIN_LETTERS = 2
 # fastText reads the first line only and gains nothing from very long input.
 MAX_DETECT_CHARS = 2000
 
-# Well-known model names, so config can say "lid218e" instead of a repo id and file.
-KNOWN_MODELS: dict[str, tuple[str, str]] = {
-    "lid218e": ("facebook/fasttext-language-identification", "model.bin"),
-    "glotlid": ("cis-lmu/glotlid", "model.bin"),
+# Well-known model names, so config can say "lid218e" instead of a repo id and file:
+# (repo id, file, pinned revision).
+KNOWN_MODELS: dict[str, tuple[str, str, str | None]] = {
+    "lid218e": (
+        "facebook/fasttext-language-identification",
+        "model.bin",
+        "bc3468d2914f1b0c3191ba23020fe2252065a291",
+    ),
+    "glotlid": ("cis-lmu/glotlid", "model.bin", None),
 }
+# Of a repo named without a file, only files that can be a LID model at its root are fetched
+# (the Sema repo holds a 3.3B translation model as translation_models/*/model.bin).
+DETECTOR_FILES = ["model.bin", "lid*.bin", "*.ftz"]
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,20 @@ def resolve_detector_model(model: str, revision: str | None = None) -> Path:
     """``lid.176`` (bundled), ``lid218e`` / ``glotlid`` (Hub), a repo id, or a local path."""
     if model in {"lid.176", "lid.176.ftz", "lid176", "default"}:
         return bundled_lid176_path()
-    repo_id, filename = KNOWN_MODELS.get(model, (model, ""))
-    path = resolve_model(repo_id, revision=revision, allow_patterns=["*.bin", "*.ftz"])
+    repo_id, filename, pinned = KNOWN_MODELS.get(model, (model, "", None))
+    reference = f"{repo_id}/{filename}" if filename else repo_id
+    path = locate_model(
+        reference,
+        revision=revision or pinned,
+        allow_patterns=DETECTOR_FILES,
+        setting="detector.model",
+    ).path
     if path.is_file():
         return path
-    return find_file(path, (filename,) if filename else (), pattern="*.bin")
+    try:
+        return find_file(path, ("model.bin",), pattern="lid*.bin")
+    except ModelUnavailableError:
+        return find_file(path, (), pattern="*.ftz")
 
 
 class LanguageDetector:

@@ -10,17 +10,55 @@ from pathlib import Path
 from typing import Any
 
 from serve_app.engines.languages import LanguageDatabase
-from serve_app.engines.models import ModelUnavailableError, find_file, resolve_model
+from serve_app.engines.models import (
+    ModelLocation,
+    ModelUnavailableError,
+    find_file,
+    find_up,
+    locate_model,
+)
 from serve_app.engines.segmenter import Segmented, segment
-from serve_app.engines.tokenizer import NllbTokenizer
+from serve_app.engines.tokenizer import SENTENCEPIECE_FILES, TOKENIZER_JSON, NllbTokenizer
 
-TOKENIZER_FILES = ("sentencepiece.bpe.model", "spm.model", "sentencepiece.model", "tokenizer.model")
+TOKENIZER_FILES = (*SENTENCEPIECE_FILES, TOKENIZER_JSON)
 VOCABULARY_FILES = (
     "shared_vocabulary.json",
     "shared_vocabulary.txt",
     "target_vocabulary.json",
     "target_vocabulary.txt",
 )
+# What a CTranslate2 NLLB model needs of its repo: nothing else is downloaded.
+MODEL_FILES = [
+    "model.bin",
+    "config.json",
+    "*vocabulary.json",
+    "*vocabulary.txt",
+    *TOKENIZER_FILES,
+    "*.model",
+]
+
+
+def find_tokenizer(location: ModelLocation, tokenizer: str | None = None) -> Path:
+    """The tokenizer of the model at ``location``: ``tokenizer`` when given (a path or Hub
+    reference: a file, or a folder or repo holding one), else the nearest SentencePiece model
+    or ``tokenizer.json`` from the model's folder up to its repository's root."""
+    if tokenizer:
+        given = locate_model(
+            tokenizer, allow_patterns=list(TOKENIZER_FILES), setting="translator.tokenizer"
+        )
+        if given.path.is_file():
+            return given.path
+        location = given
+    found = find_up(location, TOKENIZER_FILES, pattern="*.model")
+    if found is None:
+        raise ModelUnavailableError(
+            f"no tokenizer for the model at {location.path}: looked for "
+            f"{', '.join(TOKENIZER_FILES)} from there up to {location.root}. Set "
+            "`translator.tokenizer` (environment: TAFSIRI_TRANSLATOR__TOKENIZER) to the "
+            "tokenizer file, or to the model it was converted from (e.g. "
+            "facebook/nllb-200-distilled-600M: only its tokenizer files are fetched)."
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -159,12 +197,12 @@ class Translator:
                 f"{self.model_path}: vocabulary holds no FLORES-200 language token; "
                 "is this an NLLB-200 model?"
             )
-        spm_path = (
+        tokenizer_file = (
             Path(tokenizer_path)
             if tokenizer_path
-            else find_file(self.model_path, TOKENIZER_FILES, pattern="*.model")
+            else find_tokenizer(ModelLocation(self.model_path, self.model_path))
         )
-        self.tokenizer = NllbTokenizer(spm_path, self.supported_languages)
+        self.tokenizer = NllbTokenizer(tokenizer_file, self.supported_languages)
         self.options = options or TranslationOptions()
         self.device = device
         self.compute_type = compute_type
@@ -180,9 +218,28 @@ class Translator:
         self._supported = frozenset(self.supported_languages)
 
     @classmethod
-    def from_config(cls, model: str, revision: str | None = None, **kwargs: Any) -> Translator:
-        """``model`` is a local CTranslate2 directory or a Hugging Face repo id."""
-        return cls(resolve_model(model, revision=revision), **kwargs)
+    def from_config(
+        cls,
+        model: str,
+        revision: str | None = None,
+        tokenizer: str | None = None,
+        **kwargs: Any,
+    ) -> Translator:
+        """``model`` is a local CTranslate2 directory, a Hugging Face repo id, or a folder
+        inside a repo; only the model's own files are fetched."""
+        location = cls.locate(model, revision)
+        return cls(location.path, tokenizer_path=find_tokenizer(location, tokenizer), **kwargs)
+
+    @staticmethod
+    def locate(model: str, revision: str | None = None) -> ModelLocation:
+        """Where ``model`` is on disk, fetching only the files a translator needs."""
+        return locate_model(
+            model,
+            revision=revision,
+            allow_patterns=MODEL_FILES,
+            search_up=(*TOKENIZER_FILES, "*.model"),
+            setting="translator.model",
+        )
 
     def check_language(self, code: str) -> str:
         """``code`` itself if this model can translate from/to it.

@@ -71,13 +71,23 @@ def train_sentencepiece(vocab_size: int = 600) -> bytes:
     return model.getvalue()
 
 
-def nllb_vocabulary(sp_model: bytes) -> list[str]:
-    """fairseq/NLLB order: specials, SentencePiece pieces, language tokens, ``<mask>``."""
+# NLLB-200's pieces region: its vocabulary is 4 specials + 255,999 pieces + 202 language
+# tokens + <mask> = 256,206 entries.
+NLLB_PIECE_SLOTS = 255_999
+
+
+def nllb_vocabulary(sp_model: bytes, piece_slots: int = 0) -> list[str]:
+    """fairseq/NLLB order: specials, SentencePiece pieces, language tokens, ``<mask>``.
+
+    ``piece_slots`` fills the pieces region with never-emitted ``madeupwordN`` entries to that
+    many, so that the language tokens sit at the indices a real NLLB-200 vocabulary gives them.
+    """
     import sentencepiece as spm
 
     processor = spm.SentencePieceProcessor(model_proto=sp_model)
     pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
     body = [piece for piece in pieces if piece not in {"<unk>", "<s>", "</s>"}]
+    body += [f"madeupword{i}" for i in range(max(0, piece_slots - len(body)))]
     return SPECIAL_TOKENS + body + LanguageDatabase.default().codes + ["<mask>"]
 
 
@@ -106,12 +116,17 @@ class ModelSize:
     # Pad the vocabulary with ``madeupwordN`` tokens (as NLLB conversions do) to this size, so
     # the output projection costs what a real vocabulary's would.
     vocab_size: int = 0
+    # Fill the pieces region to this many (NLLB_PIECE_SLOTS: NLLB-200's exact size and order).
+    piece_slots: int = 0
 
 
 SIZES = {
     "tiny": ModelSize(),
     # About the compute of a Marian-base model: 6+6 layers, width 512, FFN 2048.
     "base": ModelSize(layers=6, token_dims=512 - 4 * FREQUENCIES, ffn_dims=2048, vocab_size=32000),
+    # NLLB-200's vocabulary exactly (256,206 entries in its order) on a narrow model: for
+    # tests of published layouts, whose vocabulary files must look like the real ones.
+    "nllb-vocab": ModelSize(token_dims=32, piece_slots=NLLB_PIECE_SLOTS),
 }
 
 
@@ -215,10 +230,10 @@ def build_test_model(output_dir: str | Path, *, size: str = "tiny", force: bool 
     if (output / "model.bin").is_file() and not force:
         return output
     sp_model = train_sentencepiece()
-    vocabulary = nllb_vocabulary(sp_model)
+    vocabulary = nllb_vocabulary(sp_model, SIZES[size].piece_slots)
     spec = build_copy_model_spec(vocabulary, SIZES[size])
     spec.validate()
-    spec.optimize(quantization="float32")
+    spec.optimize(quantization="float16" if SIZES[size].piece_slots else "float32")
     output.parent.mkdir(parents=True, exist_ok=True)
     # Build next to the target and rename, so a concurrent reader never sees half a model.
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=output.parent))

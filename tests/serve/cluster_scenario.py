@@ -43,6 +43,8 @@ def deploy(
     args = AppArgs.model_validate(
         {
             "translator": {"model": model_dir},
+            "detector": {"model": "lid.176"},
+            "models": "hub",
             "jobs": {
                 "sqlite_path": str(Path(workdir) / "jobs.db"),
                 "lease_seconds": 3,

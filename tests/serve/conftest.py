@@ -31,6 +31,9 @@ RAY_METRICS_PORT = free_port()
 def app_args(model_dir: Path, **translator: Any) -> AppArgs:
     return AppArgs.model_validate(
         {
+            # The offline models, chosen explicitly; no fallback to hide a missing one.
+            "models": "hub",
+            "detector": {"model": "lid.176"},
             "translator": {
                 "model": str(model_dir),
                 "batching": {"max_batch_size": 16, "batch_wait_timeout_s": 0.05},

@@ -39,6 +39,8 @@ def crash_config(model_dir: Path, workdir: Path, port: int) -> Path:
     config["http_options"]["port"] = port
     (app,) = config["applications"]
     app["args"]["translator"]["model"] = str(model_dir)
+    app["args"]["translator"]["revision"] = None
+    app["args"]["detector"]["model"] = "lid.176"  # the offline models, chosen explicitly
     app["args"]["jobs"] |= {"sqlite_path": str(workdir / "jobs.db"), "lease_seconds": 3}
     app["args"]["rate_limits"]["enabled"] = False
     path = workdir / "serve_config.yaml"

@@ -10,6 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from serve_app.config import (
+    BUNDLED_TRANSLATOR,
+    DEFAULT_DETECTOR,
+    DEFAULT_TRANSLATOR,
+    DEFAULT_TRANSLATOR_REVISION,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "cluster"))
 
@@ -76,10 +83,19 @@ def test_dockerfile_matches_the_repository_and_the_manifest() -> None:
     packages = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     copied_names = {Path(source).name for sources in copied for source in sources}
     assert {p.rstrip("*") for p in packages} <= copied_names
-    # The config the image runs names the model the image builds, relative to its WORKDIR.
+    # The image bakes the real models the config names (`tafsiri models pull` fetches the
+    # defaults, pinned) and runs offline; it builds the bundled fallback where AppArgs looks.
     config = yaml.safe_load((ROOT / "serve_config.yaml").read_text())
-    model = config["applications"][0]["args"]["translator"]["model"]
-    assert f"tafsiri build-test-model {workdir}/{model}" in "\n".join(lines)
+    translator = config["applications"][0]["args"]["translator"]
+    assert (translator["model"], translator["revision"]) == (
+        DEFAULT_TRANSLATOR,
+        DEFAULT_TRANSLATOR_REVISION,
+    )
+    assert config["applications"][0]["args"]["detector"]["model"] == DEFAULT_DETECTOR
+    text = "\n".join(lines)
+    assert "RUN tafsiri models pull" in text
+    assert "ENV HF_HUB_OFFLINE=1" in text
+    assert f"tafsiri build-test-model {workdir}/{BUNDLED_TRANSLATOR}" in text
     assert lines[-1] == 'CMD ["serve", "run", "serve_config.yaml"]'
     # The manifest runs the image the Dockerfile says it builds.
     manifest = (ROOT / "cluster" / "rayservice.yaml").read_text()

@@ -8,15 +8,20 @@ def test_defaults_are_the_embedded_setup() -> None:
     args = AppArgs()
     assert args.jobs.backend == "sqlite"
     assert args.auth.enabled is False
-    assert args.detector.model == "lid.176"
+    # Real models by default (NLLB's LID), the bundled ones as the development fallback.
+    assert args.detector.model == "lid218e"
+    assert args.detector.fallback_model == "lid.176"
     assert args.rate_limits.limit_strings() == ["10/second", "60/minute", "1000/hour"]
 
 
 def test_environment_variables_set_nested_fields(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TAFSIRI_TRANSLATOR__MODEL", "/models/nllb-600m")
     monkeypatch.setenv("TAFSIRI_JOBS__BACKEND", "redis")
+    monkeypatch.setenv("TAFSIRI_MODELS", "hub")
     args = AppArgs()
     assert args.translator.model == "/models/nllb-600m"
+    assert args.translator.revision is None
+    assert args.translator.fallback_model is None
     assert args.jobs.backend == "redis"
     # The config file wins over the environment.
     assert AppArgs.model_validate({"jobs": {"backend": "sqlite"}}).jobs.backend == "sqlite"

@@ -77,6 +77,8 @@ async def translate(
         "character_count": done.characters,
         "inference_time": round(outcome.inference_seconds, 6),
         "beam_size": outcome.beam_size,
+        "model": outcome.model,
+        "model_is_fallback": outcome.model_is_fallback,
         "total_time": round(time.perf_counter() - started, 6),
         "request_id": request_id_of(request) or "",
         "timestamp": utc_now(),
@@ -129,9 +131,16 @@ async def detect_language(
 ) -> DetectResponse | BatchDetectResponse:
     texts, single = as_text_list(body.text, services.args.api)
     k = body.top_k or services.args.detector.top_k
-    detections = await translating.detect(services, texts, k)
-    results = [_detection_out(services, d, t) for d, t in zip(detections, texts, strict=True)]
-    request_id, now = request_id_of(request) or "", utc_now()
+    outcome = await translating.detect_outcome(services, texts, k)
+    results = [
+        _detection_out(services, d, t) for d, t in zip(outcome.detections, texts, strict=True)
+    ]
+    common = {
+        "model": outcome.model,
+        "model_is_fallback": outcome.model_is_fallback,
+        "request_id": request_id_of(request) or "",
+        "timestamp": utc_now(),
+    }
     if single:
-        return DetectResponse(**results[0].model_dump(), request_id=request_id, timestamp=now)
-    return BatchDetectResponse(results=results, request_id=request_id, timestamp=now)
+        return DetectResponse(**results[0].model_dump(), **common)
+    return BatchDetectResponse(results=results, **common)
