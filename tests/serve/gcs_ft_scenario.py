@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 import httpx
 
+MIN_ROUNDS = 5
+
 
 def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} scenario: {message}", file=sys.stderr, flush=True)
@@ -78,7 +80,11 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
             translated = failed = 0
             accepted_during = refused_during = 0
             during: list[str] = []
-            while time.monotonic() - down_since < outage_seconds:
+            # At least `outage_seconds`, and at least MIN_ROUNDS rounds of translate + submit
+            # (a slow machine gets a longer outage, not fewer checks), at most a minute.
+            while time.monotonic() - down_since < 60 and (
+                time.monotonic() - down_since < outage_seconds or translated + failed < MIN_ROUNDS
+            ):
                 text = f"Outage {translated + failed}. Still served."
                 try:
                     response = http.post(
@@ -110,6 +116,7 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
                 http.get(f"/api/v1/jobs/{token}").json()["status"] == "done" for token in during
             )
             log(f"starting the GCS again: {translated} translated, {failed} failed meanwhile")
+            outage = round(time.monotonic() - down_since, 1)
             cluster.head_node.start_gcs_server()
             log("GCS started")
             recovered_at = time.monotonic()
@@ -127,7 +134,7 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
 
             statuses = final_statuses(http, tokens, 180)
         report |= {
-            "outage_seconds": outage_seconds,
+            "outage_seconds": outage,
             "translated_during_outage": translated,
             "failed_during_outage": failed,
             "jobs_accepted_during_outage": accepted_during,
