@@ -5,9 +5,13 @@ Each leaves the shared application deployed and healthy, as it found it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +31,7 @@ from tests.serve.conftest import (
     deploy,
     wait_healthy,
 )
-from tests.serve.test_jobs import wait_for
+from tests.serve.test_jobs import submit_text_job, wait_for
 
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
@@ -44,19 +48,48 @@ def kill(actor: dict[str, Any], restart: bool) -> None:
     ray.kill(ray.get_actor(actor["name"], namespace=actor["namespace"]), no_restart=not restart)
 
 
-def submit_text_job(client: httpx.Client, texts: list[str]) -> str:
-    response = client.post(
-        "/api/v1/jobs/translate",
-        json={
-            "texts": texts,
-            "source_language": "eng_Latn",
-            "target_language": "fra_Latn",
-            "client_id": f"chaos-{uuid.uuid4().hex[:8]}",
-        },
-    )
-    assert response.status_code == 202, response.text
-    token: str = response.json()["token"]
-    return token
+@dataclass
+class Load:
+    """What a background client submitting text jobs saw."""
+
+    statuses: list[int] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def submitting(
+    base_url: str, texts_of: Callable[[int], list[str]], pause_s: float = 0.0
+) -> Iterator[Load]:
+    """Submits the jobs ``texts_of(0), texts_of(1), ...`` from a thread while the block runs
+    (clients rotating over 40 ids, so rate limits do not bite)."""
+    load, stop = Load(), threading.Event()
+
+    def run() -> None:
+        with httpx.Client(base_url=base_url, timeout=60) as http:
+            i = 0
+            while not stop.is_set():
+                response = http.post(
+                    "/api/v1/jobs/translate",
+                    json={
+                        "texts": texts_of(i),
+                        "source_language": "en",
+                        "target_language": "fr",
+                        "client_id": f"load-{i % 40}",
+                    },
+                )
+                load.statuses.append(response.status_code)
+                if response.status_code == 202:
+                    load.tokens.append(response.json()["token"])
+                i += 1
+                time.sleep(pause_s)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield load
+    finally:
+        stop.set()
+        thread.join(timeout=60)
 
 
 def test_worker_killed_mid_job_is_rerun_to_one_result(client: httpx.Client) -> None:
@@ -222,47 +255,20 @@ def test_translator_replica_killed_during_200_jobs_loses_none(client: httpx.Clie
 def test_rolling_redeploy_under_load_fails_no_job(
     client: httpx.Client, base_url: str, test_model_dir: Path
 ) -> None:
-    import threading
-
-    statuses: list[int] = []
-    tokens: list[str] = []
-    stop = threading.Event()
-
-    def load() -> None:
-        with httpx.Client(base_url=base_url, timeout=60) as http:
-            i = 0
-            while not stop.is_set():
-                response = http.post(
-                    "/api/v1/jobs/translate",
-                    json={
-                        "texts": [f"Rolling {i}."],
-                        "source_language": "en",
-                        "target_language": "fr",
-                        "client_id": f"rolling-{i % 40}",
-                    },
-                )
-                statuses.append(response.status_code)
-                if response.status_code == 202:
-                    tokens.append(response.json()["token"])
-                i += 1
-
-    worker = threading.Thread(target=load)
-    worker.start()
     try:
-        time.sleep(1.0)
-        # A changed ingress argument replaces the ingress replicas (a rolling update).
-        changed = app_args(test_model_dir)
-        changed.api.max_text_chars = 4999
-        deploy(changed)
-        time.sleep(1.0)
+        with submitting(base_url, lambda i: [f"Rolling {i}."]) as load:
+            time.sleep(1.0)
+            # A changed ingress argument replaces the ingress replicas (a rolling update).
+            changed = app_args(test_model_dir)
+            changed.api.max_text_chars = 4999
+            deploy(changed)
+            time.sleep(1.0)
     finally:
-        stop.set()
-        worker.join(timeout=60)
         deploy(app_args(test_model_dir))
         wait_healthy(base_url)
-    assert statuses
-    assert set(statuses) <= {202}, sorted(set(statuses))
-    for token in tokens:
+    assert load.statuses
+    assert set(load.statuses) <= {202}, sorted(set(load.statuses))
+    for token in load.tokens:
         assert wait_for(client, f"/api/v1/jobs/{token}", timeout=120)["status"] == "done"
 
 
@@ -525,30 +531,6 @@ def test_job_settings_changed_by_a_redeploy_under_load_are_the_ones_used(
     the job manager hands out afterwards last 12 s (a reused actor kept 3 s, and workers
     beating every 4 s lost every lease), and every job accepted meanwhile is done."""
     import sqlite3
-    import threading
-
-    tokens: list[str] = []
-    statuses: list[int] = []
-    stop = threading.Event()
-
-    def load() -> None:
-        with httpx.Client(base_url=base_url, timeout=60) as http:
-            i = 0
-            while not stop.is_set():
-                response = http.post(
-                    "/api/v1/jobs/translate",
-                    json={
-                        "texts": [f"Reconfigured {i}, line {j}." for j in range(40)],
-                        "source_language": "en",
-                        "target_language": "fr",
-                        "client_id": f"reconfig-{i % 40}",
-                    },
-                )
-                statuses.append(response.status_code)
-                if response.status_code == 202:
-                    tokens.append(response.json()["token"])
-                i += 1
-                time.sleep(0.1)
 
     def lease_lengths(since: float) -> set[float]:
         with sqlite3.connect(f"file:{JOBS_DB}?mode=ro", uri=True) as db:
@@ -562,27 +544,28 @@ def test_job_settings_changed_by_a_redeploy_under_load_are_the_ones_used(
 
     changed = app_args(test_model_dir)
     changed.jobs.lease_seconds = 12
-    loader = threading.Thread(target=load)
-    loader.start()
+
+    def texts(i: int) -> list[str]:
+        return [f"Reconfigured {i}, line {j}." for j in range(40)]
+
     try:
-        time.sleep(1.0)
-        deploy(changed)
-        wait_healthy(base_url)
-        redeployed = time.time()
-        seen: set[float] = set()
-        deadline = time.monotonic() + 60
-        while not seen and time.monotonic() < deadline:
-            seen = lease_lengths(redeployed)
-            time.sleep(0.05)
-        assert seen == {12.0}, seen
-        assert named_actors(job_manager_name(changed.jobs))
+        with submitting(base_url, texts, pause_s=0.1) as load:
+            time.sleep(1.0)
+            deploy(changed)
+            wait_healthy(base_url)
+            redeployed = time.time()
+            seen: set[float] = set()
+            deadline = time.monotonic() + 60
+            while not seen and time.monotonic() < deadline:
+                seen = lease_lengths(redeployed)
+                time.sleep(0.05)
+            assert seen == {12.0}, seen
+            assert named_actors(job_manager_name(changed.jobs))
     finally:
-        stop.set()
-        loader.join(timeout=60)
         deploy(app_args(test_model_dir))
         wait_healthy(base_url)
-    assert set(statuses) == {202}, sorted(set(statuses))
-    for token in tokens:
+    assert set(load.statuses) == {202}, sorted(set(load.statuses))
+    for token in load.tokens:
         body = wait_for(client, f"/api/v1/jobs/{token}", timeout=180)
         assert body["status"] == "done", body
         assert body["retries"] == 0, body

@@ -18,6 +18,25 @@ def unique_client() -> str:
     return f"client-{uuid.uuid4().hex[:10]}"
 
 
+def submit_text_job(
+    client: httpx.Client, texts: list[str], client_id: str | None = None, **fields: Any
+) -> str:
+    """A text-translation job (English to French unless ``fields`` say otherwise): its token."""
+    response = client.post(
+        "/api/v1/jobs/translate",
+        json={
+            "texts": texts,
+            "source_language": "eng_Latn",
+            "target_language": "fra_Latn",
+            "client_id": client_id or unique_client(),
+            **fields,
+        },
+    )
+    assert response.status_code == 202, response.text
+    token: str = response.json()["token"]
+    return token
+
+
 def wait_for(client: httpx.Client, path: str, timeout: float = 90) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     seen = []
@@ -80,16 +99,7 @@ def test_text_job_reports_progress_while_it_runs(client: httpx.Client) -> None:
     a poller sees it part-way. (It may start over: a job handed back by a worker that was
     shut down runs again from its first text.)"""
     texts = [f"Chapter line {i}. It goes on for a while." for i in range(400)]
-    response = client.post(
-        "/api/v1/jobs/translate",
-        json={
-            "texts": texts,
-            "source_language": "eng_Latn",
-            "target_language": "fra_Latn",
-            "client_id": unique_client(),
-        },
-    )
-    token = response.json()["token"]
+    token = submit_text_job(client, texts)
     seen: list[int] = []
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

@@ -433,19 +433,9 @@ def test_concurrent_workers_and_sweeps_keep_one_result_per_job(
     sweeper thread requeues lapsed leases. A job whose complete() was accepted stays done
     with that result; no job ends with two results or back in the queue."""
     store = make_store(backend, tmp_path, redis_url, time.time)  # type: ignore[arg-type]
-    now = time.time()
-    tokens = []
-    for _ in range(40):
-        new = Job(
-            token=new_token(),
-            kind="text_translation",
-            payload={},
-            created_at=now,
-            deadline_at=now + 600,
-            expires_at=now + 3600,
-            max_retries=20,
-        )
-        tokens.append(store.submit(new).token)
+    submitted_at = FakeClock()
+    submitted_at.now = time.time()
+    tokens = [store.submit(job(submitted_at, timeout=600, max_retries=20)).token for _ in range(40)]
     accepted: dict[str, str] = {}
     lock = threading.Lock()
     stop = threading.Event()
