@@ -1,0 +1,68 @@
+"""The one source-language rule and the translation agent over it, on the real engines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from serve_app.agents.base import ActionContext
+from serve_app.agents.catalog import TranslateBatchParams
+from serve_app.agents.translation import translation_handlers
+from serve_app.engines.detector import Detection, LanguageDetector
+from serve_app.engines.languages import LanguageDatabase
+from serve_app.engines.source_language import SourceNotDetectedError, source_languages
+from serve_app.engines.translator import TranslationRequest, Translator
+
+MIXED = {
+    "deu_Latn": "Ich habe heute leider keine Zeit, weil ich arbeiten muss.",
+    "fra_Latn": "Je voudrais réserver une table pour deux personnes ce soir.",
+    "swh_Latn": "Mimi ni mwalimu wa shule ya msingi katika kijiji chetu.",
+}
+
+
+def test_each_text_gets_its_own_language(detector: LanguageDetector) -> None:
+    async def detect(texts: list[str]) -> Sequence[Detection]:
+        return detector.detect(texts, 1)
+
+    found = asyncio.run(source_languages(list(MIXED.values()), None, detect))
+    assert found.codes == list(MIXED)
+    assert found.common is None
+    assert all(d is not None for d in found.detections)
+    given = asyncio.run(source_languages(["a", "b"], "eng_Latn", detect))
+    assert (given.codes, given.detections, given.common) == (
+        ["eng_Latn", "eng_Latn"],
+        [None, None],
+        "eng_Latn",
+    )
+    with pytest.raises(SourceNotDetectedError, match="text 1, 3") as info:
+        asyncio.run(
+            source_languages(["Guten Tag allerseits!", "1234", "Bonjour!", "%%"], None, detect)
+        )
+    assert info.value.indexes == [1, 3]
+
+
+def test_translate_batch_agent_translates_mixed_texts_from_their_own_languages(
+    detector: LanguageDetector, translator: Translator
+) -> None:
+    calls: list[list[str]] = []
+
+    async def detect(texts: list[str], k: int) -> Sequence[Detection]:
+        return detector.detect(texts, k)
+
+    async def translate(texts: list[str], sources: list[str], target: str) -> list[str]:
+        calls.append(sources)
+        requests = [TranslationRequest(t, s, target) for t, s in zip(texts, sources, strict=True)]
+        return [result.text for result in translator.translate(requests).results]
+
+    handlers = translation_handlers(detect, translate, LanguageDatabase.default())
+    params = TranslateBatchParams(texts=list(MIXED.values()), target_language="en")
+    result = asyncio.run(handlers["translate_batch"](params, ActionContext("t")))
+    assert calls == [list(MIXED)]  # the translator was told each text's own source
+    assert result.output == {
+        "translations": list(MIXED.values()),
+        "source_languages": list(MIXED),
+        "source_language": None,
+        "target_language": "eng_Latn",  # an ISO code in params, normalised once here
+    }
