@@ -209,9 +209,10 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
             public = http.get("/health").json()
             assert public["status"] == "healthy"
             assert all(
-                set(component) <= {"status", "details", "model", "error"}
+                set(component) <= {"status", "details", "model", "error", "fallback"}
                 and not component["details"]
                 and component["model"] is None
+                and component["fallback"] is None
                 for component in public["components"].values()
             ), public
             full = http.get("/health", headers=alice).json()
@@ -440,7 +441,8 @@ def test_replica_failing_its_health_check_is_replaced(ray_cluster: int) -> None:
     from serve_app.config import DetectorConfig
 
     def deploy_detector(max_memory_mib: int | None) -> Any:
-        config = DetectorConfig(max_memory_mib=max_memory_mib).model_dump(mode="json")
+        settings = DetectorConfig(model="lid.176", max_memory_mib=max_memory_mib)
+        config = settings.model_dump(mode="json")
         deployment = DetectorDeployment.options(
             name="ProbedDetector",
             user_config=config,
