@@ -7,6 +7,7 @@ from typing import Any
 
 from ray import serve
 
+from deployments.batching import BatchWait
 from serve_app.config import DETECTOR_BATCHING, DetectorConfig
 from serve_app.engines.detector import LanguageDetector
 from serve_app.engines.models import Loaded, load_with_fallback
@@ -40,7 +41,9 @@ class DetectorDeployment:
             )
             self._engine, self._loaded = loaded.engine, loaded
         self._detect_batch.set_max_batch_size(config.batching.max_batch_size)
-        self._detect_batch.set_batch_wait_timeout_s(config.batching.batch_wait_timeout_s)
+        if not hasattr(self, "_wait"):
+            self._wait = BatchWait(self._detect_batch)
+        self._wait.configure(config.batching.batch_wait_timeout_s, config.batching.work_conserving)
         self._config = config
 
     async def detect(self, call: DetectCall) -> DetectOutcome:
@@ -51,6 +54,10 @@ class DetectorDeployment:
         batch_wait_timeout_s=DETECTOR_BATCHING.batch_wait_timeout_s,
     )
     async def _detect_batch(self, calls: list[DetectCall]) -> list[DetectOutcome]:
+        with self._wait.running():
+            return await self._detect(calls)
+
+    async def _detect(self, calls: list[DetectCall]) -> list[DetectOutcome]:
         texts = [text for call in calls for text in call.texts]
         k = max(call.k for call in calls)
         # fastText is microseconds per text: a thread hop would cost more than it saves,

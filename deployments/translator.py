@@ -9,6 +9,7 @@ from typing import Any
 
 from ray import serve
 
+from deployments.batching import BatchWait
 from serve_app.config import TRANSLATOR_BATCHING, TranslatorConfig
 from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
@@ -90,7 +91,9 @@ class TranslatorDeployment:
 
     def _apply_batching(self, config: TranslatorConfig) -> None:
         self._translate_batch.set_max_batch_size(config.batching.max_batch_size)
-        self._translate_batch.set_batch_wait_timeout_s(config.batching.batch_wait_timeout_s)
+        if not hasattr(self, "_wait"):
+            self._wait = BatchWait(self._translate_batch)
+        self._wait.configure(config.batching.batch_wait_timeout_s, config.batching.work_conserving)
 
     async def translate(self, call: TranslateCall) -> TranslateOutcome:
         if not self._batching:
@@ -103,7 +106,8 @@ class TranslatorDeployment:
         batch_wait_timeout_s=TRANSLATOR_BATCHING.batch_wait_timeout_s,
     )
     async def _translate_batch(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
-        return await self._run(calls)
+        with self._wait.running():
+            return await self._run(calls)
 
     async def _run(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
         engine, options = self._engine, self._options  # one snapshot per flush

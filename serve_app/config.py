@@ -33,6 +33,11 @@ class BatchingConfig(BaseModel):
     batch_wait_timeout_s: float = Field(
         0.01, ge=0.0, le=5.0, description="Longest wait for a batch to fill before flushing."
     )
+    work_conserving: bool = Field(
+        True,
+        description="Idle: a request's batch leaves at once; busy: requests gather while a "
+        "batch runs (waiting at most batch_wait_timeout_s). False: always wait the timeout.",
+    )
     enabled: bool = Field(
         True, description="False sends every request alone (for benchmarks: batching off)."
     )
