@@ -506,17 +506,28 @@ def test_job_workers_scale_up_with_the_queue(
         wait_healthy(url)
         assert workers() == 1
         with httpx.Client(base_url=url, timeout=60) as http:
-            tokens = [
-                submit_text_job(http, [f"Queued job {i}, line {j}." for j in range(300)])
-                for i in range(8)
-            ]
+
+            def submit(i: int) -> str:
+                return submit_text_job(http, [f"Queued job {i}, line {j}." for j in range(300)])
+
+            def backlog() -> int:
+                queue = http.get("/stats").json()["translation_queue"]
+                return int(queue["queue_depth"] + queue["processing"])
+
+            tokens = [submit(i) for i in range(8)]
             start = time.monotonic()
             peak, deadline = 1, start + 90
             while peak < 3 and time.monotonic() < deadline:
+                # Kept at >= 8 jobs (4 workers' worth at 2 each, capped at max_workers 3)
+                # however fast jobs finish, until the deployment has scaled.
+                while backlog() < 8 and len(tokens) < 200:
+                    tokens.append(submit(len(tokens)))
                 peak = max(peak, workers())
                 time.sleep(0.5)
-            print(f"scaling: {peak} JobWorker replicas after {time.monotonic() - start:.1f} s")
-            # 8 jobs at 2 per worker want 4 workers: capped at max_workers.
+            print(
+                f"scaling: {peak} JobWorker replicas after {time.monotonic() - start:.1f} s, "
+                f"{len(tokens)} jobs submitted"
+            )
             assert peak == 3, f"JobWorker replicas peaked at {peak}"
             for token in tokens:
                 assert wait_for(http, f"/api/v1/jobs/{token}", timeout=180)["status"] == "done"
