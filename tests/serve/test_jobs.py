@@ -98,7 +98,7 @@ def test_text_job_reports_progress_while_it_runs(client: httpx.Client) -> None:
     """Progress is published while the job runs (not only the 100% that completion sets):
     a poller sees it part-way. (It may start over: a job handed back by a worker that was
     shut down runs again from its first text.)"""
-    texts = [f"Chapter line {i}. It goes on for a while." for i in range(400)]
+    texts = [f"Chapter line {i}. It goes on for a while." for i in range(2000)]
     token = submit_text_job(client, texts)
     seen: list[int] = []
     deadline = time.monotonic() + 180
