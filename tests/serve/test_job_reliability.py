@@ -394,8 +394,11 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
     if storage == "redis":
         # Each ingress replica counts into Redis itself: no limiter actor at all.
         base["rate_limits"] |= {"storage_uri": request.getfixturevalue("redis_url")}
-    serve.run(build_app(AppArgs.model_validate(base)), name="ratelimit", route_prefix="/rl")
-    url = f"http://127.0.0.1:{ray_cluster}/rl"
+    # An application of its own per storage: Ray's metrics export keeps the series of an
+    # earlier run's replicas, which must not count as this run's.
+    app_name = f"ratelimit-{storage}"
+    serve.run(build_app(AppArgs.model_validate(base)), name=app_name, route_prefix=f"/rl-{storage}")
+    url = f"http://127.0.0.1:{ray_cluster}/rl-{storage}"
 
     async def burst() -> list[int]:
         async with httpx.AsyncClient(base_url=url, timeout=60) as http:
@@ -417,7 +420,7 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
 
     try:
         wait_healthy(url)
-        status = serve.status().applications["ratelimit"].deployments["Ingress"]
+        status = serve.status().applications[app_name].deployments["Ingress"]
         assert status.replica_states.get("RUNNING", 0) == 2
         codes = asyncio.run(burst())
         assert set(codes) <= {202, 429}
@@ -425,11 +428,11 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
         limiter_actors = named_actors("tafsiri-rl-limiter")
         assert len(limiter_actors) == (1 if storage == "memory" else 0)
         # Both replicas answered part of the 40 (each one's count, in Ray's metrics export).
-        served = served_per_replica("ratelimit", "/api/v1/jobs/translate", total=40)
+        served = served_per_replica(app_name, "/api/v1/jobs/translate", total=40)
         assert len(served) == 2, served
         assert all(count > 0 for count in served.values()), served
     finally:
-        serve.delete("ratelimit")
+        serve.delete(app_name)
         for actor in named_actors("tafsiri-rl"):
             kill(actor, restart=False)
 
