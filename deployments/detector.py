@@ -34,10 +34,10 @@ class DetectorDeployment:
             loaded = await asyncio.to_thread(
                 load_with_fallback,
                 "language detector",
-                config.model,
-                lambda model: LanguageDetector.from_config(model, config.revision),
-                config.fallback_model,
                 LanguageDetector.from_config,
+                config.model,
+                config.revision,
+                config.fallback_model,
             )
             self._engine, self._loaded = loaded.engine, loaded
         self._detect_batch.set_max_batch_size(config.batching.max_batch_size)

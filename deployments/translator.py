@@ -75,12 +75,12 @@ class TranslatorDeployment:
             loaded = await asyncio.to_thread(
                 load_with_fallback,
                 "translator",
-                config.model,
-                lambda _: load_engine(config),
-                config.fallback_model,
-                lambda bundled: load_engine(
-                    config.model_copy(update={"model": bundled, "revision": None})
+                lambda model, revision: load_engine(
+                    config.model_copy(update={"model": model, "revision": revision})
                 ),
+                config.model,
+                config.revision,
+                config.fallback_model,
             )
             self._engine, self._loaded = loaded.engine, loaded
             logger.info("translator_model_loaded model=%s", loaded.model)

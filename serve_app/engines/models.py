@@ -218,15 +218,16 @@ class Loaded(Generic[T]):
 
 def load_with_fallback(
     component: str,
+    load: Callable[[str, str | None], T],
     configured: str,
-    load: Callable[[str], T],
+    revision: str | None,
     fallback: str | None,
-    load_fallback: Callable[[str], T],
 ) -> Loaded[T]:
-    """``load(configured)``; when that model cannot be had and a ``fallback`` is allowed, the
-    fallback, announced loudly (logged as an error, named in /health and in responses)."""
+    """``load(configured, revision)``; when that model cannot be had and a ``fallback`` is
+    allowed, ``load(fallback, None)``, announced loudly (logged as an error, named in /health
+    and in responses)."""
     try:
-        return Loaded(load(configured), configured)
+        return Loaded(load(configured, revision), configured)
     except ModelUnavailableError as exc:
         if fallback is None:
             raise
@@ -242,4 +243,4 @@ def load_with_fallback(
             exc,
             banner,
         )
-        return Loaded(load_fallback(fallback), fallback, str(exc))
+        return Loaded(load(fallback, None), fallback, str(exc))

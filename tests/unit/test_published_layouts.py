@@ -238,21 +238,21 @@ def test_a_model_missing_offline_names_the_setting_and_how_to_fetch(offline_cach
 def test_fallback_is_loud_and_says_why(
     offline_cache: Path, test_model_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def load(model: str) -> Translator:
-        return Translator.from_config(model, intra_threads=1)
+    def load(model: str, revision: str | None) -> Translator:
+        return Translator.from_config(model, revision=revision, intra_threads=1)
 
     with caplog.at_level(logging.ERROR):
         loaded = load_with_fallback(
-            "translator", "acme/not-cached", load, str(test_model_dir), load
+            "translator", load, "acme/not-cached", "main", str(test_model_dir)
         )
     assert loaded.model == str(test_model_dir)
     assert loaded.fallback_reason is not None
     assert "acme/not-cached" in loaded.fallback_reason
     assert any("SERVING THE BUNDLED FALLBACK" in record.getMessage() for record in caplog.records)
-    served = load_with_fallback("translator", str(test_model_dir), load, "unused", load)
+    served = load_with_fallback("translator", load, str(test_model_dir), None, "unused")
     assert served.fallback_reason is None
     with pytest.raises(ModelUnavailableError):
-        load_with_fallback("translator", "acme/not-cached", load, None, load)
+        load_with_fallback("translator", load, "acme/not-cached", "main", None)
 
 
 def test_models_setting_decides_defaults_and_fallbacks() -> None:
