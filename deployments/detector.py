@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from ray import serve
@@ -26,15 +27,19 @@ class DetectorDeployment:
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
         config = DetectorConfig.model_validate(user_config)
         previous = getattr(self, "_config", None)
-        if previous is None or (config.model, config.revision, config.fallback_model) != (
+        model = (config.model, config.revision, config.fallback_model, config.short_text_stage)
+        if previous is None or model != (
             previous.model,
             previous.revision,
             previous.fallback_model,
+            previous.short_text_stage,
         ):
             loaded = await asyncio.to_thread(
                 load_with_fallback,
                 "language detector",
-                LanguageDetector.from_config,
+                functools.partial(
+                    LanguageDetector.from_config, short_text_stage=config.short_text_stage
+                ),
                 config.model,
                 config.revision,
                 config.fallback_model,
@@ -90,6 +95,7 @@ class DetectorDeployment:
             details={
                 "path": str(self._engine.model_path),
                 "top_k": self._config.top_k,
+                "stages": self._engine.stages,
                 **replica_details(),
             },
         )

@@ -1,21 +1,39 @@
-"""fastText language identification, answering in FLORES-200 codes."""
+"""Language identification in two stages, answering in FLORES-200 codes.
+
+fastText (lid.176 offline, lid218e with the real models) reads every text. Where it is not
+sure, the short-text stage (:mod:`serve_app.engines.short_text`, Lingua) scores the text too,
+and the two are combined into one distribution: fastText's mass on languages the second stage
+does not know stays as it is, the rest is shared out by the product of both stages. Every
+answer, whichever stages read it, goes through the same temperature, so ``confidence`` and the
+``top_k`` candidates are on one calibrated scale, and ``reliable`` is one threshold on it.
+The constants in :class:`DetectionTuning` were chosen on the UDHR development split of
+``benchmarks/detection_accuracy.py`` (odd-numbered articles) and are reported on held-out text.
+"""
 
 from __future__ import annotations
 
+import math
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from serve_app.engines.languages import LanguageDatabase
+from serve_app.engines.languages import LanguageDatabase, own_script_share, script_counts
 from serve_app.engines.models import ModelUnavailableError, find_file, locate_model
+
+if TYPE_CHECKING:
+    from serve_app.engines.short_text import ShortTextStage
 
 UNKNOWN_LANGUAGE = "und"
 # Text with fewer letters than this carries too little signal for fastText to be trusted.
 MIN_LETTERS = 2
 # fastText reads the first line only and gains nothing from very long input.
 MAX_DETECT_CHARS = 2000
+# fastText labels read per text (before mapping to FLORES-200, which drops a few).
+FASTTEXT_LABELS = 10
 
 # Well-known model names, so config can say "lid218e" instead of a repo id and file:
 # (repo id, file, pinned revision).
@@ -30,6 +48,33 @@ KNOWN_MODELS: dict[str, tuple[str, str, str | None]] = {
 # Of a repo named without a file, only files that can be a LID model at its root are fetched
 # (the Sema repo holds a 3.3B translation model as translation_models/*/model.bin).
 DETECTOR_FILES = ["model.bin", "lid*.bin", "*.ftz"]
+
+
+@dataclass(frozen=True)
+class DetectionTuning:
+    """How the stages are combined and when an answer is ``reliable``.
+
+    Chosen on the development split only (see the module docstring); never on reported text.
+    """
+
+    # fastText at or above this probability answers alone (the second stage is not asked).
+    confident: float = 0.98
+    # Exponent of fastText's probability in the product with the second stage's.
+    fasttext_weight: float = 0.3
+    # Added to fastText's probability in that product (it lists only its top labels).
+    floor: float = 0.01
+    # Calibration: fastText's probabilities (when it answers alone), and the combined
+    # scores, are sharpened (< 1) or softened (> 1) by these temperatures.
+    temperature: float = 1.0
+    combined_temperature: float = 0.7
+    # ``reliable`` needs this calibrated confidence, this many letters, and this share of
+    # the letters in the answer's own script (romanised Hindi is no reliable hin_Deva).
+    reliable_confidence: float = 0.89
+    reliable_letters: int = 8
+    reliable_script_share: float = 0.8
+
+
+DEFAULT_TUNING = DetectionTuning()
 
 
 @dataclass(frozen=True)
@@ -83,20 +128,47 @@ def resolve_detector_model(model: str, revision: str | None = None) -> Path:
 
 
 class LanguageDetector:
-    """Batched fastText LID with answers mapped to FLORES-200 through the language database."""
+    """Batched two-stage LID with answers mapped to FLORES-200 through the language database."""
 
-    def __init__(self, model_path: str | Path, languages: LanguageDatabase | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str | Path,
+        languages: LanguageDatabase | None = None,
+        short_text: ShortTextStage | None = None,
+        tuning: DetectionTuning = DEFAULT_TUNING,
+    ) -> None:
         import fasttext
 
         self.model_path = Path(model_path)
         started = time.perf_counter()
         self._model = fasttext.load_model(str(self.model_path))
-        self.load_seconds = time.perf_counter() - started
         self.languages = languages or LanguageDatabase.default()
+        self.short_text = short_text
+        self.tuning = tuning
+        self.load_seconds = (
+            time.perf_counter() - started + (short_text.load_seconds if short_text else 0.0)
+        )
 
     @classmethod
-    def from_config(cls, model: str = "lid.176", revision: str | None = None) -> LanguageDetector:
-        return cls(resolve_detector_model(model, revision))
+    def from_config(
+        cls, model: str = "lid.176", revision: str | None = None, short_text_stage: bool = True
+    ) -> LanguageDetector:
+        stage = None
+        if short_text_stage:
+            from serve_app.engines.short_text import ShortTextStage
+
+            stage = ShortTextStage()
+        return cls(resolve_detector_model(model, revision), short_text=stage)
+
+    def known_languages(self) -> frozenset[str]:
+        """The FLORES-200 languages some stage has a label for: what this detector claims."""
+        labels, _ = self._model.predict("a", k=-1, threshold=0.0)
+        known = {code for label in labels if (code := self.languages.from_lid_label(label))}
+        return frozenset(known | (self.short_text.languages if self.short_text else set()))
+
+    @property
+    def stages(self) -> list[str]:
+        return ["fasttext", *([self.short_text.name] if self.short_text else [])]
 
     def detect(self, texts: Sequence[str], k: int = 3) -> list[Detection]:
         """Top-``k`` FLORES-200 guesses for each text, in input order.
@@ -106,31 +178,106 @@ class LanguageDetector:
         """
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        return [self._detect_one(text, k) for text in texts]
+        lines: list[str] = []
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"texts must be strings, got {type(text).__name__}")
+            # fastText predicts one line at a time and rejects newlines; decomposed accents
+            # (NFD, as some editors save) would read as other letters.
+            lines.append(unicodedata.normalize("NFC", " ".join(text[:MAX_DETECT_CHARS].split())))
+        scripts = [script_counts(line) for line in lines]
+        letters = [sum(1 for char in line if char.isalpha()) for line in lines]
+        readable = [i for i, n in enumerate(letters) if n >= MIN_LETTERS]
+        first = self._fasttext([lines[i] for i in readable], [scripts[i] for i in readable])
+        raw = dict(zip(readable, first, strict=True))
+        distributions: dict[int, dict[str, float]] = {
+            i: calibrate(found, self.tuning.temperature)
+            for i, found in zip(readable, first, strict=True)
+        }
+        if self.short_text is not None:
+            unsure = [
+                i for i in readable if not raw[i] or max(raw[i].values()) < self.tuning.confident
+            ]
+            if unsure:
+                second = self.short_text.probabilities([lines[i] for i in unsure])
+                known = self.short_text.languages
+                for i, other in zip(unsure, second, strict=True):
+                    distributions[i] = calibrate(
+                        combine(raw[i], other, known, self.tuning),
+                        self.tuning.combined_temperature,
+                    )
+        return [
+            self._answer(distributions.get(i, {}), letters[i], scripts[i], k)
+            for i in range(len(lines))
+        ]
 
-    def _detect_one(self, text: str, k: int) -> Detection:
-        if not isinstance(text, str):
-            raise TypeError(f"texts must be strings, got {type(text).__name__}")
-        # fastText predicts one line at a time and rejects newlines.
-        line = " ".join(text[:MAX_DETECT_CHARS].split())
-        letters = sum(1 for char in line if char.isalpha())
-        if letters < MIN_LETTERS:
-            return Detection(UNKNOWN_LANGUAGE, 0.0, [], reliable=False)
+    def _fasttext(self, lines: list[str], scripts: list[dict[str, int]]) -> list[dict[str, float]]:
         # Ask for extra labels: some (e.g. Latin, Alemannic) have no NLLB-200 equivalent.
-        labels, probs = self._model.predict(line, k=k + 5)
-        candidates: list[Candidate] = []
-        seen: set[str] = set()
-        for label, prob in zip(labels, probs, strict=True):
-            code = self.languages.from_lid_label(label, line)
-            if code is None or code in seen:
-                continue
-            seen.add(code)
-            candidates.append(Candidate(code, round(min(float(prob), 1.0), 6)))
-            if len(candidates) == k:
-                break
-        if not candidates:
+        # (fasttext-predict's list form, multilinePredict, does not return probabilities.)
+        out = []
+        for line, counts in zip(lines, scripts, strict=True):
+            labels, probs = self._model.predict(line, k=FASTTEXT_LABELS)
+            script = max(counts, key=counts.__getitem__) if counts else None
+            distribution: dict[str, float] = {}
+            for label, prob in zip(labels, probs, strict=True):
+                code = self.languages.from_lid_label(label, script=script or "")
+                if code is not None and code not in distribution:
+                    distribution[code] = min(float(prob), 1.0)
+            out.append(distribution)
+        return out
+
+    def _answer(
+        self, distribution: dict[str, float], letters: int, scripts: dict[str, int], k: int
+    ) -> Detection:
+        if not distribution:
             return Detection(UNKNOWN_LANGUAGE, 0.0, [], reliable=False)
+        ranked = sorted(distribution.items(), key=lambda item: -item[1])[:k]
+        candidates = [Candidate(code, round(p, 6)) for code, p in ranked]
         top = candidates[0]
-        # Very short inputs give confident-looking but arbitrary answers.
-        reliable = letters >= 8 and top.confidence >= 0.3
+        tuning = self.tuning
+        # Very short inputs give confident-looking but arbitrary answers; text mostly in
+        # another script than the language's own (romanised Hindi, mixed scripts) is a guess.
+        reliable = (
+            top.confidence >= tuning.reliable_confidence
+            and letters >= tuning.reliable_letters
+            and own_script_share(top.language, scripts) >= tuning.reliable_script_share
+        )
         return Detection(top.language, top.confidence, candidates, reliable)
+
+
+def combine(
+    fasttext: dict[str, float],
+    second: dict[str, float],
+    known: frozenset[str],
+    tuning: DetectionTuning = DEFAULT_TUNING,
+) -> dict[str, float]:
+    """One distribution from fastText's and the second stage's.
+
+    fastText's probability of languages the second stage does not know is kept; the remaining
+    mass is shared among the languages it knows in proportion to
+    ``second(l) * (fastText(l) + floor) ** fasttext_weight``.
+    """
+    if not second:
+        return dict(fasttext)
+    out = {code: p for code, p in fasttext.items() if code not in known}
+    rest = max(0.0, 1.0 - sum(out.values()))
+    weight, floor = tuning.fasttext_weight, tuning.floor
+    scores = {
+        code: math.log(p) + weight * math.log(fasttext.get(code, 0.0) + floor)
+        for code, p in second.items()
+    }
+    peak = max(scores.values())
+    weights = {code: math.exp(score - peak) for code, score in scores.items()}
+    total = sum(weights.values())
+    for code, weight in weights.items():
+        out[code] = out.get(code, 0.0) + rest * weight / total
+    return out
+
+
+def calibrate(distribution: dict[str, float], temperature: float) -> dict[str, float]:
+    """``p ** (1 / temperature)``, renormalised: the one scale every answer is reported on."""
+    if not distribution:
+        return {}
+    powered = {code: p ** (1.0 / temperature) for code, p in distribution.items() if p > 0.0}
+    total = sum(powered.values())
+    return {code: p / total for code, p in powered.items()} if total else {}

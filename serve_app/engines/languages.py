@@ -114,6 +114,37 @@ _SCRIPT_BY_UNICODE_NAME = {
     "TIFINAGH": "Tfng",
     "CYRILLIC": "Cyrl",
     "BENGALI": "Beng",
+    "GREEK": "Grek",
+    "HEBREW": "Hebr",
+    "ARMENIAN": "Armn",
+    "GEORGIAN": "Geor",
+    "ETHIOPIC": "Ethi",
+    "GURMUKHI": "Guru",
+    "GUJARATI": "Gujr",
+    "ORIYA": "Orya",
+    "TAMIL": "Taml",
+    "TELUGU": "Telu",
+    "KANNADA": "Knda",
+    "MALAYALAM": "Mlym",
+    "SINHALA": "Sinh",
+    "THAI": "Thai",
+    "LAO": "Laoo",
+    "TIBETAN": "Tibt",
+    "MYANMAR": "Mymr",
+    "KHMER": "Khmr",
+    "HANGUL": "Hang",
+    "CJK": "Hani",
+    "HIRAGANA": "Jpan",
+    "KATAKANA": "Jpan",
+    "OL": "Olck",
+}
+# Scripts a language's text may be written in besides its own FLORES script: Han characters
+# in Japanese and Korean, and simplified or traditional Chinese.
+_SCRIPT_COMPATIBLE = {
+    "Hans": {"Hans", "Hani"},
+    "Hant": {"Hant", "Hani"},
+    "Jpan": {"Jpan", "Hani"},
+    "Hang": {"Hang", "Hani"},
 }
 
 _FLORES_RE = re.compile(r"^([a-z]{3})_([A-Z][a-z]{3})$")
@@ -223,11 +254,12 @@ class LanguageDatabase:
         except UnknownLanguageError:
             return None
 
-    def from_lid_label(self, label: str, text: str = "") -> str | None:
+    def from_lid_label(self, label: str, text: str = "", script: str | None = None) -> str | None:
         """Maps a fastText LID label (``__label__sw``, ``__label__swh_Latn``) to FLORES-200.
 
         Labels with a script suffix are taken as they are (lid218e, GlotLID); bare language
-        labels (lid.176) get the script of ``text`` where the language is written in several.
+        labels (lid.176) get the script of ``text`` (or the given ``script``, when the caller
+        has it already) where the language is written in several.
         Returns ``None`` for a language NLLB-200 does not support.
         """
         raw = label.removeprefix("__label__")
@@ -239,7 +271,8 @@ class LanguageDatabase:
         code = None if raw in _LID176_UNMAPPED else self._aliases.get(raw.lower())
         if code is None:
             return None
-        script = dominant_script(text) if text else None
+        if script is None and text:
+            script = dominant_script(text)
         if script:
             variant = f"{code.split('_')[0]}_{script}"
             if variant in self._by_code:
@@ -274,14 +307,35 @@ class LanguageDatabase:
         return counts
 
 
-def dominant_script(text: str) -> str | None:
-    """The ISO 15924 code of the most frequent script among ``text``'s letters, if known."""
+def script_counts(text: str) -> dict[str, int]:
+    """Letters per ISO 15924 script among ``text``'s first 500 characters (known scripts)."""
     counts: dict[str, int] = {}
     for char in text[:500]:
         if not char.isalpha():
             continue
-        prefix = unicodedata.name(char, "").split(" ", 1)[0]
-        script = _SCRIPT_BY_UNICODE_NAME.get(prefix)
+        script = _script_of(char)
         if script:
             counts[script] = counts.get(script, 0) + 1
+    return counts
+
+
+@lru_cache(maxsize=8192)
+def _script_of(char: str) -> str | None:
+    return _SCRIPT_BY_UNICODE_NAME.get(unicodedata.name(char, "").split(" ", 1)[0])
+
+
+def dominant_script(text: str) -> str | None:
+    """The ISO 15924 code of the most frequent script among ``text``'s letters, if known."""
+    counts = script_counts(text)
     return max(counts, key=counts.__getitem__) if counts else None
+
+
+def own_script_share(code: str, counts: dict[str, int]) -> float:
+    """The share of letters (of known script) written in the FLORES-200 language ``code``'s
+    own script: 0 for romanised Hindi as ``hin_Deva``, 1 for kanji and kana as ``jpn_Jpan``."""
+    total = sum(counts.values())
+    if not total:
+        return 0.0
+    own = code.rsplit("_", 1)[-1]
+    scripts = _SCRIPT_COMPATIBLE.get(own, {own})
+    return sum(n for script, n in counts.items() if script in scripts) / total

@@ -177,6 +177,26 @@ def test_detect_single_and_batch(client: httpx.Client) -> None:
     assert second["language_name"] is None
 
 
+def test_detect_short_and_african_text_through_both_stages(client: httpx.Client) -> None:
+    """The README's own example, and languages lid.176 has no label for (Lingua's stage)."""
+    texts = [
+        "Habari za asubuhi, rafiki yangu.",
+        "Ngiyabonga kakhulu ngosizo lwakho namhlanje.",
+        "Ndatenda zvikuru nerubatsiro rwenyu nhasi.",
+    ]
+    body = client.post("/api/v1/detect-language", json={"text": texts, "top_k": 3}).json()
+    assert [r["language"] for r in body["results"]] == ["swh_Latn", "zul_Latn", "sna_Latn"]
+    assert body["results"][0]["reliable"] is True
+    for result in body["results"]:
+        confidences = [c["confidence"] for c in result["candidates"]]
+        assert confidences[0] == result["confidence"]
+        assert sum(confidences) <= 1.0 + 1e-5
+    translated = client.post(
+        "/api/v1/translate", json={"text": texts[0], "target_language": "eng_Latn"}
+    ).json()
+    assert translated["source_language"] == "swh_Latn"
+
+
 def test_languages_list_search_region_and_lookup(client: httpx.Client) -> None:
     everything = client.get("/api/v1/languages").json()
     assert everything["total"] == 202 == len(everything["languages"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +68,9 @@ def test_translate_detect_and_workflow_in_the_browser(browser: object, base_url:
 
     driver.find_element(By.ID, "detect").click()  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "Detected: Swahili"))
+    # The runners-up, with their confidences on the same scale.
+    meta = driver.find_element(By.ID, "translate-meta").text  # type: ignore[attr-defined]
+    assert re.search(r"other candidates: \w[^%]* \d+%", meta), meta
 
     driver.find_element(By.ID, "plan").click()  # type: ignore[attr-defined]
     wait.until(lambda d: d.find_element(By.ID, "workflow-status").get_attribute("data-final"))

@@ -18,7 +18,7 @@ def test_default_model_is_bundled_lid176() -> None:
 def test_batched_detection_answers_flores_codes_in_order(detector: LanguageDetector) -> None:
     texts = [
         "Bonjour tout le monde, comment allez-vous aujourd'hui?",
-        "The quick brown fox jumps over the lazy dog.",
+        "The weather is lovely today, so we are all going to the park.",
         "Mimi ni mwalimu wa shule ya msingi katika kijiji chetu",
         "Ich habe heute leider keine Zeit für dich.",
         "Привет, как дела? Надеюсь, у тебя всё хорошо.",
@@ -35,7 +35,7 @@ def test_batched_detection_answers_flores_codes_in_order(detector: LanguageDetec
     ]
     for result in results:
         assert result.reliable
-        assert 0.3 <= result.confidence <= 1.0
+        assert detector.tuning.reliable_confidence <= result.confidence <= 1.0
         assert 1 <= len(result.candidates) <= 3
         confidences = [c.confidence for c in result.candidates]
         assert confidences == sorted(confidences, reverse=True)
@@ -87,3 +87,101 @@ def test_missing_hub_model_offline_gives_actionable_error(
 def test_local_model_path(tmp_path) -> None:
     detector = LanguageDetector(bundled_lid176_path())
     assert detector.detect(["Guten Morgen, wie geht es dir?"])[0].language == "deu_Latn"
+
+
+# --- the short-text stage (Lingua) on top of fastText -------------------------------------
+
+
+def test_readme_swahili_example_is_swahili_and_reliable(detector: LanguageDetector) -> None:
+    (result,) = detector.detect(["Habari za asubuhi, rafiki yangu."])
+    assert result.language == "swh_Latn"
+    assert result.reliable
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ngiyabonga kakhulu ngosizo lwakho namhlanje.", "zul_Latn"),  # lid.176: no Zulu
+        ("Ndiyabulela kakhulu ngoncedo lwakho namhlanje.", "xho_Latn"),  # no Xhosa
+        ("Ke a leboga thata ka thuso ya gago gompieno.", "tsn_Latn"),  # no Tswana
+        ("Ndatenda zvikuru nerubatsiro rwenyu nhasi.", "sna_Latn"),  # no Shona
+        ("Mo dupẹ lọwọ rẹ fun iranlọwọ rẹ loni.", "yor_Latn"),
+        ("Aad ayaad u mahadsan tahay caawimaaddaada maanta.", "som_Latn"),
+    ],
+)
+def test_african_languages_fasttext_misses_are_detected(
+    detector: LanguageDetector, text: str, expected: str
+) -> None:
+    (result,) = detector.detect([text], k=3)
+    assert result.language == expected, result
+
+
+def test_without_the_stage_zulu_is_missed(detector: LanguageDetector) -> None:
+    """What the stage is for: lid.176 alone has no Zulu label at all."""
+    alone = LanguageDetector(detector.model_path)
+    assert alone.stages == ["fasttext"]
+    assert "zul_Latn" not in alone.known_languages()
+    assert "zul_Latn" in detector.known_languages()
+    (result,) = alone.detect(["Ngiyabonga kakhulu ngosizo lwakho namhlanje."])
+    assert result.language != "zul_Latn"
+
+
+def test_candidates_are_one_distribution_whichever_stage_answered(
+    detector: LanguageDetector,
+) -> None:
+    texts = [
+        "Die Bundesregierung hat am Mittwoch ein neues Gesetz beschlossen.",  # fastText sure
+        "Guten Morgen",  # both stages
+        "Sawubona mngane wami",  # both; fastText does not know the language
+    ]
+    for result in detector.detect(texts, k=10):
+        confidences = [c.confidence for c in result.candidates]
+        assert confidences == sorted(confidences, reverse=True)
+        assert 0.0 < sum(confidences) <= 1.0 + 1e-5
+        assert result.confidence == confidences[0]
+
+
+def test_reliable_answers_are_confident_ones(detector: LanguageDetector) -> None:
+    for result in detector.detect(["Guten Morgen", "Bonjour", "ok", "Habari yako"]):
+        assert not result.reliable or result.confidence >= detector.tuning.reliable_confidence
+
+
+def test_romanised_hindi_is_not_reliable_devanagari_hindi(detector: LanguageDetector) -> None:
+    (result,) = detector.detect(["mera naam Rahul hai aur main Delhi mein rehta hoon"])
+    assert not result.reliable
+
+
+def test_mixed_scripts_are_not_reliable(detector: LanguageDetector) -> None:
+    (result,) = detector.detect(["Привет друг, how are you doing today my friend"])
+    assert not result.reliable
+
+
+def test_code_switched_text_names_both_and_is_not_reliable(detector: LanguageDetector) -> None:
+    (result,) = detector.detect(
+        ["Ninapenda sana kusoma vitabu, especially on weekends with my friends"], k=5
+    )
+    assert {"swh_Latn", "eng_Latn"} <= {c.language for c in result.candidates}
+    assert not result.reliable
+
+
+def test_decomposed_accents_are_read_as_composed(detector: LanguageDetector) -> None:
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", "Tôi rất vui được gặp bạn hôm nay.")
+    (result,) = detector.detect([text])
+    assert result.language == "vie_Latn"
+    assert result.reliable
+
+
+def test_combine_keeps_fasttexts_mass_on_languages_the_stage_does_not_know() -> None:
+    from serve_app.engines.detector import combine
+
+    fasttext = {"hau_Latn": 0.5, "swh_Latn": 0.3, "eng_Latn": 0.1}
+    stage = {"swh_Latn": 0.2, "zul_Latn": 0.7, "eng_Latn": 0.1}
+    out = combine(fasttext, stage, frozenset({"swh_Latn", "zul_Latn", "eng_Latn"}))
+    assert out["hau_Latn"] == 0.5
+    assert sum(out.values()) == pytest.approx(1.0)
+    # The rest is shared by the product: fastText's opinion moves Swahili up against Zulu.
+    alone = 0.5 * 0.2 / (0.2 + 0.7 + 0.1)
+    assert out["swh_Latn"] > alone
+    assert out["zul_Latn"] > out["swh_Latn"] > out["eng_Latn"]
