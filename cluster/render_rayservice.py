@@ -20,6 +20,22 @@ OUTPUT = ROOT / "cluster" / "rayservice.yaml"
 IMAGE = "ghcr.io/tafsiri/tafsiri:0.1.0"
 REDIS = "redis://redis.tafsiri.svc.cluster.local:6379"
 
+# Worker pods: what one pod gives Ray, and how far the Ray autoscaler may scale the group.
+WORKER_CPUS = 4
+WORKER_MEMORY = "8Gi"
+MIN_WORKERS, MAX_WORKERS = 1, 8
+TRANSLATOR_CPUS = 2
+# The Ray autoscaler (KubeRay's in-tree sidecar): how long a node must be idle before its pod
+# is removed, and how fast it may grow (Default: at most the current count per round).
+AUTOSCALER_OPTIONS = {
+    "upscalingMode": "Default",
+    "idleTimeoutSeconds": 120,
+    "resources": {
+        "requests": {"cpu": "500m", "memory": "512Mi"},
+        "limits": {"cpu": "500m", "memory": "512Mi"},
+    },
+}
+
 API_KEYS_ENV = {
     "name": "TAFSIRI_AUTH__API_KEYS",
     "valueFrom": {"secretKeyRef": {"name": "tafsiri-api-keys", "key": "api_keys.json"}},
@@ -50,6 +66,13 @@ OVERRIDES: dict[str, Any] = {
     "args.rate_limits.storage_uri": f"{REDIS}/2",
     "args.environment": "production",
     "args.auth.enabled": True,
+    # Sized for the worker pods below (4 CPUs, 8 GiB): a Translator replica is 2 CPUs that
+    # CTranslate2 really uses (intra_threads 2), so a pod holds two of them beside the small
+    # deployments, and the Ray autoscaler's arithmetic (pending replicas' CPUs -> pods) holds.
+    "args.translator.intra_threads": TRANSLATOR_CPUS,
+    "args.deployments.translator.num_cpus": TRANSLATOR_CPUS,
+    "args.deployments.translator.autoscaling.max_replicas": 14,
+    "args.deployments.translator.autoscaling.target_ongoing_requests": 16,
 }
 
 
@@ -86,6 +109,10 @@ def render() -> str:
             "serveConfigV2": yaml.safe_dump(serve_config, sort_keys=False),
             "rayClusterConfig": {
                 "rayVersion": "2.60.0",
+                # Serve asks for replicas; the Ray autoscaler turns replicas that fit nowhere
+                # into worker pods (within minReplicas..maxReplicas) and removes idle ones.
+                "enableInTreeAutoscaling": True,
+                "autoscalerOptions": AUTOSCALER_OPTIONS,
                 "gcsFaultToleranceOptions": {"redisAddress": REDIS.removeprefix("redis://")},
                 "headGroupSpec": {
                     "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0"},  # noqa: S104
@@ -113,9 +140,9 @@ def render() -> str:
                 "workerGroupSpecs": [
                     {
                         "groupName": "cpu-workers",
-                        "replicas": 2,
-                        "minReplicas": 1,
-                        "maxReplicas": 8,
+                        "replicas": MIN_WORKERS,
+                        "minReplicas": MIN_WORKERS,
+                        "maxReplicas": MAX_WORKERS,
                         "rayStartParams": {},
                         "template": {
                             "spec": {
@@ -125,8 +152,14 @@ def render() -> str:
                                         "env": [API_KEYS_ENV],
                                         "image": IMAGE,
                                         "resources": {
-                                            "requests": {"cpu": "4", "memory": "8Gi"},
-                                            "limits": {"cpu": "4", "memory": "8Gi"},
+                                            "requests": {
+                                                "cpu": str(WORKER_CPUS),
+                                                "memory": WORKER_MEMORY,
+                                            },
+                                            "limits": {
+                                                "cpu": str(WORKER_CPUS),
+                                                "memory": WORKER_MEMORY,
+                                            },
                                         },
                                     }
                                 ]

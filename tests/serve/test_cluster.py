@@ -75,3 +75,46 @@ def test_gcs_outage_with_external_redis_loses_nothing(
     assert result["ingress_replicas_after_redeploy"] == 2, result
     assert result["replicas_kept"] == result["replicas_before"] >= 5, result
     assert result["statuses"] == ["done"] * result["jobs"], result
+
+
+def test_replica_and_node_autoscaling_together(test_model_dir: Path, tmp_path: Path) -> None:
+    """Serve's autoscaler asks for Translator replicas the head cannot hold; Ray's autoscaler
+    (fake multi-node provider) launches worker nodes for them; every request is answered
+    exactly; after the load replicas and then nodes go away. The same with a job backlog and
+    the JobWorker's queue-driven scaling. Figures: cluster/README.md."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("autoscaling_scenario.py")),
+            str(test_model_dir),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    print(json.dumps(result))  # the figures, with -s
+    load = result["load"]
+    assert result["worker_nodes_at_start"] == 0, result
+    assert load["replicas_up_s"] is not None, result
+    assert load["nodes_up_s"] is not None, result
+    assert load["peak_translators"] >= 3, result
+    assert load["peak_worker_nodes"] >= 1, result
+    assert load["requests"]["failed"] == 0, result
+    assert load["requests"]["wrong"] == 0, result
+    assert load["requests"]["answered"] > 100, result
+    assert result["replicas_down_s"] is not None, result
+    assert result["nodes_down_s"] is not None, result
+    jobs = result["jobs"]
+    assert jobs["workers_up_s"] is not None, result
+    assert jobs["peak_job_workers"] >= 3, result
+    assert jobs["peak_worker_nodes"] >= 1, result
+    assert jobs["statuses"] == ["done"] * jobs["submitted"], result
+    assert jobs["workers_down_s"] is not None, result
+    assert jobs["nodes_down_s"] is not None, result
+    assert result["processes_killed"] > 0, result

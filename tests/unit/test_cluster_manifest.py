@@ -37,9 +37,11 @@ def test_serve_config_v2_is_serve_config_plus_overrides() -> None:
     expected = apply_overrides(local)
     expected["applications"][0]["args"]["auth"].pop("api_keys")  # from the Secret instead
     assert embedded == expected
-    # Only the listed keys differ.
+    # Only the listed keys differ: of the deployments' options, the Translator's sizing.
     deployments = embedded["applications"][0]["args"]["deployments"]
-    assert deployments == local["applications"][0]["args"]["deployments"]
+    for name, options in local["applications"][0]["args"]["deployments"].items():
+        if name != "translator":
+            assert deployments[name] == options
     assert "deployments" not in embedded["applications"][0]  # options come from args alone
     assert embedded["applications"][0]["import_path"] == "serve_app.app:build_app"
     assert set(OVERRIDES) == {
@@ -50,7 +52,76 @@ def test_serve_config_v2_is_serve_config_plus_overrides() -> None:
         "args.rate_limits.storage_uri",
         "args.environment",
         "args.auth.enabled",
+        "args.translator.intra_threads",
+        "args.deployments.translator.num_cpus",
+        "args.deployments.translator.autoscaling.max_replicas",
+        "args.deployments.translator.autoscaling.target_ongoing_requests",
     }
+
+
+def _cpus(quantity: str) -> float:
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def test_cluster_autoscaling_is_on_and_its_arithmetic_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Serve's replica autoscaling can only become pods if the Ray autoscaler runs, and its
+    pod count is only right if pods and replicas' CPU requests fit together."""
+    from serve_app.app import deployment_options
+    from serve_app.config import AppArgs
+
+    manifest = yaml.safe_load((ROOT / "cluster" / "rayservice.yaml").read_text())
+    cluster = manifest["spec"]["rayClusterConfig"]
+    assert cluster["enableInTreeAutoscaling"] is True
+    options = cluster["autoscalerOptions"]
+    assert options["upscalingMode"] in {"Default", "Conservative", "Aggressive"}
+    assert options["idleTimeoutSeconds"] >= 30
+    (group,) = cluster["workerGroupSpecs"]
+    assert 1 <= group["minReplicas"] <= group["replicas"] <= group["maxReplicas"]
+    (container,) = group["template"]["spec"]["containers"]
+    resources = container["resources"]
+    assert resources["requests"] == resources["limits"]  # what KubeRay tells Ray it has
+    pod_cpus = _cpus(resources["limits"]["cpu"])
+    # The head runs no replicas (num-cpus 0): every replica lands on a worker pod.
+    assert cluster["headGroupSpec"]["rayStartParams"]["num-cpus"] == "0"
+
+    monkeypatch.setenv("TAFSIRI_AUTH__API_KEYS", '[{"id": "ops", "sha256": "' + "0" * 64 + '"}]')
+    args = AppArgs.model_validate(
+        yaml.safe_load(manifest["spec"]["serveConfigV2"])["applications"][0]["args"]
+    )
+    computed = deployment_options(args)
+    translator = computed["Translator"]
+    translator_cpus = translator["ray_actor_options"]["num_cpus"]
+    # CTranslate2 uses the CPUs the replica reserves, and a pod holds whole replicas.
+    assert args.translator.intra_threads * args.translator.inter_threads == translator_cpus
+    per_pod = int(pod_cpus // translator_cpus)
+    assert per_pod >= 1
+    # At the most replicas of every deployment, everything fits in maxReplicas pods.
+    most = sum(
+        o["ray_actor_options"]["num_cpus"]
+        * (o.get("autoscaling_config", {}).get("max_replicas") or o.get("num_replicas", 1))
+        for o in computed.values()
+    )
+    assert most <= group["maxReplicas"] * pod_cpus, (most, group["maxReplicas"], pod_cpus)
+    # ... and the Translator's own maximum needs more than the minimum pods: pods do scale.
+    assert translator["autoscaling_config"]["max_replicas"] > group["minReplicas"] * per_pod
+
+
+def test_production_serves_real_models_only() -> None:
+    """The production app refuses the bundled copy model and lid.176 (no fallback)."""
+    from serve_app.config import AppArgs
+
+    manifest = yaml.safe_load((ROOT / "cluster" / "rayservice.yaml").read_text())
+    raw = yaml.safe_load(manifest["spec"]["serveConfigV2"])["applications"][0]["args"]
+    raw["auth"]["api_keys"] = [{"id": "ops", "sha256": "0" * 64}]
+    args = AppArgs.model_validate(raw)
+    assert args.translator.model == DEFAULT_TRANSLATOR
+    assert args.detector.model == DEFAULT_DETECTOR
+    assert args.translator.fallback_model is None
+    assert args.detector.fallback_model is None
+    with pytest.raises(ValueError, match="production serves real models"):
+        AppArgs.model_validate({**raw, "models": "bundled"})
 
 
 def test_embedded_args_are_valid_app_args(monkeypatch: pytest.MonkeyPatch) -> None:

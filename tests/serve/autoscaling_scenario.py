@@ -1,0 +1,341 @@
+"""Replica autoscaling and node autoscaling together, on one machine (run by test_cluster.py).
+
+Ray's fake multi-node provider (``RAY_FAKE_CLUSTER=1``, the provider behind
+``ray.cluster_utils.AutoscalingCluster``) gives the Ray autoscaler a node type it may launch:
+each "node" is a real raylet on this machine advertising ``WORKER_CPUS`` CPUs. The head holds
+one Translator replica (1 CPU) beside the small deployments and no second one, so:
+
+1. 32 clients translate; Serve's autoscaler asks for more Translator replicas; they cannot be
+   placed; the Ray autoscaler launches worker nodes; the replicas start there. Every request
+   must be answered with the exact output of the copy model (no 5xx).
+2. The load stops; Serve scales the replicas back down; the idle nodes are released.
+3. The same with a job backlog: queue-driven JobWorker replicas (0.5 CPU each here) outgrow
+   the head, nodes come and go again, every job is done.
+
+Prints one JSON line: the seconds each step took and the failures. The head runs on its own
+GCS port and temp dir; everything it started is killed by an environment marker at the end
+(``ray stop`` would stop every Ray on the machine, including the test session's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import ray
+from ray import serve
+
+from serve_app.app import build_app
+from serve_app.config import AppArgs
+
+WORKER_CPUS = 2
+MAX_WORKER_NODES = 3
+IDLE_TIMEOUT_MINUTES = 0.1
+CLIENTS = 32
+MARKER = "TAFSIRI_AUTOSCALING_SCENARIO"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def autoscaling_config(gcs_address: str) -> dict[str, Any]:
+    """The fake provider's cluster config (the fields of Ray's fake_multi_node example)."""
+    return {
+        "cluster_name": "tafsiri-fake",
+        "max_workers": MAX_WORKER_NODES,
+        "provider": {
+            "type": "fake_multinode",
+            "gcs_address": gcs_address,
+            "use_node_id_as_ip": True,
+            "disable_node_updaters": True,
+            "disable_launch_config_check": True,
+        },
+        "available_node_types": {
+            "ray.head.default": {"resources": {}, "node_config": {}, "max_workers": 0},
+            "cpu_worker": {
+                "resources": {"CPU": WORKER_CPUS, "object_store_memory": 150_000_000},
+                "node_config": {},
+                "min_workers": 0,
+                "max_workers": MAX_WORKER_NODES,
+            },
+        },
+        "head_node_type": "ray.head.default",
+        "auth": {},
+        "upscaling_speed": 1.0,
+        "idle_timeout_minutes": IDLE_TIMEOUT_MINUTES,
+        "docker": {},
+        "initialization_commands": [],
+        "setup_commands": [],
+        "head_setup_commands": [],
+        "worker_setup_commands": [],
+        "head_start_ray_commands": [],
+        "worker_start_ray_commands": [],
+        "file_mounts": {},
+        "cluster_synced_files": [],
+        "file_mounts_sync_continuously": False,
+        "rsync_exclude": [],
+        "rsync_filter": [],
+    }
+
+
+def start_head(workdir: Path, marker: str) -> tuple[str, dict[str, str]]:
+    port = free_port()
+    ip = ray.util.get_node_ip_address()
+    address = f"{ip}:{port}"
+    config = workdir / "autoscaling.json"
+    config.write_text(json.dumps(autoscaling_config(address)))
+    temp_dir = tempfile.mkdtemp(prefix="tfs-as-", dir="/tmp")  # short: unix socket paths
+    env = {
+        **os.environ,
+        "RAY_FAKE_CLUSTER": "1",
+        # `ray start` turns token authentication on; this head is private to the scenario.
+        "RAY_AUTH_MODE": "disabled",
+        "AUTOSCALER_UPDATE_INTERVAL_S": "1",
+        "RAY_TMPDIR": temp_dir,
+        MARKER: marker,
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ray.scripts.scripts",
+            "start",
+            "--head",
+            f"--port={port}",
+            "--num-cpus=2",
+            "--object-store-memory=200000000",
+            f"--temp-dir={temp_dir}",
+            f"--autoscaling-config={config}",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return address, env
+
+
+def kill_everything_started(marker: str) -> int:
+    """Kills every process carrying this run's marker in its environment."""
+    killed = 0
+    for process in psutil.process_iter(["pid"]):
+        with contextlib.suppress(psutil.Error):
+            if process.pid != os.getpid() and process.environ().get(MARKER) == marker:
+                process.send_signal(signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+def worker_nodes() -> int:
+    return sum(1 for n in ray.nodes() if n["Alive"] and not _is_head(n))
+
+
+def _is_head(node: dict[str, Any]) -> bool:
+    return "node:__internal_head__" in node.get("Resources", {})
+
+
+def replicas(deployment: str) -> int:
+    """RUNNING replicas of ``deployment`` as Serve's controller reports them."""
+    status = serve.status().applications["tafsiri"].deployments[deployment]
+    return int(status.replica_states.get("RUNNING", 0))
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> float | None:
+    """Seconds until ``condition()`` holds, or None if it did not within ``seconds``."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        with contextlib.suppress(Exception):
+            if condition():
+                return round(time.monotonic() - started, 1)
+        time.sleep(1)
+    return None
+
+
+async def translate_until(url: str, stop: asyncio.Event) -> dict[str, int]:
+    """``CLIENTS`` clients translating until ``stop``: answered, failed and wrong outputs."""
+    counts = {"answered": 0, "failed": 0, "wrong": 0}
+
+    async def client(http: httpx.AsyncClient, number: int) -> None:
+        i = 0
+        while not stop.is_set():
+            text = f"Client {number} asks for sentence {i}, please."
+            i += 1
+            try:
+                response = await http.post(
+                    "/api/v1/translate",
+                    json={
+                        "text": text,
+                        "source_language": "eng_Latn",
+                        "target_language": "fra_Latn",
+                    },
+                )
+            except httpx.HTTPError:
+                counts["failed"] += 1
+                continue
+            if response.status_code != 200:
+                counts["failed"] += 1
+            elif response.json()["translated_text"] != text:
+                counts["wrong"] += 1
+            else:
+                counts["answered"] += 1
+
+    async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+        await asyncio.gather(*(client(http, n) for n in range(CLIENTS)))
+    return counts
+
+
+def load_phase(url: str) -> dict[str, Any]:
+    stop = asyncio.Event()
+    result: dict[str, Any] = {}
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        load = asyncio.create_task(translate_until(url, stop))
+        started = time.monotonic()
+        result["replicas_up_s"] = await loop.run_in_executor(
+            None, wait_until, lambda: replicas("Translator") >= 3, 180
+        )
+        result["nodes_up_s"] = await loop.run_in_executor(
+            None, wait_until, lambda: worker_nodes() >= 1, 10
+        )
+        if result["nodes_up_s"] is not None and result["replicas_up_s"] is not None:
+            result["nodes_up_s"] = round(result["replicas_up_s"] + result["nodes_up_s"], 1)
+        result["peak_translators"] = replicas("Translator")
+        result["peak_worker_nodes"] = worker_nodes()
+        await asyncio.sleep(5)  # keep serving on the scaled-out cluster for a while
+        stop.set()
+        result["requests"] = await load
+        result["load_s"] = round(time.monotonic() - started, 1)
+
+    asyncio.run(run())
+    return result
+
+
+def main(model_dir: str, workdir: str) -> dict[str, Any]:
+    marker = uuid.uuid4().hex
+    address, _ = start_head(Path(workdir), marker)
+    report: dict[str, Any] = {}
+    try:
+        ray.init(address=address, log_to_driver=False)
+        port = free_port()
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        args = AppArgs.model_validate(
+            {
+                "models": "hub",
+                "translator": {"model": model_dir},
+                # One Lingua per replica is 1.2 GiB; detection is not what scales here.
+                "detector": {"model": "lid.176", "short_text_stage": False},
+                "jobs": {
+                    "sqlite_path": str(Path(workdir) / "jobs.db"),
+                    "lease_seconds": 5,
+                    "poll_interval_seconds": 0.1,
+                    "min_workers": 1,
+                    "max_workers": 4,
+                    "target_jobs_per_worker": 2,
+                    "chunk_texts": 2,
+                },
+                "rate_limits": {"enabled": False},
+                "deployments": {
+                    "translator": {
+                        "num_cpus": 1,
+                        "max_ongoing_requests": 32,
+                        "autoscaling": {
+                            "min_replicas": 1,
+                            "max_replicas": 4,
+                            "initial_replicas": 1,
+                            "target_ongoing_requests": 2,
+                            "upscale_delay_s": 1,
+                            "downscale_delay_s": 5,
+                        },
+                    },
+                    "job_worker": {"num_cpus": 0.5, "max_ongoing_requests": 8},
+                },
+            }
+        )
+        serve.run(build_app(args), name="tafsiri", route_prefix="/")
+        url = f"http://127.0.0.1:{port}"
+        report["worker_nodes_at_start"] = worker_nodes()
+        report["load"] = load_phase(url)
+        report["replicas_down_s"] = wait_until(lambda: replicas("Translator") == 1, 180)
+        report["nodes_down_s"] = wait_until(lambda: worker_nodes() == 0, 180)
+        report["jobs"] = job_phase(url)
+    finally:
+        with contextlib.suppress(Exception):
+            serve.shutdown()
+        ray.shutdown()
+        report["processes_killed"] = kill_everything_started(marker)
+    return report
+
+
+def job_phase(url: str) -> dict[str, Any]:
+    """A backlog of jobs: JobWorkers scale with the queue onto new nodes, then back."""
+    result: dict[str, Any] = {}
+    with httpx.Client(base_url=url, timeout=60) as http:
+        tokens: list[str] = []
+
+        def submit(count: int) -> None:
+            for _ in range(count):
+                i = len(tokens)
+                response = http.post(
+                    "/api/v1/jobs/translate",
+                    json={
+                        "texts": [f"Job {i} sentence {j}." for j in range(100)],
+                        "source_language": "eng_Latn",
+                        "target_language": "fra_Latn",
+                    },
+                )
+                response.raise_for_status()
+                tokens.append(response.json()["token"])
+
+        # Keep a backlog (a steady stream of 100-text jobs) until the queue-driven autoscaler
+        # has added JobWorkers, which do not fit on the head: nodes must come.
+        started = time.monotonic()
+        result["workers_up_s"] = None
+        while time.monotonic() - started < 180 and len(tokens) < 600:
+            submit(10)
+            if replicas("JobWorker") >= 3:
+                result["workers_up_s"] = round(time.monotonic() - started, 1)
+                break
+            time.sleep(1)
+        result["submitted"] = len(tokens)
+        result["peak_job_workers"] = replicas("JobWorker")
+        result["peak_worker_nodes"] = worker_nodes()
+        statuses: dict[str, str] = {}
+
+        def all_ended() -> bool:
+            for token in tokens:
+                if token not in statuses:
+                    body = http.get(f"/api/v1/jobs/{token}").json()
+                    if body["status"] in {"done", "error", "timeout", "needs_human"}:
+                        statuses[token] = body["status"]
+            return len(statuses) == len(tokens)
+
+        result["drained_s"] = wait_until(all_ended, 300)
+        result["statuses"] = sorted(statuses.values())
+    result["workers_down_s"] = wait_until(lambda: replicas("JobWorker") == 1, 240)
+    result["nodes_down_s"] = wait_until(lambda: worker_nodes() == 0, 180)
+    return result
+
+
+if __name__ == "__main__":
+    with contextlib.redirect_stdout(sys.stderr):
+        outcome = main(sys.argv[1], sys.argv[2])
+    print(json.dumps(outcome))
