@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,24 +16,27 @@ pytestmark = [pytest.mark.serve, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def run_scenario(script: str, *args: str, timeout: int) -> dict[str, Any]:
+    """Runs ``script`` (next to this file) as its own driver process: its last stdout line,
+    parsed (the scenarios print one JSON line)."""
+    run = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name(script)), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return result
+
+
 def test_two_node_cluster_spreads_replicas_and_survives_node_loss(
     test_model_dir: Path, tmp_path: Path
 ) -> None:
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(Path(__file__).with_name("cluster_scenario.py")),
-            str(test_model_dir),
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
-    )
-    assert run.returncode == 0, run.stderr[-4000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_scenario("cluster_scenario.py", str(test_model_dir), str(tmp_path), timeout=600)
     assert result["nodes_with_replicas"] == 2, result
     assert result["statuses"] == ["done"] * result["jobs"], result
 
@@ -45,24 +49,9 @@ def test_gcs_outage_with_external_redis_loses_nothing(
     workers keep finishing them; a GCS started again reloads the cluster from Redis, every
     replica is still the same actor, a redeploy can create replicas again, and every accepted
     job is done."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(Path(__file__).with_name("gcs_ft_scenario.py")),
-            str(test_model_dir),
-            str(tmp_path),
-            redis_url,
-            "10",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    result = run_scenario(
+        "gcs_ft_scenario.py", str(test_model_dir), str(tmp_path), redis_url, "10", timeout=600
     )
-    assert run.returncode == 0, run.stderr[-4000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["failed_during_outage"] == 0, result
     assert result["translated_during_outage"] >= 5, result
     assert result["jobs_refused_during_outage"] == 0, result
@@ -82,22 +71,9 @@ def test_replica_and_node_autoscaling_together(test_model_dir: Path, tmp_path: P
     (fake multi-node provider) launches worker nodes for them; every request is answered
     exactly; after the load replicas and then nodes go away. The same with a job backlog and
     the JobWorker's queue-driven scaling. Figures: cluster/README.md."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(Path(__file__).with_name("autoscaling_scenario.py")),
-            str(test_model_dir),
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    result = run_scenario(
+        "autoscaling_scenario.py", str(test_model_dir), str(tmp_path), timeout=900
     )
-    assert run.returncode == 0, run.stderr[-4000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
     print(json.dumps(result))  # the figures, with -s
     load = result["load"]
     assert result["worker_nodes_at_start"] == 0, result
