@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +67,25 @@ def test_gcs_outage_with_external_redis_loses_nothing(
     assert result["statuses"] == ["done"] * result["jobs"], result
 
 
-def test_replica_and_node_autoscaling_together(test_model_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.timeout(900)  # ~6.5 min: scaling up and down twice, with fixed delays
+def test_replica_and_node_autoscaling_together(
+    test_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Serve's autoscaler asks for Translator replicas the head cannot hold; Ray's autoscaler
     (fake multi-node provider) launches worker nodes for them; every request is answered
     exactly; after the load replicas and then nodes go away. The same with a job backlog and
     the JobWorker's queue-driven scaling. Figures: cluster/README.md."""
-    result = run_scenario(
-        "autoscaling_scenario.py", str(test_model_dir), str(tmp_path), timeout=900
-    )
+    from tests.serve.autoscaling_scenario import MARKER, kill_everything_started
+
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv(MARKER, marker)  # on every process the scenario's head starts
+    try:
+        result = run_scenario(
+            "autoscaling_scenario.py", str(test_model_dir), str(tmp_path), timeout=840
+        )
+    finally:
+        # Whatever happened to the scenario, nothing of its Ray outlives the test.
+        kill_everything_started(marker)
     print(json.dumps(result))  # the figures, with -s
     load = result["load"]
     assert result["worker_nodes_at_start"] == 0, result
