@@ -15,6 +15,9 @@ from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
 
+# Settings that need a new engine; the others are applied to the running one.
+_ENGINE_FIELDS = ("model", "revision", "fallback_model", "short_text_stage")
+
 
 @serve.deployment(name="LanguageDetector")
 class DetectorDeployment:
@@ -27,12 +30,8 @@ class DetectorDeployment:
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
         config = DetectorConfig.model_validate(user_config)
         previous = getattr(self, "_config", None)
-        model = (config.model, config.revision, config.fallback_model, config.short_text_stage)
-        if previous is None or model != (
-            previous.model,
-            previous.revision,
-            previous.fallback_model,
-            previous.short_text_stage,
+        if previous is None or any(
+            getattr(config, name) != getattr(previous, name) for name in _ENGINE_FIELDS
         ):
             loaded = await asyncio.to_thread(
                 load_with_fallback,

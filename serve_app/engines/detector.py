@@ -21,7 +21,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from serve_app.engines.languages import LanguageDatabase, own_script_share, script_counts
+from serve_app.engines.languages import (
+    LanguageDatabase,
+    most_frequent_script,
+    own_script_share,
+    script_counts,
+)
 from serve_app.engines.models import ModelUnavailableError, find_file, locate_model
 
 if TYPE_CHECKING:
@@ -217,10 +222,10 @@ class LanguageDetector:
         out = []
         for line, counts in zip(lines, scripts, strict=True):
             labels, probs = self._model.predict(line, k=FASTTEXT_LABELS)
-            script = max(counts, key=counts.__getitem__) if counts else None
+            script = most_frequent_script(counts)
             distribution: dict[str, float] = {}
             for label, prob in zip(labels, probs, strict=True):
-                code = self.languages.from_lid_label(label, script=script or "")
+                code = self.languages.from_lid_label(label, script=script)
                 if code is not None and code not in distribution:
                     distribution[code] = min(float(prob), 1.0)
             out.append(distribution)

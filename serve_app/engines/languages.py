@@ -326,7 +326,11 @@ def _script_of(char: str) -> str | None:
 
 def dominant_script(text: str) -> str | None:
     """The ISO 15924 code of the most frequent script among ``text``'s letters, if known."""
-    counts = script_counts(text)
+    return most_frequent_script(script_counts(text))
+
+
+def most_frequent_script(counts: dict[str, int]) -> str | None:
+    """The script with the most letters in :func:`script_counts`' answer, if any."""
     return max(counts, key=counts.__getitem__) if counts else None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from serve_app.engines.languages import LanguageDatabase
 
@@ -23,6 +24,18 @@ from serve_app.engines.languages import LanguageDatabase
 LONG_TEXT_CHARS = 120
 # Lingua gains nothing from more than a few hundred characters; its cost grows with length.
 MAX_STAGE_CHARS = 400
+
+
+def lingua_languages(database: LanguageDatabase | None = None) -> dict[Any, str]:
+    """Lingua's languages that NLLB-200 has, each with its FLORES-200 code (no model loaded)."""
+    from lingua import Language
+
+    database = database or LanguageDatabase.default()
+    codes = {
+        language: database.from_lid_label(language.iso_code_639_3.name.lower())
+        for language in Language.all()
+    }
+    return {language: code for language, code in codes.items() if code is not None}
 
 
 class ShortTextStage:
@@ -33,7 +46,7 @@ class ShortTextStage:
     def __init__(
         self, languages: LanguageDatabase | None = None, long_text_chars: int = LONG_TEXT_CHARS
     ) -> None:
-        from lingua import Language, LanguageDetectorBuilder
+        from lingua import LanguageDetectorBuilder
 
         started = time.perf_counter()
         builder = LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models()
@@ -41,12 +54,7 @@ class ShortTextStage:
         # Same builder, trigram models only: shares the models loaded above.
         self._fast = builder.with_low_accuracy_mode().build()
         self.load_seconds = time.perf_counter() - started
-        database = languages or LanguageDatabase.default()
-        self._codes: dict[object, str] = {}
-        for language in Language.all():
-            code = database.from_lid_label(language.iso_code_639_3.name.lower())
-            if code is not None:
-                self._codes[language] = code
+        self._codes = lingua_languages(languages)
         self.languages = frozenset(self._codes.values())
         self.long_text_chars = long_text_chars
 

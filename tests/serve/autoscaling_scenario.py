@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,18 +40,13 @@ from ray import serve
 
 from serve_app.app import build_app
 from serve_app.config import AppArgs
+from tests.serve.cluster_scenario import free_port
 
 WORKER_CPUS = 2
 MAX_WORKER_NODES = 3
 IDLE_TIMEOUT_MINUTES = 0.1
 CLIENTS = 32
 MARKER = "TAFSIRI_AUTOSCALING_SCENARIO"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def autoscaling_config(gcs_address: str) -> dict[str, Any]:
@@ -95,7 +89,8 @@ def autoscaling_config(gcs_address: str) -> dict[str, Any]:
     }
 
 
-def start_head(workdir: Path, marker: str) -> tuple[str, dict[str, str]]:
+def start_head(workdir: Path, marker: str) -> str:
+    """Starts the head (its GCS address returned) with the fake provider as its autoscaler."""
     port = free_port()
     ip = ray.util.get_node_ip_address()
     address = f"{ip}:{port}"
@@ -130,7 +125,7 @@ def start_head(workdir: Path, marker: str) -> tuple[str, dict[str, str]]:
         check=True,
         capture_output=True,
     )
-    return address, env
+    return address
 
 
 def kill_everything_started(marker: str) -> int:
@@ -232,7 +227,7 @@ def load_phase(url: str) -> dict[str, Any]:
 def main(model_dir: str, workdir: str) -> dict[str, Any]:
     # The test passes its own marker, so it can clean up even if this process is killed.
     marker = os.environ.get(MARKER) or uuid.uuid4().hex
-    address, _ = start_head(Path(workdir), marker)
+    address = start_head(Path(workdir), marker)
     report: dict[str, Any] = {}
     try:
         ray.init(address=address, log_to_driver=False)
