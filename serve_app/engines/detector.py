@@ -207,6 +207,8 @@ class LanguageDetector:
                 second = self.short_text.probabilities([lines[i] for i in unsure])
                 known = self.short_text.languages
                 for i, other in zip(unsure, second, strict=True):
+                    if not other:  # a script the stage has no language in: fastText's answer
+                        continue
                     distributions[i] = calibrate(
                         combine(raw[i], other, known, self.tuning),
                         self.tuning.combined_temperature,

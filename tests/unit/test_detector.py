@@ -141,6 +141,22 @@ def test_candidates_are_one_distribution_whichever_stage_answered(
         assert result.confidence == confidences[0]
 
 
+def test_text_the_stage_cannot_read_keeps_fasttexts_calibration(
+    detector: LanguageDetector,
+) -> None:
+    """Khmer: fastText is unsure, Lingua has no language in the script. The answer is
+    fastText's, on fastText's calibration, not sharpened as if both stages had read it."""
+    text = "ជំរាបសួរ"
+    assert detector.short_text is not None
+    assert detector.short_text.probabilities([text]) == [{}]
+    alone = LanguageDetector(detector.model_path)
+    (with_stage,) = detector.detect([text])
+    (without,) = alone.detect([text])
+    assert with_stage.language == "khm_Khmr"
+    assert with_stage.confidence < detector.tuning.confident  # the stage was asked
+    assert with_stage == without
+
+
 def test_reliable_answers_are_confident_ones(detector: LanguageDetector) -> None:
     for result in detector.detect(["Guten Morgen", "Bonjour", "ok", "Habari yako"]):
         assert not result.reliable or result.confidence >= detector.tuning.reliable_confidence
