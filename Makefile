@@ -44,7 +44,7 @@ test: lint system-deps
 # Face cache). Offline this fails fast and the service falls back, loudly, to the bundled ones.
 serve: install
 	-$(BIN)/tafsiri models pull
-	$(BIN)/serve run serve_config.yaml
+	$(BIN)/tafsiri serve serve_config.yaml
 
 bench: install
 	$(BIN)/python -m benchmarks.engine

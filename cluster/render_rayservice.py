@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from serve_app.serving import serving_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVE_CONFIG = ROOT / "serve_config.yaml"
 OUTPUT = ROOT / "cluster" / "rayservice.yaml"
@@ -76,6 +78,11 @@ OVERRIDES: dict[str, Any] = {
 }
 
 
+# Ray Serve's own levers (HAProxy + direct ingress, throughput-optimized replicas), read by
+# Ray's processes when they start: the mode `tafsiri serve` runs locally (serve_app/serving.py).
+SERVE_MODE_ENV = [{"name": name, "value": value} for name, value in serving_env("fast").items()]
+
+
 def apply_overrides(config: dict[str, Any]) -> dict[str, Any]:
     rendered = copy.deepcopy(config)
     for dotted, value in OVERRIDES.items():
@@ -121,7 +128,7 @@ def render() -> str:
                             "containers": [
                                 {
                                     "name": "ray-head",
-                                    "env": [API_KEYS_ENV],
+                                    "env": [API_KEYS_ENV, *SERVE_MODE_ENV],
                                     "image": IMAGE,
                                     "resources": {
                                         "requests": {"cpu": "2", "memory": "4Gi"},
@@ -149,7 +156,7 @@ def render() -> str:
                                 "containers": [
                                     {
                                         "name": "ray-worker",
-                                        "env": [API_KEYS_ENV],
+                                        "env": [API_KEYS_ENV, *SERVE_MODE_ENV],
                                         "image": IMAGE,
                                         "resources": {
                                             "requests": {

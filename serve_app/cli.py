@@ -20,6 +20,7 @@ from serve_app.client import (
     WaitTimeoutError,
 )
 from serve_app.engines.models import ModelUnavailableError
+from serve_app.serving import MODE_VARIABLE
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -211,9 +212,14 @@ def _workflow_run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import os
+    from serve_app.serving import apply_serving_env
 
-    os.execvp("serve", ["serve", "run", args.config])  # noqa: S606, S607 - Ray's own CLI
+    mode = apply_serving_env()  # Serve reads its switches when its processes start
+    print(f"tafsiri: serve mode {mode!r} ({MODE_VARIABLE}=fast|classic)", file=sys.stderr)
+    # Ray's own CLI, from this environment's bin when there is one.
+    beside = Path(sys.executable).with_name("serve")
+    command = str(beside) if beside.exists() else "serve"
+    os.execvp(command, [command, "run", args.config])  # noqa: S606
 
 
 def _create_key(args: argparse.Namespace) -> int:

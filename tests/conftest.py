@@ -79,3 +79,18 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def private_serving_env(state_dir: Path) -> dict[str, str]:
+    """The shipped serve mode (``serve_app.serving``) for one Ray of a test: its HAProxy's
+    files and ports of its own, so that two Rays on the machine (the session's and a
+    scenario's) do not share one HAProxy's config, socket or stats ports."""
+    from serve_app.serving import serving_env
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return serving_env(
+        os.environ.get("TAFSIRI_SERVE_MODE", "fast"),
+        state_dir=state_dir,
+        stats_port=free_port(),
+        metrics_port=free_port(),
+    )

