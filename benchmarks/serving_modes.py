@@ -28,7 +28,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -144,8 +143,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_mode(mode: str, args: argparse.Namespace, model: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_SERVE_")}
-    state = Path(tempfile.mkdtemp(prefix="tfs-bench-haproxy-"))
-    env |= serving_env(mode, state_dir=state)
+    env |= serving_env(mode)
     command = [sys.executable, "-m", "benchmarks.serving_modes", "--child", mode]
     command += ["--model", str(model), "--port", str(args.port)]
     command += ["--idle-requests", str(args.idle_requests), "--requests", str(args.requests)]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from pathlib import Path
 
 MODES = ("fast", "classic")
 MODE_VARIABLE = "TAFSIRI_SERVE_MODE"
@@ -48,30 +47,19 @@ def haproxy_binary() -> str | None:
 
 
 def serving_env(
-    mode: str = "fast",
-    *,
-    state_dir: Path | None = None,
-    stats_port: int | None = None,
-    metrics_port: int | None = None,
+    mode: str = "fast", *, stats_port: int | None = None, metrics_port: int | None = None
 ) -> dict[str, str]:
     """The environment Ray must start with for ``mode``.
 
-    ``state_dir`` and the ports keep one Ray's HAProxy apart from another's on the same
-    machine (tests, a second local cluster); HAProxy's defaults are ``/tmp/haproxy-serve``,
-    8404 (stats) and 9101 (metrics).
+    The ports keep one Ray's HAProxy apart from another's on the same machine (tests, a
+    second local cluster); HAProxy's defaults are 8404 (stats) and 9101 (metrics). Its files
+    need nothing: Serve keeps them under ``/tmp/haproxy-serve/<node id>/``.
     """
     if mode not in MODES:
         raise ValueError(f"unknown serve mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode == "classic":
         return {}
     env = dict(_FAST)
-    if state_dir is not None:
-        env |= {
-            "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(state_dir / "haproxy.cfg"),
-            "RAY_SERVE_HAPROXY_SOCKET_PATH": str(state_dir / "admin.sock"),
-            "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(state_dir),
-            "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(state_dir / "server-state"),
-        }
     if stats_port is not None:
         env["RAY_SERVE_HAPROXY_STATS_PORT"] = str(stats_port)
     if metrics_port is not None:
@@ -79,12 +67,7 @@ def serving_env(
     return env
 
 
-def apply_serving_env(
-    *,
-    state_dir: Path | None = None,
-    stats_port: int | None = None,
-    metrics_port: int | None = None,
-) -> str:
+def apply_serving_env(*, stats_port: int | None = None, metrics_port: int | None = None) -> str:
     """Sets the chosen mode's variables in ``os.environ`` (those already set win) and
     returns the mode in effect: ``TAFSIRI_SERVE_MODE`` (default ``fast``), or ``classic``
     where no HAProxy binary exists, with a warning on stderr."""
@@ -96,7 +79,7 @@ def apply_serving_env(
             file=sys.stderr,
         )
         mode = "classic"
-    env = serving_env(mode, state_dir=state_dir, stats_port=stats_port, metrics_port=metrics_port)
+    env = serving_env(mode, stats_port=stats_port, metrics_port=metrics_port)
     for name, value in env.items():
         os.environ.setdefault(name, value)
     return mode

@@ -81,16 +81,14 @@ def free_port() -> int:
         return port
 
 
-def private_serving_env(state_dir: Path) -> dict[str, str]:
-    """The shipped serve mode (``serve_app.serving``) for one Ray of a test: its HAProxy's
-    files and ports of its own, so that two Rays on the machine (the session's and a
-    scenario's) do not share one HAProxy's config, socket or stats ports."""
+def private_serving_env() -> dict[str, str]:
+    """The shipped serve mode (``serve_app.serving``) for one Ray of a test, its HAProxy on
+    stats and metrics ports of its own, so that two Rays on the machine (the session's and a
+    scenario's) can both start one."""
     from serve_app.serving import serving_env
 
-    state_dir.mkdir(parents=True, exist_ok=True)
     return serving_env(
         os.environ.get("TAFSIRI_SERVE_MODE", "fast"),
-        state_dir=state_dir,
         stats_port=free_port(),
         metrics_port=free_port(),
     )

@@ -91,7 +91,7 @@ def ray_cluster() -> Iterator[int]:
     # The serve mode the service ships with (HAProxy, direct ingress, ...) for Ray's processes,
     # which take the environment when Ray starts; not for this driver, whose handles are
     # called from tests outside an event loop (that needs the router in a loop of its own).
-    with patched_environ(private_serving_env(RAY_TEMP_DIR / "haproxy")):
+    with patched_environ(private_serving_env()):
         ray.init(
             num_cpus=4,
             include_dashboard=False,

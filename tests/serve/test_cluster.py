@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ def run_scenario(script: str, *args: str, timeout: int) -> dict[str, Any]:
         cwd=ROOT,
         env={
             **os.environ,
-            **private_serving_env(Path(tempfile.mkdtemp(prefix="tfs-haproxy-", dir="/tmp"))),
+            **private_serving_env(),
             "PYTHONPATH": str(ROOT),
         },
     )

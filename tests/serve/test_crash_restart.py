@@ -55,7 +55,7 @@ class ServeRun:
         self.url = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
-            **private_serving_env(ray_tmp / "haproxy"),
+            **private_serving_env(),
             "RAY_TMPDIR": str(ray_tmp),
         }
         env.pop("RAY_ADDRESS", None)
@@ -75,10 +75,14 @@ class ServeRun:
             start_new_session=True,
         )
 
+    def log_tail(self, chars: int = 4000) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-chars:]
+
     def wait_healthy(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"serve run exited: see {self.log.name}"
+            assert self.process.poll() is None, f"serve run exited:\n{self.log_tail()}"
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 if httpx.get(f"{self.url}/health", timeout=5).json()["status"] == "healthy":
                     return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -27,11 +26,8 @@ def test_fast_mode_turns_on_haproxy_and_throughput_optimized_serve() -> None:
     assert serving.serving_env("classic") == {}
 
 
-def test_a_private_haproxy_gets_its_own_files_and_ports(tmp_path: Path) -> None:
-    env = serving.serving_env("fast", state_dir=tmp_path, stats_port=1234, metrics_port=5678)
-    paths = [v for k, v in env.items() if k.startswith("RAY_SERVE_HAPROXY_") and "PORT" not in k]
-    assert len(paths) == 4
-    assert all(Path(p).is_relative_to(tmp_path) for p in paths)
+def test_a_private_haproxy_gets_its_own_ports() -> None:
+    env = serving.serving_env("fast", stats_port=1234, metrics_port=5678)
     assert env["RAY_SERVE_HAPROXY_STATS_PORT"] == "1234"
     assert env["RAY_SERVE_HAPROXY_METRICS_PORT"] == "5678"
 
