@@ -10,10 +10,11 @@ One run, rounds interleaved; each round serves the same app and model three ways
   (``benchmarks/baseline_server.py``, the architecture Tafsiri replaces).
 
 Each Serve mode runs in a child process with a Ray of its own (Serve reads these switches
-when its processes start). Measured for each: one client on an idle service (p50 of translate
-with the source given, and the model's own inference time; detect; a route with no handle
-call), then ``--clients`` concurrent clients translating (throughput, and the CPU seconds per
-request of the ingress replica and of the proxy, read from the processes themselves).
+when its processes start). Measured for each: the CPU the app's own processes use while
+nobody calls; one client on an idle service (p50 of translate with the source given, and the
+model's own inference time; detect; a route with no handle call); then ``--clients``
+concurrent clients translating (throughput, and the CPU milliseconds per request of the
+ingress replica and of the proxy, read from the processes themselves).
 
     python -m benchmarks.serving_modes --repeat 2
 """
@@ -47,6 +48,8 @@ ROLES = {
     "ingress": ("ServeReplica:tafsiri:Ingress",),
     "proxy": ("ProxyActor", "haproxy"),
     "translator": ("ServeReplica:tafsiri:Translator",),
+    # Every process of the app itself (replicas, job manager, rate limiter), not Ray's own.
+    "app": ("ServeReplica:tafsiri:", "JobManager", "RateLimiter"),
 }
 
 
@@ -99,6 +102,14 @@ def cpu_seconds_by_role() -> dict[str, float]:
     return totals
 
 
+def idle_cpu(seconds: float) -> dict[str, float]:
+    """Percent of one core each role uses while nobody calls the service."""
+    before = cpu_seconds_by_role()
+    time.sleep(seconds)
+    after = cpu_seconds_by_role()
+    return {role: round(100 * (after[role] - before[role]) / seconds, 2) for role in ROLES}
+
+
 def loaded(url: str, sentences: list[str], clients: int) -> dict[str, Any]:
     before = cpu_seconds_by_role()
     result = asyncio.run(drive(url, sentences, clients))
@@ -132,7 +143,10 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             )
             serve.run(build_app(app_args), name="tafsiri", route_prefix="/")
             warm(f"{base}/api/v1/translate")
+            time.sleep(5)  # start-up work (health checks, first metrics pushes) settles
+            idle_cost = idle_cpu(args.idle_seconds)
             result: dict[str, Any] = idle(base, args.idle_requests)
+            result["idle_cpu_percent"] = idle_cost
             sentences = make_sentences(args.requests)
             result["loaded"] = loaded(f"{base}/api/v1/translate", sentences, args.clients)
         finally:
@@ -147,7 +161,7 @@ def run_mode(mode: str, args: argparse.Namespace, model: Path) -> dict[str, Any]
     command = [sys.executable, "-m", "benchmarks.serving_modes", "--child", mode]
     command += ["--model", str(model), "--port", str(args.port)]
     command += ["--idle-requests", str(args.idle_requests), "--requests", str(args.requests)]
-    command += ["--clients", str(args.clients)]
+    command += ["--clients", str(args.clients), "--idle-seconds", str(args.idle_seconds)]
     run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if run.returncode != 0:
         raise RuntimeError(f"{mode} failed:\n{run.stderr[-3000:]}")
@@ -186,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-requests", type=int, default=100)
     parser.add_argument("--requests", type=int, default=512, help="under load")
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--idle-seconds", type=float, default=20, help="idle CPU window")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds (median)")
     parser.add_argument("--port", type=int, default=8021)
     parser.add_argument("--models", default="models")
@@ -225,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         per_request = [r["loaded"]["cpu_ms_per_request"] for r in rounds[mode]]
         summary[mode]["cpu_ms_per_request"] = {
             role: round(statistics.median(p[role] for p in per_request), 2) for role in ROLES
+        }
+        idle_cost = [r["idle_cpu_percent"] for r in rounds[mode]]
+        summary[mode]["idle_cpu_percent"] = {
+            role: round(statistics.median(p[role] for p in idle_cost), 2) for role in ROLES
         }
     fast, classic, baseline = summary["fast"], summary["classic"], summary["baseline"]
 

@@ -99,7 +99,7 @@ def run_backend(
                 "sqlite_path": str(workdir / "jobs.db"),
                 "redis_url": redis_url or "redis://127.0.0.1:1/0",
                 "manager_name": f"bench-{backend}-jobs",
-                "poll_interval_seconds": 0.05,
+                "lease_wait_seconds": 2,
             },
         }
     )

@@ -101,20 +101,27 @@ class JobWorkerDeployment:
                 pause = min(2 * pause, 2.0)
 
     async def _slot(self) -> None:
-        """One job at a time: lease, run with heartbeats, settle; idle polling in between.
-        Nothing that goes wrong with one job ends the slot."""
+        """One job at a time: lease, run with heartbeats, settle. An idle slot long-polls (its
+        lease call waits in the job manager until a job arrives), so it neither spins nor
+        sleeps past a job. Nothing that goes wrong with one job ends the slot."""
         while not self._draining:
             try:
                 lease: Lease | None = await self.manager.lease.remote(
-                    self.worker_id, KINDS, lease_id=uuid.uuid4().hex
+                    self.worker_id,
+                    KINDS,
+                    lease_id=uuid.uuid4().hex,
+                    wait_s=self.config.lease_wait_seconds,
                 )
             except Exception:
                 logger.exception("job_lease_failed")
                 await asyncio.sleep(1.0)
                 continue
             if lease is None:
-                await asyncio.sleep(self.config.poll_interval_seconds)
                 continue
+            if self._draining:  # leased while the replica began shutting down: hand it back
+                with contextlib.suppress(Exception):
+                    await self.manager.release.remote(lease.job.token, lease.lease_id)
+                return
             running = asyncio.create_task(self._execute(lease.job, lease.lease_id))
             self._running[lease.lease_id] = (lease.job.token, running)
             try:
@@ -140,6 +147,9 @@ class JobWorkerDeployment:
             await asyncio.gather(task, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.manager.release.remote(token, lease_id)
+        # Idle slots are inside a long-poll: let each come back (a lease it got meanwhile is
+        # handed back) rather than leave a job leased to a replica that is gone.
+        await asyncio.wait(self._slots, timeout=self.config.lease_wait_seconds + 2)
         for slot in self._slots:
             slot.cancel()
 

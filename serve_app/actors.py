@@ -33,9 +33,14 @@ def generation_name(base: str, config: dict[str, Any]) -> str:
     return f"{base}-{hashlib.sha256(canonical).hexdigest()[:10]}"
 
 
-def named_actor(cls: type, base: str, namespace: str, config: dict[str, Any]) -> Any:
-    """The actor of ``cls`` for ``config``, created on first use (``config`` is its argument)."""
-    remote = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(cls)
+def named_actor(
+    cls: type, base: str, namespace: str, config: dict[str, Any], *, max_concurrency: int = 1
+) -> Any:
+    """The actor of ``cls`` for ``config``, created on first use (``config`` is its argument);
+    ``max_concurrency`` > 1 makes it a threaded actor."""
+    remote = ray.remote(
+        num_cpus=0, max_restarts=-1, max_task_retries=-1, max_concurrency=max_concurrency
+    )(cls)
     return remote.options(
         name=generation_name(base, config),
         namespace=namespace,

@@ -173,7 +173,14 @@ class JobsConfig(BaseModel):
     )
     sweep_interval_seconds: float = Field(1.0, gt=0)
     worker_concurrency: int = Field(4, ge=1, le=64, description="Jobs in flight per worker.")
-    poll_interval_seconds: float = Field(0.2, gt=0, description="Idle worker lease polling.")
+    lease_wait_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=30,
+        description="Long polling: how long an idle worker's lease call waits in the job "
+        "manager for a job to arrive. A submitted job is leased at once either way; an idle "
+        "worker slot costs one call per this many seconds.",
+    )
     chunk_texts: int = Field(8, ge=1, le=256, description="Texts per step of a text job.")
     target_jobs_per_worker: int = Field(
         8, ge=1, description="Autoscaling: queued jobs per worker replica."

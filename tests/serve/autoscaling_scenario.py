@@ -242,7 +242,7 @@ def main(model_dir: str, workdir: str) -> dict[str, Any]:
                 "jobs": {
                     "sqlite_path": str(Path(workdir) / "jobs.db"),
                     "lease_seconds": 5,
-                    "poll_interval_seconds": 0.1,
+                    "lease_wait_seconds": 2,
                     "min_workers": 1,
                     "max_workers": 4,
                     "target_jobs_per_worker": 2,

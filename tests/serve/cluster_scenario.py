@@ -48,7 +48,7 @@ def deploy(
             "jobs": {
                 "sqlite_path": str(Path(workdir) / "jobs.db"),
                 "lease_seconds": 3,
-                "poll_interval_seconds": 0.1,
+                "lease_wait_seconds": 2,
                 **(jobs or {}),
             },
             "rate_limits": rate_limits or {"enabled": False},

@@ -57,7 +57,7 @@ def app_args(model_dir: Path, **translator: Any) -> AppArgs:
                 "lease_seconds": 3,
                 "timeout_seconds": 120,
                 "chunk_texts": 4,
-                "poll_interval_seconds": 0.1,
+                "lease_wait_seconds": 2,
             },
         }
     )
