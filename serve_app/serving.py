@@ -28,7 +28,16 @@ import sys
 MODES = ("fast", "classic")
 MODE_VARIABLE = "TAFSIRI_SERVE_MODE"
 
-_FAST = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "RAY_SERVE_ENABLE_HA_PROXY": "1"}
+_FAST = {
+    "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+    "RAY_SERVE_ENABLE_HA_PROXY": "1",
+    # Throughput-optimized Serve buffers 1,000 request-log lines with no timed flush: on a
+    # quiet service a request's log line (its id, its `translation_request` event) would
+    # wait for hours, and a crash would lose it. Logs reach the file at once instead.
+    "RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE": "1",
+}
+# Each block of direct-ingress ports: HTTP at base.., gRPC at base + 10,000...
+DIRECT_INGRESS_BLOCK = 100
 
 
 def haproxy_binary() -> str | None:
@@ -47,13 +56,20 @@ def haproxy_binary() -> str | None:
 
 
 def serving_env(
-    mode: str = "fast", *, stats_port: int | None = None, metrics_port: int | None = None
+    mode: str = "fast",
+    *,
+    stats_port: int | None = None,
+    metrics_port: int | None = None,
+    direct_ingress_base: int | None = None,
 ) -> dict[str, str]:
     """The environment Ray must start with for ``mode``.
 
-    The ports keep one Ray's HAProxy apart from another's on the same machine (tests, a
-    second local cluster); HAProxy's defaults are 8404 (stats) and 9101 (metrics). Its files
-    need nothing: Serve keeps them under ``/tmp/haproxy-serve/<node id>/``.
+    The ports keep one Ray's HAProxy and ingress replicas apart from another Ray's on the
+    same machine (tests, a second local cluster): HAProxy's stats (default 8404) and metrics
+    (9101) ports, and the ports the ingress replicas serve on (default from 30000 for HTTP,
+    40000 for gRPC). The latter matter most: replicas bind them with ``SO_REUSEPORT``, so two
+    Rays on one range would silently share each other's traffic. HAProxy's files need
+    nothing: Serve keeps them under ``/tmp/haproxy-serve/<node id>/``.
     """
     if mode not in MODES:
         raise ValueError(f"unknown serve mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -64,6 +80,15 @@ def serving_env(
         env["RAY_SERVE_HAPROXY_STATS_PORT"] = str(stats_port)
     if metrics_port is not None:
         env["RAY_SERVE_HAPROXY_METRICS_PORT"] = str(metrics_port)
+    if direct_ingress_base is not None:
+        for protocol, base in (
+            ("HTTP", direct_ingress_base),
+            ("GRPC", direct_ingress_base + 10_000),
+        ):
+            env[f"RAY_SERVE_DIRECT_INGRESS_MIN_{protocol}_PORT"] = str(base)
+            env[f"RAY_SERVE_DIRECT_INGRESS_MAX_{protocol}_PORT"] = str(
+                base + DIRECT_INGRESS_BLOCK - 1
+            )
     return env
 
 

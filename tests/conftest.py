@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -81,14 +82,21 @@ def free_port() -> int:
         return port
 
 
+# Direct-ingress port blocks for the test Rays, above Serve's default block (30000..) that a
+# service or benchmark on the machine would use, one block per Ray this process starts.
+_INGRESS_BLOCKS = itertools.count(30_100, 100)
+
+
 def private_serving_env() -> dict[str, str]:
-    """The shipped serve mode (``serve_app.serving``) for one Ray of a test, its HAProxy on
-    stats and metrics ports of its own, so that two Rays on the machine (the session's and a
-    scenario's) can both start one."""
+    """The shipped serve mode (``serve_app.serving``) for one Ray of a test, with ports of its
+    own (HAProxy's stats and metrics, the ingress replicas' block), so that two Rays on the
+    machine (the session's and a scenario's) never share a port: ingress replicas bind theirs
+    with SO_REUSEPORT, and a shared one splits one Ray's requests between both."""
     from serve_app.serving import serving_env
 
     return serving_env(
         os.environ.get("TAFSIRI_SERVE_MODE", "fast"),
         stats_port=free_port(),
         metrics_port=free_port(),
+        direct_ingress_base=next(_INGRESS_BLOCKS),
     )

@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
         "serve_app.actors",
         "serve_app.health",
         "serve_app.metrics",
+        "serve_app.serving",
     },
     {"serve_app.agents", "serve_app.dsl", "serve_app.jobs", "serve_app.ratelimit"},
     {"serve_app.api", "serve_app.client"},

@@ -22,12 +22,22 @@ def _restore_environ() -> Iterator[None]:
 
 def test_fast_mode_turns_on_haproxy_and_throughput_optimized_serve() -> None:
     env = serving.serving_env("fast")
-    assert env == {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "RAY_SERVE_ENABLE_HA_PROXY": "1"}
+    assert env == {
+        "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+        "RAY_SERVE_ENABLE_HA_PROXY": "1",
+        "RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE": "1",  # logs reach the file at once
+    }
     assert serving.serving_env("classic") == {}
 
 
-def test_a_private_haproxy_gets_its_own_ports() -> None:
-    env = serving.serving_env("fast", stats_port=1234, metrics_port=5678)
+def test_a_private_ray_gets_ports_of_its_own() -> None:
+    env = serving.serving_env(
+        "fast", stats_port=1234, metrics_port=5678, direct_ingress_base=30_200
+    )
+    assert env["RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT"] == "30200"
+    assert env["RAY_SERVE_DIRECT_INGRESS_MAX_HTTP_PORT"] == "30299"
+    assert env["RAY_SERVE_DIRECT_INGRESS_MIN_GRPC_PORT"] == "40200"
+    assert env["RAY_SERVE_DIRECT_INGRESS_MAX_GRPC_PORT"] == "40299"
     assert env["RAY_SERVE_HAPROXY_STATS_PORT"] == "1234"
     assert env["RAY_SERVE_HAPROXY_METRICS_PORT"] == "5678"
 
