@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from serve_app.config import AppArgs
+from serve_app.serving import apply_serving_env
 from serve_app.testmodel.build import build_test_model
 
 TERMINAL = {"done", "error", "timeout", "needs_human"}
@@ -128,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--port", type=int, default=8775)
     args = parser.parse_args(argv)
+    # The serve mode the service ships with (TAFSIRI_SERVE_MODE picks another), set before
+    # Ray starts and Serve is imported: both read it once.
+    mode = apply_serving_env()
 
     import ray
     from ray import serve
@@ -178,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                 redis.terminate()
     report: dict[str, Any] = {
         "benchmark": "token_api",
+        "serve_mode": mode,
         "rate_per_second": args.rate,
         "seconds": args.seconds,
         "results": results,
