@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import io
 import itertools
 import json
@@ -45,6 +44,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.local_app import local_app
 from serve_app.engines.detector import (
     DEFAULT_TUNING,
     Detection,
@@ -364,11 +364,6 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(tune(db, args.udhr_per_language), indent=2))
         return 0
 
-    import ray
-    from ray import serve
-
-    from serve_app.app import build_app
-    from serve_app.config import AppArgs
     from serve_app.engines.short_text import lingua_languages
     from serve_app.testmodel.build import build_test_model
 
@@ -385,36 +380,20 @@ def main(argv: list[str] | None = None) -> int:
         "udhr_per_language": args.udhr_per_language,
         "tuning": vars(DEFAULT_TUNING),
     }
-    base = f"http://127.0.0.1:{args.port}"
     model = build_test_model(Path("models") / "tiny-nllb")
-    with contextlib.redirect_stdout(sys.stderr):  # Ray's chatter; stdout is the JSON
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        try:
-            serve.start(http_options={"host": "127.0.0.1", "port": args.port})
-            app_args = AppArgs.model_validate(
-                {
-                    "models": "hub",
-                    "detector": {"model": "lid.176"},
-                    "translator": {"model": str(model)},
-                    "api": {"max_batch_items": 128},
-                }
-            )
-            serve.run(build_app(app_args), name="tafsiri", route_prefix="/")
-            for name, sets in datasets.items():
-                served, rate, count = asyncio.run(detect_served(base, sets))
-                started = time.perf_counter()
-                old = detect_engine(baseline, sets)
-                old_rate = count / (time.perf_counter() - started)
-                report[name] = {
-                    "texts": count,
-                    "served_texts_per_second": round(rate, 1),
-                    "fasttext_only_engine_texts_per_second": round(old_rate, 1),
-                    "served": score(sets, served, db, claimed),
-                    "fasttext_only": score(sets, old, db, fasttext_claims),
-                }
-        finally:
-            serve.shutdown()
-            ray.shutdown()
+    with local_app(args.port, model, max_batch_items=128) as base:
+        for name, sets in datasets.items():
+            served, rate, count = asyncio.run(detect_served(base, sets))
+            started = time.perf_counter()
+            old = detect_engine(baseline, sets)
+            old_rate = count / (time.perf_counter() - started)
+            report[name] = {
+                "texts": count,
+                "served_texts_per_second": round(rate, 1),
+                "fasttext_only_engine_texts_per_second": round(old_rate, 1),
+                "served": score(sets, served, db, claimed),
+                "fasttext_only": score(sets, old, db, fasttext_claims),
+            }
     print(json.dumps(report, indent=2))
     return 0
 

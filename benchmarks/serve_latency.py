@@ -23,47 +23,16 @@ import contextlib
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from benchmarks.engine import make_sentences
 from benchmarks.serve_throughput import drive, warm
+from benchmarks.serving_modes import idle
 from serve_app.config import AppArgs
 from serve_app.testmodel.build import build_test_model
 
 SETUPS = ("timer", "work_conserving")
-
-
-def idle(base: str, requests: int) -> dict[str, Any]:
-    """One client, one request at a time: translate (source given) and detect."""
-    translate, inference, detect = [], [], []
-    with httpx.Client(base_url=base, timeout=60) as http:
-        for i in range(requests):
-            text = f"Sentence number {i} on an idle service."
-            started = time.perf_counter()
-            body = http.post(
-                "/api/v1/translate",
-                json={"text": text, "source_language": "eng_Latn", "target_language": "swh_Latn"},
-            ).json()
-            translate.append(time.perf_counter() - started)
-            assert body["translated_text"] == text, body
-            inference.append(float(body["inference_time"]))
-            started = time.perf_counter()
-            http.post("/api/v1/detect-language", json={"text": text}).raise_for_status()
-            detect.append(time.perf_counter() - started)
-
-    def p50(values: list[float]) -> float:
-        return round(1000 * statistics.median(values), 2)
-
-    return {
-        "translate_p50_ms": p50(translate),
-        "translate_inference_p50_ms": p50(inference),
-        "translate_overhead_p50_ms": round(p50(translate) - p50(inference), 2),
-        "detect_p50_ms": p50(detect),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

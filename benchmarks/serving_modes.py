@@ -37,8 +37,8 @@ import httpx
 import psutil
 
 from benchmarks.engine import make_sentences
+from benchmarks.local_app import local_app
 from benchmarks.serve_throughput import drive, warm
-from serve_app.config import AppArgs
 from serve_app.serving import serving_env
 from serve_app.testmodel.build import build_test_model
 
@@ -123,35 +123,14 @@ def loaded(url: str, sentences: list[str], clients: int) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> dict[str, Any]:
     """One Serve mode, in this process's own Ray (its environment was set by the parent)."""
-    import ray
-    from ray import serve
-
-    from serve_app.app import build_app
-
-    base = f"http://127.0.0.1:{args.port}"
-    with contextlib.redirect_stdout(sys.stderr):  # Ray's chatter; stdout is the JSON
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        try:
-            serve.start(http_options={"host": "127.0.0.1", "port": args.port})
-            app_args = AppArgs.model_validate(
-                {
-                    "models": "hub",
-                    "detector": {"model": "lid.176"},
-                    "translator": {"model": args.model},
-                    "api": {"max_batch_items": 1000},
-                }
-            )
-            serve.run(build_app(app_args), name="tafsiri", route_prefix="/")
-            warm(f"{base}/api/v1/translate")
-            time.sleep(5)  # start-up work (health checks, first metrics pushes) settles
-            idle_cost = idle_cpu(args.idle_seconds)
-            result: dict[str, Any] = idle(base, args.idle_requests)
-            result["idle_cpu_percent"] = idle_cost
-            sentences = make_sentences(args.requests)
-            result["loaded"] = loaded(f"{base}/api/v1/translate", sentences, args.clients)
-        finally:
-            serve.shutdown()
-            ray.shutdown()
+    with local_app(args.port, args.model, max_batch_items=1000) as base:
+        warm(f"{base}/api/v1/translate")
+        time.sleep(5)  # start-up work (health checks, first metrics pushes) settles
+        idle_cost = idle_cpu(args.idle_seconds)
+        result: dict[str, Any] = idle(base, args.idle_requests)
+        result["idle_cpu_percent"] = idle_cost
+        sentences = make_sentences(args.requests)
+        result["loaded"] = loaded(f"{base}/api/v1/translate", sentences, args.clients)
     return result
 
 

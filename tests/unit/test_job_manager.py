@@ -71,25 +71,17 @@ def test_an_idle_lease_call_returns_nothing_when_its_wait_ends(manager: JobManag
     assert time.monotonic() - started < 0.2
 
 
-def test_a_failed_attempt_with_retries_left_wakes_a_waiting_worker(manager: JobManager) -> None:
+@pytest.mark.parametrize("back", ["failed with retries left", "handed back"])
+def test_a_job_back_in_the_queue_wakes_a_waiting_worker(manager: JobManager, back: str) -> None:
     job = manager.submit(new_job())
     first = manager.lease("worker-0")
     assert first is not None
     thread, outcome = lease_in_thread(manager, wait_s=20)
     time.sleep(0.3)
-    assert manager.fail(job.token, first.lease_id, "boom") is JobStatus.QUEUED
-    thread.join(timeout=10)
-    assert outcome["lease"].job.token == job.token
-    assert outcome["waited"] < 5
-
-
-def test_a_job_handed_back_wakes_a_waiting_worker(manager: JobManager) -> None:
-    job = manager.submit(new_job())
-    first = manager.lease("worker-0")
-    assert first is not None
-    thread, outcome = lease_in_thread(manager, wait_s=20)
-    time.sleep(0.3)
-    assert manager.release(job.token, first.lease_id)
+    if back == "handed back":
+        assert manager.release(job.token, first.lease_id)
+    else:
+        assert manager.fail(job.token, first.lease_id, "boom") is JobStatus.QUEUED
     thread.join(timeout=10)
     assert outcome["lease"].job.token == job.token
     assert outcome["waited"] < 5
