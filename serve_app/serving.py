@@ -11,9 +11,8 @@ the KubeRay manifest's containers, and by the test session for its own Ray.
   takes HTTP and forwards it straight to the ingress replicas' own HTTP servers ("direct
   ingress"), instead of a Python proxy actor that re-sends every request over Ray;
 - ``RAY_SERVE_THROUGHPUT_OPTIMIZED``: user code and the handle router run on the replica's
-  event loop (no thread hops), deployment-to-deployment calls go over gRPC, request logs are
-  buffered (flushed at 1,000 lines or at the first ERROR), the garbage collector is frozen
-  after start-up.
+  event loop (no thread hops), deployment-to-deployment calls go over gRPC, the garbage
+  collector is frozen after start-up; its request-log buffer is turned back off (below).
 
 ``classic`` is Serve's defaults: the mode for a platform without HAProxy (``fast`` falls back
 to it, saying so) or to compare against.
