@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from serve_app.jobs.sqlite_store import SQLiteJobStore
-from tests.conftest import free_port, private_serving_env
+from tests.conftest import free_port
 
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
@@ -53,9 +53,11 @@ class ServeRun:
 
     def __init__(self, config: Path, ray_tmp: Path, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        # Classic serve mode here: in the fast mode one full-suite run saw a job-status GET
+        # stall past 10 s in this scenario (cause not yet found; see the README's serving
+        # overhead section). What this test guards, the store's durability, is mode-free.
         env = {
-            **os.environ,
-            **private_serving_env(),
+            **{k: v for k, v in os.environ.items() if not k.startswith("RAY_SERVE_")},
             "RAY_TMPDIR": str(ray_tmp),
         }
         env.pop("RAY_ADDRESS", None)
