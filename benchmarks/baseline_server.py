@@ -6,8 +6,14 @@ Run: ``python -m benchmarks.baseline_server MODEL_DIR PORT``.
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -33,6 +39,47 @@ def create_app(model_dir: str, beam_size: int) -> FastAPI:
         return {"translated_text": result.text}
 
     return app
+
+
+def warm(url: str) -> None:
+    """Three translations through ``url`` (a server's first calls are slower)."""
+    for _ in range(3):
+        httpx.post(
+            url,
+            json={"text": "Warm up.", "source_language": "eng_Latn", "target_language": "swh_Latn"},
+            timeout=120,
+        )
+
+
+@contextlib.contextmanager
+def running_baseline(model_dir: Path, port: int, beam_size: int) -> Iterator[str]:
+    """This server in a process of its own, answering (warmed up):
+    yields its base URL, and stops it afterwards."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.baseline_server",
+            str(model_dir),
+            str(port),
+            str(beam_size),
+        ]
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                warm(f"{base}/api/v1/translate")
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 if __name__ == "__main__":

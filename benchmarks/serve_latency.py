@@ -26,8 +26,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.baseline_server import warm
 from benchmarks.engine import make_sentences
-from benchmarks.serve_throughput import drive, warm
+from benchmarks.serve_throughput import drive
 from benchmarks.serving_modes import idle
 from serve_app.config import AppArgs
 from serve_app.testmodel.build import build_test_model

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.baseline_server import running_baseline, warm
 from benchmarks.engine import make_sentences
 from serve_app.config import AppArgs
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
@@ -73,15 +73,6 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         **ordered[len(ordered) // 2],
         "throughput_rps_rounds": [r["throughput_rps"] for r in rounds],
     }
-
-
-def warm(url: str) -> None:
-    for _ in range(3):
-        httpx.post(
-            url,
-            json={"text": "Warm up.", "source_language": "eng_Latn", "target_language": "swh_Latn"},
-            timeout=120,
-        )
 
 
 def run_serve(
@@ -152,22 +143,8 @@ def run_raw(model_dir: Path, sentences: list[str], beam: int, batch: int) -> dic
 def run_baseline(
     model_dir: Path, sentences: list[str], concurrency: int, beam: int, port: int
 ) -> dict[str, Any]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.baseline_server", str(model_dir), str(port), str(beam)]
-    )
-    url = f"http://127.0.0.1:{port}/api/v1/translate"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                warm(url)
-                break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        return asyncio.run(drive(url, sentences, concurrency))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with running_baseline(model_dir, port, beam) as base:
+        return asyncio.run(drive(f"{base}/api/v1/translate", sentences, concurrency))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,9 +36,10 @@ from typing import Any
 import httpx
 import psutil
 
+from benchmarks.baseline_server import running_baseline, warm
 from benchmarks.engine import make_sentences
 from benchmarks.local_app import local_app
-from benchmarks.serve_throughput import drive, warm
+from benchmarks.serve_throughput import drive
 from serve_app.serving import serving_env
 from serve_app.testmodel.build import build_test_model
 
@@ -149,28 +150,11 @@ def run_mode(mode: str, args: argparse.Namespace, model: Path) -> dict[str, Any]
 
 
 def run_baseline(args: argparse.Namespace, model: Path) -> dict[str, Any]:
-    port = args.port + 1
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.baseline_server", str(model), str(port), "2"]
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                warm(f"{base}/api/v1/translate")
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+    with running_baseline(model, args.port + 1, beam_size=2) as base:
         result: dict[str, Any] = idle(base, args.idle_requests, detect=False)
         sentences = make_sentences(args.requests)
         result["loaded"] = asyncio.run(drive(f"{base}/api/v1/translate", sentences, args.clients))
         return result
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,7 +91,7 @@ def serving_env(
     return env
 
 
-def apply_serving_env(*, stats_port: int | None = None, metrics_port: int | None = None) -> str:
+def apply_serving_env() -> str:
     """Sets the chosen mode's variables in ``os.environ`` (those already set win) and
     returns the mode in effect: ``TAFSIRI_SERVE_MODE`` (default ``fast``), or ``classic``
     where no HAProxy binary exists, with a warning on stderr."""
@@ -103,7 +103,6 @@ def apply_serving_env(*, stats_port: int | None = None, metrics_port: int | None
             file=sys.stderr,
         )
         mode = "classic"
-    env = serving_env(mode, stats_port=stats_port, metrics_port=metrics_port)
-    for name, value in env.items():
+    for name, value in serving_env(mode).items():
         os.environ.setdefault(name, value)
     return mode

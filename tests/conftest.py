@@ -92,10 +92,10 @@ def private_serving_env() -> dict[str, str]:
     own (HAProxy's stats and metrics, the ingress replicas' block), so that two Rays on the
     machine (the session's and a scenario's) never share a port: ingress replicas bind theirs
     with SO_REUSEPORT, and a shared one splits one Ray's requests between both."""
-    from serve_app.serving import serving_env
+    from serve_app.serving import MODE_VARIABLE, serving_env
 
     return serving_env(
-        os.environ.get("TAFSIRI_SERVE_MODE", "fast"),
+        os.environ.get(MODE_VARIABLE, "fast"),
         stats_port=free_port(),
         metrics_port=free_port(),
         direct_ingress_base=next(_INGRESS_BLOCKS),
