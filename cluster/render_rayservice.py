@@ -69,9 +69,10 @@ OVERRIDES: dict[str, Any] = {
     "args.environment": "production",
     "args.auth.enabled": True,
     # Sized for the worker pods below (4 CPUs, 8 GiB): a Translator replica is 2 CPUs that
-    # CTranslate2 really uses (intra_threads 2), so a pod holds two of them beside the small
-    # deployments, and the Ray autoscaler's arithmetic (pending replicas' CPUs -> pods) holds.
-    "args.translator.intra_threads": TRANSLATOR_CPUS,
+    # CTranslate2 really uses (2 parallel workers of 1 thread), so a pod holds two of them
+    # beside the small deployments, and the Ray autoscaler's arithmetic (pending replicas'
+    # CPUs -> pods) holds. Explicit: in a pod, "one worker per core" would count the node's.
+    "args.translator.inter_threads": TRANSLATOR_CPUS,
     "args.deployments.translator.num_cpus": TRANSLATOR_CPUS,
     "args.deployments.translator.autoscaling.max_replicas": 14,
     "args.deployments.translator.autoscaling.target_ongoing_requests": 16,

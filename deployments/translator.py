@@ -153,6 +153,7 @@ class TranslatorDeployment:
                 "languages": len(self._engine.supported_languages),
                 "compute_type": self._engine.compute_type,
                 "device": self._engine.device,
+                "workers": self._engine.workers,
                 "batching": self._config.batching.model_dump(),
                 "beam_size": self._options.beam_size,
                 **replica_details(),

@@ -86,10 +86,14 @@ class TranslatorConfig(BaseModel):
     )
     device: str = Field("cpu", description="cpu or cuda.")
     compute_type: str = Field("int8", description="CTranslate2 compute type; int8 on CPU.")
-    inter_threads: int = Field(1, ge=1, le=64, description="Batches decoded in parallel.")
-    intra_threads: int = Field(
-        1, ge=0, le=64, description="Threads per batch (0: all cores; 1 measured best on 2 vCPUs)."
+    inter_threads: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Parallel CTranslate2 workers (weights shared); a flush is split among "
+        "them. 0: one per core this process may run on.",
     )
+    intra_threads: int = Field(1, ge=0, le=64, description="Threads per worker (0: all cores).")
     beam_size: int = Field(2, ge=1, le=16, description="Beam width unless a request asks.")
     max_beam_size: int = Field(
         8, ge=1, le=16, description="Widest beam a request may ask for (decoding cost grows)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,8 @@ class BatchTimings:
     unique_sentences: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    # translate_batch calls decoded in parallel (at most one per CTranslate2 worker).
+    parallel_batches: int = 0
     tokenize_seconds: float = 0.0
     translate_seconds: float = 0.0
     detokenize_seconds: float = 0.0
@@ -161,6 +164,37 @@ class _UniqueSentence:
     source: list[str]
     target_language: str
     source_language: str
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def split_evenly(order: list[int], sizes: list[int], parts: int) -> list[list[int]]:
+    """``order`` cut into at most ``parts`` contiguous runs of about equal total ``sizes``
+    (``sizes[k]`` belongs to ``order[k]``); no run is empty."""
+    parts = max(1, min(parts, len(order)))
+    if parts == 1:
+        return [order] if order else []
+    total = sum(sizes)
+    runs: list[list[int]] = [[]]
+    filled = 0
+    for position, (index, size) in enumerate(zip(order, sizes, strict=True)):
+        left = len(order) - position
+        # Start the next run once this one holds its share, or when each run still to
+        # start needs one of the items left.
+        if (
+            runs[-1]
+            and len(runs) < parts
+            and (filled >= total * len(runs) / parts or left <= parts - len(runs))
+        ):
+            runs.append([])
+        runs[-1].append(index)
+        filled += size
+    return runs
 
 
 class Translator:
@@ -211,10 +245,12 @@ class Translator:
             str(self.model_path),
             device=device,
             compute_type=compute_type,
-            inter_threads=inter_threads,
+            inter_threads=inter_threads or available_cores(),
             intra_threads=intra_threads,
         )
         self.load_seconds = time.perf_counter() - started
+        # Batches that CTranslate2 decodes in parallel (one worker each, weights shared).
+        self.workers = int(self._model.num_translators)
         self._supported = frozenset(self.supported_languages)
 
     @classmethod
@@ -326,20 +362,30 @@ class Translator:
             int(longest * opts.max_decoding_ratio) + opts.max_decoding_offset,
         )
         started = time.perf_counter()
-        outputs = self._model.translate_batch(
-            [jobs[i].source for i in order],
-            target_prefix=[self.tokenizer.target_prefix(jobs[i].target_language) for i in order],
-            max_batch_size=opts.max_batch_tokens,
-            batch_type="tokens",
-            beam_size=opts.decoding_beam,
-            num_hypotheses=opts.num_alternatives,
-            return_scores=True,
-            max_decoding_length=max_length,
-            repetition_penalty=opts.repetition_penalty,
-            no_repeat_ngram_size=opts.no_repeat_ngram_size,
-            length_penalty=opts.length_penalty,
-            max_input_length=1024,
-        )
+        # One translate_batch per worker, each on its share of the (sorted) sentences, all
+        # submitted before any is awaited: CTranslate2 decodes them in parallel.
+        pending = [
+            self._model.translate_batch(
+                [jobs[i].source for i in share],
+                target_prefix=[
+                    self.tokenizer.target_prefix(jobs[i].target_language) for i in share
+                ],
+                max_batch_size=opts.max_batch_tokens,
+                batch_type="tokens",
+                asynchronous=True,
+                beam_size=opts.decoding_beam,
+                num_hypotheses=opts.num_alternatives,
+                return_scores=True,
+                max_decoding_length=max_length,
+                repetition_penalty=opts.repetition_penalty,
+                no_repeat_ngram_size=opts.no_repeat_ngram_size,
+                length_penalty=opts.length_penalty,
+                max_input_length=1024,
+            )
+            for share in split_evenly(order, [len(jobs[i].source) for i in order], self.workers)
+        ]
+        outputs = [result.result() for results in pending for result in results]
+        timings.parallel_batches = len(pending)
         timings.translate_seconds = time.perf_counter() - started
         decoded: list[list[tuple[list[str], float]]] = [[] for _ in jobs]
         for job_index, output in zip(order, outputs, strict=True):

@@ -52,7 +52,7 @@ def test_serve_config_v2_is_serve_config_plus_overrides() -> None:
         "args.rate_limits.storage_uri",
         "args.environment",
         "args.auth.enabled",
-        "args.translator.intra_threads",
+        "args.translator.inter_threads",
         "args.deployments.translator.num_cpus",
         "args.deployments.translator.autoscaling.max_replicas",
         "args.deployments.translator.autoscaling.target_ongoing_requests",

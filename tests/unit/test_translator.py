@@ -10,6 +10,8 @@ from serve_app.engines.translator import (
     TranslationRequest,
     Translator,
     UnsupportedLanguageError,
+    available_cores,
+    split_evenly,
 )
 
 
@@ -133,3 +135,38 @@ def test_bad_options(kwargs: dict[str, float], message: str) -> None:
 def test_not_a_model_directory(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailableError, match=r"no model\.bin"):
         Translator(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "parts"),
+    [([1] * 10, 3), ([1, 1, 1, 1, 10], 2), ([5, 1], 4), ([], 2), ([3, 3, 3, 3], 1), ([1] * 7, 7)],
+)
+def test_split_evenly_keeps_order_and_balances(sizes: list[int], parts: int) -> None:
+    order = list(range(100, 100 + len(sizes)))
+    runs = split_evenly(order, sizes, parts)
+    assert [index for run in runs for index in run] == order  # contiguous, nothing lost
+    assert all(runs)
+    assert len(runs) == min(parts, len(order))
+    if len(runs) > 1:
+        weight = {index: size for index, size in zip(order, sizes, strict=True)}
+        totals = [sum(weight[index] for index in run) for run in runs]
+        # No run exceeds an even share by more than its own largest item.
+        assert max(totals) <= sum(sizes) / len(runs) + max(sizes)
+
+
+def test_parallel_workers_share_a_flush_and_agree(test_model_dir: Path) -> None:
+    """A flush is split among CTranslate2's parallel workers; results are the same, in order."""
+    texts = [f"Sentence {i} is {'quite ' * (i % 7)}long." for i in range(30)]
+    targets = ["fra_Latn", "swh_Latn", "zho_Hans"]
+    requests = [request(t, tgt=targets[i % 3]) for i, t in enumerate(texts)]
+    parallel = Translator(test_model_dir, inter_threads=3, intra_threads=1)
+    assert parallel.workers == 3
+    out = parallel.translate(requests)
+    assert [r.text for r in out.results] == texts
+    assert [r.target_language for r in out.results] == [targets[i % 3] for i in range(30)]
+    assert out.timings.parallel_batches == 3
+    (single,) = parallel.translate([request("One alone.")]).results
+    assert single.text == "One alone."
+    assert Translator(test_model_dir, inter_threads=0, intra_threads=1).workers == (
+        available_cores()
+    )
