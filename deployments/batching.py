@@ -34,6 +34,11 @@ class BatchWait:
         self._recent_s = self._recent_s or max_wait_s
         self._set(0.0 if work_conserving and not self._running else max_wait_s)
 
+    @property
+    def busy(self) -> int:
+        """Batches running now."""
+        return self._running
+
     @contextmanager
     def running(self) -> Iterator[None]:
         """Wraps the processing of one batch."""

@@ -294,13 +294,16 @@ class Translator:
         self,
         requests: Sequence[TranslationRequest],
         options: TranslationOptions | None = None,
+        *,
+        parallel: int | None = None,
     ) -> BatchOutput:
         """Translates all ``requests`` with one ``translate_batch`` call.
 
         Texts are split into sentences; identical sentences with the same language pair are
         decoded once; all sentences of all requests go to CTranslate2 together, ordered by
-        target language and length, with token-based sub-batching. Results come back in
-        request order with layout (line breaks, spacing) preserved.
+        target language and length, with token-based sub-batching, split among ``parallel``
+        workers (default: all of them). Results come back in request order with layout (line
+        breaks, spacing) preserved.
         """
         started = time.perf_counter()
         opts = options or self.options
@@ -333,7 +336,7 @@ class Translator:
         timings.unique_sentences = len(job_list)
         timings.tokenize_seconds = time.perf_counter() - started
 
-        hypotheses = self._decode(job_list, opts, timings)
+        hypotheses = self._decode(job_list, opts, timings, parallel or self.workers)
 
         detokenize_started = time.perf_counter()
         results = [
@@ -347,7 +350,11 @@ class Translator:
         return BatchOutput(results, timings)
 
     def _decode(
-        self, jobs: list[_UniqueSentence], opts: TranslationOptions, timings: BatchTimings
+        self,
+        jobs: list[_UniqueSentence],
+        opts: TranslationOptions,
+        timings: BatchTimings,
+        parallel: int,
     ) -> list[list[tuple[list[str], float]]]:
         """Hypotheses ``(target pieces, score)`` for every job, in job order."""
         if not jobs:
@@ -382,7 +389,7 @@ class Translator:
                 length_penalty=opts.length_penalty,
                 max_input_length=1024,
             )
-            for share in split_evenly(order, [len(jobs[i].source) for i in order], self.workers)
+            for share in split_evenly(order, [len(jobs[i].source) for i in order], parallel)
         ]
         outputs = [result.result() for results in pending for result in results]
         timings.parallel_batches = len(pending)
