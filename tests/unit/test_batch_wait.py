@@ -31,10 +31,12 @@ def test_idle_batches_leave_at_once_busy_ones_gather_up_to_the_cap() -> None:
     with wait.running():
         # Now a running estimate between the measured 10 ms and the cap.
         assert 0.01 <= batch.waits[-1] <= 0.05
+        assert wait.busy == 1
         with wait.running():  # a second batch running too: still gathering
-            pass
+            assert wait.busy == 2
         assert batch.waits[-1] != 0.0
     assert batch.waits[-1] == 0.0
+    assert wait.busy == 0
 
 
 def test_a_fixed_timer_when_not_work_conserving() -> None:
