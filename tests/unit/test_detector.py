@@ -201,3 +201,35 @@ def test_combine_keeps_fasttexts_mass_on_languages_the_stage_does_not_know() -> 
     alone = 0.5 * 0.2 / (0.2 + 0.7 + 0.1)
     assert out["swh_Latn"] > alone
     assert out["zul_Latn"] > out["swh_Latn"] > out["eng_Latn"]
+
+
+def test_combine_discounts_fasttexts_neighbours_of_a_language_it_cannot_name() -> None:
+    from serve_app.engines.detector import combine
+
+    # A Zulu text: fastText (no Zulu label) spreads its mass over languages it knows and the
+    # stage does not (Northern Sotho here); the stage is sure of Zulu.
+    fasttext = {"nso_Latn": 0.6, "swh_Latn": 0.1}
+    stage = {"zul_Latn": 0.9, "swh_Latn": 0.1}
+    known = frozenset({"zul_Latn", "swh_Latn"})
+    before = combine(fasttext, stage, known)
+    assert max(before, key=before.__getitem__) == "nso_Latn"
+    after = combine(fasttext, stage, known, fasttext_known=frozenset({"nso_Latn", "swh_Latn"}))
+    assert after["nso_Latn"] == pytest.approx(0.6 * 0.1)
+    assert max(after, key=after.__getitem__) == "zul_Latn"
+    assert sum(after.values()) == pytest.approx(1.0)
+    # Where the stage's mass is on languages fastText can name, nothing is discounted.
+    named = combine(fasttext, stage, known, fasttext_known=frozenset(known | {"nso_Latn"}))
+    assert named == before
+
+
+def test_private_use_characters_are_not_read(detector: LanguageDetector) -> None:
+    # A Yoruba sentence from a site with a legacy font (U+F025 for the dot below), as in
+    # Lingua's test data; read as Catalan before the private-use characters were dropped.
+    legacy = (
+        "Àwo\uf025n kan tí ó sì ti s\uf025e àtìpó lo\uf025 sí ilè\uf025 Australia àti Canada "
+        "náà ń so\uf025 èdè náà."
+    )
+    (with_marks,) = detector.detect([legacy])
+    (without,) = detector.detect([legacy.replace("\uf025", "")])
+    assert with_marks == without
+    assert with_marks.language == "yor_Latn"
