@@ -216,18 +216,24 @@ def score(
     db: LanguageDatabase,
     claimed: set[str] | frozenset[str],
     members: dict[str, frozenset[str]] | None = None,
+    groups: dict[str, frozenset[str]] | None = None,
 ) -> dict[str, Any]:
     """Accuracy per language and macro, African languages, reliable-but-wrong, calibration.
 
     ``members``: for a set labelled with a macrolanguage, the NLLB-200 languages that are
     right answers under the macrolanguage-aware score (printed beside the strict one).
+    ``groups``: sets of languages to report the reliable-but-wrong rate for as well.
     """
     members = members or {}
+    groups = {"claimed": frozenset(claimed), **(groups or {})}
     report: dict[str, Any] = {}
     for kind, per_language in sets.items():
         accuracy: dict[str, float] = {}
         aware: dict[str, float] = {}
         reliable = reliable_wrong = 0
+        # The same per group (UDHR has many languages the detector cannot know).
+        group_reliable: dict[str, int] = defaultdict(int)
+        group_wrong: dict[str, int] = defaultdict(int)
         bins: dict[int, list[tuple[float, bool]]] = defaultdict(list)
         for code in per_language:
             found = answers[f"{kind}:{code}"]
@@ -238,6 +244,10 @@ def score(
             for detection, ok in zip(found, right, strict=True):
                 reliable += detection.reliable
                 reliable_wrong += detection.reliable and not ok
+                for group, languages in groups.items():
+                    if code in languages:
+                        group_reliable[group] += detection.reliable
+                        group_wrong[group] += detection.reliable and not ok
                 bins[min(9, int(detection.confidence * 10))].append((detection.confidence, ok))
         total = sum(len(v) for v in bins.values())
         ece = sum(
@@ -257,6 +267,10 @@ def score(
             "macro_accuracy_macrolanguage_aware": round(statistics.mean(aware.values()), 4),
             "reliable_share": round(reliable / total, 4),
             "reliable_but_wrong_rate": round(reliable_wrong / max(reliable, 1), 4),
+            "reliable_but_wrong_rate_by_group": {
+                group: round(group_wrong[group] / max(group_reliable[group], 1), 4)
+                for group in groups
+            },
             "expected_calibration_error": round(ece, 4),
             "african_claimed": african,
             "african_claimed_min": min(african.values()) if african else None,
@@ -420,7 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     baseline = LanguageDetector(bundled_lid176_path(), db)  # fastText alone: the old detector
     fasttext_claims = baseline.known_languages()
     # What the served detector claims (its Lingua stage's models load in the replica only).
-    claimed = set(lingua_languages(db).values()) | fasttext_claims
+    both_stages = frozenset(lingua_languages(db).values())
+    claimed = both_stages | fasttext_claims
+    groups = {
+        "both_stages": both_stages,
+        "fasttext_stage_only": frozenset(fasttext_claims - both_stages),
+    }
     report: dict[str, Any] = {
         "per_language": args.per_language or "all",
         "udhr_per_language": args.udhr_per_language,
@@ -438,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
                 "texts": count,
                 "served_texts_per_second": round(rate, 1),
                 "fasttext_only_engine_texts_per_second": round(old_rate, 1),
-                "served": score(sets, served, db, claimed, members),
-                "fasttext_only": score(sets, old, db, fasttext_claims, members),
+                "served": score(sets, served, db, claimed, members, groups),
+                "fasttext_only": score(sets, old, db, fasttext_claims, members, groups),
             }
     print(json.dumps(report, indent=2))
     return 0
