@@ -2,7 +2,9 @@
 
 Runs the Serve app twice in one run, once per job-store backend (SQLite, then Redis when a
 ``redis-server`` binary is available), and prints one JSON object with both and their ratio.
-Run: ``python -m benchmarks.token_api [--rate 20] [--seconds 15]``. Loopback only; bounded.
+Then ``--burst`` jobs at once (32 in flight) time how fast the queue drains them.
+Run: ``python -m benchmarks.token_api [--rate 20] [--seconds 15] [--burst 2000]``. Loopback
+only; bounded.
 """
 
 from __future__ import annotations
@@ -64,6 +66,50 @@ async def sustained_submits(url: str, rate: float, seconds: float) -> tuple[list
     return latencies, tokens
 
 
+async def drain(url: str, count: int, in_flight: int = 32) -> dict[str, Any]:
+    """Submits ``count`` trivial jobs at once (``in_flight`` at a time) and times how long
+    the queue takes to finish them all, read from ``/stats`` (not one poll per job)."""
+
+    async def done(http: httpx.AsyncClient) -> int:
+        body = (await http.get("/stats")).json()
+        return int(body["translation_queue"]["by_status"].get("done", 0))
+
+    gate = asyncio.Semaphore(in_flight)
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        before = await done(http)
+
+        async def one(index: int) -> None:
+            async with gate:
+                response = await http.post(
+                    "/api/v1/jobs/translate",
+                    json={
+                        "texts": [f"Job {index}."],
+                        "source_language": "eng_Latn",
+                        "target_language": "swh_Latn",
+                    },
+                )
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(count)))
+        submitted = time.perf_counter() - started
+        deadline = time.monotonic() + 600
+        finished = 0
+        while time.monotonic() < deadline:
+            finished = await done(http) - before
+            if finished >= count:
+                break
+            await asyncio.sleep(0.1)
+        elapsed = time.perf_counter() - started
+    return {
+        "burst_jobs": count,
+        "burst_finished": finished,
+        "burst_submit_seconds": round(submitted, 2),
+        "drain_seconds": round(elapsed, 2),
+        "drain_jobs_per_minute": round(60 * finished / elapsed, 1),
+    }
+
+
 async def wait_all(url: str, tokens: list[str], timeout: float) -> int:
     remaining = set(tokens)
     deadline = time.monotonic() + timeout
@@ -85,6 +131,7 @@ def run_backend(
     seconds: float,
     redis_url: str | None,
     workdir: Path,
+    burst_jobs: int = 0,
 ) -> dict[str, Any]:
     from ray import serve
 
@@ -111,6 +158,7 @@ def run_backend(
     latencies, tokens = asyncio.run(sustained_submits(url, rate, seconds))
     finished = asyncio.run(wait_all(url, tokens, timeout=300))
     elapsed = time.perf_counter() - started
+    burst = asyncio.run(drain(url, burst_jobs)) if burst_jobs else {}
     serve.delete("tafsiri")
     return {
         "backend": backend,
@@ -120,6 +168,7 @@ def run_backend(
         "submit_p50_ms": round(1000 * percentile(latencies, 0.50), 2),
         "submit_p99_ms": round(1000 * percentile(latencies, 0.99), 2),
         "jobs_per_minute": round(60 * finished / elapsed, 1),
+        **burst,
     }
 
 
@@ -128,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="submits per second")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--port", type=int, default=8775)
+    parser.add_argument(
+        "--burst", type=int, default=2000, help="jobs submitted at once to time the drain (0: no)"
+    )
     args = parser.parse_args(argv)
     # The serve mode the service ships with (TAFSIRI_SERVE_MODE picks another), set before
     # Ray starts and Serve is imported: both read it once.
@@ -146,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             serve.start(http_options={"host": "127.0.0.1", "port": args.port})
             results.append(
-                run_backend("sqlite", model, args.port, args.rate, args.seconds, None, workdir)
+                run_backend(
+                    "sqlite", model, args.port, args.rate, args.seconds, None, workdir, args.burst
+                )
             )
             if redis_binary:
                 redis = subprocess.Popen(
@@ -173,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                         args.seconds,
                         f"redis://127.0.0.1:{args.port + 1}/0",
                         workdir,
+                        args.burst,
                     )
                 )
         finally:
