@@ -125,7 +125,7 @@ class TranslatorDeployment:
         groups: dict[tuple[int, int], tuple[list[TranslationRequest], list[int]]] = {}
         for index, call in enumerate(calls):
             try:
-                target = engine.check_language(call.target_language)
+                targets = [engine.check_language(code) for code in call.targets]
                 sources = [engine.check_language(code) for code in call.source_languages]
             except ValueError as exc:
                 outcomes[index].error = str(exc)
@@ -133,9 +133,11 @@ class TranslatorDeployment:
                 continue
             beam = call.beam_size or options.beam_size
             requests, owners = groups.setdefault((1 + call.alternatives, beam), ([], []))
-            for text, source in zip(call.texts, sources, strict=True):
-                requests.append(TranslationRequest(text, source, target))
-                owners.append(index)
+            # Several targets ride the same translate_batch, target by target.
+            for target in targets:
+                for text, source in zip(call.texts, sources, strict=True):
+                    requests.append(TranslationRequest(text, source, target))
+                    owners.append(index)
         seconds, sentences = 0.0, 0
         for (hypotheses, beam), (requests, owners) in groups.items():
             group_options = replace(options, num_alternatives=hypotheses, beam_size=beam)

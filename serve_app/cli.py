@@ -85,16 +85,29 @@ def _translate(args: argparse.Namespace) -> int:
     if args.batch and args.alternatives:
         print("tafsiri: --alternatives works on one text, not with --batch", file=sys.stderr)
         return 2
+    targets = [code.strip() for code in args.to.split(",") if code.strip()]
+    if args.batch and len(targets) > 1:
+        print("tafsiri: several --to targets work on one text, not with --batch", file=sys.stderr)
+        return 2
     with _client(args) as client:
         if args.batch:
             return _translate_batch(args, client)
         result = client.translate(
             _read_text(args),
-            args.to,
+            targets if len(targets) > 1 else args.to,
             args.source,
             alternatives=args.alternatives,
             beam_size=args.beam,
         )
+        if len(targets) > 1:
+            # Plain output: "target<TAB>translation" per line, alternatives after the best.
+            lines = [
+                f"{code}\t{text}"
+                for code, item in result.translations.items()
+                for text in [item.translated_text, *item.alternatives]
+            ]
+            _emit(args, result, "\n".join(lines))
+            return 0
         # Plain output: the best translation, then one line per alternative, best first.
         _emit(args, result, "\n".join([result.translated_text, *result.alternatives]))
     return 0
@@ -257,7 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     translate = commands.add_parser("translate", help="translate text, a file or stdin")
     text_input(translate)
-    translate.add_argument("--to", required=True, help="target language (FLORES-200 or ISO)")
+    translate.add_argument(
+        "--to",
+        required=True,
+        help="target language (FLORES-200 or ISO); several, comma-separated, for one text",
+    )
     translate.add_argument("--from", dest="source", default=None, help="source; detected if absent")
     translate.add_argument("--batch", help="file with one text per line, translated in order")
     translate.add_argument("--output", help="with --batch: write here instead of stdout")

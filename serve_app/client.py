@@ -27,6 +27,8 @@ from serve_app.api.schemas import (
     JobAccepted,
     JobStatusResponse,
     LanguagesResponse,
+    MultiTargetBatchTranslateResponse,
+    MultiTargetTranslateResponse,
     TranslateResponse,
 )
 from serve_app.engines.languages import Language
@@ -124,12 +126,16 @@ class _Endpoints:
     @staticmethod
     def translate(
         text: str | list[str],
-        target: str,
+        target: str | list[str],
         source: str | None,
         alternatives: int,
         beam_size: int | None,
     ) -> Call[Any]:
-        def parse(body: dict[str, Any]) -> TranslateResponse | BatchTranslateResponse:
+        def parse(body: dict[str, Any]) -> Any:
+            if "target_languages" in body:
+                if isinstance(text, str):
+                    return MultiTargetTranslateResponse.model_validate(body)
+                return MultiTargetBatchTranslateResponse.model_validate(body)
             if "translations" in body:
                 return BatchTranslateResponse.model_validate(body)
             return TranslateResponse.model_validate(body)
@@ -318,14 +324,16 @@ class Client:
     def translate(
         self,
         text: str | list[str],
-        target_language: str,
+        target_language: str | list[str],
         source_language: str | None = None,
         *,
         alternatives: int = 0,
         beam_size: int | None = None,
     ) -> Any:
         """A :class:`TranslateResponse` for a text, a :class:`BatchTranslateResponse` for a
-        list; ``alternatives`` next-best translations per text when asked for; ``beam_size``
+        list; with a list of targets, a :class:`MultiTargetTranslateResponse` (or
+        :class:`MultiTargetBatchTranslateResponse`) whose ``translations`` are keyed by target.
+        ``alternatives`` next-best translations per text when asked for; ``beam_size``
         overrides the deployment's beam width (1: greedy) up to its ``max_beam_size``."""
         return self._run(
             _Endpoints.translate(text, target_language, source_language, alternatives, beam_size)
@@ -471,7 +479,7 @@ class AsyncClient:
     async def translate(
         self,
         text: str | list[str],
-        target_language: str,
+        target_language: str | list[str],
         source_language: str | None = None,
         *,
         alternatives: int = 0,

@@ -10,7 +10,11 @@ from serve_app.engines.detector import Detection
 
 @dataclass(frozen=True)
 class TranslateCall:
-    """Texts of one client request, all to ``target_language``; one source per text."""
+    """Texts of one client request, all to ``target_language``; one source per text.
+
+    With ``target_languages`` (several targets), every text goes to each of them, all in the
+    same flush; the outcome's texts are then target by target (all texts of the first, ...).
+    """
 
     texts: list[str]
     source_languages: list[str]
@@ -19,6 +23,12 @@ class TranslateCall:
     alternatives: int = 0
     # Beam width for this call; the deployment's own when None.
     beam_size: int | None = None
+    # Several targets (target_language is then the first of them); empty: just that one.
+    target_languages: tuple[str, ...] = ()
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self.target_languages or (self.target_language,)
 
 
 @dataclass

@@ -23,13 +23,24 @@ class ErrorResponse(BaseModel):
     timestamp: datetime
 
 
+# Targets one translate request may name (each multiplies the work of the request).
+MAX_TARGETS = 8
+
+
 class TranslateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | list[str] = Field(
         ..., description="Text to translate, or a list of texts.", examples=["Habari ya asubuhi"]
     )
-    target_language: str = Field(..., description="FLORES-200 code, e.g. eng_Latn (or ISO 639).")
+    target_language: str | Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)] = (
+        Field(
+            ...,
+            description="FLORES-200 code, e.g. eng_Latn (or ISO 639); or a list of up to "
+            f"{MAX_TARGETS} targets, all decoded in the same batch, results keyed by target.",
+            examples=["eng_Latn", ["eng_Latn", "fra_Latn"]],
+        )
+    )
     source_language: str | None = Field(None, description="Detected per text when omitted.")
     alternatives: int = Field(
         0, ge=0, le=4, description="Alternative translations to return besides the best one."
@@ -85,6 +96,30 @@ class TranslateResponse(BaseModel):
     total_time: float
     request_id: str
     timestamp: datetime
+
+
+class _MultiTargetCommon(BaseModel):
+    target_languages: list[str] = Field(description="The targets, as asked (normalised).")
+    character_count: int = Field(description="Characters translated: each text's per target.")
+    inference_time: float
+    beam_size: DecodedBeam
+    model: ServedModel
+    model_is_fallback: FallbackFlag
+    total_time: float
+    request_id: str
+    timestamp: datetime
+
+
+class MultiTargetTranslateResponse(_MultiTargetCommon):
+    """One text into several targets (``target_language`` was a list)."""
+
+    translations: dict[str, TranslationItem] = Field(description="Per target language.")
+
+
+class MultiTargetBatchTranslateResponse(_MultiTargetCommon):
+    """A list of texts into several targets: per target, one item per text, in order."""
+
+    translations: dict[str, list[TranslationItem]] = Field(description="Per target language.")
 
 
 class BatchTranslateResponse(BaseModel):

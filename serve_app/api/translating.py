@@ -22,13 +22,25 @@ from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, Transla
 @dataclass(frozen=True)
 class Translated:
     texts: list[str]
-    target: str
+    targets: list[str]
     sources: SourceLanguages
     outcome: TranslateOutcome
 
     @property
     def characters(self) -> int:
-        return sum(len(text) for text in self.texts)
+        """Characters translated: each text's once per target."""
+        return sum(len(text) for text in self.texts) * len(self.targets)
+
+    def by_target(self) -> dict[str, tuple[list[str], list[list[str]]]]:
+        """Each target's translations and alternatives, in text order."""
+        n, outcome = len(self.texts), self.outcome
+        return {
+            target: (
+                outcome.texts[i * n : (i + 1) * n],
+                outcome.alternatives[i * n : (i + 1) * n],
+            )
+            for i, target in enumerate(self.targets)
+        }
 
 
 async def detect_outcome(services: Services, texts: list[str], k: int) -> DetectOutcome:
@@ -59,14 +71,15 @@ def check_beam(services: Services, beam_size: int | None) -> None:
 async def translate(
     services: Services,
     texts: list[str],
-    target: str,
+    targets: list[str],
     source: str | None,
     *,
     single: bool,
     alternatives: int = 0,
     beam_size: int | None = None,
 ) -> Translated:
-    """Translates ``texts`` (FLORES-200 codes already normalised) into ``target``."""
+    """Translates ``texts`` (FLORES-200 codes already normalised) into each of ``targets``,
+    all in one Translator call (so in one batch)."""
     check_beam(services, beam_size)
     try:
         sources = await source_languages(texts, source, lambda batch: detect(services, batch, 1))
@@ -78,12 +91,18 @@ async def translate(
             field="text" if single else f"text.{index}",
             code="DETECTION_FAILED",
         ) from exc
-    outcome: TranslateOutcome = await services.translator.translate.remote(
-        TranslateCall(texts, sources.codes, target, alternatives=alternatives, beam_size=beam_size)
+    call = TranslateCall(
+        texts,
+        sources.codes,
+        targets[0],
+        alternatives=alternatives,
+        beam_size=beam_size,
+        target_languages=tuple(targets) if len(targets) > 1 else (),
     )
+    outcome: TranslateOutcome = await services.translator.translate.remote(call)
     if outcome.error:
         raise ApiError(400, outcome.error, field=outcome.error_field, code="UNSUPPORTED_LANGUAGE")
-    translated = Translated(texts, target, sources, outcome)
+    translated = Translated(texts, targets, sources, outcome)
     _record(services, translated)
     return translated
 
@@ -94,5 +113,6 @@ def _record(services: Services, translated: Translated) -> None:
     metrics.batch_sentences.observe(outcome.batch_sentences)
     metrics.inference_seconds.observe(outcome.inference_seconds)
     metrics.characters.inc(translated.characters)
-    for source in translated.sources.codes:
-        metrics.translations.labels(source, translated.target).inc()
+    for target in translated.targets:
+        for source in translated.sources.codes:
+            metrics.translations.labels(source, target).inc()

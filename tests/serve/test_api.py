@@ -406,3 +406,62 @@ def test_metrics_also_reach_ray_export_per_replica(client: httpx.Client) -> None
     assert matching, f"the export never reached the replica's count {expected}: {seen}"
     assert 'deployment="Ingress"' in matching[0]
     assert 'replica="' in matching[0]
+
+
+def test_several_targets_in_one_request(client: httpx.Client) -> None:
+    def counted(target: str) -> float:
+        series = (
+            f'tafsiri_translations_total{{source_language="eng_Latn",target_language="{target}"}} '
+        )
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith(series):
+                return float(line[len(series) :])
+        return 0.0
+
+    before = {code: counted(code) for code in ("fra_Latn", "deu_Latn", "swh_Latn")}
+    texts = ["Good morning, friend.", "See you tomorrow."]
+    response = client.post(
+        "/api/v1/translate",
+        json={"text": texts, "source_language": "en", "target_language": ["fr", "de", "fra_Latn"]},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # "fr" and "fra_Latn" are one target; order as asked.
+    assert body["target_languages"] == ["fra_Latn", "deu_Latn"]
+    assert list(body["translations"]) == ["fra_Latn", "deu_Latn"]
+    for items in body["translations"].values():
+        assert [item["translated_text"] for item in items] == texts  # the copy model
+        assert [item["source_language"] for item in items] == ["eng_Latn", "eng_Latn"]
+    assert body["character_count"] == 2 * sum(len(text) for text in texts)
+    # Each text was translated into each target once (the metrics count per pair).
+    assert counted("fra_Latn") - before["fra_Latn"] == 2
+    assert counted("deu_Latn") - before["deu_Latn"] == 2
+    assert counted("swh_Latn") == before["swh_Latn"]
+
+    single = client.post(
+        "/api/v1/translate",
+        json={"text": "Habari za asubuhi, rafiki yangu.", "target_language": ["en", "fr"]},
+    ).json()
+    assert single["target_languages"] == ["eng_Latn", "fra_Latn"]
+    for item in single["translations"].values():
+        assert item["translated_text"] == "Habari za asubuhi, rafiki yangu."
+        assert item["source_language"] == "swh_Latn"
+        assert item["source_language_detected"] is True
+
+
+def test_several_targets_bad_input(client: httpx.Client) -> None:
+    unknown = client.post(
+        "/api/v1/translate",
+        json={"text": "Hello.", "source_language": "en", "target_language": ["fr", "klingon"]},
+    )
+    assert_error_format(unknown, 400, "target_language.1")
+    too_many = client.post(
+        "/api/v1/translate",
+        json={"text": "Hello.", "source_language": "en", "target_language": ["fr"] * 9},
+    )
+    assert_error_format(too_many, 422)
+    empty = client.post(
+        "/api/v1/translate",
+        json={"text": "Hello.", "source_language": "en", "target_language": []},
+    )
+    assert_error_format(empty, 422)

@@ -35,6 +35,15 @@ def tafsiri(
     )
 
 
+def test_translate_into_several_targets(base_url: str) -> None:
+    run = tafsiri(base_url, "translate", "Two at once.", "--to", "fr,de", "--from", "en")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["fra_Latn\tTwo at once.", "deu_Latn\tTwo at once."]
+    batch = tafsiri(base_url, "translate", "--batch", "x.txt", "--to", "fr,de")
+    assert batch.returncode == 2
+    assert "not with --batch" in batch.stderr
+
+
 def test_translate_text_stdin_and_file(base_url: str, tmp_path: Path) -> None:
     run = tafsiri(base_url, "translate", "Habari za asubuhi, rafiki yangu.", "--to", "en")
     assert run.returncode == 0, run.stderr

@@ -35,6 +35,11 @@ def test_sync_endpoints_return_typed_results(base_url: str) -> None:
         assert batch.translations[0].alternatives == []
         three = tafsiri.translate("Pick one.", "fra_Latn", "eng_Latn", alternatives=3)
         assert len(three.alternatives) == 3
+        several = tafsiri.translate("Two targets.", ["fra_Latn", "de"], "eng_Latn")
+        assert list(several.translations) == ["fra_Latn", "deu_Latn"]
+        assert several.translations["deu_Latn"].translated_text == "Two targets."
+        both = tafsiri.translate(["A.", "B."], ["fra_Latn", "deu_Latn"], "eng_Latn")
+        assert [i.translated_text for i in both.translations["fra_Latn"]] == ["A.", "B."]
         greedy = tafsiri.translate("Quickly.", "fra_Latn", "eng_Latn", beam_size=1)
         assert (greedy.translated_text, greedy.beam_size) == ("Quickly.", 1)
         assert tafsiri.detect("Bonjour tout le monde, comment allez-vous?").language == "fra_Latn"

@@ -16,6 +16,8 @@ from serve_app.api.schemas import (
     DetectionOut,
     DetectRequest,
     DetectResponse,
+    MultiTargetBatchTranslateResponse,
+    MultiTargetTranslateResponse,
     TranslateRequest,
     TranslateResponse,
     TranslationItem,
@@ -28,17 +30,34 @@ router = APIRouter(prefix="/api/v1", tags=["translation"])
 logger = logging.getLogger("ray.serve")
 
 
+TranslateAnswer = (
+    TranslateResponse
+    | BatchTranslateResponse
+    | MultiTargetTranslateResponse
+    | MultiTargetBatchTranslateResponse
+)
+
+
 @router.post(
     "/translate",
-    response_model=TranslateResponse | BatchTranslateResponse,
-    summary="Translate a text or a list of texts",
+    response_model=TranslateAnswer,
+    summary="Translate a text or a list of texts, into one target or several",
 )
 async def translate(
     body: TranslateRequest, request: Request, services: ServicesDep
-) -> TranslateResponse | BatchTranslateResponse:
+) -> TranslateAnswer:
     started = time.perf_counter()
     texts, single = as_text_list(body.text, services.args.api)
-    target = language_code(body.target_language, services.languages, "target_language")
+    asked = body.target_language
+    several = isinstance(asked, list)
+    if not isinstance(asked, list):
+        asked = [asked]
+    targets: list[str] = []
+    for index, code in enumerate(asked):
+        field = f"target_language.{index}" if several else "target_language"
+        normalised = language_code(code, services.languages, field)
+        if normalised not in targets:  # "fr" and "fra_Latn" are one target
+            targets.append(normalised)
     source = (
         language_code(body.source_language, services.languages, "source_language")
         if body.source_language
@@ -47,33 +66,35 @@ async def translate(
     done = await translating.translate(
         services,
         texts,
-        target,
+        targets,
         source,
         single=single,
         alternatives=body.alternatives,
         beam_size=body.beam_size,
     )
     outcome = done.outcome
-    items = [
-        TranslationItem(
-            translated_text=translated,
-            alternatives=alternatives,
-            source_language=source_code,
-            source_language_detected=detection is not None,
-            detection_confidence=detection.confidence if detection else None,
-            character_count=len(text),
-        )
-        for translated, alternatives, source_code, detection, text in zip(
-            outcome.texts,
-            outcome.alternatives,
-            done.sources.codes,
-            done.sources.detections,
-            texts,
-            strict=True,
-        )
-    ]
+    per_target = {
+        target: [
+            TranslationItem(
+                translated_text=translated,
+                alternatives=alternatives,
+                source_language=source_code,
+                source_language_detected=detection is not None,
+                detection_confidence=detection.confidence if detection else None,
+                character_count=len(text),
+            )
+            for translated, alternatives, source_code, detection, text in zip(
+                translations,
+                alternative_lists,
+                done.sources.codes,
+                done.sources.detections,
+                texts,
+                strict=True,
+            )
+        ]
+        for target, (translations, alternative_lists) in done.by_target().items()
+    }
     common = {
-        "target_language": target,
         "character_count": done.characters,
         "inference_time": round(outcome.inference_seconds, 6),
         "beam_size": outcome.beam_size,
@@ -88,7 +109,7 @@ async def translate(
         extra={
             "event": "translation_request",
             "source_languages": sorted(set(done.sources.codes)),
-            "target_language": target,
+            "target_language": ",".join(targets),
             "texts": len(texts),
             "character_count": done.characters,
             "inference_time": common["inference_time"],
@@ -96,10 +117,23 @@ async def translate(
             "batch_requests": outcome.batch_requests,
         },
     )
+    if several:
+        if single:
+            return MultiTargetTranslateResponse(
+                translations={target: items[0] for target, items in per_target.items()},
+                target_languages=targets,
+                **common,
+            )
+        return MultiTargetBatchTranslateResponse(
+            translations=per_target, target_languages=targets, **common
+        )
+    (items,) = per_target.values()
     if single:
         (item,) = items
-        return TranslateResponse(**item.model_dump(exclude={"character_count"}), **common)
-    return BatchTranslateResponse(translations=items, **common)
+        return TranslateResponse(
+            **item.model_dump(exclude={"character_count"}), target_language=targets[0], **common
+        )
+    return BatchTranslateResponse(translations=items, target_language=targets[0], **common)
 
 
 def _detection_out(services: Services, detection: Detection, text: str) -> DetectionOut:

@@ -1,0 +1,34 @@
+"""How one Translator outcome for several targets is cut back into each target's results."""
+
+from __future__ import annotations
+
+from serve_app.api.translating import Translated
+from serve_app.engines.source_language import SourceLanguages
+from serve_app.messages import TranslateCall, TranslateOutcome
+
+
+def test_outcome_is_cut_target_by_target() -> None:
+    # The Translator answers target by target: every text of the first, then of the next.
+    outcome = TranslateOutcome(
+        texts=["a-fr", "b-fr", "a-de", "b-de"], alternatives=[["x"], [], [], ["y"]]
+    )
+    done = Translated(
+        ["a", "bb"],
+        ["fra_Latn", "deu_Latn"],
+        SourceLanguages(["eng_Latn", "eng_Latn"], [None, None]),
+        outcome,
+    )
+    assert done.by_target() == {
+        "fra_Latn": (["a-fr", "b-fr"], [["x"], []]),
+        "deu_Latn": (["a-de", "b-de"], [[], ["y"]]),
+    }
+    assert done.characters == 2 * 3
+
+
+def test_a_call_names_its_targets() -> None:
+    one = TranslateCall(["a"], ["eng_Latn"], "fra_Latn")
+    several = TranslateCall(
+        ["a"], ["eng_Latn"], "fra_Latn", target_languages=("fra_Latn", "deu_Latn")
+    )
+    assert one.targets == ("fra_Latn",)
+    assert several.targets == ("fra_Latn", "deu_Latn")
