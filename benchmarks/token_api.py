@@ -35,6 +35,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def submit(
+    http: httpx.AsyncClient, text: str, client_id: str | None = None
+) -> httpx.Response:
+    """One text job, English to Swahili."""
+    body = {"texts": [text], "source_language": "eng_Latn", "target_language": "swh_Latn"}
+    if client_id is not None:
+        body["client_id"] = client_id
+    return await http.post("/api/v1/jobs/translate", json=body)
+
+
 async def sustained_submits(url: str, rate: float, seconds: float) -> tuple[list[float], list[str]]:
     """Submits ``rate`` jobs per second for ``seconds``; returns latencies and tokens."""
     latencies: list[float] = []
@@ -43,14 +53,8 @@ async def sustained_submits(url: str, rate: float, seconds: float) -> tuple[list
 
         async def one(index: int) -> None:
             started = time.perf_counter()
-            response = await http.post(
-                "/api/v1/jobs/translate",
-                json={
-                    "texts": [f"Benchmark job {index}. Two sentences."],
-                    "source_language": "eng_Latn",
-                    "target_language": "swh_Latn",
-                    "client_id": f"bench-{index % 50}",
-                },
+            response = await submit(
+                http, f"Benchmark job {index}. Two sentences.", client_id=f"bench-{index % 50}"
             )
             latencies.append(time.perf_counter() - started)
             if response.status_code == 202:
@@ -80,15 +84,7 @@ async def drain(url: str, count: int, in_flight: int = 32) -> dict[str, Any]:
 
         async def one(index: int) -> None:
             async with gate:
-                response = await http.post(
-                    "/api/v1/jobs/translate",
-                    json={
-                        "texts": [f"Job {index}."],
-                        "source_language": "eng_Latn",
-                        "target_language": "swh_Latn",
-                    },
-                )
-                response.raise_for_status()
+                (await submit(http, f"Job {index}.")).raise_for_status()
 
         started = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(count)))

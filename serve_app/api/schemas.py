@@ -81,58 +81,45 @@ FallbackFlag = Annotated[
 ]
 
 
-class TranslateResponse(BaseModel):
+class _Served(BaseModel):
+    """What every translate answer reports besides its translations."""
+
+    character_count: int = Field(description="Characters translated (each text once per target).")
+    inference_time: float
+    beam_size: DecodedBeam
+    model: ServedModel
+    model_is_fallback: FallbackFlag
+    total_time: float
+    request_id: str
+    timestamp: datetime
+
+
+class TranslateResponse(_Served):
     translated_text: str
     alternatives: AlternativeTexts
     source_language: str
     target_language: str
     source_language_detected: bool
     detection_confidence: float | None = None
-    character_count: int
-    inference_time: float
-    beam_size: DecodedBeam
-    model: ServedModel
-    model_is_fallback: FallbackFlag
-    total_time: float
-    request_id: str
-    timestamp: datetime
 
 
-class _MultiTargetCommon(BaseModel):
-    target_languages: list[str] = Field(description="The targets, as asked (normalised).")
-    character_count: int = Field(description="Characters translated: each text's per target.")
-    inference_time: float
-    beam_size: DecodedBeam
-    model: ServedModel
-    model_is_fallback: FallbackFlag
-    total_time: float
-    request_id: str
-    timestamp: datetime
+class BatchTranslateResponse(_Served):
+    translations: list[TranslationItem]
+    target_language: str
 
 
-class MultiTargetTranslateResponse(_MultiTargetCommon):
+class MultiTargetTranslateResponse(_Served):
     """One text into several targets (``target_language`` was a list)."""
 
+    target_languages: list[str] = Field(description="The targets, as asked (normalised).")
     translations: dict[str, TranslationItem] = Field(description="Per target language.")
 
 
-class MultiTargetBatchTranslateResponse(_MultiTargetCommon):
+class MultiTargetBatchTranslateResponse(_Served):
     """A list of texts into several targets: per target, one item per text, in order."""
 
+    target_languages: list[str] = Field(description="The targets, as asked (normalised).")
     translations: dict[str, list[TranslationItem]] = Field(description="Per target language.")
-
-
-class BatchTranslateResponse(BaseModel):
-    translations: list[TranslationItem]
-    target_language: str
-    character_count: int
-    inference_time: float
-    beam_size: DecodedBeam
-    model: ServedModel
-    model_is_fallback: FallbackFlag
-    total_time: float
-    request_id: str
-    timestamp: datetime
 
 
 class DetectRequest(BaseModel):
