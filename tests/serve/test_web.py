@@ -66,6 +66,13 @@ def test_translate_detect_and_workflow_in_the_browser(browser: object, base_url:
     wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "detected"))
     assert "swh_Latn" in driver.find_element(By.ID, "translate-meta").text  # type: ignore[attr-defined]
 
+    # A second target: one request, both translations shown, keyed by target.
+    Select(driver.find_element(By.ID, "also")).select_by_value("deu_Latn")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
+    wait.until(ec.text_to_be_present_in_element((By.ID, "result"), "deu_Latn: Mimi ni mwalimu"))
+    assert "fra_Latn: Mimi ni mwalimu" in driver.find_element(By.ID, "result").text  # type: ignore[attr-defined]
+    wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "fra_Latn, deu_Latn"))
+
     driver.find_element(By.ID, "detect").click()  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "Detected: Swahili"))
     # The runners-up, with their confidences on the same scale.
