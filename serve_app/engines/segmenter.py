@@ -84,11 +84,12 @@ def _chunk(sentence: str, max_chars: int) -> list[tuple[str, str]]:
 _LINE_BREAKS = re.compile(r"(\s*\n\s*)")
 
 
-def segment(text: str, max_chars: int = 400) -> Segmented:
+def segment(text: str, max_chars: int = 400, *, line_breaks: bool = True) -> Segmented:
     """Splits ``text`` into sentences of at most ``max_chars`` characters.
 
     Line breaks, blank lines and the whitespace between sentences are kept verbatim in the
-    separators, so paragraphs and layout survive translation.
+    separators, so paragraphs and layout survive translation. Without ``line_breaks`` (HTML
+    text, where a line break is just a space) a line break does not end a sentence.
     """
     if max_chars < 16:
         raise ValueError(f"max_chars must be at least 16, got {max_chars}")
@@ -99,7 +100,8 @@ def segment(text: str, max_chars: int = 400) -> Segmented:
     trail = text[len(text.rstrip()) :]
     sentences: list[str] = []
     separators: list[str] = [lead]
-    for index, block in enumerate(_LINE_BREAKS.split(stripped)):
+    blocks = _LINE_BREAKS.split(stripped) if line_breaks else [stripped]
+    for index, block in enumerate(blocks):
         if index % 2 == 1:  # a line-break run: glue it to the previous separator
             separators[-1] += block
             continue

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from serve_app.engines.languages import LanguageDatabase
+from serve_app.engines.markup import Document, prepare
 from serve_app.engines.models import (
     ModelLocation,
     ModelUnavailableError,
@@ -19,6 +20,7 @@ from serve_app.engines.models import (
     locate_model,
 )
 from serve_app.engines.segmenter import Segmented, segment
+from serve_app.engines.spans import MaskedSentence, Unit, masked_sentence
 from serve_app.engines.tokenizer import SENTENCEPIECE_FILES, TOKENIZER_JSON, NllbTokenizer
 
 TOKENIZER_FILES = (*SENTENCEPIECE_FILES, TOKENIZER_JSON)
@@ -101,6 +103,10 @@ class TranslationRequest:
     text: str
     source_language: str
     target_language: str
+    # "text" or "html" (tags, entities and untranslatable elements kept; see engines.markup).
+    text_format: str = "text"
+    # Keep placeholders, URLs, e-mail addresses and numbers exactly (see engines.spans).
+    protect_spans: bool = True
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,8 @@ class TranslationResult:
     sentences: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    # Sentences whose model output lost a protected span or tag, translated piece by piece.
+    repaired: int = 0
 
 
 @dataclass
@@ -131,6 +139,7 @@ class BatchTimings:
     output_tokens: int = 0
     # translate_batch calls decoded in parallel (at most one per CTranslate2 worker).
     parallel_batches: int = 0
+    repaired_sentences: int = 0
     tokenize_seconds: float = 0.0
     translate_seconds: float = 0.0
     detokenize_seconds: float = 0.0
@@ -164,6 +173,32 @@ class _UniqueSentence:
     source: list[str]
     target_language: str
     source_language: str
+
+
+@dataclass
+class _SentencePlan:
+    masked: MaskedSentence
+    job: int | None  # the sentence's decode job; None: nothing to translate, kept as it is
+    # After a repair: per fragment between the spans, (job, leading, trailing space), or
+    # (None, the fragment, "") for one with nothing to translate.
+    repair: list[tuple[int | None, str, str]] | None = None
+    best_text: str = ""  # the best translation, spans restored (once assembled)
+
+
+@dataclass
+class _UnitPlan:
+    unit: Unit
+    parts: Segmented
+    sentences: list[_SentencePlan]
+
+
+@dataclass
+class _RequestPlan:
+    request: TranslationRequest
+    parts: list[str | _UnitPlan]
+
+    def sentences(self) -> list[_SentencePlan]:
+        return [s for part in self.parts if isinstance(part, _UnitPlan) for s in part.sentences]
 
 
 def available_cores() -> int:
@@ -290,59 +325,99 @@ class Translator:
             )
         return code
 
+    def prepare(self, request: TranslationRequest) -> Document:
+        """``request``'s text cut into literal parts and units to translate; raises
+        :class:`UnsupportedLanguageError` or :class:`~serve_app.engines.markup.MarkupError`
+        (bad input, for that request alone)."""
+        self.check_language(request.source_language)
+        self.check_language(request.target_language)
+        return prepare(request.text, request.text_format, protect=request.protect_spans)
+
     def translate(
         self,
         requests: Sequence[TranslationRequest],
         options: TranslationOptions | None = None,
         *,
         parallel: int | None = None,
+        prepared: Sequence[Document] | None = None,
     ) -> BatchOutput:
         """Translates all ``requests`` with one ``translate_batch`` call.
 
-        Texts are split into sentences; identical sentences with the same language pair are
-        decoded once; all sentences of all requests go to CTranslate2 together, ordered by
-        target language and length, with token-based sub-batching, split among ``parallel``
-        workers (default: all of them). Results come back in request order with layout (line
-        breaks, spacing) preserved.
+        Texts (or the units of an HTML text) are split into sentences; protected spans are
+        masked; identical sentences with the same language pair are decoded once; all
+        sentences of all requests go to CTranslate2 together, ordered by target language and
+        length, with token-based sub-batching, split among ``parallel`` workers (default: all
+        of them). A sentence whose output lost a span is repaired in one more call for all of
+        them. Results come back in request order with layout (line breaks, spacing, markup)
+        preserved. ``prepared`` holds :meth:`prepare`'s documents when the caller has them.
         """
         started = time.perf_counter()
         opts = options or self.options
         timings = BatchTimings(requests=len(requests))
-        for request in requests:
-            self.check_language(request.source_language)
-            self.check_language(request.target_language)
-        segmented = [segment(request.text, opts.max_sentence_chars) for request in requests]
+        documents = prepared or [self.prepare(request) for request in requests]
 
         jobs: dict[tuple[str, str, str], int] = {}
         job_list: list[_UniqueSentence] = []
-        placement: list[list[int]] = []
-        for request, parts in zip(requests, segmented, strict=True):
-            indices = []
-            for sentence in parts.sentences:
-                key = (request.source_language, request.target_language, sentence)
-                if key not in jobs:
-                    pieces = self.tokenizer.encode(sentence)
-                    jobs[key] = len(job_list)
-                    job_list.append(
-                        _UniqueSentence(
-                            self.tokenizer.source_tokens(pieces, request.source_language),
-                            request.target_language,
-                            request.source_language,
-                        )
+
+        def job(text: str, request: TranslationRequest) -> int:
+            key = (request.source_language, request.target_language, text)
+            if key not in jobs:
+                pieces = self.tokenizer.encode(text)
+                jobs[key] = len(job_list)
+                job_list.append(
+                    _UniqueSentence(
+                        self.tokenizer.source_tokens(pieces, request.source_language),
+                        request.target_language,
+                        request.source_language,
                     )
-                indices.append(jobs[key])
-            placement.append(indices)
-        timings.sentences = sum(len(indices) for indices in placement)
+                )
+            return jobs[key]
+
+        plans = []
+        for request, document in zip(requests, documents, strict=True):
+            parts: list[str | _UnitPlan] = []
+            for part in document:
+                if isinstance(part, str):
+                    parts.append(part)
+                    continue
+                segmented = segment(
+                    part.text, opts.max_sentence_chars, line_breaks=part.line_breaks
+                )
+                sentences = []
+                for text in segmented.sentences:
+                    masked = masked_sentence(text, part)
+                    index = job(masked.model_text, request) if masked.translatable else None
+                    sentences.append(_SentencePlan(masked, index))
+                parts.append(_UnitPlan(part, segmented, sentences))
+            plans.append(_RequestPlan(request, parts))
+        timings.sentences = sum(len(plan.sentences()) for plan in plans)
         timings.unique_sentences = len(job_list)
         timings.tokenize_seconds = time.perf_counter() - started
 
         hypotheses = self._decode(job_list, opts, timings, parallel or self.workers)
 
+        # Sentences whose spans did not survive: their fragments, decoded in one more call.
+        decoded = len(job_list)
+        for plan in plans:
+            for sentence in plan.sentences():
+                if sentence.masked.spans and sentence.job is not None:
+                    best = self.tokenizer.decode(hypotheses[sentence.job][0][0])
+                    if sentence.masked.restore(best, str) is None:
+                        sentence.repair = [
+                            (job(core, plan.request), lead, trail)
+                            if _has_letters(core)
+                            else (None, lead + core + trail, "")
+                            for lead, core, trail in map(_strip, sentence.masked.fragments())
+                        ]
+                        timings.repaired_sentences += 1
+        if len(job_list) > decoded:
+            more = BatchTimings()
+            hypotheses += self._decode(job_list[decoded:], opts, more, parallel or self.workers)
+            timings.parallel_batches += more.parallel_batches
+            timings.translate_seconds += more.translate_seconds
+
         detokenize_started = time.perf_counter()
-        results = [
-            self._assemble(request, parts, indices, hypotheses, job_list, opts)
-            for request, parts, indices in zip(requests, segmented, placement, strict=True)
-        ]
+        results = [self._assemble(plan, hypotheses, job_list, opts) for plan in plans]
         timings.input_tokens = sum(result.input_tokens for result in results)
         timings.output_tokens = sum(result.output_tokens for result in results)
         timings.detokenize_seconds = time.perf_counter() - detokenize_started
@@ -404,31 +479,80 @@ class Translator:
 
     def _assemble(
         self,
-        request: TranslationRequest,
-        parts: Segmented,
-        indices: list[int],
+        plan: _RequestPlan,
         hypotheses: list[list[tuple[list[str], float]]],
         jobs: list[_UniqueSentence],
         opts: TranslationOptions,
     ) -> TranslationResult:
+        request = plan.request
         alternatives = []
         output_tokens = 0
+        sentences = plan.sentences()
         for rank in range(opts.num_alternatives):
-            sentences, scores = [], []
-            for index in indices:
-                pieces, score = hypotheses[index][min(rank, len(hypotheses[index]) - 1)]
-                sentences.append(self.tokenizer.decode(pieces))
-                scores.append(score)
-                if rank == 0:
-                    output_tokens += len(pieces)
+            scores, texts = [], []
+            for part in plan.parts:
+                if isinstance(part, str):
+                    texts.append(part)
+                    continue
+                if all(sentence.job is None for sentence in part.sentences):
+                    texts.append(part.unit.raw)
+                    continue
+                outputs = []
+                for sentence in part.sentences:
+                    masked, escape = sentence.masked, part.unit.escape
+                    if sentence.job is None:
+                        outputs.append(masked.restore(masked.model_text, escape) or "")
+                        continue
+                    found = hypotheses[sentence.job]
+                    pieces, score = found[min(rank, len(found) - 1)]
+                    scores.append(score)
+                    if rank == 0:
+                        output_tokens += len(pieces)
+                    if rank == 0 and sentence.repair is not None:
+                        restored = masked.join(
+                            [
+                                lead
+                                + (self._best(hypotheses, job) if job is not None else "")
+                                + trail
+                                for job, lead, trail in sentence.repair
+                            ],
+                            escape,
+                        )
+                    else:
+                        # An alternative that lost a span gives way to the best translation.
+                        kept = masked.restore(self.tokenizer.decode(pieces), escape)
+                        restored = sentence.best_text if kept is None else kept
+                    if rank == 0:
+                        sentence.best_text = restored
+                    outputs.append(restored)
+                separators = [part.unit.escape(separator) for separator in part.parts.separators]
+                texts.append(Segmented(part.parts.sentences, separators).join(outputs))
             mean_score = sum(scores) / len(scores) if scores else 0.0
-            alternatives.append(Alternative(parts.join(sentences), round(mean_score, 6)))
+            alternatives.append(Alternative("".join(texts), round(mean_score, 6)))
+        translated = [sentence.job for sentence in sentences if sentence.job is not None]
         return TranslationResult(
             text=alternatives[0].text,
             source_language=request.source_language,
             target_language=request.target_language,
             alternatives=alternatives,
-            sentences=len(indices),
-            input_tokens=sum(len(jobs[index].source) for index in indices),
+            sentences=len(sentences),
+            input_tokens=sum(len(jobs[index].source) for index in translated),
             output_tokens=output_tokens,
+            repaired=sum(sentence.repair is not None for sentence in sentences),
         )
+
+    def _best(self, hypotheses: list[list[tuple[list[str], float]]], index: int) -> str:
+        return self.tokenizer.decode(hypotheses[index][0][0])
+
+
+def _has_letters(text: str) -> bool:
+    return any(char.isalpha() for char in text)
+
+
+def _strip(text: str) -> tuple[str, str, str]:
+    """``(leading space, core, trailing space)`` of ``text``."""
+    core = text.strip()
+    if not core:
+        return text, "", ""
+    lead = text[: len(text) - len(text.lstrip())]
+    return lead, core, text[len(lead) + len(core) :]

@@ -130,8 +130,17 @@ SIZES = {
 }
 
 
-def build_copy_model_spec(vocabulary: list[str], size: ModelSize = SIZES["tiny"]):  # type: ignore[no-untyped-def]
-    """The TransformerSpec of the copy model for ``vocabulary`` (shared source/target)."""
+def build_copy_model_spec(  # type: ignore[no-untyped-def]
+    vocabulary: list[str],
+    size: ModelSize = SIZES["tiny"],
+    swaps: tuple[tuple[str, str], ...] = (),
+):
+    """The TransformerSpec of the copy model for ``vocabulary`` (shared source/target).
+
+    ``swaps``: pairs of tokens the model writes in each other's place (``("<0x7B>", "(")``
+    turns every ``{`` into ``(`` and back): a model whose output is a known transformation
+    of its input, for tests that must tell what the model did from what the service did.
+    """
     from ctranslate2.specs import transformer_spec
 
     rng = np.random.default_rng(SEED)
@@ -209,7 +218,11 @@ def build_copy_model_spec(vocabulary: list[str], size: ModelSize = SIZES["tiny"]
             cross.linear[2].weight = np.eye(width, dtype=np.float32)
 
     # Tied output projection; never emit specials other than </s>, language tokens or <mask>.
-    spec.decoder.projection.weight = embeddings.astype(np.float32)
+    projection = embeddings.copy()
+    for first, second in swaps:
+        a, b = vocabulary.index(first), vocabulary.index(second)
+        projection[[a, b]] = projection[[b, a]]
+    spec.decoder.projection.weight = projection.astype(np.float32)
     bias = np.zeros(vocab_size, dtype=np.float32)
     never_emitted = {"<s>", "<pad>", "<unk>", "<mask>", *LanguageDatabase.default().codes}
     for index, token in enumerate(vocabulary):
@@ -222,8 +235,15 @@ def build_copy_model_spec(vocabulary: list[str], size: ModelSize = SIZES["tiny"]
     return spec
 
 
-def build_test_model(output_dir: str | Path, *, size: str = "tiny", force: bool = False) -> Path:
-    """Writes the copy model (``model.bin``, vocabulary, SentencePiece) to ``output_dir``."""
+def build_test_model(
+    output_dir: str | Path,
+    *,
+    size: str = "tiny",
+    force: bool = False,
+    swaps: tuple[tuple[str, str], ...] = (),
+) -> Path:
+    """Writes the copy model (``model.bin``, vocabulary, SentencePiece) to ``output_dir``;
+    ``swaps`` as in :func:`build_copy_model_spec`."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: expected one of {', '.join(SIZES)}")
     output = Path(output_dir)
@@ -231,7 +251,7 @@ def build_test_model(output_dir: str | Path, *, size: str = "tiny", force: bool 
         return output
     sp_model = train_sentencepiece()
     vocabulary = nllb_vocabulary(sp_model, SIZES[size].piece_slots)
-    spec = build_copy_model_spec(vocabulary, SIZES[size])
+    spec = build_copy_model_spec(vocabulary, SIZES[size], swaps)
     spec.validate()
     spec.optimize(quantization="float16" if SIZES[size].piece_slots else "float32")
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +267,7 @@ def build_test_model(output_dir: str | Path, *, size: str = "tiny", force: bool 
                     "size": size,
                     "seed": SEED,
                     "vocab_size": len(vocabulary),
+                    "swaps": [list(pair) for pair in swaps],
                 }
             )
         )
@@ -263,8 +284,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", nargs="?", default="models/tiny-nllb", help="output directory")
     parser.add_argument("--size", choices=sorted(SIZES), default="tiny")
     parser.add_argument("--force", action="store_true", help="rebuild even if present")
+    parser.add_argument(
+        "--swap",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("TOKEN", "OTHER"),
+        help="write TOKEN and OTHER in each other's place (e.g. --swap '<0x7B>' '(')",
+    )
     args = parser.parse_args(argv)
-    path = build_test_model(args.output, size=args.size, force=args.force)
+    swaps = tuple((first, second) for first, second in args.swap)
+    path = build_test_model(args.output, size=args.size, force=args.force, swaps=swaps)
     print(f"test model ready at {path}", file=sys.stderr)
     return 0
 

@@ -15,8 +15,10 @@ from serve_app.engines.translator import (
 )
 
 
-def request(text: str, src: str = "eng_Latn", tgt: str = "swh_Latn") -> TranslationRequest:
-    return TranslationRequest(text, src, tgt)
+def request(
+    text: str, src: str = "eng_Latn", tgt: str = "swh_Latn", *, protect: bool = True
+) -> TranslationRequest:
+    return TranslationRequest(text, src, tgt, protect_spans=protect)
 
 
 def test_model_knows_all_202_languages(translator: Translator) -> None:
@@ -41,13 +43,18 @@ def test_single_translation_round_trips_through_the_model(translator: Translator
 def test_batch_of_many_requests_routes_each_result_back(translator: Translator) -> None:
     texts = [f"Sentence number {i} of the batch. It has two parts." for i in range(40)]
     targets = ["fra_Latn", "swh_Latn", "deu_Latn", "zho_Hans"]
-    requests = [request(t, tgt=targets[i % 4]) for i, t in enumerate(texts)]
+    requests = [request(t, tgt=targets[i % 4], protect=False) for i, t in enumerate(texts)]
     out = translator.translate(requests)
     assert [r.text for r in out.results] == texts
     assert [r.target_language for r in out.results] == [targets[i % 4] for i in range(40)]
     assert out.timings.sentences == 80
     # "It has two parts." repeats per target language: decoded once per language pair.
     assert out.timings.unique_sentences == 40 + 4
+    # With the numbers protected the model sees "Sentence number {0} of the batch." for all
+    # 40: one decode per target, and every number is still put back in its own text.
+    protected = translator.translate([request(t, tgt=targets[i % 4]) for i, t in enumerate(texts)])
+    assert [r.text for r in protected.results] == texts
+    assert protected.timings.unique_sentences == 4 + 4
 
 
 def test_batched_equals_one_by_one(translator: Translator) -> None:

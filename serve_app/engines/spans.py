@@ -1,0 +1,215 @@
+"""Protected spans: text the model must not touch, masked before decoding and put back after.
+
+Placeholders (``{name}``, ``{{var}}``, ``%s``, ``%1$s``, ``${x}``), URLs, e-mail addresses,
+numbers and, in HTML, inline tags are replaced by numbered sentinels (``{0}``, ``{1}``, ...)
+that models copy. After decoding, each sentence's sentinels must come back exactly once (an
+inline tag's opening before its closing); then the spans are put back verbatim. When the
+model dropped, repeated or mangled one, the sentence is *repaired*: the text between its
+spans is translated piece by piece and joined around the spans in their original order, so
+the spans survive whatever the model does (at the cost of that sentence's fluency).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Sentinels as the model sees them; models may add spaces inside the braces on output.
+SENTINEL = re.compile(r"\{(\d+)\}")
+_SENTINEL_OUT = re.compile(r"\{\s*(\d+)\s*\}")
+
+# One alternation, scanned once; earlier alternatives win where two could match.
+PROTECTED = re.compile(
+    "|".join(
+        [
+            r"\{\{[^{}\n]{1,200}\}\}",  # {{var}}, {{ user.name }} (Jinja, Handlebars, Vue)
+            r"\$\{[^{}\n]{1,200}\}",  # ${x} (JS templates, shell)
+            r"\{[^{}\s][^{}\n]{0,200}\}",  # {name}, {0}, {count:d} (Python, .NET, ICU args)
+            # printf: %s, %d, %1$s, %(name)s, %-5.2f; no space flag, so "50% d..." stays text
+            r"(?<!%)%(?:\([A-Za-z_]\w*\)|\d+\$)?[-+0#]*(?:\d+|\*)?(?:\.\d+)?[sdifuxXoeEgGc@]",
+            # URLs, minus trailing punctuation that ends the sentence around them
+            r"\b(?:https?|ftp)://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
+            r"\bwww\.[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
+            r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b",  # e-mail addresses
+            r"(?<![^\W\d_])\d+(?:[.,:/]\d+)*",  # numbers, not digits glued after a letter
+        ]
+    )
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One opaque piece of a unit: put back verbatim, never shown to the model as itself."""
+
+    raw: str
+    # For a closing inline tag: the index of its opening tag's span in the same unit.
+    closes: int | None = None
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+@dataclass
+class Unit:
+    """A run of translatable text with its spans masked as ``{k}`` (``k`` indexes ``spans``).
+
+    ``escape`` turns translated text into the output format (HTML escaping for markup); the
+    spans are already in it. ``raw`` is the unit as it stood in the input: a unit with nothing
+    to translate comes back as exactly that.
+    """
+
+    text: str
+    spans: list[Span]
+    raw: str
+    escape: Callable[[str], str] = _identity
+    # Whether a line break ends a sentence (plain text, <pre>) or is just a space (HTML).
+    line_breaks: bool = True
+
+
+class UnitBuilder:
+    """Collects text and spans in input order into one :class:`Unit`."""
+
+    def __init__(
+        self,
+        *,
+        protect: bool,
+        escape: Callable[[str], str] = _identity,
+        line_breaks: bool = True,
+    ) -> None:
+        self._line_breaks = line_breaks
+        self._parts: list[str] = []
+        self.spans: list[Span] = []
+        self._raw: list[str] = []
+        self._pending: list[str] = []
+        self._protect = protect
+        self._escape = escape
+
+    def add_text(self, text: str, raw: str | None = None) -> None:
+        """Adds translatable ``text`` (its ``raw`` form in the input, when that differs).
+
+        Consecutive pieces are scanned for protected spans together, so a URL cut by an
+        entity (``?a=1&amp;b=2``) is still one span.
+        """
+        self._raw.append(text if raw is None else raw)
+        self._pending.append(text)
+
+    def _scan(self) -> None:
+        text = "".join(self._pending)
+        self._pending.clear()
+        # Protected spans, and anything that reads like a sentinel, become spans themselves.
+        pattern = PROTECTED if self._protect else SENTINEL
+        start = 0
+        for match in pattern.finditer(text):
+            self._text(text[start : match.start()])
+            self._parts.append(self._sentinel(Span(self._escape(match.group()))))
+            start = match.end()
+        self._text(text[start:])
+
+    def _text(self, text: str) -> None:
+        if text:
+            self._parts.append(text)
+
+    def add_span(self, raw: str, closes: int | None = None) -> int:
+        """Adds an opaque span (an inline tag, a comment); its index in the unit's spans."""
+        self._scan()
+        self._raw.append(raw)
+        self._parts.append(self._sentinel(Span(raw, closes)))
+        return len(self.spans) - 1
+
+    def _sentinel(self, span: Span) -> str:
+        self.spans.append(span)
+        return f"{{{len(self.spans) - 1}}}"
+
+    @property
+    def empty(self) -> bool:
+        return not self._raw
+
+    def build(self) -> Unit:
+        self._scan()
+        return Unit(
+            "".join(self._parts),
+            self.spans,
+            "".join(self._raw),
+            self._escape,
+            self._line_breaks,
+        )
+
+
+def mask(text: str, *, protect: bool = True) -> Unit:
+    """Plain ``text`` as one unit, its protected spans masked when ``protect``."""
+    if not protect:
+        return Unit(text, [], text)
+    builder = UnitBuilder(protect=protect)
+    builder.add_text(text)
+    return builder.build()
+
+
+@dataclass(frozen=True)
+class MaskedSentence:
+    """A sentence of a unit as the model sees it: sentinels renumbered from 0 in order.
+
+    ``spans[k]`` is the unit's span for the model's ``{k}``; ``closes`` pairs local indices.
+    """
+
+    model_text: str
+    spans: list[Span]
+    closes: dict[int, int] = field(default_factory=dict)  # closing local index -> opening
+
+    @property
+    def translatable(self) -> bool:
+        """Whether anything but spans, digits, punctuation and space is left to translate."""
+        return any(char.isalpha() for char in SENTINEL.sub("", self.model_text))
+
+    def restore(self, output: str, escape: Callable[[str], str]) -> str | None:
+        """``output`` with the spans put back, or None when the model did not keep every
+        sentinel exactly once with each closing tag after its opening."""
+        if not self.spans:
+            return escape(output)
+        found = [(int(m.group(1)), m) for m in _SENTINEL_OUT.finditer(output)]
+        if sorted(k for k, _ in found) != list(range(len(self.spans))):
+            return None
+        position = {k: i for i, (k, _) in enumerate(found)}
+        if any(position[close] < position[open_] for close, open_ in self.closes.items()):
+            return None
+        parts, start = [], 0
+        for k, match in found:
+            parts += [escape(output[start : match.start()]), self.spans[k].raw]
+            start = match.end()
+        parts.append(escape(output[start:]))
+        return "".join(parts)
+
+    def fragments(self) -> list[str]:
+        """The text between the spans (for a repair), in order; ``len(spans) + 1`` of them."""
+        return SENTINEL.split(self.model_text)[::2]
+
+    def join(self, fragments: list[str], escape: Callable[[str], str]) -> str:
+        """Translated ``fragments`` joined around the spans in their original order."""
+        order = [int(k) for k in SENTINEL.findall(self.model_text)]
+        parts = [escape(fragments[0])]
+        for k, fragment in zip(order, fragments[1:], strict=True):
+            parts += [self.spans[k].raw, escape(fragment)]
+        return "".join(parts)
+
+
+def masked_sentence(sentence: str, unit: Unit) -> MaskedSentence:
+    """``sentence`` (a piece of ``unit.text``) with its sentinels numbered locally."""
+    if not unit.spans:  # nothing was masked: braces in it are the text's own
+        return MaskedSentence(sentence, [])
+    local: dict[int, int] = {}
+    spans: list[Span] = []
+
+    def renumber(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        local[index] = len(spans)
+        spans.append(unit.spans[index])
+        return f"{{{local[index]}}}"
+
+    model_text = SENTINEL.sub(renumber, sentence)
+    closes = {
+        local[index]: local[span.closes]
+        for index, span in enumerate(unit.spans)
+        if index in local and span.closes is not None and span.closes in local
+    }
+    return MaskedSentence(model_text, spans, closes)
