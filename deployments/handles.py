@@ -33,9 +33,19 @@ class Models:
         outcome: DetectOutcome = await self._detector.detect.remote(DetectCall(texts, k))
         return outcome.detections
 
-    async def translate(self, texts: list[str], sources: list[str], target: str) -> list[str]:
+    async def translate(
+        self,
+        texts: list[str],
+        sources: list[str],
+        target: str,
+        *,
+        text_format: str = "text",
+        protect_spans: bool = True,
+    ) -> list[str]:
         outcome: TranslateOutcome = await self._translator.translate.remote(
-            TranslateCall(texts, sources, target)
+            TranslateCall(
+                texts, sources, target, text_format=text_format, protect_spans=protect_spans
+            )
         )
         if outcome.error:
             raise UnsupportedLanguageError(outcome.error)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ray import serve
 
 from deployments.batching import BatchWait
 from serve_app.config import TRANSLATOR_BATCHING, TranslatorConfig
+from serve_app.engines.markup import Document, MarkupError, prepare
 from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
@@ -57,6 +58,15 @@ def decoding_options(config: TranslatorConfig) -> TranslationOptions:
         no_repeat_ngram_size=config.no_repeat_ngram_size,
         max_sentence_chars=config.max_sentence_chars,
     )
+
+
+@dataclass
+class _Group:
+    """The requests of one flush that share decoding options, with their callers."""
+
+    requests: list[TranslationRequest] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    owners: list[int] = field(default_factory=list)
 
 
 @serve.deployment(name="Translator")
@@ -122,7 +132,7 @@ class TranslatorDeployment:
         engine, options = self._engine, self._options  # one snapshot per flush
         outcomes = [TranslateOutcome(batch_requests=len(calls)) for _ in calls]
         # One translate_batch per (hypotheses, beam) asked for: nearly always just one.
-        groups: dict[tuple[int, int], tuple[list[TranslationRequest], list[int]]] = {}
+        groups: dict[tuple[int, int], _Group] = {}
         for index, call in enumerate(calls):
             try:
                 targets = [engine.check_language(code) for code in call.targets]
@@ -131,23 +141,43 @@ class TranslatorDeployment:
                 outcomes[index].error = str(exc)
                 outcomes[index].error_field = "language"
                 continue
+            try:  # markup is parsed once per text, whatever the number of targets
+                documents = [
+                    prepare(text, call.text_format, protect=call.protect_spans)
+                    for text in call.texts
+                ]
+            except MarkupError as exc:
+                outcomes[index].error = str(exc)
+                outcomes[index].error_field = "text"
+                outcomes[index].error_code = "INVALID_MARKUP"
+                continue
             beam = call.beam_size or options.beam_size
-            requests, owners = groups.setdefault((1 + call.alternatives, beam), ([], []))
+            group = groups.setdefault((1 + call.alternatives, beam), _Group())
             # Several targets ride the same translate_batch, target by target.
             for target in targets:
-                for text, source in zip(call.texts, sources, strict=True):
-                    requests.append(TranslationRequest(text, source, target))
-                    owners.append(index)
+                for text, source, document in zip(call.texts, sources, documents, strict=True):
+                    group.requests.append(
+                        TranslationRequest(
+                            text, source, target, call.text_format, call.protect_spans
+                        )
+                    )
+                    group.documents.append(document)
+                    group.owners.append(index)
         seconds, sentences = 0.0, 0
-        for (hypotheses, beam), (requests, owners) in groups.items():
+        for (hypotheses, beam), group in groups.items():
             group_options = replace(options, num_alternatives=hypotheses, beam_size=beam)
             output = await asyncio.to_thread(
-                engine.translate, requests, group_options, parallel=parallel
+                engine.translate,
+                group.requests,
+                group_options,
+                parallel=parallel,
+                prepared=group.documents,
             )
-            for owner, result in zip(owners, output.results, strict=True):
+            for owner, result in zip(group.owners, output.results, strict=True):
                 outcomes[owner].beam_size = group_options.decoding_beam
                 outcomes[owner].texts.append(result.text)
                 outcomes[owner].alternatives.append([a.text for a in result.alternatives[1:]])
+                outcomes[owner].repaired_sentences += result.repaired
             seconds += output.timings.translate_seconds
             sentences += output.timings.unique_sentences
         for outcome in outcomes:

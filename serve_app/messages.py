@@ -25,6 +25,9 @@ class TranslateCall:
     beam_size: int | None = None
     # Several targets (target_language is then the first of them); empty: just that one.
     target_languages: tuple[str, ...] = ()
+    # "text" or "html"; placeholders, URLs, e-mail addresses and numbers kept when protected.
+    text_format: str = "text"
+    protect_spans: bool = True
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -37,6 +40,9 @@ class TranslateOutcome:
     alternatives: list[list[str]] = field(default_factory=list)
     error: str | None = None
     error_field: str | None = None
+    error_code: str | None = None
+    # Sentences translated piece by piece because the model lost a protected span or tag.
+    repaired_sentences: int = 0
     inference_seconds: float = 0.0
     beam_size: int = 0  # the beam width it was decoded with
     batch_requests: int = 1

@@ -88,6 +88,10 @@ class Metrics:
         self.characters = self._counter(
             "tafsiri_characters_translated", "Characters of source text translated"
         )
+        self.repaired_sentences = self._counter(
+            "tafsiri_repaired_sentences",
+            "Sentences translated piece by piece because the model lost a protected span or tag",
+        )
         self.inference_seconds = self._histogram(
             "tafsiri_translation_inference_seconds",
             "Time spent in the translation model",

@@ -27,6 +27,25 @@ class ErrorResponse(BaseModel):
 MAX_TARGETS = 8
 
 
+TextFormat = Annotated[
+    Literal["text", "html"],
+    Field(
+        description="`html`: tags, attributes, comments and entities come back as they were, "
+        "inline tags (`<b>`, `<a>`) stay inside their sentence, and `<script>`, `<style>`, "
+        '`<code>`, `translate="no"` and `class="notranslate"` content is not translated. '
+        "Attribute values are not translated.",
+        examples=["html"],
+    ),
+]
+ProtectSpans = Annotated[
+    bool,
+    Field(
+        description="Keep placeholders (`{name}`, `{{var}}`, `%s`, `%1$s`, `${x}`), URLs, e-mail "
+        "addresses and numbers exactly as they are, whatever the model does."
+    ),
+]
+
+
 class TranslateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +71,8 @@ class TranslateRequest(BaseModel):
         description="Beam width for this request (1: greedy, fastest); the deployment's "
         "`beam_size` when omitted, at most its `max_beam_size`.",
     )
+    format: TextFormat = "text"
+    protect_spans: ProtectSpans = True
 
 
 AlternativeTexts = Annotated[
@@ -85,6 +106,11 @@ class _Served(BaseModel):
     """What every translate answer reports besides its translations."""
 
     character_count: int = Field(description="Characters translated (each text once per target).")
+    repaired_sentences: int = Field(
+        0,
+        description="Sentences whose model output lost a protected span or inline tag, so they "
+        "were translated piece by piece around it (spans kept, fluency may suffer).",
+    )
     inference_time: float
     beam_size: DecodedBeam
     model: ServedModel
@@ -224,6 +250,8 @@ class TextJobRequest(BaseModel):
     client_id: str = Field("default", pattern=_CLIENT_ID)
     priority: int = Field(5, ge=1, le=10)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    format: TextFormat = "text"
+    protect_spans: ProtectSpans = True
 
 
 class JobAccepted(BaseModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from serve_app.api.errors import ApiError
 from serve_app.api.services import Services
 from serve_app.engines.detector import Detection
+from serve_app.engines.markup import MarkupError, readable_text
 from serve_app.engines.source_language import (
     SourceLanguages,
     SourceNotDetectedError,
@@ -77,12 +78,23 @@ async def translate(
     single: bool,
     alternatives: int = 0,
     beam_size: int | None = None,
+    text_format: str = "text",
+    protect_spans: bool = True,
 ) -> Translated:
     """Translates ``texts`` (FLORES-200 codes already normalised) into each of ``targets``,
-    all in one Translator call (so in one batch)."""
+    all in one Translator call (so in one batch). HTML is detected on its readable text."""
     check_beam(services, beam_size)
+    # Markup is checked here, at the edge, and detection reads only the page's text.
+    readable = (
+        texts
+        if text_format == "text"
+        else [
+            check_markup(text, text_format, "text" if single else f"text.{i}")
+            for i, text in enumerate(texts)
+        ]
+    )
     try:
-        sources = await source_languages(texts, source, lambda batch: detect(services, batch, 1))
+        sources = await source_languages(readable, source, lambda batch: detect(services, batch, 1))
     except SourceNotDetectedError as exc:
         index = exc.indexes[0]
         raise ApiError(
@@ -98,13 +110,28 @@ async def translate(
         alternatives=alternatives,
         beam_size=beam_size,
         target_languages=tuple(targets) if len(targets) > 1 else (),
+        text_format=text_format,
+        protect_spans=protect_spans,
     )
     outcome: TranslateOutcome = await services.translator.translate.remote(call)
     if outcome.error:
-        raise ApiError(400, outcome.error, field=outcome.error_field, code="UNSUPPORTED_LANGUAGE")
+        raise ApiError(
+            400,
+            outcome.error,
+            field=outcome.error_field,
+            code=outcome.error_code or "UNSUPPORTED_LANGUAGE",
+        )
     translated = Translated(texts, targets, sources, outcome)
     _record(services, translated)
     return translated
+
+
+def check_markup(text: str, text_format: str, field: str) -> str:
+    """``text``'s readable text (see :func:`readable_text`); 400 if its markup is refused."""
+    try:
+        return readable_text(text, text_format)
+    except MarkupError as exc:
+        raise ApiError(400, str(exc), field=field, code="INVALID_MARKUP") from exc
 
 
 def _record(services: Services, translated: Translated) -> None:
@@ -113,6 +140,8 @@ def _record(services: Services, translated: Translated) -> None:
     metrics.batch_sentences.observe(outcome.batch_sentences)
     metrics.inference_seconds.observe(outcome.inference_seconds)
     metrics.characters.inc(translated.characters)
+    if outcome.repaired_sentences:
+        metrics.repaired_sentences.inc(outcome.repaired_sentences)
     for target in translated.targets:
         for source in translated.sources.codes:
             metrics.translations.labels(source, target).inc()

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from serve_app.engines.detector import Detection
+from serve_app.engines.markup import MarkupError, readable_text
 from serve_app.engines.source_language import SourceNotDetectedError, source_languages
 from serve_app.engines.translator import UnsupportedLanguageError
 from serve_app.jobs.model import Job, JobKind
 
-# (texts, one source per text, target) -> translations; UnsupportedLanguageError if refused.
-Translate = Callable[[list[str], list[str], str], Awaitable[list[str]]]
+
+class Translate(Protocol):
+    """(texts, one source per text, target) -> translations; UnsupportedLanguageError if
+    refused."""
+
+    def __call__(
+        self,
+        texts: list[str],
+        sources: list[str],
+        target: str,
+        *,
+        text_format: str = "text",
+        protect_spans: bool = True,
+    ) -> Awaitable[list[str]]: ...
+
+
 Detect = Callable[[list[str]], Awaitable[Sequence[Detection]]]
 # Natural language -> workflow DSL; raises NeedsHumanError when no valid plan exists.
 Plan = Callable[[str], Awaitable[str]]
@@ -77,18 +92,26 @@ class JobHandlers:
     async def _text_translation(self, job: Job, progress: Progress) -> dict[str, Any]:
         texts: list[str] = job.payload["texts"]
         target: str = job.payload["target_language"]
+        # Jobs accepted before these options existed carry neither: plain text, protected.
+        text_format: str = job.payload.get("format", "text")
+        protect_spans: bool = job.payload.get("protect_spans", True)
         await progress(0, len(texts), None)
         try:
             given = job.payload.get("source_language")
-            sources = await source_languages(texts, given, self._detect)
+            readable = [readable_text(text, text_format) for text in texts]
+            sources = await source_languages(readable, given, self._detect)
             translations: list[str] = []
             for start in range(0, len(texts), self._chunk):
                 end = start + self._chunk
                 translations += await self._translate(
-                    texts[start:end], sources.codes[start:end], target
+                    texts[start:end],
+                    sources.codes[start:end],
+                    target,
+                    text_format=text_format,
+                    protect_spans=protect_spans,
                 )
                 await progress(len(translations), len(texts), None)
-        except (SourceNotDetectedError, UnsupportedLanguageError) as exc:
+        except (SourceNotDetectedError, UnsupportedLanguageError, MarkupError) as exc:
             raise PermanentJobError(str(exc)) from exc
         return {
             "translations": translations,

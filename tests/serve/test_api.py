@@ -465,3 +465,60 @@ def test_several_targets_bad_input(client: httpx.Client) -> None:
         json={"text": "Hello.", "source_language": "en", "target_language": []},
     )
     assert_error_format(empty, 422)
+
+
+PAGE = (
+    '<h1 class="title">Habari za asubuhi, {name}!</h1>\n'
+    '<p>Soma <a href="https://example.org/?a=1&amp;b=2">mwongozo wetu</a> kabla ya 12:30.'
+    "<br>Asante&nbsp;sana &copy; 2026.</p><script>var x = '<b>';</script>"
+)
+
+
+def test_html_comes_back_with_its_markup_and_is_detected_on_its_text(
+    client: httpx.Client,
+) -> None:
+    response = client.post(
+        "/api/v1/translate",
+        json={"text": PAGE, "target_language": ["en", "fr"], "format": "html"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    for item in body["translations"].values():
+        assert item["translated_text"] == PAGE  # the copy model: every byte accounted for
+        # Detected on "Habari za asubuhi ... Asante sana", not on tags and attributes.
+        assert item["source_language"] == "swh_Latn"
+    assert body["repaired_sentences"] == 0
+    # A plain-text request with the same sentence shares the model's decode of it.
+    plain = client.post(
+        "/api/v1/translate",
+        json={"text": ["Asante sana.", PAGE], "target_language": "fr", "format": "html"},
+    ).json()
+    assert [item["translated_text"] for item in plain["translations"]] == ["Asante sana.", PAGE]
+
+
+def test_markup_and_span_options_bad_input(client: httpx.Client) -> None:
+    deep = "<div>" * 300 + "Habari"
+    nested = client.post(
+        "/api/v1/translate",
+        json={"text": ["Habari.", deep], "target_language": "fr", "format": "html"},
+    )
+    body = assert_error_format(nested, 400, "text.1")
+    assert body["errors"][0]["code"] == "INVALID_MARKUP"
+    assert "nested deeper than 256" in body["detail"]
+    # The same refusal when the source language is given (no detection to run).
+    given = client.post(
+        "/api/v1/translate",
+        json={"text": deep, "source_language": "sw", "target_language": "fr", "format": "html"},
+    )
+    assert assert_error_format(given, 400, "text")["errors"][0]["code"] == "INVALID_MARKUP"
+    for payload in ({"format": "markdown"}, {"protect_spans": "maybe"}):
+        bad = client.post(
+            "/api/v1/translate", json={"text": "Habari.", "target_language": "fr", **payload}
+        )
+        assert_error_format(bad, 422)
+    # Nothing else was affected: the next request is served.
+    fine = client.post(
+        "/api/v1/translate",
+        json={"text": "<b>Habari</b>", "target_language": "fr", "format": "html"},
+    )
+    assert fine.json()["translated_text"] == "<b>Habari</b>"

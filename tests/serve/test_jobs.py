@@ -146,6 +146,42 @@ def test_text_job_detects_sources(client: httpx.Client) -> None:
     assert done["result"]["source_languages"] == ["fra_Latn", "deu_Latn"]
 
 
+def test_html_job_keeps_markup_and_detects_on_the_text(client: httpx.Client) -> None:
+    texts = [
+        '<p>Bonjour <b>tout le monde</b>, comment <a href="/x">allez-vous</a>?</p>',
+        "<p>Guten Morgen, wie geht es dir?</p><script>var a = 1;</script>",
+    ]
+    token = client.post(
+        "/api/v1/jobs/translate",
+        json={
+            "texts": texts,
+            "target_language": "eng_Latn",
+            "format": "html",
+            "client_id": unique_client(),
+        },
+    ).json()["token"]
+    done = wait_for(client, f"/api/v1/jobs/{token}")
+    assert done["status"] == "done", done
+    assert done["result"]["translations"] == texts
+    assert done["result"]["source_languages"] == ["fra_Latn", "deu_Latn"]
+    # Markup the service refuses is refused at submission, naming the text.
+    refused = client.post(
+        "/api/v1/jobs/translate",
+        json={
+            "texts": ["<p>fine</p>", "<i>" * 300],
+            "target_language": "eng_Latn",
+            "format": "html",
+            "client_id": unique_client(),
+        },
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["errors"][0] | {"message": ""} == {
+        "field": "texts.1",
+        "code": "INVALID_MARKUP",
+        "message": "",
+    }
+
+
 def test_undetectable_text_job_errors_without_retry(client: httpx.Client) -> None:
     token = client.post(
         "/api/v1/jobs/translate",

@@ -18,6 +18,7 @@ from serve_app.api.schemas import (
 )
 from serve_app.api.security import Principal
 from serve_app.api.services import ServicesDep
+from serve_app.api.translating import check_markup
 from serve_app.api.validation import language_code
 from serve_app.jobs.model import Job, JobKind, JobStatus
 
@@ -97,7 +98,12 @@ async def submit_text_job(
         )
         if body.source_language
         else None,
+        "format": body.format,
+        "protect_spans": body.protect_spans,
     }
+    if body.format != "text":  # refused now rather than failing the job later
+        for index, text in enumerate(body.texts):
+            check_markup(text, body.format, f"texts.{index}")
     return await submit_job(
         services,
         response,

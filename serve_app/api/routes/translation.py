@@ -71,6 +71,8 @@ async def translate(
         single=single,
         alternatives=body.alternatives,
         beam_size=body.beam_size,
+        text_format=body.format,
+        protect_spans=body.protect_spans,
     )
     outcome = done.outcome
     per_target = {
@@ -96,6 +98,7 @@ async def translate(
     }
     common = {
         "character_count": done.characters,
+        "repaired_sentences": outcome.repaired_sentences,
         "inference_time": round(outcome.inference_seconds, 6),
         "beam_size": outcome.beam_size,
         "model": outcome.model,
