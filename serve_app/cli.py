@@ -98,6 +98,8 @@ def _translate(args: argparse.Namespace) -> int:
             args.source,
             alternatives=args.alternatives,
             beam_size=args.beam,
+            format=_text_format(args),
+            protect_spans=args.protect_spans,
         )
         if len(targets) > 1:
             # Plain output: "target<TAB>translation" per line, alternatives after the best.
@@ -113,6 +115,14 @@ def _translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _text_format(args: argparse.Namespace) -> str:
+    """``--format``, or ``html`` for an ``.html``/``.htm`` input file."""
+    if args.format:
+        return str(args.format)
+    name = (args.file or args.batch or "").lower()
+    return "html" if name.endswith((".html", ".htm", ".xhtml")) else "text"
+
+
 def _translate_batch(args: argparse.Namespace, client: Client) -> int:
     """One text per line of ``--batch FILE``; output lines in the same order."""
     from tqdm import tqdm
@@ -124,7 +134,12 @@ def _translate_batch(args: argparse.Namespace, client: Client) -> int:
         for start in range(0, len(texts), args.chunk):
             chunk = texts[start : start + args.chunk]
             result = client.translate(
-                [t for _, t in chunk], args.to, args.source, beam_size=args.beam
+                [t for _, t in chunk],
+                args.to,
+                args.source,
+                beam_size=args.beam,
+                format=_text_format(args),
+                protect_spans=args.protect_spans,
             )
             for (index, _), item in zip(chunk, result.translations, strict=True):
                 out[index] = item.translated_text
@@ -293,6 +308,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="beam width for this request (1: greedy, fastest); the server's when absent",
+    )
+    translate.add_argument(
+        "--format",
+        choices=["text", "html"],
+        default=None,
+        help="html keeps tags and entities (the default for .html/.htm files)",
+    )
+    translate.add_argument(
+        "--no-protect",
+        dest="protect_spans",
+        action="store_false",
+        help="let the model translate placeholders, URLs, e-mail addresses and numbers too",
     )
     translate.set_defaults(handler=_translate)
 

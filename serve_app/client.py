@@ -130,6 +130,8 @@ class _Endpoints:
         source: str | None,
         alternatives: int,
         beam_size: int | None,
+        text_format: str = "text",
+        protect_spans: bool = True,
     ) -> Call[Any]:
         def parse(body: dict[str, Any]) -> Any:
             if "target_languages" in body:
@@ -150,6 +152,8 @@ class _Endpoints:
                 "source_language": source,
                 "alternatives": alternatives,
                 "beam_size": beam_size,
+                "format": text_format,
+                "protect_spans": protect_spans,
             },
         )
 
@@ -189,7 +193,13 @@ class _Endpoints:
 
     @staticmethod
     def submit_text_job(
-        texts: list[str], target: str, source: str | None, client_id: str, priority: int
+        texts: list[str],
+        target: str,
+        source: str | None,
+        client_id: str,
+        priority: int,
+        text_format: str = "text",
+        protect_spans: bool = True,
     ) -> Call[JobAccepted]:
         return Call(
             "POST",
@@ -201,6 +211,8 @@ class _Endpoints:
                 "source_language": source,
                 "client_id": client_id,
                 "priority": priority,
+                "format": text_format,
+                "protect_spans": protect_spans,
             },
         )
 
@@ -329,14 +341,26 @@ class Client:
         *,
         alternatives: int = 0,
         beam_size: int | None = None,
+        format: str = "text",
+        protect_spans: bool = True,
     ) -> Any:
         """A :class:`TranslateResponse` for a text, a :class:`BatchTranslateResponse` for a
         list; with a list of targets, a :class:`MultiTargetTranslateResponse` (or
         :class:`MultiTargetBatchTranslateResponse`) whose ``translations`` are keyed by target.
         ``alternatives`` next-best translations per text when asked for; ``beam_size``
-        overrides the deployment's beam width (1: greedy) up to its ``max_beam_size``."""
+        overrides the deployment's beam width (1: greedy) up to its ``max_beam_size``.
+        ``format="html"`` keeps markup; ``protect_spans`` (on by default) keeps placeholders,
+        URLs, e-mail addresses and numbers exactly."""
         return self._run(
-            _Endpoints.translate(text, target_language, source_language, alternatives, beam_size)
+            _Endpoints.translate(
+                text,
+                target_language,
+                source_language,
+                alternatives,
+                beam_size,
+                format,
+                protect_spans,
+            )
         )
 
     def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
@@ -370,10 +394,18 @@ class Client:
         source_language: str | None = None,
         *,
         priority: int = 5,
+        format: str = "text",
+        protect_spans: bool = True,
     ) -> JobAccepted:
         return self._run(
             _Endpoints.submit_text_job(
-                texts, target_language, source_language, self.client_id, priority
+                texts,
+                target_language,
+                source_language,
+                self.client_id,
+                priority,
+                format,
+                protect_spans,
             )
         )
 
@@ -484,9 +516,19 @@ class AsyncClient:
         *,
         alternatives: int = 0,
         beam_size: int | None = None,
+        format: str = "text",
+        protect_spans: bool = True,
     ) -> Any:
         return await self._run(
-            _Endpoints.translate(text, target_language, source_language, alternatives, beam_size)
+            _Endpoints.translate(
+                text,
+                target_language,
+                source_language,
+                alternatives,
+                beam_size,
+                format,
+                protect_spans,
+            )
         )
 
     async def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
@@ -519,10 +561,18 @@ class AsyncClient:
         source_language: str | None = None,
         *,
         priority: int = 5,
+        format: str = "text",
+        protect_spans: bool = True,
     ) -> JobAccepted:
         return await self._run(
             _Endpoints.submit_text_job(
-                texts, target_language, source_language, self.client_id, priority
+                texts,
+                target_language,
+                source_language,
+                self.client_id,
+                priority,
+                format,
+                protect_spans,
             )
         )
 

@@ -44,6 +44,23 @@ def test_translate_into_several_targets(base_url: str) -> None:
     assert "not with --batch" in batch.stderr
 
 
+def test_html_files_are_translated_as_html(base_url: str, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text('<p>Habari <a href="https://x.org">rafiki</a> {name}!</p>\n', "utf-8")
+    run = tafsiri(base_url, "translate", "--file", str(page), "--to", "en", "--from", "sw")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == page.read_text("utf-8") + "\n"
+    # An .html file is sent as HTML (so markup the service refuses is refused), unless
+    # --format says otherwise.
+    deep = tmp_path / "deep.html"
+    deep.write_text("<div>" * 300 + "Habari", "utf-8")
+    refused = tafsiri(base_url, "translate", "--file", str(deep), "--to", "en", "--from", "sw")
+    assert refused.returncode == 1
+    assert "nested deeper than 256" in refused.stderr
+    as_text = ["--file", str(deep), "--to", "en", "--from", "sw", "--format", "text"]
+    assert tafsiri(base_url, "translate", *as_text).returncode == 0
+
+
 def test_translate_text_stdin_and_file(base_url: str, tmp_path: Path) -> None:
     run = tafsiri(base_url, "translate", "Habari za asubuhi, rafiki yangu.", "--to", "en")
     assert run.returncode == 0, run.stderr

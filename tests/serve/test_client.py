@@ -61,6 +61,34 @@ def test_errors_carry_the_error_format(base_url: str) -> None:
             tafsiri.submit_workflow_translation("short")
 
 
+def test_html_and_span_options_reach_the_service(base_url: str) -> None:
+    deep = "<div>" * 300 + "Habari"
+    with client_for(base_url) as tafsiri:
+        page = tafsiri.translate("<p>Habari <b>{name}</b>!</p>", "en", "sw", format="html")
+        assert (page.translated_text, page.repaired_sentences) == (
+            "<p>Habari <b>{name}</b>!</p>",
+            0,
+        )
+        # The format is what the service was told: the same text is refused only as HTML.
+        assert tafsiri.translate(deep, "en", "sw", protect_spans=False).translated_text == deep
+        with pytest.raises(BadRequestError) as refused:
+            tafsiri.translate(deep, "en", "sw", format="html")
+        assert refused.value.errors[0]["code"] == "INVALID_MARKUP"
+        with pytest.raises(BadRequestError):
+            tafsiri.submit_text_job([deep], "en", "sw", format="html")
+        accepted = tafsiri.submit_text_job(["<i>Habari</i>"], "en", "sw", format="html")
+        assert tafsiri.wait_job(accepted.token).result["translations"] == ["<i>Habari</i>"]
+
+    async def scenario() -> None:
+        async with AsyncClient(base_url, client_id=f"async-{uuid.uuid4().hex[:8]}") as tafsiri:
+            page = await tafsiri.translate("<b>Karibu</b>", "en", "sw", format="html")
+            assert page.translated_text == "<b>Karibu</b>"
+            with pytest.raises(BadRequestError):
+                await tafsiri.translate(deep, "en", "sw", format="html")
+
+    asyncio.run(scenario())
+
+
 def test_translate_workflow_and_job_waiting(base_url: str) -> None:
     with client_for(base_url) as tafsiri:
         dsl = tafsiri.translate_workflow("Load iris.csv and show missing values", poll_interval=0.1)
