@@ -92,3 +92,19 @@ def test_translate_detect_and_workflow_in_the_browser(browser: object, base_url:
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "web.png"))  # type: ignore[attr-defined]
     assert (ARTIFACTS / "web.png").stat().st_size > 10_000
+
+    # HTML mode: the markup comes back as text on the page (shown, never rendered), and the
+    # service is told it is HTML (markup it refuses is refused, with the reason shown).
+    box = driver.find_element(By.ID, "text")  # type: ignore[attr-defined]
+    box.clear()
+    box.send_keys("<p>Habari <b>rafiki</b> {name}!</p>")
+    driver.find_element(By.ID, "html").click()  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
+    wait.until(
+        ec.text_to_be_present_in_element((By.ID, "result"), "<p>Habari <b>rafiki</b> {name}!</p>")
+    )
+    driver.execute_script(  # type: ignore[attr-defined]
+        "document.getElementById('text').value = '<div>'.repeat(300) + 'Habari'"
+    )
+    driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
+    wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "nested deeper"))
