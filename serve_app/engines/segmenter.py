@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# What may follow a terminator inside its sentence: closing quotes and brackets, and masked
+# spans (a closing inline tag, as in "<a>the end.</a> Next", is "{3}" by then; engines.spans).
+_CLOSERS = r"(?:['\"”’»)\]」』]|\{\d+\})*"
 # Terminators after which a sentence ends when whitespace follows.
-_SPACED_END = r"[.!?…؟۔]['\"”’»)\]]*"
+_SPACED_END = rf"[.!?…؟۔]{_CLOSERS}"
 # Terminators that end a sentence with or without following whitespace (CJK, Indic, Ethiopic).
-_UNSPACED_END = r"[。！？｡।॥።፧፨]['\"”’»)\]」』]*"
+_UNSPACED_END = rf"[。！？｡।॥።፧፨]{_CLOSERS}"
 _BOUNDARY = re.compile(rf"(?<=\S)(?:({_SPACED_END})(\s+)|({_UNSPACED_END})(\s*))")
 _ABBREVIATIONS = frozenset(
     (

@@ -49,3 +49,9 @@ def test_long_sentence_is_chunked_at_whitespace() -> None:
 def test_join_needs_one_translation_per_sentence() -> None:
     with pytest.raises(ValueError, match="one translation per sentence"):
         segment("One. Two.").join(["only one"])
+
+
+def test_a_sentence_ends_after_the_closing_tags_and_spans_that_follow_its_full_stop() -> None:
+    # "<a>the end.</a> Next" reaches the segmenter as "{0}the end.{1} Next".
+    text = "Read {0}the end.{1} Next {2}one!{3}{4} Last."
+    assert segment(text).sentences == ["Read {0}the end.{1}", "Next {2}one!{3}{4}", "Last."]
