@@ -10,7 +10,8 @@ from typing import Any
 from ray import serve
 
 from deployments.batching import BatchWait
-from serve_app.config import TRANSLATOR_BATCHING, TranslatorConfig
+from serve_app.config import TRANSLATOR_BATCHING, CacheConfig, TranslatorConfig
+from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
 from serve_app.engines.markup import Document, MarkupError, prepare
 from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
@@ -35,6 +36,18 @@ HEALTH_PROBE = TranslationRequest("Health check.", "eng_Latn", "fra_Latn")
 # idle instead of waiting for the slowest sentence of the first (32 clients, base model:
 # 5.6-7.2 req/s against 5.6-6.0 with one at a time; see README "Serving benchmark").
 CONCURRENT_FLUSHES = 2
+
+
+def make_cache(config: CacheConfig) -> TranslationCache | None:
+    if config.backend == "memory":
+        return MemoryCache(config.max_mib * 2**20)
+    if config.backend == "redis":
+        if not config.redis_url:
+            raise ValueError("translator.cache.backend redis needs translator.cache.redis_url")
+        return RedisCache(
+            config.redis_url, prefix=config.redis_prefix, ttl_seconds=config.ttl_seconds
+        )
+    return None
 
 
 def load_engine(config: TranslatorConfig) -> Translator:
@@ -77,6 +90,7 @@ class TranslatorDeployment:
     _engine: Translator
     _loaded: Loaded[Translator]
     _config: TranslatorConfig
+    _cache: TranslationCache | None
 
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Applies new settings; a new model is loaded aside and swapped in atomically, so
@@ -98,6 +112,12 @@ class TranslatorDeployment:
             )
             self._engine, self._loaded = loaded.engine, loaded
             logger.info("translator_model_loaded model=%s", loaded.model)
+            previous_cache: TranslationCache | None = getattr(self, "_cache", None)
+            if previous_cache is not None:
+                previous_cache.clear()  # a reloaded model's sentences are decoded afresh
+        if previous is None or config.cache != previous.cache:
+            self._cache = make_cache(config.cache)
+        self._engine.cache = self._cache
         self._options = decoding_options(config)
         self._batching = config.batching.enabled
         self._apply_batching(config)
@@ -110,6 +130,12 @@ class TranslatorDeployment:
         self._wait.configure(config.batching.batch_wait_timeout_s, config.batching.work_conserving)
 
     async def translate(self, call: TranslateCall) -> TranslateOutcome:
+        if self._engine.cache is not None:
+            # Checked before batching: a call whose every sentence is cached waits for no
+            # flush and reaches no model.
+            cached = await asyncio.to_thread(self._translate_from_cache, call)
+            if cached is not None:
+                return cached
         if not self._batching:
             (outcome,) = await self._run([call])
             return outcome
@@ -126,9 +152,22 @@ class TranslatorDeployment:
             parallel = max(1, self._engine.workers - (self._wait.busy - 1))
             return await self._run(calls, parallel)
 
+    def _translate_from_cache(self, call: TranslateCall) -> TranslateOutcome | None:
+        outcomes = self._outcomes([call], None, cached_only=True)
+        return outcomes[0] if outcomes else None
+
     async def _run(
         self, calls: list[TranslateCall], parallel: int | None = None
     ) -> list[TranslateOutcome]:
+        outcomes = await asyncio.to_thread(self._outcomes, calls, parallel, cached_only=False)
+        assert outcomes is not None
+        return outcomes
+
+    def _outcomes(
+        self, calls: list[TranslateCall], parallel: int | None, *, cached_only: bool
+    ) -> list[TranslateOutcome] | None:
+        """The calls' outcomes; with ``cached_only``, None unless the cache holds every
+        sentence (an error, e.g. an unknown language, is answered at once too)."""
         engine, options = self._engine, self._options  # one snapshot per flush
         outcomes = [TranslateOutcome(batch_requests=len(calls)) for _ in calls]
         # One translate_batch per (hypotheses, beam) asked for: nearly always just one.
@@ -166,18 +205,24 @@ class TranslatorDeployment:
         seconds, sentences = 0.0, 0
         for (hypotheses, beam), group in groups.items():
             group_options = replace(options, num_alternatives=hypotheses, beam_size=beam)
-            output = await asyncio.to_thread(
-                engine.translate,
-                group.requests,
-                group_options,
-                parallel=parallel,
-                prepared=group.documents,
-            )
+            if cached_only:
+                found = engine.translate_from_cache(
+                    group.requests, group_options, prepared=group.documents
+                )
+                if found is None:
+                    return None
+                output = found
+            else:
+                output = engine.translate(
+                    group.requests, group_options, parallel=parallel, prepared=group.documents
+                )
             for owner, result in zip(group.owners, output.results, strict=True):
                 outcomes[owner].beam_size = group_options.decoding_beam
                 outcomes[owner].texts.append(result.text)
                 outcomes[owner].alternatives.append([a.text for a in result.alternatives[1:]])
                 outcomes[owner].repaired_sentences += result.repaired
+                outcomes[owner].cached_sentences += result.cached
+                outcomes[owner].sentences += result.sentences
             seconds += output.timings.translate_seconds
             sentences += output.timings.unique_sentences
         for outcome in outcomes:
@@ -206,7 +251,10 @@ class TranslatorDeployment:
     async def check_health(self) -> None:
         """Fails unless the model really translates a sentence within the timeout."""
         output = await asyncio.wait_for(
-            asyncio.to_thread(self._engine.translate, [HEALTH_PROBE], self._options), timeout=30
+            asyncio.to_thread(
+                self._engine.translate, [HEALTH_PROBE], self._options, use_cache=False
+            ),
+            timeout=30,
         )
         if not output.results or not output.results[0].text.strip():
             raise RuntimeError("translator produced no output for the health probe")

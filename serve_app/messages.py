@@ -43,6 +43,9 @@ class TranslateOutcome:
     error_code: str | None = None
     # Sentences translated piece by piece because the model lost a protected span or tag.
     repaired_sentences: int = 0
+    # This call's sentences, and how many of them the translation cache served.
+    sentences: int = 0
+    cached_sentences: int = 0
     inference_seconds: float = 0.0
     beam_size: int = 0  # the beam width it was decoded with
     batch_requests: int = 1

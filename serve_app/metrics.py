@@ -88,6 +88,11 @@ class Metrics:
         self.characters = self._counter(
             "tafsiri_characters_translated", "Characters of source text translated"
         )
+        self.cache_sentences = self._counter(
+            "tafsiri_translation_cache_sentences",
+            "Sentences looked up in the translation cache, by result",
+            ("result",),
+        )
         self.repaired_sentences = self._counter(
             "tafsiri_repaired_sentences",
             "Sentences translated piece by piece because the model lost a protected span or tag",

@@ -106,6 +106,11 @@ class _Served(BaseModel):
     """What every translate answer reports besides its translations."""
 
     character_count: int = Field(description="Characters translated (each text once per target).")
+    cached_sentences: int = Field(
+        0,
+        description="Sentences (of every text and target) served from the translation cache "
+        "instead of the model.",
+    )
     repaired_sentences: int = Field(
         0,
         description="Sentences whose model output lost a protected span or inline tag, so they "

@@ -142,6 +142,8 @@ def _record(services: Services, translated: Translated) -> None:
     metrics.characters.inc(translated.characters)
     if outcome.repaired_sentences:
         metrics.repaired_sentences.inc(outcome.repaired_sentences)
+    metrics.cache_sentences.labels("hit").inc(outcome.cached_sentences)
+    metrics.cache_sentences.labels("miss").inc(outcome.sentences - outcome.cached_sentences)
     for target in translated.targets:
         for source in translated.sources.codes:
             metrics.translations.labels(source, target).inc()

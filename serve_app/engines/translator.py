@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from serve_app.engines.cache import TranslationCache, cache_key
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import Document, prepare
 from serve_app.engines.models import (
@@ -126,6 +128,8 @@ class TranslationResult:
     output_tokens: int = 0
     # Sentences whose model output lost a protected span or tag, translated piece by piece.
     repaired: int = 0
+    # Sentences served from the translation cache.
+    cached: int = 0
 
 
 @dataclass
@@ -140,6 +144,7 @@ class BatchTimings:
     # translate_batch calls decoded in parallel (at most one per CTranslate2 worker).
     parallel_batches: int = 0
     repaired_sentences: int = 0
+    cached_sentences: int = 0  # unique sentences the cache gave (not decoded)
     tokenize_seconds: float = 0.0
     translate_seconds: float = 0.0
     detokenize_seconds: float = 0.0
@@ -173,6 +178,7 @@ class _UniqueSentence:
     source: list[str]
     target_language: str
     source_language: str
+    text: str  # as the model sees it (spans masked): with the languages, the cache key
 
 
 @dataclass
@@ -286,6 +292,9 @@ class Translator:
         self.load_seconds = time.perf_counter() - started
         # Batches that CTranslate2 decodes in parallel (one worker each, weights shared).
         self.workers = int(self._model.num_translators)
+        # Set by the owner (the deployment); entries live under this model's namespace.
+        self.cache: TranslationCache | None = None
+        self.cache_namespace = model_namespace(self.model_path, compute_type)
         self._supported = frozenset(self.supported_languages)
 
     @classmethod
@@ -340,6 +349,7 @@ class Translator:
         *,
         parallel: int | None = None,
         prepared: Sequence[Document] | None = None,
+        use_cache: bool = True,
     ) -> BatchOutput:
         """Translates all ``requests`` with one ``translate_batch`` call.
 
@@ -349,8 +359,38 @@ class Translator:
         length, with token-based sub-batching, split among ``parallel`` workers (default: all
         of them). A sentence whose output lost a span is repaired in one more call for all of
         them. Results come back in request order with layout (line breaks, spacing, markup)
-        preserved. ``prepared`` holds :meth:`prepare`'s documents when the caller has them.
+        preserved. Sentences in the cache (when one is set) are not decoded again.
+        ``prepared`` holds :meth:`prepare`'s documents when the caller has them.
         """
+        cache = self.cache if use_cache else None
+        output = self._translate(requests, options, parallel, prepared, cache, cached_only=False)
+        assert output is not None  # only a cached_only call gives up
+        return output
+
+    def translate_from_cache(
+        self,
+        requests: Sequence[TranslationRequest],
+        options: TranslationOptions | None = None,
+        *,
+        prepared: Sequence[Document] | None = None,
+    ) -> BatchOutput | None:
+        """What :meth:`translate` would give, if every sentence is in the cache; else None
+        (nothing decoded)."""
+        if self.cache is None:
+            return None
+        return self._translate(requests, options, None, prepared, self.cache, cached_only=True)
+
+    def _translate(
+        self,
+        requests: Sequence[TranslationRequest],
+        options: TranslationOptions | None,
+        parallel: int | None,
+        prepared: Sequence[Document] | None,
+        cache: TranslationCache | None,
+        *,
+        cached_only: bool,
+    ) -> BatchOutput | None:
+        """The engine behind :meth:`translate` and :meth:`translate_from_cache`."""
         started = time.perf_counter()
         opts = options or self.options
         timings = BatchTimings(requests=len(requests))
@@ -369,6 +409,7 @@ class Translator:
                         self.tokenizer.source_tokens(pieces, request.source_language),
                         request.target_language,
                         request.source_language,
+                        text,
                     )
                 )
             return jobs[key]
@@ -394,7 +435,12 @@ class Translator:
         timings.unique_sentences = len(job_list)
         timings.tokenize_seconds = time.perf_counter() - started
 
-        hypotheses = self._decode(job_list, opts, timings, parallel or self.workers)
+        hits: set[int] = set()
+        hypotheses = self._decode_cached(
+            job_list, opts, timings, parallel, cache, hits, cached_only
+        )
+        if hypotheses is None:
+            return None
 
         # Sentences whose spans did not survive: their fragments, decoded in one more call.
         decoded = len(job_list)
@@ -412,17 +458,61 @@ class Translator:
                         timings.repaired_sentences += 1
         if len(job_list) > decoded:
             more = BatchTimings()
-            hypotheses += self._decode(job_list[decoded:], opts, more, parallel or self.workers)
+            repairs = job_list[decoded:]
+            found = self._decode_cached(repairs, opts, more, parallel, cache, set(), cached_only)
+            if found is None:
+                return None
+            hypotheses += found
             timings.parallel_batches += more.parallel_batches
             timings.translate_seconds += more.translate_seconds
 
         detokenize_started = time.perf_counter()
-        results = [self._assemble(plan, hypotheses, job_list, opts) for plan in plans]
+        results = [self._assemble(plan, hypotheses, job_list, opts, hits) for plan in plans]
+        timings.cached_sentences = len(hits)
         timings.input_tokens = sum(result.input_tokens for result in results)
         timings.output_tokens = sum(result.output_tokens for result in results)
         timings.detokenize_seconds = time.perf_counter() - detokenize_started
         timings.total_seconds = time.perf_counter() - started
         return BatchOutput(results, timings)
+
+    def _decode_cached(
+        self,
+        jobs: list[_UniqueSentence],
+        opts: TranslationOptions,
+        timings: BatchTimings,
+        parallel: int | None,
+        cache: TranslationCache | None,
+        hits: set[int],
+        cached_only: bool,
+    ) -> list[list[tuple[list[str], float]]] | None:
+        """:meth:`_decode`, with the sentences the cache holds taken from it (their indices
+        added to ``hits``); None when ``cached_only`` and one is missing."""
+        if cache is None:
+            return self._decode(jobs, opts, timings, parallel or self.workers)
+        decoding = (
+            opts.decoding_beam,
+            opts.num_alternatives,
+            opts.max_decoding_ratio,
+            opts.max_decoding_offset,
+            opts.max_decoding_length,
+            opts.repetition_penalty,
+            opts.no_repeat_ngram_size,
+            opts.length_penalty,
+        )
+        keys = [
+            cache_key(self.cache_namespace, j.source_language, j.target_language, decoding, j.text)
+            for j in jobs
+        ]
+        found = cache.get_many(keys)
+        missing = [index for index, value in enumerate(found) if value is None]
+        if missing and cached_only:
+            return None
+        hits.update(index for index, value in enumerate(found) if value is not None)
+        decoded = self._decode([jobs[i] for i in missing], opts, timings, parallel or self.workers)
+        for index, hypotheses in zip(missing, decoded, strict=True):
+            found[index] = hypotheses
+        cache.set_many({keys[i]: h for i, h in zip(missing, decoded, strict=True)})
+        return [value or [] for value in found]
 
     def _decode(
         self,
@@ -483,6 +573,7 @@ class Translator:
         hypotheses: list[list[tuple[list[str], float]]],
         jobs: list[_UniqueSentence],
         opts: TranslationOptions,
+        hits: set[int],
     ) -> TranslationResult:
         request = plan.request
         alternatives = []
@@ -530,6 +621,10 @@ class Translator:
             mean_score = sum(scores) / len(scores) if scores else 0.0
             alternatives.append(Alternative("".join(texts), round(mean_score, 6)))
         translated = [sentence.job for sentence in sentences if sentence.job is not None]
+        # An alternative that differed only inside a span (so gave way to the best) repeats
+        # an earlier one: each text is offered once.
+        distinct = {alternative.text: alternative for alternative in reversed(alternatives)}
+        alternatives = [a for a in alternatives if distinct.get(a.text) is a]
         return TranslationResult(
             text=alternatives[0].text,
             source_language=request.source_language,
@@ -539,10 +634,20 @@ class Translator:
             input_tokens=sum(len(jobs[index].source) for index in translated),
             output_tokens=output_tokens,
             repaired=sum(sentence.repair is not None for sentence in sentences),
+            cached=sum(sentence.job in hits for sentence in sentences),
         )
 
     def _best(self, hypotheses: list[list[tuple[list[str], float]]], index: int) -> str:
         return self.tokenizer.decode(hypotheses[index][0][0])
+
+
+def model_namespace(model_path: Path, compute_type: str) -> str:
+    """Names a model's translations in the cache: the same files (a Hub snapshot's folder
+    names its commit) and compute type on any replica give the same name; another model,
+    revision or quantisation gives another, so its cached sentences are never served."""
+    weights = model_path / "model.bin"
+    identity = f"{model_path.parent.name}/{model_path.name}:{weights.stat().st_size}:{compute_type}"
+    return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
 
 
 def _has_letters(text: str) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+import string
 import time
 import uuid
 from collections.abc import Iterator
@@ -98,7 +100,7 @@ def test_alternatives_come_best_first_and_only_when_asked(client: httpx.Client) 
     text = "Markets open early. Prices rise."
     payloads = [
         {
-            "text": [text, f"Plain {i}."] if i % 2 else text,
+            "text": [text, f"Plain {'abcdefgh'[i]}."] if i % 2 else text,
             "source_language": "en",
             "target_language": "fr",
             "alternatives": 2 if i % 2 else 0,
@@ -114,7 +116,7 @@ def test_alternatives_come_best_first_and_only_when_asked(client: httpx.Client) 
             continue
         first, plain = body["translations"]
         assert first["translated_text"] == text  # the best hypothesis of the copy model
-        assert plain["translated_text"] == f"Plain {i}."
+        assert plain["translated_text"] == f"Plain {'abcdefgh'[i]}."
         for item in (first, plain):
             assert len(item["alternatives"]) == 2
             assert item["translated_text"] not in item["alternatives"]
@@ -522,3 +524,35 @@ def test_markup_and_span_options_bad_input(client: httpx.Client) -> None:
         json={"text": "<b>Habari</b>", "target_language": "fr", "format": "html"},
     )
     assert fine.json()["translated_text"] == "<b>Habari</b>"
+
+
+def test_repeated_sentences_are_served_from_the_cache(client: httpx.Client) -> None:
+    def counted(result: str) -> float:
+        pattern = rf'tafsiri_translation_cache_sentences_total{{result="{result}"}} (\S+)'
+        found = re.search(pattern, client.get("/metrics").text)
+        return float(found.group(1)) if found else 0.0
+
+    word = "".join(random.choices(string.ascii_lowercase, k=12))
+    body = {
+        "text": [f"First {word} sentence. Second {word} sentence.", f"First {word} sentence."],
+        "source_language": "en",
+        "target_language": "fr",
+    }
+    hits, misses = counted("hit"), counted("miss")
+    first = client.post("/api/v1/translate", json=body).json()
+    assert first["cached_sentences"] == 0
+    again = client.post("/api/v1/translate", json=body).json()
+    assert again["cached_sentences"] == 3  # every sentence of both texts
+    assert again["translations"] == first["translations"]
+    assert [t["translated_text"] for t in again["translations"]] == body["text"]
+    assert counted("miss") - misses == 3
+    assert counted("hit") - hits == 3
+    # Another target is another entry; a new sentence beside cached ones is the only miss.
+    assert (
+        client.post("/api/v1/translate", json=body | {"target_language": "de"}).json()[
+            "cached_sentences"
+        ]
+        == 0
+    )
+    mixed = body | {"text": f"First {word} sentence. A new {word} one."}
+    assert client.post("/api/v1/translate", json=mixed).json()["cached_sentences"] == 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import re
+import string
 from pathlib import Path
 
 import httpx
@@ -38,7 +40,14 @@ async def _fire(base_url: str, texts: list[str]) -> list[httpx.Response]:
 
 def test_concurrent_requests_share_batches_and_get_their_own_answers(base_url: str) -> None:
     before = histogram(httpx.get(f"{base_url}/metrics").text, "tafsiri_translation_batch_size")
-    texts = [f"Concurrent request number {i} with its own words." for i in range(48)]
+    # Distinct words, not numbers: numbers are masked, so "request 7" and "request 8" would be
+    # one sentence to the model (and all but the first a cache hit, served alone).
+    run = "".join(random.choices(string.ascii_lowercase, k=6))
+    texts = [
+        f"Concurrent request {run}{a}{b} with its own words."
+        for a in "abcd"
+        for b in "abcdefghijkl"
+    ]
     responses = asyncio.run(_fire(base_url, texts))
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses][:3]
     # The copy model proves each response carries its own request's text out of a shared batch.
@@ -100,6 +109,10 @@ def test_hot_model_reload_fails_no_request(
     base_url: str, tmp_path: Path, test_model_dir: Path
 ) -> None:
     other = build_test_model(tmp_path / "reloaded-model")
+    probe = {"text": "Cached before the reload.", "source_language": "en", "target_language": "fr"}
+    httpx.post(f"{base_url}/api/v1/translate", json=probe)
+    cached = httpx.post(f"{base_url}/api/v1/translate", json=probe).json()
+    assert cached["cached_sentences"] == 1
 
     async def scenario() -> list[int]:
         stop = asyncio.Event()
@@ -117,6 +130,9 @@ def test_hot_model_reload_fails_no_request(
         translator = httpx.get(f"{base_url}/health").json()["components"]["translator"]
         assert translator["model"] == str(other)
         assert translator["details"]["beam_size"] == 1
+        # The new model decodes afresh: nothing of the old one is served from the cache.
+        fresh = httpx.post(f"{base_url}/api/v1/translate", json=probe).json()
+        assert (fresh["translated_text"], fresh["cached_sentences"]) == (probe["text"], 0)
     finally:
         deploy(app_args(test_model_dir))
         wait_healthy(base_url)

@@ -87,9 +87,11 @@ def test_inline_tags_survive_a_model_that_mangles_them(swapping: Translator) -> 
 def test_alternatives_keep_spans_even_when_an_alternative_loses_one(swapping: Translator) -> None:
     options = TranslationOptions(beam_size=3, num_alternatives=3)
     (result,) = swapping.translate([text("Dear {name}, welcome.")], options).results
-    assert len(result.alternatives) == 3
-    for alternative in result.alternatives:
-        assert "{name}" in alternative.text
+    assert 1 <= len(result.alternatives) <= 3
+    offered = [alternative.text for alternative in result.alternatives]
+    assert len(set(offered)) == len(offered)  # an alternative that lost a span is not repeated
+    for alternative in offered:
+        assert "{name}" in alternative
 
 
 def test_text_with_nothing_to_translate_never_reaches_the_model(translator: Translator) -> None:

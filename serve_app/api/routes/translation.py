@@ -98,6 +98,7 @@ async def translate(
     }
     common = {
         "character_count": done.characters,
+        "cached_sentences": outcome.cached_sentences,
         "repaired_sentences": outcome.repaired_sentences,
         "inference_time": round(outcome.inference_seconds, 6),
         "beam_size": outcome.beam_size,
