@@ -66,6 +66,9 @@ OVERRIDES: dict[str, Any] = {
     # Refuse to start on a Redis that could lose accepted jobs (see cluster/README.md).
     "args.jobs.redis_durability": "require",
     "args.rate_limits.storage_uri": f"{REDIS}/2",
+    # One translation cache for every Translator replica, so a sentence is decoded once.
+    "args.translator.cache.backend": "redis",
+    "args.translator.cache.redis_url": f"{REDIS}/3",
     "args.environment": "production",
     "args.auth.enabled": True,
     # Sized for the worker pods below (4 CPUs, 8 GiB): a Translator replica is 2 CPUs that

@@ -85,6 +85,7 @@ class UnitBuilder:
         self._pending: list[str] = []
         self._protect = protect
         self._escape = escape
+        self._after_span = False
 
     def add_text(self, text: str, raw: str | None = None) -> None:
         """Adds translatable ``text`` (its ``raw`` form in the input, when that differs).
@@ -103,24 +104,34 @@ class UnitBuilder:
         start = 0
         for match in pattern.finditer(text):
             self._text(text[start : match.start()])
-            self._parts.append(self._sentinel(Span(self._escape(match.group()))))
+            self._span(Span(self._escape(match.group())))
             start = match.end()
         self._text(text[start:])
 
     def _text(self, text: str) -> None:
         if text:
             self._parts.append(text)
+            self._after_span = False
 
     def add_span(self, raw: str, closes: int | None = None) -> int:
         """Adds an opaque span (an inline tag, a comment); its index in the unit's spans."""
         self._scan()
         self._raw.append(raw)
-        self._parts.append(self._sentinel(Span(raw, closes)))
-        return len(self.spans) - 1
+        return self._span(Span(raw, closes))
 
-    def _sentinel(self, span: Span) -> str:
-        self.spans.append(span)
-        return f"{{{len(self.spans) - 1}}}"
+    def _span(self, span: Span) -> int:
+        """Appends ``span``; spans with no text between them are one (``</a></b>``, or
+        ``<a>`` and the number it starts with): fewer sentinels for the model to keep. A
+        merged span keeps the first's pairing, or takes the new one's."""
+        if self._after_span:
+            last = self.spans[-1]
+            closes = last.closes if last.closes is not None else span.closes
+            self.spans[-1] = Span(last.raw + span.raw, closes)
+        else:
+            self.spans.append(span)
+            self._parts.append(f"{{{len(self.spans) - 1}}}")
+            self._after_span = True
+        return len(self.spans) - 1
 
     @property
     def empty(self) -> bool:
@@ -210,6 +221,7 @@ def masked_sentence(sentence: str, unit: Unit) -> MaskedSentence:
     closes = {
         local[index]: local[span.closes]
         for index, span in enumerate(unit.spans)
-        if index in local and span.closes is not None and span.closes in local
+        # (a tag merged with its own closing tag, "<a>42</a>", is one span: no pair)
+        if index in local and span.closes not in (None, index) and span.closes in local
     }
     return MaskedSentence(model_text, spans, closes)

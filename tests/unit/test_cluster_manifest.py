@@ -50,6 +50,8 @@ def test_serve_config_v2_is_serve_config_plus_overrides() -> None:
         "args.jobs.redis_url",
         "args.jobs.redis_durability",
         "args.rate_limits.storage_uri",
+        "args.translator.cache.backend",
+        "args.translator.cache.redis_url",
         "args.environment",
         "args.auth.enabled",
         "args.translator.inter_threads",

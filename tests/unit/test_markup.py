@@ -128,6 +128,15 @@ def test_untranslatable_blocks_are_kept_whole(kept: str) -> None:
     ]
 
 
+def test_spans_with_nothing_between_them_are_one_sentinel() -> None:
+    (unit,) = units('<p><b><i>Hi</i></b> there, <a href="/n">42</a> times.</p>')
+    assert unit.text == "{0}Hi{1} there, {2} times."
+    assert [span.raw for span in unit.spans] == ["<b><i>", "</i></b>", '<a href="/n">42</a>']
+    sentence = masked_sentence(unit.text, unit)
+    assert sentence.closes == {1: 0}  # the merged closing tags still follow their opening
+    assert sentence.restore("{1}Jambo{0}", str) is None
+
+
 def test_untranslatable_inline_elements_stay_in_their_sentence() -> None:
     (unit,) = units('<p>Run <code>ls -l</code> and <span class="notranslate">Tafsiri</span>.</p>')
     assert unit.text == "Run {0} and {1}."
