@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 
 from serve_app.engines.spans import SENTINEL, Unit, UnitBuilder, mask
@@ -122,10 +122,17 @@ def _skipped(name: str, attrs: list[tuple[str, str | None]]) -> bool:
 def parse_html(source: str, *, protect: bool = True) -> Document:
     """``source`` as literal markup and translatable units, in order."""
     tokenizer = _Tokenizer(source)
-    tokenizer.feed(source)
-    tokenizer.close()
+    try:
+        tokenizer.feed(source)
+        tokenizer.close()
+    except AssertionError as exc:  # html.parser gives up on some "<![" forms
+        raise MarkupError(f"HTML could not be parsed: {exc}") from exc
     events = tokenizer.events
+    if not events:  # e.g. "</>" alone, which the parser drops: kept as it stands
+        return [source] if source else []
     ends = [event.start for event in events[1:]] + [len(source)] if events else []
+    if events:  # the parser may report a leading "&" (an unfinished entity) one late
+        events[0] = replace(events[0], start=0)
     escape = _Escaper()
     document: Document = []
     stack: list[str] = []
