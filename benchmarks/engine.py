@@ -23,6 +23,16 @@ WORDS = (
 ).split()
 
 
+def letters(number: int) -> str:
+    """``number`` written in letters (0: "a", 25: "z", 26: "ba"): distinct words."""
+    word = ""
+    while True:
+        number, digit = divmod(number, 26)
+        word = chr(ord("a") + digit) + word
+        if not number:
+            return word
+
+
 def make_sentences(count: int, seed: int = 7) -> list[str]:
     """Distinct sentences of 6 to 30 words, so dedup does not flatter the batched path."""
     rng = random.Random(seed)

@@ -37,7 +37,7 @@ import httpx
 import psutil
 
 from benchmarks.baseline_server import running_baseline, warm
-from benchmarks.engine import make_sentences
+from benchmarks.engine import letters, make_sentences
 from benchmarks.local_app import local_app
 from benchmarks.serve_throughput import drive
 from serve_app.serving import serving_env
@@ -63,7 +63,9 @@ def idle(base: str, requests: int, detect: bool = True) -> dict[str, float]:
     translate, inference, detected, plain = [], [], [], []
     with httpx.Client(base_url=base, timeout=60) as http:
         for i in range(requests):
-            text = f"Sentence number {i} on an idle service."
+            # Words, not numbers: numbers are masked, so "number 7" and "number 8" would be
+            # one sentence to the model, and every request after the first a cache hit.
+            text = f"Sentence {letters(i)} on an idle service."
             started = time.perf_counter()
             body = http.post(
                 "/api/v1/translate",

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import psutil
 
+from benchmarks.engine import letters
 from serve_app.config import AppArgs
 from serve_app.testmodel.build import build_test_model
 
@@ -54,7 +55,7 @@ async def soak(url: str, seconds: float, clients: int, interval: float) -> dict[
                     response = await http.post(
                         "/api/v1/translate",
                         json={
-                            "text": f"Soak sentence {index}-{n}. It keeps going.",
+                            "text": f"Soak sentence {letters(index)} {letters(n)}. It keeps going.",
                             "source_language": "eng_Latn",
                             "target_language": "swh_Latn",
                         },
@@ -67,7 +68,7 @@ async def soak(url: str, seconds: float, clients: int, interval: float) -> dict[
                     response = await http.post(
                         "/api/v1/jobs/translate",
                         json={
-                            "texts": [f"Async soak {index}-{n}."],
+                            "texts": [f"Async soak {letters(index)} {letters(n)}."],
                             "source_language": "en",
                             "target_language": "fr",
                             "client_id": f"soak-{index}",

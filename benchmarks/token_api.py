@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.engine import letters
 from serve_app.config import AppArgs
 from serve_app.serving import apply_serving_env
 from serve_app.testmodel.build import build_test_model
@@ -53,9 +54,8 @@ async def sustained_submits(url: str, rate: float, seconds: float) -> tuple[list
 
         async def one(index: int) -> None:
             started = time.perf_counter()
-            response = await submit(
-                http, f"Benchmark job {index}. Two sentences.", client_id=f"bench-{index % 50}"
-            )
+            text = f"Benchmark job {letters(index)}. Two sentences."
+            response = await submit(http, text, client_id=f"bench-{index % 50}")
             latencies.append(time.perf_counter() - started)
             if response.status_code == 202:
                 tokens.append(response.json()["token"])
@@ -84,7 +84,7 @@ async def drain(url: str, count: int, in_flight: int = 32) -> dict[str, Any]:
 
         async def one(index: int) -> None:
             async with gate:
-                (await submit(http, f"Job {index}.")).raise_for_status()
+                (await submit(http, f"Job {letters(index)}.")).raise_for_status()
 
         started = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(count)))

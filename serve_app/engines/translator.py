@@ -124,7 +124,7 @@ class TranslationResult:
     target_language: str
     alternatives: list[Alternative] = field(default_factory=list)
     sentences: int = 0
-    input_tokens: int = 0
+    input_tokens: int = 0  # of the sentences the model decoded (not those from the cache)
     output_tokens: int = 0
     # Sentences whose model output lost a protected span or tag, translated piece by piece.
     repaired: int = 0
@@ -171,14 +171,15 @@ class UnsupportedLanguageError(ValueError):
     """A FLORES-200 code this model has no language token for."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _UniqueSentence:
     """One unique (sentence, languages) to decode, shared by every request that holds it."""
 
-    source: list[str]
     target_language: str
     source_language: str
     text: str  # as the model sees it (spans masked): with the languages, the cache key
+    # Source tokens, made only when the sentence is decoded (a cache hit needs none).
+    source: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -402,15 +403,9 @@ class Translator:
         def job(text: str, request: TranslationRequest) -> int:
             key = (request.source_language, request.target_language, text)
             if key not in jobs:
-                pieces = self.tokenizer.encode(text)
                 jobs[key] = len(job_list)
                 job_list.append(
-                    _UniqueSentence(
-                        self.tokenizer.source_tokens(pieces, request.source_language),
-                        request.target_language,
-                        request.source_language,
-                        text,
-                    )
+                    _UniqueSentence(request.target_language, request.source_language, text)
                 )
             return jobs[key]
 
@@ -524,6 +519,12 @@ class Translator:
         """Hypotheses ``(target pieces, score)`` for every job, in job order."""
         if not jobs:
             return []
+        started = time.perf_counter()
+        for job in jobs:
+            if not job.source:
+                pieces = self.tokenizer.encode(job.text)
+                job.source = self.tokenizer.source_tokens(pieces, job.source_language)
+        timings.tokenize_seconds += time.perf_counter() - started
         # Grouping by target language and length keeps sub-batches homogeneous and padding low.
         order = sorted(
             range(len(jobs)), key=lambda i: (jobs[i].target_language, len(jobs[i].source))
