@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from serve_app.engines.spans import SENTINEL
+
 # What may follow a terminator inside its sentence: closing quotes and brackets, and masked
 # spans (a closing inline tag, as in "<a>the end.</a> Next", is "{3}" by then; engines.spans).
-_CLOSERS = r"(?:['\"”’»)\]」』]|\{\d+\})*"
+_CLOSERS = r"(?:['\"”’»)\]」』]|\{\d+\})*"  # the sentinel as spans.SENTINEL, no group
 # Terminators after which a sentence ends when whitespace follows.
 _SPACED_END = rf"[.!?…؟۔]{_CLOSERS}"
 # Terminators that end a sentence with or without following whitespace (CJK, Indic, Ethiopic).
@@ -71,8 +73,13 @@ def _chunk(sentence: str, max_chars: int) -> list[tuple[str, str]]:
     while len(rest) > max_chars:
         cut = rest.rfind(" ", max_chars // 2, max_chars + 1)
         if cut <= 0:
-            chunks.append((rest[:max_chars], ""))
-            rest = rest[max_chars:]
+            # A hard cut, but never through a masked span's sentinel ("{12}").
+            cut = max_chars
+            for match in SENTINEL.finditer(rest, 0, max_chars + 16):
+                if match.start() < cut < match.end():
+                    cut = match.start() or match.end()
+            chunks.append((rest[:cut], ""))
+            rest = rest[cut:]
             continue
         space_end = cut
         while space_end < len(rest) and rest[space_end] == " ":

@@ -55,3 +55,11 @@ def test_a_sentence_ends_after_the_closing_tags_and_spans_that_follow_its_full_s
     # "<a>the end.</a> Next" reaches the segmenter as "{0}the end.{1} Next".
     text = "Read {0}the end.{1} Next {2}one!{3}{4} Last."
     assert segment(text).sentences == ["Read {0}the end.{1}", "Next {2}one!{3}{4}", "Last."]
+
+
+def test_a_hard_cut_never_splits_a_masked_span() -> None:
+    # 400 characters without a space: the cut would fall inside "{12}".
+    text = "x" * 398 + "{12}" + "y" * 50
+    sentences = segment(text, 400).sentences
+    assert "".join(sentences) == text
+    assert any("{12}" in sentence for sentence in sentences)

@@ -107,3 +107,9 @@ def test_html_output_is_escaped_where_the_model_writes_markup_characters(
     source = "<p>If a &lt; b then stop &amp; think.</p>"
     (result,) = translator.translate([html(source)]).results
     assert result.text == source
+
+
+def test_a_span_at_a_hard_cut_comes_back(translator: Translator) -> None:
+    source = "x" * 398 + "{name}" + "y" * 50  # no space: the sentence is cut at 400
+    (result,) = translator.translate([text(source)]).results
+    assert result.text == source
