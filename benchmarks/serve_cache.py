@@ -28,15 +28,12 @@ import httpx
 from benchmarks.baseline_server import warm
 from benchmarks.engine import make_sentences
 from benchmarks.serve_throughput import drive
+from benchmarks.serving_modes import p50_ms
 from serve_app.config import AppArgs
 from serve_app.serving import apply_serving_env
 from serve_app.testmodel.build import build_test_model
 
 SETUPS = ("off", "memory")
-
-
-def p50_ms(seconds: list[float]) -> float:
-    return round(1000 * statistics.median(seconds), 2)
 
 
 def idle(base: str, sentences: list[str]) -> list[float]:

@@ -47,6 +47,11 @@ class Span:
     closes: int | None = None
 
 
+def has_letters(text: str) -> bool:
+    """Whether ``text`` holds anything a model could translate (a letter of any script)."""
+    return any(char.isalpha() for char in text)
+
+
 def _identity(text: str) -> str:
     return text
 
@@ -171,7 +176,7 @@ class MaskedSentence:
     @property
     def translatable(self) -> bool:
         """Whether anything but spans, digits, punctuation and space is left to translate."""
-        return any(char.isalpha() for char in SENTINEL.sub("", self.model_text))
+        return has_letters(SENTINEL.sub("", self.model_text))
 
     def restore(self, output: str, escape: Callable[[str], str]) -> str | None:
         """``output`` with the spans put back, or None when the model did not keep every

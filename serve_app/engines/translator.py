@@ -22,7 +22,7 @@ from serve_app.engines.models import (
     locate_model,
 )
 from serve_app.engines.segmenter import Segmented, segment
-from serve_app.engines.spans import MaskedSentence, Unit, masked_sentence
+from serve_app.engines.spans import MaskedSentence, Unit, has_letters, masked_sentence
 from serve_app.engines.tokenizer import SENTENCEPIECE_FILES, TOKENIZER_JSON, NllbTokenizer
 
 TOKENIZER_FILES = (*SENTENCEPIECE_FILES, TOKENIZER_JSON)
@@ -446,7 +446,7 @@ class Translator:
                     if sentence.masked.restore(best, str) is None:
                         sentence.repair = [
                             (job(core, plan.request), lead, trail)
-                            if _has_letters(core)
+                            if has_letters(core)
                             else (None, lead + core + trail, "")
                             for lead, core, trail in map(_strip, sentence.masked.fragments())
                         ]
@@ -649,10 +649,6 @@ def model_namespace(model_path: Path, compute_type: str) -> str:
     weights = model_path / "model.bin"
     identity = f"{model_path.parent.name}/{model_path.name}:{weights.stat().st_size}:{compute_type}"
     return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
-
-
-def _has_letters(text: str) -> bool:
-    return any(char.isalpha() for char in text)
 
 
 def _strip(text: str) -> tuple[str, str, str]:
