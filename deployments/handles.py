@@ -5,6 +5,7 @@ from __future__ import annotations
 from ray.serve.handle import DeploymentHandle
 
 from serve_app.engines.detector import Detection
+from serve_app.engines.quality import Translations
 from serve_app.engines.translator import UnsupportedLanguageError
 from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
 
@@ -42,11 +43,32 @@ class Models:
         text_format: str = "text",
         protect_spans: bool = True,
     ) -> list[str]:
+        found = await self.translate_texts(
+            texts, sources, target, text_format=text_format, protect_spans=protect_spans
+        )
+        return found.texts
+
+    async def translate_texts(
+        self,
+        texts: list[str],
+        sources: list[str],
+        target: str,
+        *,
+        text_format: str = "text",
+        protect_spans: bool = True,
+        quality: bool = False,
+    ) -> Translations:
+        """The translations, with the engine's quality signals when ``quality``."""
         outcome: TranslateOutcome = await self._translator.translate.remote(
             TranslateCall(
-                texts, sources, target, text_format=text_format, protect_spans=protect_spans
+                texts,
+                sources,
+                target,
+                text_format=text_format,
+                protect_spans=protect_spans,
+                quality=quality,
             )
         )
         if outcome.error:
             raise UnsupportedLanguageError(outcome.error)
-        return outcome.texts
+        return Translations(outcome.texts, outcome.qualities or [None] * len(outcome.texts))

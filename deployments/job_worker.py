@@ -55,7 +55,7 @@ class JobWorkerDeployment:
         self._workflows = orchestrator.options(stream=True)
         models = Models(translator, detector)
         self.handlers = JobHandlers(
-            models.translate,
+            models.translate_texts,
             lambda texts: models.detect(texts, 1),
             self._plan(orchestrator),
             self._execute_workflow,
@@ -207,7 +207,13 @@ class JobWorkerDeployment:
             return
         except NeedsHumanError as exc:
             settle = partial(
-                fail, token, lease_id, str(exc), retryable=False, status=JobStatus.NEEDS_HUMAN
+                fail,
+                token,
+                lease_id,
+                str(exc),
+                retryable=False,
+                details=exc.details,
+                status=JobStatus.NEEDS_HUMAN,
             )
         except PermanentJobError as exc:
             settle = partial(fail, token, lease_id, str(exc), retryable=False, details=exc.details)

@@ -197,7 +197,12 @@ class TranslatorDeployment:
                 for text, source, document in zip(call.texts, sources, documents, strict=True):
                     group.requests.append(
                         TranslationRequest(
-                            text, source, target, call.text_format, call.protect_spans
+                            text,
+                            source,
+                            target,
+                            call.text_format,
+                            call.protect_spans,
+                            quality=call.quality,
                         )
                     )
                     group.documents.append(document)
@@ -220,6 +225,7 @@ class TranslatorDeployment:
                 outcomes[owner].beam_size = group_options.decoding_beam
                 outcomes[owner].texts.append(result.text)
                 outcomes[owner].alternatives.append([a.text for a in result.alternatives[1:]])
+                outcomes[owner].qualities.append(result.quality)
                 outcomes[owner].repaired_sentences += result.repaired
                 outcomes[owner].cached_sentences += result.cached
                 outcomes[owner].sentences += result.sentences

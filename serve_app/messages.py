@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from serve_app.engines.detector import Detection
+from serve_app.engines.quality import Quality
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class TranslateCall:
     # "text" or "html"; placeholders, URLs, e-mail addresses and numbers kept when protected.
     text_format: str = "text"
     protect_spans: bool = True
+    # Measure each translation's quality (engines.quality): the engine's signals.
+    quality: bool = False
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -38,6 +41,8 @@ class TranslateCall:
 class TranslateOutcome:
     texts: list[str] = field(default_factory=list)
     alternatives: list[list[str]] = field(default_factory=list)
+    # One per text (as ``texts``) when the call asked for quality.
+    qualities: list[Quality | None] = field(default_factory=list)
     error: str | None = None
     error_field: str | None = None
     error_code: str | None = None

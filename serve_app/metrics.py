@@ -97,6 +97,15 @@ class Metrics:
             "tafsiri_repaired_sentences",
             "Sentences translated piece by piece because the model lost a protected span or tag",
         )
+        self.quality_flags = self._counter(
+            "tafsiri_translation_quality_flags",
+            "Translations flagged by the quality checks (asked for), by flag",
+            ("flag",),
+        )
+        self.withheld_translations = self._counter(
+            "tafsiri_withheld_translations",
+            "Translations withheld because their quality was below the request's min_quality",
+        )
         self.inference_seconds = self._histogram(
             "tafsiri_translation_inference_seconds",
             "Time spent in the translation model",

@@ -45,6 +45,26 @@ ProtectSpans = Annotated[
     ),
 ]
 
+AskQuality = Annotated[
+    bool,
+    Field(
+        description="Return each translation's quality: the model's score, whether the output "
+        "is in the target language, and flags for repetition loops, untranslated output and "
+        "suspicious length ratios (one more language-detection pass over the outputs)."
+    ),
+]
+MinQuality = Annotated[
+    float | None,
+    Field(
+        ge=0,
+        le=1,
+        description="Withhold translations whose quality score is below this (0..1): such an "
+        "item comes back with `status: withheld`, `translated_text: null` and its quality; "
+        "the other items are unaffected. Implies `quality`.",
+        examples=[0.3],
+    ),
+]
+
 
 class TranslateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -73,6 +93,37 @@ class TranslateRequest(BaseModel):
     )
     format: TextFormat = "text"
     protect_spans: ProtectSpans = True
+    quality: AskQuality = False
+    min_quality: MinQuality = None
+
+
+class QualityOut(BaseModel):
+    """How good one translation looks (only when asked for)."""
+
+    score: float = Field(
+        description="0..1: exp(the model's log-probability per token) of the weakest "
+        "sentence, halved for every flag raised; what `min_quality` is compared with."
+    )
+    log_prob: float = Field(
+        description="The model's mean log-probability per output token (length-normalised)."
+    )
+    flags: list[Literal["repetition", "untranslated", "length_ratio", "wrong_language"]] = Field(
+        description="`repetition`: a loop the source does not have; `untranslated`: the "
+        "source came back; `length_ratio`: output tokens far fewer or more than the "
+        "source's; `wrong_language`: the output reads reliably as another language."
+    )
+    output_language: str | None = Field(
+        None, description="The language detected in the output (FLORES-200)."
+    )
+
+
+ItemStatus = Annotated[
+    Literal["ok", "withheld"],
+    Field(description="`withheld`: below the request's `min_quality`; no text is given."),
+]
+TranslatedText = Annotated[
+    str | None, Field(description="The translation; null when withheld (see `status`).")
+]
 
 
 AlternativeTexts = Annotated[
@@ -84,7 +135,9 @@ DecodedBeam = Annotated[int, Field(description="Beam width the texts were decode
 
 
 class TranslationItem(BaseModel):
-    translated_text: str
+    translated_text: TranslatedText
+    status: ItemStatus = "ok"
+    quality: QualityOut | None = None
     alternatives: AlternativeTexts
     source_language: str
     source_language_detected: bool
@@ -126,7 +179,9 @@ class _Served(BaseModel):
 
 
 class TranslateResponse(_Served):
-    translated_text: str
+    translated_text: TranslatedText
+    status: ItemStatus = "ok"
+    quality: QualityOut | None = None
     alternatives: AlternativeTexts
     source_language: str
     target_language: str
@@ -257,6 +312,16 @@ class TextJobRequest(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     format: TextFormat = "text"
     protect_spans: ProtectSpans = True
+    quality: AskQuality = False
+    min_quality: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            le=1,
+            description="A job with a translation below this quality ends `needs_human`; its "
+            "`error_details` hold every translation (null where withheld) with its quality.",
+        ),
+    ] = None
 
 
 class JobAccepted(BaseModel):

@@ -12,6 +12,7 @@ from serve_app.api.errors import ApiError
 from serve_app.api.services import Services
 from serve_app.engines.detector import Detection
 from serve_app.engines.markup import MarkupError, readable_text
+from serve_app.engines.quality import Quality, check_output_languages
 from serve_app.engines.source_language import (
     SourceLanguages,
     SourceNotDetectedError,
@@ -26,19 +27,24 @@ class Translated:
     targets: list[str]
     sources: SourceLanguages
     outcome: TranslateOutcome
+    # One per translation (target-major, as the outcome's texts) when quality was asked.
+    qualities: list[Quality | None]
 
     @property
     def characters(self) -> int:
         """Characters translated: each text's once per target."""
         return sum(len(text) for text in self.texts) * len(self.targets)
 
-    def by_target(self) -> dict[str, tuple[list[str], list[list[str]]]]:
-        """Each target's translations and alternatives, in text order."""
+    def by_target(
+        self,
+    ) -> dict[str, tuple[list[str], list[list[str]], list[Quality | None]]]:
+        """Each target's translations, alternatives and qualities, in text order."""
         n, outcome = len(self.texts), self.outcome
         return {
             target: (
                 outcome.texts[i * n : (i + 1) * n],
                 outcome.alternatives[i * n : (i + 1) * n],
+                self.qualities[i * n : (i + 1) * n],
             )
             for i, target in enumerate(self.targets)
         }
@@ -80,9 +86,12 @@ async def translate(
     beam_size: int | None = None,
     text_format: str = "text",
     protect_spans: bool = True,
+    quality: bool = False,
 ) -> Translated:
     """Translates ``texts`` (FLORES-200 codes already normalised) into each of ``targets``,
-    all in one Translator call (so in one batch). HTML is detected on its readable text."""
+    all in one Translator call (so in one batch). HTML is detected on its readable text.
+    With ``quality``, each translation's quality is measured, its output language included
+    (one more detector call for all of them)."""
     check_beam(services, beam_size)
     # Markup is checked here, at the edge, and detection reads only the page's text.
     readable = (
@@ -112,6 +121,7 @@ async def translate(
         target_languages=tuple(targets) if len(targets) > 1 else (),
         text_format=text_format,
         protect_spans=protect_spans,
+        quality=quality,
     )
     outcome: TranslateOutcome = await services.translator.translate.remote(call)
     if outcome.error:
@@ -121,9 +131,27 @@ async def translate(
             field=outcome.error_field,
             code=outcome.error_code or "UNSUPPORTED_LANGUAGE",
         )
-    translated = Translated(texts, targets, sources, outcome)
+    qualities: list[Quality | None] = [None] * len(outcome.texts)
+    if quality:
+        qualities = list(
+            await check_output_languages(
+                [q for q in outcome.qualities if q is not None],
+                outcome.texts,
+                [target for target in targets for _ in texts],
+                lambda batch: _output_languages(services, batch),
+                services.languages.same_language,
+                text_format,
+            )
+        )
+    translated = Translated(texts, targets, sources, outcome, qualities)
     _record(services, translated)
     return translated
+
+
+async def _output_languages(services: Services, outputs: list[str]) -> list[Detection]:
+    """The detector's reading of translations (not counted as detections in the metrics)."""
+    outcome: DetectOutcome = await services.detector.detect.remote(DetectCall(outputs, 1))
+    return outcome.detections
 
 
 def check_markup(text: str, text_format: str, field: str) -> str:
@@ -147,3 +175,6 @@ def _record(services: Services, translated: Translated) -> None:
     for target in translated.targets:
         for source in translated.sources.codes:
             metrics.translations.labels(source, target).inc()
+    for quality in translated.qualities:
+        for flag in quality.flags if quality else ():
+            metrics.quality_flags.labels(flag).inc()

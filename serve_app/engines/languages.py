@@ -83,6 +83,20 @@ _ISO3_ALIASES = {
     "kon": "kon_Latn",
 }
 
+# Varieties that detectors cannot reliably tell apart (ISO 639-3 codes): a text read as one
+# of its group's others is still "in" the group's language (the quality check of a
+# translation's output language, see engines.quality).
+_CLOSE_VARIETIES = (
+    frozenset({"arb", "acm", "acq", "aeb", "ajp", "apc", "ars", "ary", "arz"}),  # Arabic
+    frozenset({"zsm", "ind"}),  # Malay, Indonesian
+    frozenset({"bos", "hrv", "srp"}),  # Serbo-Croatian
+    frozenset({"nob", "nno"}),  # Norwegian
+    frozenset({"pes", "prs"}),  # Persian, Dari
+    frozenset({"zho", "yue"}),  # Chinese
+    frozenset({"azj", "azb"}),  # Azerbaijani
+    frozenset({"aka", "twi"}),  # Akan
+)
+
 # fastText lid.176 labels that are not ISO 639-1 codes of an NLLB language.
 _LID176_ALIASES = {
     "arz": "arz_Arab",
@@ -278,6 +292,16 @@ class LanguageDatabase:
             if variant in self._by_code:
                 return variant
         return code
+
+    @staticmethod
+    def same_language(first: str, second: str) -> bool:
+        """Whether two FLORES-200 codes name one language: the same code, one language in
+        two scripts (``zho_Hans``, ``zho_Hant``), or close varieties no detector tells
+        apart reliably (Arabic dialects, Malay and Indonesian, Bosnian/Croatian/Serbian)."""
+        if first == second:
+            return True
+        a, b = first.split("_")[0], second.split("_")[0]
+        return a == b or any(a in group and b in group for group in _CLOSE_VARIETIES)
 
     def search(self, query: str) -> list[Language]:
         """Languages whose code, English or native name contains ``query`` (case-insensitive)."""

@@ -21,6 +21,7 @@ from serve_app.engines.models import (
     find_up,
     locate_model,
 )
+from serve_app.engines.quality import Quality, SentenceSignals, sentence_signals, text_quality
 from serve_app.engines.segmenter import Segmented, segment
 from serve_app.engines.spans import MaskedSentence, Unit, has_letters, masked_sentence
 from serve_app.engines.tokenizer import SENTENCEPIECE_FILES, TOKENIZER_JSON, NllbTokenizer
@@ -109,6 +110,8 @@ class TranslationRequest:
     text_format: str = "text"
     # Keep placeholders, URLs, e-mail addresses and numbers exactly (see engines.spans).
     protect_spans: bool = True
+    # Measure the translation's quality (see engines.quality); a little Python per sentence.
+    quality: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ class TranslationResult:
     repaired: int = 0
     # Sentences served from the translation cache.
     cached: int = 0
+    # The engine's quality signals, when the request asked (the caller may add its own).
+    quality: Quality | None = None
 
 
 @dataclass
@@ -462,7 +467,10 @@ class Translator:
             timings.translate_seconds += more.translate_seconds
 
         detokenize_started = time.perf_counter()
-        results = [self._assemble(plan, hypotheses, job_list, opts, hits) for plan in plans]
+        signals: dict[int, SentenceSignals] = {}  # per job, shared by the requests holding it
+        results = [
+            self._assemble(plan, hypotheses, job_list, opts, hits, signals) for plan in plans
+        ]
         timings.cached_sentences = len(hits)
         timings.input_tokens = sum(result.input_tokens for result in results)
         timings.output_tokens = sum(result.output_tokens for result in results)
@@ -575,6 +583,7 @@ class Translator:
         jobs: list[_UniqueSentence],
         opts: TranslationOptions,
         hits: set[int],
+        signals: dict[int, SentenceSignals],
     ) -> TranslationResult:
         request = plan.request
         alternatives = []
@@ -626,6 +635,7 @@ class Translator:
         # an earlier one: each text is offered once.
         distinct = {alternative.text: alternative for alternative in reversed(alternatives)}
         alternatives = [a for a in alternatives if distinct.get(a.text) is a]
+        quality = self._quality(plan, hypotheses, jobs, signals) if request.quality else None
         return TranslationResult(
             text=alternatives[0].text,
             source_language=request.source_language,
@@ -636,7 +646,40 @@ class Translator:
             output_tokens=output_tokens,
             repaired=sum(sentence.repair is not None for sentence in sentences),
             cached=sum(sentence.job in hits for sentence in sentences),
+            quality=quality,
         )
+
+    def _quality(
+        self,
+        plan: _RequestPlan,
+        hypotheses: list[list[tuple[list[str], float]]],
+        jobs: list[_UniqueSentence],
+        signals: dict[int, SentenceSignals],
+    ) -> Quality:
+        """The request's quality from the signals of every sentence it had decoded (a
+        repaired sentence's: its fragments')."""
+        decoded = []
+        for sentence in plan.sentences():
+            if sentence.repair is not None:
+                decoded += [job for job, _, _ in sentence.repair if job is not None]
+            elif sentence.job is not None:
+                decoded.append(sentence.job)
+        for index in decoded:
+            if index not in signals:
+                job, (pieces, score) = jobs[index], hypotheses[index][0]
+                # A cache hit's source was never tokenised; its counts are needed here.
+                source = job.source[1:-1] if job.source else self.tokenizer.encode(job.text)
+                signals[index] = sentence_signals(
+                    log_prob=score,
+                    source_text=job.text,
+                    output_text=self.tokenizer.decode(pieces),
+                    source_pieces=source,
+                    output_pieces=pieces,
+                    same_language=self.languages.same_language(
+                        job.source_language, job.target_language
+                    ),
+                )
+        return text_quality([signals[index] for index in decoded])
 
     def _best(self, hypotheses: list[list[tuple[list[str], float]]], index: int) -> str:
         return self.tokenizer.decode(hypotheses[index][0][0])

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import asdict
 from typing import Any, Protocol
 
 from serve_app.engines.detector import Detection
+from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import MarkupError, readable_text
+from serve_app.engines.quality import Quality, Translations, check_output_languages, withheld
 from serve_app.engines.source_language import SourceNotDetectedError, source_languages
 from serve_app.engines.translator import UnsupportedLanguageError
 from serve_app.jobs.model import Job, JobKind
 
 
 class Translate(Protocol):
-    """(texts, one source per text, target) -> translations; UnsupportedLanguageError if
-    refused."""
+    """(texts, one source per text, target) -> translations (with the engine's quality
+    signals when ``quality``); UnsupportedLanguageError if refused."""
 
     def __call__(
         self,
@@ -24,7 +27,8 @@ class Translate(Protocol):
         *,
         text_format: str = "text",
         protect_spans: bool = True,
-    ) -> Awaitable[list[str]]: ...
+        quality: bool = False,
+    ) -> Awaitable[Translations]: ...
 
 
 Detect = Callable[[list[str]], Awaitable[Sequence[Detection]]]
@@ -46,7 +50,12 @@ class PermanentJobError(Exception):
 
 
 class NeedsHumanError(Exception):
-    """The job cannot be done automatically: settle as `needs_human`."""
+    """The job cannot be done automatically: settle as `needs_human` (with ``details``,
+    e.g. what was done, for the human)."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class JobHandlers:
@@ -57,7 +66,9 @@ class JobHandlers:
         plan: Plan,
         execute: Execute,
         chunk_texts: int,
+        languages: LanguageDatabase | None = None,
     ) -> None:
+        self._languages = languages or LanguageDatabase.default()
         self._translate = translate
         self._detect = detect
         self._plan = plan
@@ -95,27 +106,57 @@ class JobHandlers:
         # Jobs accepted before these options existed carry neither: plain text, protected.
         text_format: str = job.payload.get("format", "text")
         protect_spans: bool = job.payload.get("protect_spans", True)
+        min_quality: float | None = job.payload.get("min_quality")
+        measure = bool(job.payload.get("quality")) or min_quality is not None
         await progress(0, len(texts), None)
         try:
             given = job.payload.get("source_language")
             readable = [readable_text(text, text_format) for text in texts]
             sources = await source_languages(readable, given, self._detect)
             translations: list[str] = []
+            qualities: list[Quality | None] = []
             for start in range(0, len(texts), self._chunk):
                 end = start + self._chunk
-                translations += await self._translate(
+                found = await self._translate(
                     texts[start:end],
                     sources.codes[start:end],
                     target,
                     text_format=text_format,
                     protect_spans=protect_spans,
+                    quality=measure,
                 )
+                translations += found.texts
+                qualities += found.qualities
                 await progress(len(translations), len(texts), None)
         except (SourceNotDetectedError, UnsupportedLanguageError, MarkupError) as exc:
             raise PermanentJobError(str(exc)) from exc
-        return {
+        result: dict[str, Any] = {
             "translations": translations,
             "source_languages": sources.codes,
             "target_language": target,
             "character_count": sum(len(text) for text in texts),
         }
+        if not measure:
+            return result
+        checked = await check_output_languages(
+            [q for q in qualities if q is not None],
+            translations,
+            [target] * len(translations),
+            self._detect,
+            self._languages.same_language,
+            text_format,
+        )
+        result["quality"] = [asdict(quality) for quality in checked]
+        below = [i for i, quality in enumerate(checked) if withheld(quality, min_quality)]
+        if below:
+            withheld_at = set(below)
+            result["translations"] = [
+                None if i in withheld_at else text for i, text in enumerate(translations)
+            ]
+            result["withheld"] = below
+            raise NeedsHumanError(
+                f"{len(below)} of {len(texts)} translations scored below min_quality "
+                f"{min_quality}; they are withheld for a human to review",
+                result,
+            )
+        return result

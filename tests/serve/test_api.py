@@ -556,3 +556,60 @@ def test_repeated_sentences_are_served_from_the_cache(client: httpx.Client) -> N
     )
     mixed = body | {"text": f"First {word} sentence. A new {word} one."}
     assert client.post("/api/v1/translate", json=mixed).json()["cached_sentences"] == 1
+
+
+def test_quality_signals_and_min_quality_withhold_items_not_the_request(
+    client: httpx.Client,
+) -> None:
+    def flagged(flag: str) -> float:
+        pattern = rf'tafsiri_translation_quality_flags_total{{flag="{flag}"}} (\S+)'
+        found = re.search(pattern, client.get("/metrics").text)
+        return float(found.group(1)) if found else 0.0
+
+    text = "Hello my dear friend, how are you today?"
+    before = flagged("wrong_language")
+    # The copy model gives English back: into English that is right, into French it is
+    # untranslated and (says the detector) the wrong language.
+    response = client.post(
+        "/api/v1/translate",
+        json={
+            "text": [text, "Paris."],
+            "source_language": "en",
+            "target_language": ["en", "fr"],
+            "min_quality": 0.3,
+        },
+    )
+    assert response.status_code == 200, response.text
+    english, french = response.json()["translations"].values()
+    assert english[0]["status"] == "ok"
+    assert english[0]["translated_text"] == text
+    assert english[0]["quality"] == {
+        "score": 1.0,
+        "log_prob": 0.0,
+        "flags": [],
+        "output_language": "eng_Latn",
+    }
+    assert french[0]["status"] == "withheld"
+    assert french[0]["translated_text"] is None
+    assert french[0]["quality"]["flags"] == ["untranslated", "wrong_language"]
+    assert french[0]["quality"]["score"] == 0.25
+    assert french[1]["status"] == "ok"
+    assert french[1]["translated_text"] == "Paris."
+    assert flagged("wrong_language") - before == 1
+    # Not asked: no quality, nothing withheld, no detector pass over the outputs.
+    plain = client.post(
+        "/api/v1/translate", json={"text": text, "source_language": "en", "target_language": "fr"}
+    ).json()
+    assert (plain["translated_text"], plain["status"], plain["quality"]) == (text, "ok", None)
+    asked = client.post(
+        "/api/v1/translate",
+        json={"text": text, "source_language": "en", "target_language": "fr", "quality": True},
+    ).json()
+    assert asked["translated_text"] == text
+    assert asked["quality"]["score"] == 0.25
+    for bad in (-0.1, 1.5, "high"):
+        refused = client.post(
+            "/api/v1/translate",
+            json={"text": text, "target_language": "fr", "min_quality": bad},
+        )
+        assert_error_format(refused, 422, "min_quality")

@@ -273,3 +273,24 @@ def test_stats(client: httpx.Client) -> None:
         "totals",
     }
     assert queue["totals"]["submitted"] >= 1
+
+
+def test_a_text_job_below_min_quality_ends_needs_human(client: httpx.Client) -> None:
+    texts = ["Hello my dear friend, how are you today?", "Paris."]
+    token = submit_text_job(client, texts, min_quality=0.3)
+    ended = wait_for(client, f"/api/v1/jobs/{token}")
+    assert ended["status"] == "needs_human", ended
+    assert "1 of 2 translations scored below min_quality 0.3" in ended["error_message"]
+    details = ended["error_details"]
+    assert details["translations"] == [None, "Paris."]
+    assert details["withheld"] == [0]
+    assert details["quality"][0]["flags"] == ["untranslated", "wrong_language"]
+    assert ended["retries"] == 0  # a human's call, not a retry's
+    # Into English the copy model is right: done, with the quality of each translation.
+    fine = wait_for(
+        client,
+        f"/api/v1/jobs/{submit_text_job(client, texts, target_language='en', min_quality=0.3)}",
+    )
+    assert fine["status"] == "done", fine
+    assert fine["result"]["translations"] == texts
+    assert [q["score"] for q in fine["result"]["quality"]] == [1.0, 1.0]

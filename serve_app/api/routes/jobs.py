@@ -100,6 +100,8 @@ async def submit_text_job(
         else None,
         "format": body.format,
         "protect_spans": body.protect_spans,
+        "quality": body.quality,
+        "min_quality": body.min_quality,
     }
     if body.format != "text":  # refused now rather than failing the job later
         for index, text in enumerate(body.texts):

@@ -18,6 +18,7 @@ from serve_app.api.schemas import (
     DetectResponse,
     MultiTargetBatchTranslateResponse,
     MultiTargetTranslateResponse,
+    QualityOut,
     TranslateRequest,
     TranslateResponse,
     TranslationItem,
@@ -25,6 +26,7 @@ from serve_app.api.schemas import (
 from serve_app.api.services import Services, ServicesDep
 from serve_app.api.validation import as_text_list, language_code
 from serve_app.engines.detector import UNKNOWN_LANGUAGE, Detection
+from serve_app.engines.quality import Quality, withheld
 
 router = APIRouter(prefix="/api/v1", tags=["translation"])
 logger = logging.getLogger("ray.serve")
@@ -73,29 +75,38 @@ async def translate(
         beam_size=body.beam_size,
         text_format=body.format,
         protect_spans=body.protect_spans,
+        quality=body.quality or body.min_quality is not None,
     )
     outcome = done.outcome
     per_target = {
         target: [
-            TranslationItem(
-                translated_text=translated,
-                alternatives=alternatives,
+            _item(
+                translated,
+                alternatives,
+                quality,
+                body.min_quality,
                 source_language=source_code,
                 source_language_detected=detection is not None,
                 detection_confidence=detection.confidence if detection else None,
                 character_count=len(text),
             )
-            for translated, alternatives, source_code, detection, text in zip(
+            for translated, alternatives, quality, source_code, detection, text in zip(
                 translations,
                 alternative_lists,
+                qualities,
                 done.sources.codes,
                 done.sources.detections,
                 texts,
                 strict=True,
             )
         ]
-        for target, (translations, alternative_lists) in done.by_target().items()
+        for target, (translations, alternative_lists, qualities) in done.by_target().items()
     }
+    withheld_items = sum(
+        item.status == "withheld" for items in per_target.values() for item in items
+    )
+    if withheld_items:
+        services.metrics.withheld_translations.inc(withheld_items)
     common = {
         "character_count": done.characters,
         "cached_sentences": outcome.cached_sentences,
@@ -138,6 +149,29 @@ async def translate(
             **item.model_dump(exclude={"character_count"}), target_language=targets[0], **common
         )
     return BatchTranslateResponse(translations=items, target_language=targets[0], **common)
+
+
+def _item(
+    translated: str,
+    alternatives: list[str],
+    quality: Quality | None,
+    min_quality: float | None,
+    **details: object,
+) -> TranslationItem:
+    """One translation as answered: withheld (no text) when below ``min_quality``."""
+    shown = None
+    if quality is not None:
+        shown = QualityOut(
+            score=quality.score,
+            log_prob=quality.log_prob,
+            flags=list(quality.flags),
+            output_language=quality.output_language,
+        )
+    if withheld(quality, min_quality):
+        return TranslationItem(translated_text=None, status="withheld", quality=shown, **details)
+    return TranslationItem(
+        translated_text=translated, alternatives=alternatives, quality=shown, **details
+    )
 
 
 def _detection_out(services: Services, detection: Detection, text: str) -> DetectionOut:
