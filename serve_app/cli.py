@@ -57,8 +57,9 @@ def _build_test_model(args: argparse.Namespace) -> int:
 
 
 # Exit codes: 0 ok, 1 the service refused or failed the request, 2 usage or local error,
-# 3 a job or workflow ended without `done`, 4 the service could not be reached.
-EXIT_SERVICE, EXIT_USAGE, EXIT_JOB, EXIT_UNREACHABLE = 1, 2, 3, 4
+# 3 a job or workflow ended without `done`, 4 the service could not be reached, 5 a
+# translation was withheld under --min-quality (the others are printed).
+EXIT_SERVICE, EXIT_USAGE, EXIT_JOB, EXIT_UNREACHABLE, EXIT_WITHHELD = 1, 2, 3, 4, 5
 
 
 def _client(args: argparse.Namespace) -> Client:
@@ -100,19 +101,38 @@ def _translate(args: argparse.Namespace) -> int:
             beam_size=args.beam,
             format=_text_format(args),
             protect_spans=args.protect_spans,
+            quality=args.quality,
+            min_quality=args.min_quality,
         )
         if len(targets) > 1:
             # Plain output: "target<TAB>translation" per line, alternatives after the best.
+            items = list(result.translations.items())
             lines = [
                 f"{code}\t{text}"
-                for code, item in result.translations.items()
-                for text in [item.translated_text, *item.alternatives]
+                for code, item in items
+                for text in [_shown(args, item, code), *item.alternatives]
             ]
             _emit(args, result, "\n".join(lines))
-            return 0
+            return _withheld_exit([item for _, item in items])
         # Plain output: the best translation, then one line per alternative, best first.
-        _emit(args, result, "\n".join([result.translated_text, *result.alternatives]))
-    return 0
+        _emit(args, result, "\n".join([_shown(args, result), *result.alternatives]))
+    return _withheld_exit([result])
+
+
+def _shown(args: argparse.Namespace, item: Any, label: str = "") -> str:
+    """An item's translation for plain output ('' when withheld); its quality, when asked
+    for, on stderr."""
+    quality = item.quality
+    if quality is not None and not args.json:
+        flags = f" ({', '.join(quality.flags)})" if quality.flags else ""
+        state = " withheld" if item.status == "withheld" else ""
+        prefix = f"{label}: " if label else ""
+        print(f"tafsiri: {prefix}quality {quality.score:.3f}{flags}{state}", file=sys.stderr)
+    return str(item.translated_text or "")
+
+
+def _withheld_exit(items: list[Any]) -> int:
+    return EXIT_WITHHELD if any(item.status == "withheld" for item in items) else 0
 
 
 def _text_format(args: argparse.Namespace) -> str:
@@ -130,6 +150,7 @@ def _translate_batch(args: argparse.Namespace, client: Client) -> int:
     lines = Path(args.batch).read_text("utf-8").splitlines()
     texts = [(i, line) for i, line in enumerate(lines) if line.strip()]
     out = list(lines)
+    withheld = 0
     with tqdm(total=len(texts), unit="text", file=sys.stderr, disable=args.quiet) as bar:
         for start in range(0, len(texts), args.chunk):
             chunk = texts[start : start + args.chunk]
@@ -140,9 +161,12 @@ def _translate_batch(args: argparse.Namespace, client: Client) -> int:
                 beam_size=args.beam,
                 format=_text_format(args),
                 protect_spans=args.protect_spans,
+                quality=args.quality,
+                min_quality=args.min_quality,
             )
             for (index, _), item in zip(chunk, result.translations, strict=True):
-                out[index] = item.translated_text
+                out[index] = item.translated_text or ""  # a withheld line is left empty
+                withheld += item.status == "withheld"
             bar.update(len(chunk))
     target = Path(args.output) if args.output else None
     text = "\n".join(out) + "\n"
@@ -150,6 +174,12 @@ def _translate_batch(args: argparse.Namespace, client: Client) -> int:
         target.write_text(text, "utf-8")
     else:
         sys.stdout.write(text)
+    if withheld:
+        print(
+            f"tafsiri: {withheld} line(s) withheld under --min-quality (left empty)",
+            file=sys.stderr,
+        )
+        return EXIT_WITHHELD
     return 0
 
 
@@ -320,6 +350,16 @@ def build_parser() -> argparse.ArgumentParser:
         dest="protect_spans",
         action="store_false",
         help="let the model translate placeholders, URLs, e-mail addresses and numbers too",
+    )
+    translate.add_argument(
+        "--quality", action="store_true", help="print each translation's quality on stderr"
+    )
+    translate.add_argument(
+        "--min-quality",
+        type=float,
+        default=None,
+        metavar="Q",
+        help="withhold translations scoring below Q (0-1): printed empty, exit code 5",
     )
     translate.set_defaults(handler=_translate)
 

@@ -132,6 +132,8 @@ class _Endpoints:
         beam_size: int | None,
         text_format: str = "text",
         protect_spans: bool = True,
+        quality: bool = False,
+        min_quality: float | None = None,
     ) -> Call[Any]:
         def parse(body: dict[str, Any]) -> Any:
             if "target_languages" in body:
@@ -154,6 +156,8 @@ class _Endpoints:
                 "beam_size": beam_size,
                 "format": text_format,
                 "protect_spans": protect_spans,
+                "quality": quality,
+                "min_quality": min_quality,
             },
         )
 
@@ -200,6 +204,8 @@ class _Endpoints:
         priority: int,
         text_format: str = "text",
         protect_spans: bool = True,
+        quality: bool = False,
+        min_quality: float | None = None,
     ) -> Call[JobAccepted]:
         return Call(
             "POST",
@@ -213,6 +219,8 @@ class _Endpoints:
                 "priority": priority,
                 "format": text_format,
                 "protect_spans": protect_spans,
+                "quality": quality,
+                "min_quality": min_quality,
             },
         )
 
@@ -343,6 +351,8 @@ class Client:
         beam_size: int | None = None,
         format: str = "text",
         protect_spans: bool = True,
+        quality: bool = False,
+        min_quality: float | None = None,
     ) -> Any:
         """A :class:`TranslateResponse` for a text, a :class:`BatchTranslateResponse` for a
         list; with a list of targets, a :class:`MultiTargetTranslateResponse` (or
@@ -350,7 +360,9 @@ class Client:
         ``alternatives`` next-best translations per text when asked for; ``beam_size``
         overrides the deployment's beam width (1: greedy) up to its ``max_beam_size``.
         ``format="html"`` keeps markup; ``protect_spans`` (on by default) keeps placeholders,
-        URLs, e-mail addresses and numbers exactly."""
+        URLs, e-mail addresses and numbers exactly. ``quality`` adds each translation's
+        quality; ``min_quality`` (0..1) withholds those below it (``status == "withheld"``,
+        ``translated_text`` None), the others are answered as usual."""
         return self._run(
             _Endpoints.translate(
                 text,
@@ -360,6 +372,8 @@ class Client:
                 beam_size,
                 format,
                 protect_spans,
+                quality,
+                min_quality,
             )
         )
 
@@ -396,6 +410,8 @@ class Client:
         priority: int = 5,
         format: str = "text",
         protect_spans: bool = True,
+        quality: bool = False,
+        min_quality: float | None = None,
     ) -> JobAccepted:
         return self._run(
             _Endpoints.submit_text_job(
@@ -406,6 +422,8 @@ class Client:
                 priority,
                 format,
                 protect_spans,
+                quality,
+                min_quality,
             )
         )
 
@@ -518,6 +536,8 @@ class AsyncClient:
         beam_size: int | None = None,
         format: str = "text",
         protect_spans: bool = True,
+        quality: bool = False,
+        min_quality: float | None = None,
     ) -> Any:
         return await self._run(
             _Endpoints.translate(
@@ -528,6 +548,8 @@ class AsyncClient:
                 beam_size,
                 format,
                 protect_spans,
+                quality,
+                min_quality,
             )
         )
 
@@ -563,6 +585,8 @@ class AsyncClient:
         priority: int = 5,
         format: str = "text",
         protect_spans: bool = True,
+        quality: bool = False,
+        min_quality: float | None = None,
     ) -> JobAccepted:
         return await self._run(
             _Endpoints.submit_text_job(
@@ -573,6 +597,8 @@ class AsyncClient:
                 priority,
                 format,
                 protect_spans,
+                quality,
+                min_quality,
             )
         )
 

@@ -155,3 +155,35 @@ def test_jobs_and_workflows(base_url: str, tmp_path: Path) -> None:
     assert "UNKNOWN_AGENT" in invalid.stdout
     failing = tafsiri(base_url, "jobs", "submit", "Sing a song about rivers please")
     assert tafsiri(base_url, "jobs", "wait", failing.stdout.strip()).returncode == 3
+
+
+def test_min_quality_withholds_and_says_so(base_url: str, tmp_path: Path) -> None:
+    text = "Hello my dear friend, how are you today?"
+    kept = tafsiri(base_url, "translate", text, "--to", "en", "--from", "en", "--quality")
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout == text + "\n"
+    assert "quality 1.000" in kept.stderr
+    held = tafsiri(
+        base_url, "translate", text, "--to", "en,fr", "--from", "en", "--min-quality", "0.3"
+    )
+    assert held.returncode == 5
+    assert held.stdout.splitlines() == [f"eng_Latn\t{text}", "fra_Latn\t"]
+    assert "fra_Latn: quality 0.250 (untranslated, wrong_language) withheld" in held.stderr
+    lines = tmp_path / "lines.txt"
+    lines.write_text(f"{text}\nParis.\n", "utf-8")
+    batch = tafsiri(
+        base_url,
+        "translate",
+        "--batch",
+        str(lines),
+        "--to",
+        "fr",
+        "--from",
+        "en",
+        "--min-quality",
+        "0.3",
+        "--quiet",
+    )
+    assert batch.returncode == 5
+    assert batch.stdout == "\nParis.\n"
+    assert "1 line(s) withheld" in batch.stderr

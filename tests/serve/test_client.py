@@ -140,3 +140,27 @@ def test_async_client(base_url: str) -> None:
             assert (await tafsiri.validate_dsl(dsl))["valid"] is True
 
     asyncio.run(scenario())
+
+
+def test_quality_and_min_quality_reach_the_service(base_url: str) -> None:
+    text = "Hello my dear friend, how are you today?"
+    with client_for(base_url) as tafsiri:
+        kept = tafsiri.translate(text, "en", "en", quality=True)
+        assert kept.quality is not None
+        assert (kept.status, kept.quality.score, kept.quality.flags) == ("ok", 1.0, [])
+        held = tafsiri.translate([text, "Paris."], "fr", "en", min_quality=0.3)
+        assert [item.status for item in held.translations] == ["withheld", "ok"]
+        assert held.translations[0].translated_text is None
+        accepted = tafsiri.submit_text_job([text], "fr", "en", min_quality=0.3)
+        with pytest.raises(JobFailedError, match="needs_human") as failed:
+            tafsiri.wait_job(accepted.token, poll_interval=0.1)
+        assert failed.value.job.error_details is not None
+        assert failed.value.job.error_details["withheld"] == [0]
+
+    async def scenario() -> None:
+        async with AsyncClient(base_url, client_id=f"async-{uuid.uuid4().hex[:8]}") as tafsiri:
+            held = await tafsiri.translate(text, "fr", "en", min_quality=0.3)
+            assert held.status == "withheld"
+            assert held.quality.flags == ["untranslated", "wrong_language"]
+
+    asyncio.run(scenario())

@@ -72,6 +72,9 @@ def test_translate_detect_and_workflow_in_the_browser(browser: object, base_url:
     wait.until(ec.text_to_be_present_in_element((By.ID, "result"), "deu_Latn: Mimi ni mwalimu"))
     assert "fra_Latn: Mimi ni mwalimu" in driver.find_element(By.ID, "result").text  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "fra_Latn, deu_Latn"))
+    # Each target's quality is shown with its flags (the copy model did not translate).
+    meta = driver.find_element(By.ID, "translate-meta").text  # type: ignore[attr-defined]
+    assert "quality fra_Latn 0.25 ⚑ untranslated, wrong language; deu_Latn 0.25" in meta, meta
 
     driver.find_element(By.ID, "detect").click()  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "Detected: Swahili"))
