@@ -230,3 +230,42 @@ def masked_sentence(sentence: str, unit: Unit) -> MaskedSentence:
         if index in local and span.closes not in (None, index) and span.closes in local
     }
     return MaskedSentence(model_text, spans, closes)
+
+
+def substitute(masked: MaskedSentence, replacements: list[tuple[int, int, str]]) -> MaskedSentence:
+    """``masked`` with more spans: each ``(start, end, raw)`` range of its model text (none
+    overlapping a sentinel) becomes a span put back as ``raw`` (a glossary's target term);
+    sentinels are numbered again in order of appearance."""
+    if not replacements:
+        return masked
+    pieces: list[tuple[str, Span | int | None]] = []  # (text, None) / ("", span or old index)
+    position = 0
+    marks = sorted(
+        [(m.start(), m.end(), int(m.group(1))) for m in SENTINEL.finditer(masked.model_text)]
+        + [(start, end, -1 - i) for i, (start, end, _) in enumerate(replacements)]
+    )
+    for start, end, key in marks:
+        pieces.append((masked.model_text[position:start], None))
+        pieces.append(("", key if key >= 0 else Span(replacements[-1 - key][2])))
+        position = end
+    pieces.append((masked.model_text[position:], None))
+    text: list[str] = []
+    spans: list[Span] = []
+    new_index: dict[int, int] = {}
+    for chunk, mark in pieces:
+        if mark is None:
+            text.append(chunk)
+            continue
+        if isinstance(mark, int):
+            new_index[mark] = len(spans)
+            spans.append(masked.spans[mark])
+        else:
+            spans.append(mark)
+        text.append(f"{{{len(spans) - 1}}}")
+    closes = {new_index[close]: new_index[open_] for close, open_ in masked.closes.items()}
+    return MaskedSentence("".join(text), spans, closes)
+
+
+def sentinel_ranges(text: str) -> list[tuple[int, int]]:
+    """Where the sentinels of a model text are (no glossary term may overlap one)."""
+    return [(m.start(), m.end()) for m in SENTINEL.finditer(text)]

@@ -12,6 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from serve_app.engines.cache import TranslationCache, cache_key
+from serve_app.engines.glossary import (
+    PREFER_HYPOTHESES,
+    GlossaryTerms,
+    TermReport,
+    cased,
+    reports,
+    target_terms_of,
+)
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import Document, prepare
 from serve_app.engines.models import (
@@ -23,7 +31,15 @@ from serve_app.engines.models import (
 )
 from serve_app.engines.quality import Quality, SentenceSignals, sentence_signals, text_quality
 from serve_app.engines.segmenter import Segmented, segment
-from serve_app.engines.spans import MaskedSentence, Unit, has_letters, masked_sentence
+from serve_app.engines.spans import (
+    SENTINEL,
+    MaskedSentence,
+    Unit,
+    has_letters,
+    masked_sentence,
+    sentinel_ranges,
+    substitute,
+)
 from serve_app.engines.tokenizer import SENTENCEPIECE_FILES, TOKENIZER_JSON, NllbTokenizer
 
 TOKENIZER_FILES = (*SENTENCEPIECE_FILES, TOKENIZER_JSON)
@@ -112,6 +128,8 @@ class TranslationRequest:
     protect_spans: bool = True
     # Measure the translation's quality (see engines.quality); a little Python per sentence.
     quality: bool = False
+    # Glossary terms of this language pair to apply (see engines.glossary).
+    glossary: GlossaryTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,8 @@ class TranslationResult:
     cached: int = 0
     # The engine's quality signals, when the request asked (the caller may add its own).
     quality: Quality | None = None
+    # Per glossary term found in the text: whether the output holds its target.
+    glossary: list[TermReport] = field(default_factory=list)
 
 
 @dataclass
@@ -183,6 +203,10 @@ class _UniqueSentence:
     target_language: str
     source_language: str
     text: str  # as the model sees it (spans masked): with the languages, the cache key
+    # Hypotheses to decode (0: the options'); more for a glossary's `prefer` re-ranking.
+    hypotheses: int = 0
+    # Glossary (source, target) terms whose targets re-rank the hypotheses (`prefer`).
+    prefer: tuple[tuple[str, str], ...] = ()
     # Source tokens, made only when the sentence is decoded (a cache hit needs none).
     source: list[str] = field(default_factory=list)
 
@@ -195,6 +219,10 @@ class _SentencePlan:
     # (None, the fragment, "") for one with nothing to translate.
     repair: list[tuple[int | None, str, str]] | None = None
     best_text: str = ""  # the best translation, spans restored (once assembled)
+    # Glossary terms found in the sentence, and how they were applied ("substituted" as
+    # spans, or left to the model: "model").
+    terms: list[tuple[str, str]] = field(default_factory=list)
+    term_method: str = ""
 
 
 @dataclass
@@ -402,15 +430,24 @@ class Translator:
         timings = BatchTimings(requests=len(requests))
         documents = prepared or [self.prepare(request) for request in requests]
 
-        jobs: dict[tuple[str, str, str], int] = {}
+        jobs: dict[tuple[Any, ...], int] = {}
         job_list: list[_UniqueSentence] = []
 
-        def job(text: str, request: TranslationRequest) -> int:
-            key = (request.source_language, request.target_language, text)
+        def job(
+            text: str, request: TranslationRequest, prefer: tuple[tuple[str, str], ...] = ()
+        ) -> int:
+            hypotheses = max(PREFER_HYPOTHESES, opts.num_alternatives) if prefer else 0
+            key = (request.source_language, request.target_language, text, prefer)
             if key not in jobs:
                 jobs[key] = len(job_list)
                 job_list.append(
-                    _UniqueSentence(request.target_language, request.source_language, text)
+                    _UniqueSentence(
+                        request.target_language,
+                        request.source_language,
+                        text,
+                        hypotheses,
+                        prefer,
+                    )
                 )
             return jobs[key]
 
@@ -427,8 +464,17 @@ class Translator:
                 sentences = []
                 for text in segmented.sentences:
                     masked = masked_sentence(text, part)
-                    index = job(masked.model_text, request) if masked.translatable else None
-                    sentences.append(_SentencePlan(masked, index))
+                    terms: list[tuple[str, str]] = []
+                    method = ""
+                    prefer: tuple[tuple[str, str], ...] = ()
+                    if request.glossary is not None:
+                        masked, terms, method = _apply_glossary(
+                            masked, request.glossary, part.escape
+                        )
+                        if method == "model":
+                            prefer = tuple(terms)
+                    index = job(masked.model_text, request, prefer) if masked.translatable else None
+                    sentences.append(_SentencePlan(masked, index, terms=terms, term_method=method))
                 parts.append(_UnitPlan(part, segmented, sentences))
             plans.append(_RequestPlan(request, parts))
         timings.sentences = sum(len(plan.sentences()) for plan in plans)
@@ -441,6 +487,9 @@ class Translator:
         )
         if hypotheses is None:
             return None
+        for index, unique in enumerate(job_list):
+            if unique.prefer:
+                hypotheses[index] = self._rerank(unique, hypotheses[index])
 
         # Sentences whose spans did not survive: their fragments, decoded in one more call.
         decoded = len(job_list)
@@ -503,7 +552,13 @@ class Translator:
             opts.length_penalty,
         )
         keys = [
-            cache_key(self.cache_namespace, j.source_language, j.target_language, decoding, j.text)
+            cache_key(
+                self.cache_namespace,
+                j.source_language,
+                j.target_language,
+                (*decoding, j.hypotheses) if j.hypotheses else decoding,
+                j.text,
+            )
             for j in jobs
         ]
         found = cache.get_many(keys)
@@ -543,37 +598,42 @@ class Translator:
             int(longest * opts.max_decoding_ratio) + opts.max_decoding_offset,
         )
         started = time.perf_counter()
-        # One translate_batch per worker, each on its share of the (sorted) sentences, all
-        # submitted before any is awaited: CTranslate2 decodes them in parallel.
-        pending = [
-            self._model.translate_batch(
-                [jobs[i].source for i in share],
-                target_prefix=[
-                    self.tokenizer.target_prefix(jobs[i].target_language) for i in share
-                ],
-                max_batch_size=opts.max_batch_tokens,
-                batch_type="tokens",
-                asynchronous=True,
-                beam_size=opts.decoding_beam,
-                num_hypotheses=opts.num_alternatives,
-                return_scores=True,
-                max_decoding_length=max_length,
-                repetition_penalty=opts.repetition_penalty,
-                no_repeat_ngram_size=opts.no_repeat_ngram_size,
-                length_penalty=opts.length_penalty,
-                max_input_length=1024,
-            )
-            for share in split_evenly(order, [len(jobs[i].source) for i in order], parallel)
-        ]
-        outputs = [result.result() for results in pending for result in results]
+        # Jobs asking for more hypotheses (a glossary's re-ranking) are decoded apart, with the
+        # beam they need. One translate_batch per worker, each on its share of the (sorted)
+        # sentences, all submitted before any is awaited: CTranslate2 decodes them in parallel.
+        pending = []
+        for wanted in sorted({job.hypotheses for job in jobs}):
+            group = [i for i in order if jobs[i].hypotheses == wanted]
+            hypotheses = wanted or opts.num_alternatives
+            for share in split_evenly(group, [len(jobs[i].source) for i in group], parallel):
+                results = self._model.translate_batch(
+                    [jobs[i].source for i in share],
+                    target_prefix=[
+                        self.tokenizer.target_prefix(jobs[i].target_language) for i in share
+                    ],
+                    max_batch_size=opts.max_batch_tokens,
+                    batch_type="tokens",
+                    asynchronous=True,
+                    beam_size=max(opts.decoding_beam, hypotheses),
+                    num_hypotheses=hypotheses,
+                    return_scores=True,
+                    max_decoding_length=max_length,
+                    repetition_penalty=opts.repetition_penalty,
+                    no_repeat_ngram_size=opts.no_repeat_ngram_size,
+                    length_penalty=opts.length_penalty,
+                    max_input_length=1024,
+                )
+                pending.append((share, results))
+        decoded: list[list[tuple[list[str], float]]] = [[] for _ in jobs]
+        for share, results in pending:
+            for job_index, result in zip(share, results, strict=True):
+                output = result.result()
+                decoded[job_index] = [
+                    (hypothesis[1:], float(score))
+                    for hypothesis, score in zip(output.hypotheses, output.scores, strict=True)
+                ]
         timings.parallel_batches = len(pending)
         timings.translate_seconds = time.perf_counter() - started
-        decoded: list[list[tuple[list[str], float]]] = [[] for _ in jobs]
-        for job_index, output in zip(order, outputs, strict=True):
-            decoded[job_index] = [
-                (hypothesis[1:], float(score))
-                for hypothesis, score in zip(output.hypotheses, output.scores, strict=True)
-            ]
         return decoded
 
     def _assemble(
@@ -595,8 +655,11 @@ class Translator:
                 if isinstance(part, str):
                     texts.append(part)
                     continue
-                if all(sentence.job is None for sentence in part.sentences):
-                    texts.append(part.unit.raw)
+                if all(
+                    sentence.job is None and sentence.term_method != "substituted"
+                    for sentence in part.sentences
+                ):
+                    texts.append(part.unit.raw)  # nothing translated or substituted
                     continue
                 outputs = []
                 for sentence in part.sentences:
@@ -636,6 +699,11 @@ class Translator:
         distinct = {alternative.text: alternative for alternative in reversed(alternatives)}
         alternatives = [a for a in alternatives if distinct.get(a.text) is a]
         quality = self._quality(plan, hypotheses, jobs, signals) if request.quality else None
+        glossary = reports(
+            (source, target, honoured, sentence.term_method)
+            for sentence in sentences
+            for (source, target), honoured in zip(sentence.terms, _honoured(sentence), strict=True)
+        )
         return TranslationResult(
             text=alternatives[0].text,
             source_language=request.source_language,
@@ -647,6 +715,7 @@ class Translator:
             repaired=sum(sentence.repair is not None for sentence in sentences),
             cached=sum(sentence.job in hits for sentence in sentences),
             quality=quality,
+            glossary=glossary,
         )
 
     def _quality(
@@ -681,6 +750,21 @@ class Translator:
                 )
         return text_quality([signals[index] for index in decoded])
 
+    def _rerank(
+        self, job: _UniqueSentence, found: list[tuple[list[str], float]]
+    ) -> list[tuple[list[str], float]]:
+        """``found`` best first for a glossary's `prefer` mode: hypotheses that keep every
+        sentinel, then those holding the most target terms, then the model's score."""
+        wanted = sorted(int(k) for k in SENTINEL.findall(job.text))
+        targets = target_terms_of(job.prefer)
+
+        def rank(hypothesis: tuple[list[str], float]) -> tuple[bool, int, float]:
+            text = self.tokenizer.decode(hypothesis[0])
+            kept = sorted(int(k) for k in SENTINEL.findall(text)) == wanted
+            return (kept, len({m.term for m in targets.find(text)}), hypothesis[1])
+
+        return sorted(found, key=rank, reverse=True)
+
     def _best(self, hypotheses: list[list[tuple[list[str], float]]], index: int) -> str:
         return self.tokenizer.decode(hypotheses[index][0][0])
 
@@ -692,6 +776,37 @@ def model_namespace(model_path: Path, compute_type: str) -> str:
     weights = model_path / "model.bin"
     identity = f"{model_path.parent.name}/{model_path.name}:{weights.stat().st_size}:{compute_type}"
     return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
+
+
+def _apply_glossary(
+    masked: MaskedSentence, glossary: GlossaryTerms, escape: Any
+) -> tuple[MaskedSentence, list[tuple[str, str]], str]:
+    """The sentence with its glossary terms applied, the terms found, and how: in
+    `enforce` mode each becomes a span written as the target term ("substituted"); in
+    `prefer` mode the sentence is left to the model and its hypotheses re-ranked ("model")."""
+    terms = glossary.terms
+    text = masked.model_text
+    found = terms.find(text, sentinel_ranges(text))
+    if not found:
+        return masked, [], ""
+    pairs = [terms.pairs[m.term] for m in found]
+    if glossary.mode == "prefer":
+        return masked, pairs, "model"
+    replacements = [
+        (m.start, m.end, escape(cased(terms.pairs[m.term][1], text[m.start : m.end])))
+        for m in found
+    ]
+    return substitute(masked, replacements), pairs, "substituted"
+
+
+def _honoured(sentence: _SentencePlan) -> list[bool]:
+    """Per term found in the sentence, whether its target is in the sentence's output (a
+    substituted term is a span, and spans always come back)."""
+    if sentence.term_method == "substituted":
+        return [True] * len(sentence.terms)
+    present = target_terms_of(tuple(sentence.terms)).find(sentence.best_text)
+    found = {m.term for m in present}
+    return [index in found for index in range(len(sentence.terms))]
 
 
 def _strip(text: str) -> tuple[str, str, str]:
