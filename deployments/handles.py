@@ -57,8 +57,11 @@ class Models:
         text_format: str = "text",
         protect_spans: bool = True,
         quality: bool = False,
+        glossary: tuple[tuple[str, str, str, str], ...] = (),
+        glossary_mode: str = "enforce",
     ) -> Translations:
-        """The translations, with the engine's quality signals when ``quality``."""
+        """The translations, with the engine's quality signals when ``quality`` and each
+        glossary term's fate when ``glossary`` terms are given."""
         outcome: TranslateOutcome = await self._translator.translate.remote(
             TranslateCall(
                 texts,
@@ -67,8 +70,14 @@ class Models:
                 text_format=text_format,
                 protect_spans=protect_spans,
                 quality=quality,
+                glossary=glossary,
+                glossary_mode=glossary_mode,
             )
         )
         if outcome.error:
             raise UnsupportedLanguageError(outcome.error)
-        return Translations(outcome.texts, outcome.qualities or [None] * len(outcome.texts))
+        return Translations(
+            outcome.texts,
+            outcome.qualities or [None] * len(outcome.texts),
+            outcome.glossary if glossary else None,
+        )

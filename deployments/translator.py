@@ -12,6 +12,7 @@ from ray import serve
 from deployments.batching import BatchWait
 from serve_app.config import TRANSLATOR_BATCHING, CacheConfig, TranslatorConfig
 from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
+from serve_app.engines.glossary import by_pair
 from serve_app.engines.markup import Document, MarkupError, prepare
 from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
@@ -192,6 +193,7 @@ class TranslatorDeployment:
                 continue
             beam = call.beam_size or options.beam_size
             group = groups.setdefault((1 + call.alternatives, beam), _Group())
+            glossaries = by_pair(call.glossary, call.glossary_mode)
             # Several targets ride the same translate_batch, target by target.
             for target in targets:
                 for text, source, document in zip(call.texts, sources, documents, strict=True):
@@ -203,6 +205,7 @@ class TranslatorDeployment:
                             call.text_format,
                             call.protect_spans,
                             quality=call.quality,
+                            glossary=glossaries.get((source, target)),
                         )
                     )
                     group.documents.append(document)
@@ -226,6 +229,7 @@ class TranslatorDeployment:
                 outcomes[owner].texts.append(result.text)
                 outcomes[owner].alternatives.append([a.text for a in result.alternatives[1:]])
                 outcomes[owner].qualities.append(result.quality)
+                outcomes[owner].glossary.append(result.glossary)
                 outcomes[owner].repaired_sentences += result.repaired
                 outcomes[owner].cached_sentences += result.cached
                 outcomes[owner].sentences += result.sentences

@@ -167,6 +167,22 @@ class ApiConfig(BaseModel):
     cors_allow_credentials: bool = False
 
 
+class GlossariesConfig(BaseModel):
+    """Named glossaries per API key, kept in the job store's database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_entries: int = Field(5000, ge=1, le=100_000, description="Entries per glossary.")
+    max_term_chars: int = Field(256, ge=1, le=4096, description="Longest term.")
+    max_per_owner: int = Field(100, ge=1, description="Glossaries one API key may keep.")
+    cache_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long an ingress replica reuses a glossary it read; a deletion is "
+        "seen by the other replicas within this.",
+    )
+
+
 class JobsConfig(BaseModel):
     """The async job system: store, leases, retries, TTL and worker scaling."""
 
@@ -405,6 +421,7 @@ class AppArgs(BaseSettings):
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
+    glossaries: GlossariesConfig = Field(default_factory=GlossariesConfig)
     rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     eda: EdaConfig = Field(default_factory=EdaConfig)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from serve_app.engines.detector import Detection
+from serve_app.engines.glossary import TermReport
 from serve_app.engines.quality import Quality
 
 
@@ -31,6 +32,10 @@ class TranslateCall:
     protect_spans: bool = True
     # Measure each translation's quality (engines.quality): the engine's signals.
     quality: bool = False
+    # Glossary terms to apply, ``(source_language, target_language, source, target)``: only
+    # those found in the texts (the caller looked); and how (engines.glossary.MODES).
+    glossary: tuple[tuple[str, str, str, str], ...] = ()
+    glossary_mode: str = "enforce"
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -43,6 +48,8 @@ class TranslateOutcome:
     alternatives: list[list[str]] = field(default_factory=list)
     # One per text (as ``texts``) when the call asked for quality.
     qualities: list[Quality | None] = field(default_factory=list)
+    # One per text (as ``texts``) when the call had glossary terms: each term's fate.
+    glossary: list[list[TermReport]] = field(default_factory=list)
     error: str | None = None
     error_field: str | None = None
     error_code: str | None = None

@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from serve_app import __version__
 from serve_app.api.errors import install_error_handlers
 from serve_app.api.middleware import AdmissionMiddleware, RequestContextMiddleware
-from serve_app.api.routes import jobs, languages, system, translation, workflows
+from serve_app.api.routes import glossaries, jobs, languages, system, translation, workflows
 from serve_app.api.security import authenticate
 from serve_app.api.services import Services
 
@@ -55,6 +55,7 @@ def create_api(services: Services) -> FastAPI:
     app.include_router(languages.router, dependencies=protected)
     # These authenticate themselves: they need the caller's identity.
     app.include_router(jobs.router)
+    app.include_router(glossaries.router)
     app.include_router(workflows.router)
     app.include_router(system.router)
     return app

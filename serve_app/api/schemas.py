@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from serve_app.engines.languages import Language
 
@@ -64,6 +64,23 @@ MinQuality = Annotated[
         examples=[0.3],
     ),
 ]
+GlossaryId = Annotated[
+    str | None,
+    Field(
+        description="Apply this glossary (one of yours: `POST /api/v1/glossaries`); its "
+        "entries for each text's language pair are used.",
+        examples=["3f2b8c1d9e0a4b5c8d7e6f5a4b3c2d1e"],
+    ),
+]
+GlossaryMode = Annotated[
+    Literal["enforce", "prefer"],
+    Field(
+        description="`enforce`: every term found is written as its target, whatever the model "
+        "does (the model sees a placeholder in its place). `prefer`: the model sees the term "
+        "and the hypothesis holding the most target terms wins; a term counts as honoured "
+        "only where the output really holds it."
+    ),
+]
 
 
 class TranslateRequest(BaseModel):
@@ -95,6 +112,25 @@ class TranslateRequest(BaseModel):
     protect_spans: ProtectSpans = True
     quality: AskQuality = False
     min_quality: MinQuality = None
+    glossary_id: GlossaryId = None
+    glossary_mode: GlossaryMode = "enforce"
+
+
+class GlossaryTermOut(BaseModel):
+    """What became of one glossary term found in a text."""
+
+    source: str
+    target: str
+    found: int = Field(description="Sentences of the text the term was found in.")
+    honoured: int = Field(description="Of those, sentences whose output holds the target.")
+    applied: bool = Field(description="Honoured in every sentence it was found in.")
+    method: Literal["substituted", "model"]
+
+
+GlossaryTerms = Annotated[
+    list[GlossaryTermOut] | None,
+    Field(description="With a glossary: each of its terms found in the text, and its fate."),
+]
 
 
 class QualityOut(BaseModel):
@@ -138,6 +174,7 @@ class TranslationItem(BaseModel):
     translated_text: TranslatedText
     status: ItemStatus = "ok"
     quality: QualityOut | None = None
+    glossary_terms: GlossaryTerms = None
     alternatives: AlternativeTexts
     source_language: str
     source_language_detected: bool
@@ -182,6 +219,7 @@ class TranslateResponse(_Served):
     translated_text: TranslatedText
     status: ItemStatus = "ok"
     quality: QualityOut | None = None
+    glossary_terms: GlossaryTerms = None
     alternatives: AlternativeTexts
     source_language: str
     target_language: str
@@ -322,6 +360,87 @@ class TextJobRequest(BaseModel):
             "`error_details` hold every translation (null where withheld) with its quality.",
         ),
     ] = None
+    glossary_id: GlossaryId = None
+    glossary_mode: GlossaryMode = "enforce"
+
+
+class GlossaryEntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="The term as it appears in source texts.")
+    target: str = Field(description="Its translation, written as given.")
+    source_language: str | None = Field(None, description="The glossary's when omitted.")
+    target_language: str | None = Field(None, description="The glossary's when omitted.")
+
+
+class GlossaryCreate(BaseModel):
+    """A named glossary: entries as JSON or as CSV, for one language pair or several."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "product terms",
+                    "source_language": "en",
+                    "target_language": "sw",
+                    "entries": [
+                        {"source": "cloud", "target": "wingu"},
+                        {"source": "Tafsiri", "target": "Tafsiri"},
+                    ],
+                },
+                {
+                    "name": "from a spreadsheet",
+                    "entries_csv": "source_language,target_language,source,target\n"
+                    "en,sw,cloud,wingu\nen,fr,cloud,nuage\n",
+                },
+            ]
+        },
+    )
+
+    name: str = Field(..., min_length=1, max_length=128)
+    source_language: str | None = Field(None, description="Default for entries without one.")
+    target_language: str | None = Field(None, description="Default for entries without one.")
+    entries: list[GlossaryEntryIn] | None = None
+    entries_csv: str | None = Field(
+        None,
+        description="CSV lines `source,target` (the glossary's languages) or "
+        "`source_language,target_language,source,target`; a header row is skipped.",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> GlossaryCreate:
+        if (self.entries is None) == (self.entries_csv is None):
+            raise ValueError("give the entries either as `entries` or as `entries_csv`")
+        return self
+
+
+class LanguagePairOut(BaseModel):
+    source_language: str
+    target_language: str
+
+
+class GlossarySummaryOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    entry_count: int
+    language_pairs: list[LanguagePairOut]
+
+
+class GlossaryEntryOut(BaseModel):
+    source_language: str
+    target_language: str
+    source: str
+    target: str
+
+
+class GlossaryOut(GlossarySummaryOut):
+    entries: list[GlossaryEntryOut]
+
+
+class GlossaryListResponse(BaseModel):
+    glossaries: list[GlossarySummaryOut]
 
 
 class JobAccepted(BaseModel):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+from cachetools import TTLCache
 from fastapi import Depends, Request
 
 from serve_app.config import AppArgs
+from serve_app.engines.glossary import Glossary
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.jobs.model import QueueStats
 from serve_app.metrics import Metrics
@@ -31,6 +34,12 @@ class Services:
     _queue_stats: tuple[float, QueueStats] | None = field(default=None, repr=False)
     # (monotonic time, component name -> health) of the last /health round (routes/system.py).
     health_cache: tuple[float, dict[str, Any]] | None = field(default=None, repr=False)
+    # Glossaries this replica read lately, by id (a deletion elsewhere is seen once they age).
+    glossaries: MutableMapping[str, Glossary] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        seconds = self.args.glossaries.cache_seconds
+        self.glossaries = TTLCache(maxsize=256, ttl=seconds) if seconds else _NoCache()
 
     async def queue_stats(self, max_age_s: float = 1.0) -> QueueStats:
         """The job queue's stats, at most ``max_age_s`` old: estimates on every submission
@@ -39,6 +48,13 @@ class Services:
         if self._queue_stats is None or now - self._queue_stats[0] > max_age_s:
             self._queue_stats = (now, await self.job_manager.stats.remote())
         return self._queue_stats[1]
+
+
+class _NoCache(dict[str, Glossary]):
+    """``glossaries.cache_seconds: 0``: every request reads the store."""
+
+    def __setitem__(self, key: str, value: Glossary) -> None:
+        return None
 
 
 def get_services(request: Request) -> Services:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from serve_app.api.errors import ApiError
+from serve_app.api.glossaries import terms_for
 from serve_app.api.services import Services
 from serve_app.engines.detector import Detection
+from serve_app.engines.glossary import Glossary, TermReport
 from serve_app.engines.markup import MarkupError, readable_text
 from serve_app.engines.quality import Quality, check_output_languages
 from serve_app.engines.source_language import (
@@ -29,25 +31,39 @@ class Translated:
     outcome: TranslateOutcome
     # One per translation (target-major, as the outcome's texts) when quality was asked.
     qualities: list[Quality | None]
+    # With a glossary: per translation (target-major), each term found and its fate.
+    glossary: list[list[TermReport]] | None = None
 
     @property
     def characters(self) -> int:
         """Characters translated: each text's once per target."""
         return sum(len(text) for text in self.texts) * len(self.targets)
 
-    def by_target(
-        self,
-    ) -> dict[str, tuple[list[str], list[list[str]], list[Quality | None]]]:
-        """Each target's translations, alternatives and qualities, in text order."""
+    def by_target(self) -> dict[str, list[TranslatedItem]]:
+        """Each target's translations, in text order."""
         n, outcome = len(self.texts), self.outcome
         return {
-            target: (
-                outcome.texts[i * n : (i + 1) * n],
-                outcome.alternatives[i * n : (i + 1) * n],
-                self.qualities[i * n : (i + 1) * n],
-            )
+            target: [
+                TranslatedItem(
+                    outcome.texts[k],
+                    outcome.alternatives[k],
+                    self.qualities[k],
+                    None if self.glossary is None else self.glossary[k],
+                )
+                for k in range(i * n, (i + 1) * n)
+            ]
             for i, target in enumerate(self.targets)
         }
+
+
+@dataclass(frozen=True)
+class TranslatedItem:
+    """One text's translation into one target."""
+
+    text: str
+    alternatives: list[str]
+    quality: Quality | None
+    glossary: list[TermReport] | None
 
 
 async def detect_outcome(services: Services, texts: list[str], k: int) -> DetectOutcome:
@@ -87,11 +103,14 @@ async def translate(
     text_format: str = "text",
     protect_spans: bool = True,
     quality: bool = False,
+    glossary: Glossary | None = None,
+    glossary_mode: str = "enforce",
 ) -> Translated:
     """Translates ``texts`` (FLORES-200 codes already normalised) into each of ``targets``,
     all in one Translator call (so in one batch). HTML is detected on its readable text.
     With ``quality``, each translation's quality is measured, its output language included
-    (one more detector call for all of them)."""
+    (one more detector call for all of them). With a ``glossary``, its entries found in the
+    texts are applied (``glossary_mode``) and each one's fate reported."""
     check_beam(services, beam_size)
     # Markup is checked here, at the edge, and detection reads only the page's text.
     readable = (
@@ -122,6 +141,8 @@ async def translate(
         text_format=text_format,
         protect_spans=protect_spans,
         quality=quality,
+        glossary=terms_for(glossary, readable, sources.codes, targets) if glossary else (),
+        glossary_mode=glossary_mode,
     )
     outcome: TranslateOutcome = await services.translator.translate.remote(call)
     if outcome.error:
@@ -143,7 +164,10 @@ async def translate(
                 text_format,
             )
         )
-    translated = Translated(texts, targets, sources, outcome, qualities)
+    reports = None
+    if glossary is not None:
+        reports = outcome.glossary or [[] for _ in outcome.texts]
+    translated = Translated(texts, targets, sources, outcome, qualities, reports)
     _record(services, translated)
     return translated
 

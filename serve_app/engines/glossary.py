@@ -46,6 +46,10 @@ class GlossaryError(ValueError):
         self.field = field
 
 
+class GlossaryTooLargeError(GlossaryError):
+    """More entries (or bytes) than a glossary may hold."""
+
+
 @dataclass(frozen=True)
 class GlossaryEntry:
     source_language: str
@@ -61,6 +65,8 @@ class Glossary:
     name: str
     created_at: float
     entries: list[GlossaryEntry] = field(default_factory=list)
+    # Matchers per language pair, built on first use (a reader keeps the glossary a while).
+    _terms: dict[tuple[str, str], Terms] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def language_pairs(self) -> list[tuple[str, str]]:
@@ -68,14 +74,19 @@ class Glossary:
 
     def terms(self, source_language: str, target_language: str) -> Terms:
         """The matcher of this glossary's entries for one language pair."""
-        return terms_of(
-            tuple(
-                (entry.source, entry.target)
-                for entry in self.entries
-                if (entry.source_language, entry.target_language)
-                == (source_language, target_language)
+        pair = (source_language, target_language)
+        if pair not in self._terms:
+            self._terms[pair] = Terms(
+                tuple(
+                    (entry.source, entry.target)
+                    for entry in self.entries
+                    if (entry.source_language, entry.target_language) == pair
+                )
             )
-        )
+        return self._terms[pair]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_terms": {}}  # matchers are rebuilt where they are used
 
 
 def _clean(value: Any, what: str, where: str, limits: GlossaryLimits) -> str:
@@ -103,7 +114,7 @@ def check_entries(
     if not rows:
         raise GlossaryError("a glossary needs at least one entry", field)
     if len(rows) > limits.max_entries:
-        raise GlossaryError(
+        raise GlossaryTooLargeError(
             f"{len(rows)} entries; a glossary holds at most {limits.max_entries}", field
         )
     entries: list[GlossaryEntry] = []
@@ -133,7 +144,7 @@ def parse_csv(text: str, limits: GlossaryLimits) -> list[tuple[str | None, str |
     ``source_language,target_language,source,target`` per line; a header row naming those
     columns is skipped. Languages are None where the CSV has none (the request gives them)."""
     if len(text) > limits.max_entries * (2 * limits.max_term_chars + 64):
-        raise GlossaryError("the CSV is larger than the entry limits allow", "entries_csv")
+        raise GlossaryTooLargeError("the CSV is larger than the entry limits allow", "entries_csv")
     rows: list[tuple[str | None, str | None, str, str]] = []
     try:
         lines = list(csv.reader(io.StringIO(text)))
@@ -156,7 +167,7 @@ def parse_csv(text: str, limits: GlossaryLimits) -> list[tuple[str | None, str |
                 "entries_csv",
             )
         if len(rows) > limits.max_entries:
-            raise GlossaryError(
+            raise GlossaryTooLargeError(
                 f"more than {limits.max_entries} entries; that is the limit", "entries_csv"
             )
     return rows
@@ -257,6 +268,16 @@ class GlossaryTerms:
     @property
     def terms(self) -> Terms:
         return terms_of(self.pairs)
+
+
+def by_pair(
+    terms: Iterable[Sequence[str]], mode: str = "enforce"
+) -> dict[tuple[str, str], GlossaryTerms]:
+    """``(source_language, target_language, source, target)`` terms, per language pair."""
+    pairs: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for source_language, target_language, source, target in terms:
+        pairs.setdefault((source_language, target_language), []).append((source, target))
+    return {pair: GlossaryTerms(tuple(found), mode) for pair, found in pairs.items()}
 
 
 @dataclass

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from serve_app.engines.detector import Detection
+from serve_app.engines.glossary import TermReport
 from serve_app.engines.markup import MarkupError, readable_text
 from serve_app.engines.spans import SENTINEL
 
@@ -131,10 +132,12 @@ def text_quality(sentences: Sequence[SentenceSignals]) -> Quality:
 
 @dataclass(frozen=True)
 class Translations:
-    """Translated texts with their qualities (None where not measured)."""
+    """Translated texts with their qualities (None where not measured) and, with a
+    glossary, each text's term reports."""
 
     texts: list[str]
     qualities: list[Quality | None]
+    glossary: list[list[TermReport]] | None = None
 
 
 # The detector as the caller has it (a deployment, the engine itself), top 1 per text.

@@ -21,6 +21,8 @@ from typing import Any
 
 from serve_app.actors import Generational, generation_name, named_actor
 from serve_app.config import JobsConfig
+from serve_app.engines.glossary import Glossary
+from serve_app.jobs.glossary_store import GlossarySummary, open_glossaries
 from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
 from serve_app.jobs.redis_store import RedisJobStore
 from serve_app.jobs.sqlite_store import SQLiteJobStore
@@ -88,6 +90,8 @@ class JobManager(Generational):
         self.config = JobsConfig.model_validate(config)
         self.store = open_store(self.config)
         self.store.sweep()  # leases of workers that died with the previous actor
+        # Glossaries live in the same database; their calls are single writes or reads.
+        self.glossaries = open_glossaries(self.config)
         self._store_lock = threading.RLock()
         self._signal = QueueSignal()
         self._stop = threading.Event()
@@ -194,6 +198,23 @@ class JobManager(Generational):
 
     def ping(self) -> str:
         return "ok"
+
+    def create_glossary(self, glossary: Glossary, max_per_owner: int) -> None:
+        """Stores ``glossary``; TooManyGlossariesError when its owner is at the limit."""
+        self.touch()
+        self.glossaries.create(glossary, max_per_owner)
+
+    def glossary(self, glossary_id: str) -> Glossary | None:
+        self.touch()
+        return self.glossaries.get(glossary_id)
+
+    def list_glossaries(self, owner: str) -> list[GlossarySummary]:
+        self.touch()
+        return self.glossaries.list(owner)
+
+    def delete_glossary(self, glossary_id: str, owner: str) -> bool:
+        self.touch()
+        return self.glossaries.delete(glossary_id, owner)
 
 
 def job_manager_name(config: JobsConfig) -> str:

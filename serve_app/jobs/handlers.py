@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from serve_app.engines.detector import Detection
+from serve_app.engines.glossary import TermReport
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import MarkupError, readable_text
 from serve_app.engines.quality import Quality, Translations, check_output_languages, withheld
@@ -28,6 +29,8 @@ class Translate(Protocol):
         text_format: str = "text",
         protect_spans: bool = True,
         quality: bool = False,
+        glossary: tuple[tuple[str, str, str, str], ...] = (),
+        glossary_mode: str = "enforce",
     ) -> Awaitable[Translations]: ...
 
 
@@ -108,6 +111,9 @@ class JobHandlers:
         protect_spans: bool = job.payload.get("protect_spans", True)
         min_quality: float | None = job.payload.get("min_quality")
         measure = bool(job.payload.get("quality")) or min_quality is not None
+        # The glossary's terms found in the texts at submission, as 4-item lists.
+        glossary = tuple(tuple(term) for term in job.payload.get("glossary") or ())
+        reports: list[list[TermReport]] = []
         await progress(0, len(texts), None)
         try:
             given = job.payload.get("source_language")
@@ -124,9 +130,12 @@ class JobHandlers:
                     text_format=text_format,
                     protect_spans=protect_spans,
                     quality=measure,
+                    glossary=glossary,
+                    glossary_mode=job.payload.get("glossary_mode", "enforce"),
                 )
                 translations += found.texts
                 qualities += found.qualities
+                reports += found.glossary or [[] for _ in found.texts]
                 await progress(len(translations), len(texts), None)
         except (SourceNotDetectedError, UnsupportedLanguageError, MarkupError) as exc:
             raise PermanentJobError(str(exc)) from exc
@@ -136,6 +145,11 @@ class JobHandlers:
             "target_language": target,
             "character_count": sum(len(text) for text in texts),
         }
+        if "glossary" in job.payload:
+            result["glossary_terms"] = [
+                [{**asdict(report), "applied": report.applied} for report in text_reports]
+                for text_reports in reports
+            ]
         if not measure:
             return result
         checked = await check_output_languages(

@@ -13,6 +13,7 @@ import pytest
 
 from serve_app.engines.cache import MemoryCache
 from serve_app.engines.detector import Detection, LanguageDetector
+from serve_app.engines.glossary import by_pair
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.quality import (
     LENGTH_RATIO,
@@ -187,13 +188,28 @@ def handlers(translator: Translator, detector: LanguageDetector) -> JobHandlers:
         text_format: str = "text",
         protect_spans: bool = True,
         quality: bool = False,
+        glossary: tuple[tuple[str, str, str, str], ...] = (),
+        glossary_mode: str = "enforce",
     ) -> Translations:
+        pairs = by_pair(glossary, glossary_mode)
         requests = [
-            TranslationRequest(t, s, target, text_format, protect_spans, quality=quality)
+            TranslationRequest(
+                t,
+                s,
+                target,
+                text_format,
+                protect_spans,
+                quality=quality,
+                glossary=pairs.get((s, target)),
+            )
             for t, s in zip(texts, sources, strict=True)
         ]
         results = translator.translate(requests).results
-        return Translations([r.text for r in results], [r.quality for r in results])
+        return Translations(
+            [r.text for r in results],
+            [r.quality for r in results],
+            [r.glossary for r in results] if glossary else None,
+        )
 
     async def unused(*_: Any) -> Any:
         raise AssertionError("not a workflow")
@@ -235,3 +251,31 @@ def test_a_job_below_min_quality_ends_needs_human_with_what_was_done(
     assert details["quality"][1]["score"] == 1.0
     # Without either option, nothing is measured (and the result has no quality).
     assert "quality" not in asyncio.run(run(job(**payload), no_progress))
+
+
+def test_a_job_applies_the_glossary_terms_it_carries(
+    translator: Translator, detector: LanguageDetector
+) -> None:
+    run = handlers(translator, detector).run
+    payload = {
+        "texts": ["Our cloud is up.", "No terms here.", "Cloud"],
+        "target_language": "swh_Latn",
+        "source_language": "eng_Latn",
+        "glossary": [["eng_Latn", "swh_Latn", "cloud", "wingu"]],
+        "glossary_mode": "enforce",
+    }
+    done = asyncio.run(run(job(**payload), no_progress))
+    assert done["translations"] == ["Our wingu is up.", "No terms here.", "Wingu"]
+    assert [[t["source"] for t in terms] for terms in done["glossary_terms"]] == [
+        ["cloud"],
+        [],
+        ["cloud"],
+    ]
+    assert done["glossary_terms"][0][0] == {
+        "source": "cloud",
+        "target": "wingu",
+        "found": 1,
+        "honoured": 1,
+        "method": "substituted",
+        "applied": True,
+    }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from serve_app.api.translating import Translated
+from serve_app.api.translating import Translated, TranslatedItem
+from serve_app.engines.glossary import TermReport
+from serve_app.engines.quality import Quality
 from serve_app.engines.source_language import SourceLanguages
 from serve_app.messages import TranslateCall, TranslateOutcome
 
@@ -17,10 +19,18 @@ def test_outcome_is_cut_target_by_target() -> None:
         ["fra_Latn", "deu_Latn"],
         SourceLanguages(["eng_Latn", "eng_Latn"], [None, None]),
         outcome,
+        [None, Quality(0.5, 0.0), None, None],
+        [[], [], [TermReport("b", "c", 1, 1, "model")], []],
     )
     assert done.by_target() == {
-        "fra_Latn": (["a-fr", "b-fr"], [["x"], []]),
-        "deu_Latn": (["a-de", "b-de"], [[], ["y"]]),
+        "fra_Latn": [
+            TranslatedItem("a-fr", ["x"], None, []),
+            TranslatedItem("b-fr", [], Quality(0.5, 0.0), []),
+        ],
+        "deu_Latn": [
+            TranslatedItem("a-de", [], None, [TermReport("b", "c", 1, 1, "model")]),
+            TranslatedItem("b-de", ["y"], None, []),
+        ],
     }
     assert done.characters == 2 * 3
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
+from serve_app.api import glossaries
 from serve_app.api.errors import ApiError
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import (
@@ -88,7 +89,7 @@ async def submit_text_job(
             field="texts",
             code="PAYLOAD_TOO_LARGE",
         )
-    payload = {
+    payload: dict[str, Any] = {
         "texts": body.texts,
         "target_language": language_code(
             body.target_language, services.languages, "target_language"
@@ -103,9 +104,26 @@ async def submit_text_job(
         "quality": body.quality,
         "min_quality": body.min_quality,
     }
+    readable = body.texts
     if body.format != "text":  # refused now rather than failing the job later
-        for index, text in enumerate(body.texts):
+        readable = [
             check_markup(text, body.format, f"texts.{index}")
+            for index, text in enumerate(body.texts)
+        ]
+    if body.glossary_id is not None:
+        # The job carries the terms it needs, so it runs as submitted even if the glossary
+        # is deleted before it does.
+        glossary = await glossaries.load(services, body.glossary_id, principal, "glossary_id")
+        # Sources may be detected only when the job runs: terms of every source into the
+        # target that occur in the texts.
+        target = payload["target_language"]
+        payload["glossary"] = [
+            list(term)
+            for source, into in glossary.language_pairs
+            if into == target
+            for term in glossaries.terms_for(glossary, readable, [source] * len(readable), [target])
+        ]
+        payload["glossary_mode"] = body.glossary_mode
     return await submit_job(
         services,
         response,

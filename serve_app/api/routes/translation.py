@@ -7,7 +7,7 @@ import time
 
 from fastapi import APIRouter, Request
 
-from serve_app.api import translating
+from serve_app.api import glossaries, translating
 from serve_app.api.errors import request_id_of, utc_now
 from serve_app.api.schemas import (
     BatchDetectResponse,
@@ -16,6 +16,7 @@ from serve_app.api.schemas import (
     DetectionOut,
     DetectRequest,
     DetectResponse,
+    GlossaryTermOut,
     MultiTargetBatchTranslateResponse,
     MultiTargetTranslateResponse,
     QualityOut,
@@ -23,10 +24,12 @@ from serve_app.api.schemas import (
     TranslateResponse,
     TranslationItem,
 )
+from serve_app.api.security import Principal
 from serve_app.api.services import Services, ServicesDep
+from serve_app.api.translating import TranslatedItem
 from serve_app.api.validation import as_text_list, language_code
 from serve_app.engines.detector import UNKNOWN_LANGUAGE, Detection
-from serve_app.engines.quality import Quality, withheld
+from serve_app.engines.quality import withheld
 
 router = APIRouter(prefix="/api/v1", tags=["translation"])
 logger = logging.getLogger("ray.serve")
@@ -46,7 +49,7 @@ TranslateAnswer = (
     summary="Translate a text or a list of texts, into one target or several",
 )
 async def translate(
-    body: TranslateRequest, request: Request, services: ServicesDep
+    body: TranslateRequest, request: Request, services: ServicesDep, principal: Principal
 ) -> TranslateAnswer:
     started = time.perf_counter()
     texts, single = as_text_list(body.text, services.args.api)
@@ -65,6 +68,9 @@ async def translate(
         if body.source_language
         else None
     )
+    glossary = None
+    if body.glossary_id is not None:
+        glossary = await glossaries.load(services, body.glossary_id, principal, "glossary_id")
     done = await translating.translate(
         services,
         texts,
@@ -76,31 +82,25 @@ async def translate(
         text_format=body.format,
         protect_spans=body.protect_spans,
         quality=body.quality or body.min_quality is not None,
+        glossary=glossary,
+        glossary_mode=body.glossary_mode,
     )
     outcome = done.outcome
     per_target = {
         target: [
             _item(
                 translated,
-                alternatives,
-                quality,
                 body.min_quality,
                 source_language=source_code,
                 source_language_detected=detection is not None,
                 detection_confidence=detection.confidence if detection else None,
                 character_count=len(text),
             )
-            for translated, alternatives, quality, source_code, detection, text in zip(
-                translations,
-                alternative_lists,
-                qualities,
-                done.sources.codes,
-                done.sources.detections,
-                texts,
-                strict=True,
+            for translated, source_code, detection, text in zip(
+                items, done.sources.codes, done.sources.detections, texts, strict=True
             )
         ]
-        for target, (translations, alternative_lists, qualities) in done.by_target().items()
+        for target, items in done.by_target().items()
     }
     withheld_items = sum(
         item.status == "withheld" for items in per_target.values() for item in items
@@ -152,14 +152,22 @@ async def translate(
 
 
 def _item(
-    translated: str,
-    alternatives: list[str],
-    quality: Quality | None,
-    min_quality: float | None,
-    **details: object,
+    translated: TranslatedItem, min_quality: float | None, **details: object
 ) -> TranslationItem:
     """One translation as answered: withheld (no text) when below ``min_quality``."""
-    shown = None
+    quality, shown = translated.quality, None
+    if translated.glossary is not None:
+        details["glossary_terms"] = [
+            GlossaryTermOut(
+                source=report.source,
+                target=report.target,
+                found=report.found,
+                honoured=report.honoured,
+                applied=report.applied,
+                method=report.method,
+            )
+            for report in translated.glossary
+        ]
     if quality is not None:
         shown = QualityOut(
             score=quality.score,
@@ -170,7 +178,10 @@ def _item(
     if withheld(quality, min_quality):
         return TranslationItem(translated_text=None, status="withheld", quality=shown, **details)
     return TranslationItem(
-        translated_text=translated, alternatives=alternatives, quality=shown, **details
+        translated_text=translated.text,
+        alternatives=translated.alternatives,
+        quality=shown,
+        **details,
     )
 
 

@@ -1,0 +1,148 @@
+"""Glossaries from the routes: checking what a client sends, finding its glossaries (its own
+only) and the terms a request needs from one."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Sequence
+
+from serve_app.api.errors import ApiError
+from serve_app.api.job_access import from_store
+from serve_app.api.schemas import GlossaryCreate
+from serve_app.api.services import Services
+from serve_app.api.validation import language_code
+from serve_app.engines.glossary import (
+    Glossary,
+    GlossaryError,
+    GlossaryLimits,
+    GlossaryTooLargeError,
+    check_entries,
+    parse_csv,
+)
+from serve_app.jobs.glossary_store import TooManyGlossariesError
+
+_ID = re.compile(r"^[0-9a-f]{32}$")
+# Owner of the glossaries when auth is off: one shared namespace.
+ANONYMOUS = ""
+
+
+def limits(services: Services) -> GlossaryLimits:
+    config = services.args.glossaries
+    return GlossaryLimits(max_entries=config.max_entries, max_term_chars=config.max_term_chars)
+
+
+def _pair(
+    services: Services, source: str | None, target: str | None, where: str
+) -> tuple[str, str]:
+    if not source or not target:
+        raise ApiError(
+            422,
+            "every entry needs a source_language and a target_language (its own, or the "
+            "glossary's)",
+            field=where,
+            code="INVALID_GLOSSARY",
+        )
+    return (
+        language_code(source, services.languages, f"{where}.source_language"),
+        language_code(target, services.languages, f"{where}.target_language"),
+    )
+
+
+def build(services: Services, body: GlossaryCreate, owner: str | None) -> Glossary:
+    """A new glossary from ``body``; 400 for an unknown language, 413 beyond the entry
+    limit, 422 naming the first entry that cannot be accepted."""
+    bounds = limits(services)
+    try:
+        if body.entries is not None:
+            field = "entries"
+            raw = [(e.source_language, e.target_language, e.source, e.target) for e in body.entries]
+        else:
+            field = "entries_csv"
+            raw = list(parse_csv(body.entries_csv or "", bounds))
+        if len(raw) > bounds.max_entries:  # refused before languages are looked up
+            check_entries(raw, bounds, field)  # type: ignore[arg-type]
+        rows = [
+            (
+                *_pair(
+                    services,
+                    source_language or body.source_language,
+                    target_language or body.target_language,
+                    f"{field}.{index}",
+                ),
+                source,
+                target,
+            )
+            for index, (source_language, target_language, source, target) in enumerate(raw)
+        ]
+        entries = check_entries(rows, bounds, field)
+    except GlossaryError as exc:
+        too_large = isinstance(exc, GlossaryTooLargeError)
+        raise ApiError(
+            413 if too_large else 422,
+            str(exc),
+            field=exc.field,
+            code="GLOSSARY_TOO_LARGE" if too_large else "INVALID_GLOSSARY",
+        ) from exc
+    return Glossary(uuid.uuid4().hex, owner or ANONYMOUS, body.name, time.time(), entries)
+
+
+async def create(services: Services, glossary: Glossary) -> None:
+    maximum = services.args.glossaries.max_per_owner
+
+    async def stored() -> bool:
+        try:
+            await services.job_manager.create_glossary.remote(glossary, maximum)
+        except TooManyGlossariesError:  # (Ray's error for it is one too)
+            return False
+        return True
+
+    if not await from_store(stored()):
+        raise ApiError(
+            422,
+            f"you keep {maximum} glossaries already, the most allowed; delete one first",
+            code="TOO_MANY_GLOSSARIES",
+        )
+    services.glossaries[glossary.id] = glossary
+
+
+async def load(services: Services, glossary_id: str, owner: str | None, field: str) -> Glossary:
+    """The caller's glossary ``glossary_id``: 404 for an unknown one and for another key's
+    (indistinguishable), read through the replica's short-lived cache."""
+    glossary = services.glossaries.get(glossary_id) if _ID.match(glossary_id) else None
+    if glossary is None and _ID.match(glossary_id):
+        glossary = await from_store(services.job_manager.glossary.remote(glossary_id))
+        if glossary is not None:
+            services.glossaries[glossary_id] = glossary
+    if glossary is None or glossary.owner != (owner or ANONYMOUS):
+        raise ApiError(404, "Glossary not found", field=field, code="GLOSSARY_NOT_FOUND")
+    return glossary
+
+
+def terms_for(
+    glossary: Glossary,
+    readable: Sequence[str],
+    sources: Sequence[str],
+    targets: Sequence[str],
+) -> tuple[tuple[str, str, str, str], ...]:
+    """The glossary's entries that occur in the texts (their ``readable`` text, each from
+    its own source, into every target): all a Translator call needs to carry."""
+    used: dict[tuple[str, str, str, str], None] = {}
+    for text, source in zip(readable, sources, strict=True):
+        for target in targets:
+            terms = glossary.terms(source, target)
+            for match in terms.find(text):
+                term_source, term_target = terms.pairs[match.term]
+                used[(source, target, term_source, term_target)] = None
+    return tuple(used)
+
+
+async def delete(services: Services, glossary_id: str, owner: str | None) -> None:
+    """Deletes the caller's glossary; 404 when it has none of that id."""
+    deleted = _ID.match(glossary_id) and await from_store(
+        services.job_manager.delete_glossary.remote(glossary_id, owner or ANONYMOUS)
+    )
+    services.glossaries.pop(glossary_id, None)
+    if not deleted:
+        raise ApiError(404, "Glossary not found", field="glossary_id", code="GLOSSARY_NOT_FOUND")

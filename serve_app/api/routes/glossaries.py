@@ -1,0 +1,86 @@
+"""Named glossaries per API key: create, list, get, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Response
+
+from serve_app.api import glossaries
+from serve_app.api.job_access import from_store
+from serve_app.api.schemas import (
+    GlossaryCreate,
+    GlossaryEntryOut,
+    GlossaryListResponse,
+    GlossaryOut,
+    GlossarySummaryOut,
+    LanguagePairOut,
+)
+from serve_app.api.security import Principal
+from serve_app.api.services import ServicesDep
+from serve_app.engines.glossary import Glossary
+from serve_app.jobs.glossary_store import GlossarySummary
+
+router = APIRouter(prefix="/api/v1/glossaries", tags=["glossaries"])
+
+
+def _summary(found: Glossary | GlossarySummary) -> GlossarySummaryOut:
+    pairs = found.language_pairs
+    return GlossarySummaryOut(
+        id=found.id,
+        name=found.name,
+        created_at=datetime.fromtimestamp(found.created_at, UTC),
+        entry_count=len(found.entries) if isinstance(found, Glossary) else found.entry_count,
+        language_pairs=[LanguagePairOut(source_language=s, target_language=t) for s, t in pairs],
+    )
+
+
+def _out(glossary: Glossary) -> GlossaryOut:
+    return GlossaryOut(
+        **_summary(glossary).model_dump(),
+        entries=[
+            GlossaryEntryOut(
+                source_language=e.source_language,
+                target_language=e.target_language,
+                source=e.source,
+                target=e.target,
+            )
+            for e in glossary.entries
+        ],
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=GlossaryOut,
+    summary="Create a glossary (entries as JSON or CSV)",
+)
+async def create_glossary(
+    body: GlossaryCreate, services: ServicesDep, principal: Principal
+) -> GlossaryOut:
+    glossary = glossaries.build(services, body, principal)
+    await glossaries.create(services, glossary)
+    return _out(glossary)
+
+
+@router.get("", response_model=GlossaryListResponse, summary="Your glossaries")
+async def list_glossaries(services: ServicesDep, principal: Principal) -> GlossaryListResponse:
+    owner = principal or glossaries.ANONYMOUS
+    found = await from_store(services.job_manager.list_glossaries.remote(owner))
+    return GlossaryListResponse(glossaries=[_summary(summary) for summary in found])
+
+
+@router.get("/{glossary_id}", response_model=GlossaryOut, summary="One glossary, with entries")
+async def get_glossary(
+    glossary_id: str, services: ServicesDep, principal: Principal
+) -> GlossaryOut:
+    return _out(await glossaries.load(services, glossary_id, principal, "glossary_id"))
+
+
+@router.delete("/{glossary_id}", status_code=204, summary="Delete a glossary")
+async def delete_glossary(
+    glossary_id: str, services: ServicesDep, principal: Principal
+) -> Response:
+    await glossaries.delete(services, glossary_id, principal)
+    return Response(status_code=204)
