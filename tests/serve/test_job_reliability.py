@@ -205,6 +205,44 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
             assert http.get(f"/api/v1/jobs/{token}", headers=marked(bob)).status_code == 404
             assert http.get(f"/api/v1/jobs/{token}", headers=marked(wrong)).status_code == 401
             assert http.get(f"/api/v1/jobs/{token}", headers=marked({})).status_code == 401
+            # Glossaries are per key: another key's is not found, neither listed nor usable.
+            created = http.post(
+                "/api/v1/glossaries",
+                json={
+                    "name": "alice's",
+                    "source_language": "en",
+                    "target_language": "fr",
+                    "entries": [{"source": "secret", "target": "confidentiel"}],
+                },
+                headers=marked(alice),
+            )
+            assert created.status_code == 201, created.text
+            glossary = created.json()["id"]
+            assert http.get(f"/api/v1/glossaries/{glossary}", headers=alice).status_code == 200
+            for response in (
+                http.get(f"/api/v1/glossaries/{glossary}", headers=bob),
+                http.delete(f"/api/v1/glossaries/{glossary}", headers=bob),
+                http.post(
+                    "/api/v1/translate",
+                    json={"text": "A secret.", "target_language": "fr", "glossary_id": glossary},
+                    headers=bob,
+                ),
+            ):
+                assert response.status_code == 404, response.text
+                assert response.json()["errors"][0]["code"] == "GLOSSARY_NOT_FOUND"
+            assert http.get("/api/v1/glossaries", headers=bob).json() == {"glossaries": []}
+            assert http.get("/api/v1/glossaries").status_code == 401
+            used = http.post(
+                "/api/v1/translate",
+                json={
+                    "text": "A secret.",
+                    "source_language": "en",
+                    "target_language": "fr",
+                    "glossary_id": glossary,
+                },
+                headers=alice,
+            )
+            assert used.json()["translated_text"] == "A confidentiel."
             # What an anonymous caller sees of the service: each component's status only.
             public = http.get("/health").json()
             assert public["status"] == "healthy"
