@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import sys
@@ -103,6 +105,8 @@ def _translate(args: argparse.Namespace) -> int:
             protect_spans=args.protect_spans,
             quality=args.quality,
             min_quality=args.min_quality,
+            glossary_id=args.glossary,
+            glossary_mode=args.glossary_mode,
         )
         if len(targets) > 1:
             # Plain output: "target<TAB>translation" per line, alternatives after the best.
@@ -163,6 +167,8 @@ def _translate_batch(args: argparse.Namespace, client: Client) -> int:
                 protect_spans=args.protect_spans,
                 quality=args.quality,
                 min_quality=args.min_quality,
+                glossary_id=args.glossary,
+                glossary_mode=args.glossary_mode,
             )
             for (index, _), item in zip(chunk, result.translations, strict=True):
                 out[index] = item.translated_text or ""  # a withheld line is left empty
@@ -206,6 +212,56 @@ def _languages(args: argparse.Namespace) -> int:
             for lang in found.languages
         ),
     )
+    return 0
+
+
+def _glossaries_create(args: argparse.Namespace) -> int:
+    """A glossary from a CSV file (``source,target`` with --from/--to, or four columns) or
+    a JSON file (a list of ``{"source", "target"}`` entries)."""
+    path = Path(args.file)
+    text = path.read_text("utf-8")
+    with _client(args) as client:
+        if path.suffix.lower() == ".json":
+            entries = json.loads(text)
+            created = client.create_glossary(
+                args.name, entries, source_language=args.source, target_language=args.to
+            )
+        else:
+            created = client.create_glossary(
+                args.name, entries_csv=text, source_language=args.source, target_language=args.to
+            )
+    _emit(args, created, f"{created.id}\t{created.name}\t{created.entry_count} entries")
+    return 0
+
+
+def _glossaries_list(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        found = client.glossaries()
+    lines = [
+        f"{g.id}\t{g.name}\t{g.entry_count} entries\t"
+        + ",".join(f"{p.source_language}>{p.target_language}" for p in g.language_pairs)
+        for g in found
+    ]
+    _emit(args, [g.model_dump(mode="json") for g in found], "\n".join(lines))
+    return 0
+
+
+def _glossaries_show(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        found = client.glossary(args.id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["source_language", "target_language", "source", "target"])
+    writer.writerows(
+        [e.source_language, e.target_language, e.source, e.target] for e in found.entries
+    )
+    _emit(args, found, out.getvalue().rstrip("\n"))
+    return 0
+
+
+def _glossaries_delete(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        client.delete_glossary(args.id)
     return 0
 
 
@@ -361,7 +417,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="Q",
         help="withhold translations scoring below Q (0-1): printed empty, exit code 5",
     )
+    translate.add_argument("--glossary", default=None, metavar="ID", help="apply this glossary")
+    translate.add_argument(
+        "--glossary-mode",
+        choices=["enforce", "prefer"],
+        default="enforce",
+        help="enforce: always write the glossary's terms; prefer: let the model choose",
+    )
     translate.set_defaults(handler=_translate)
+
+    glossaries = commands.add_parser("glossaries", help="your glossaries").add_subparsers(
+        dest="glossaries_command", required=True
+    )
+    create_glossary = glossaries.add_parser(
+        "create", help="create one from a CSV (source,target) or JSON file"
+    )
+    create_glossary.add_argument("name")
+    create_glossary.add_argument("--file", required=True, help=".csv or .json entries")
+    create_glossary.add_argument("--from", dest="source", default=None, help="source language")
+    create_glossary.add_argument("--to", default=None, help="target language")
+    create_glossary.set_defaults(handler=_glossaries_create)
+    glossaries.add_parser("list", help="list them").set_defaults(handler=_glossaries_list)
+    show_glossary = glossaries.add_parser("show", help="print one's entries as CSV")
+    show_glossary.add_argument("id")
+    show_glossary.set_defaults(handler=_glossaries_show)
+    delete_glossary = glossaries.add_parser("delete", help="delete one")
+    delete_glossary.add_argument("id")
+    delete_glossary.set_defaults(handler=_glossaries_delete)
 
     detect = commands.add_parser("detect", help="detect the language of text")
     text_input(detect)

@@ -24,6 +24,9 @@ from serve_app.api.schemas import (
     BatchDetectResponse,
     BatchTranslateResponse,
     DetectResponse,
+    GlossaryListResponse,
+    GlossaryOut,
+    GlossarySummaryOut,
     JobAccepted,
     JobStatusResponse,
     LanguagesResponse,
@@ -134,6 +137,8 @@ class _Endpoints:
         protect_spans: bool = True,
         quality: bool = False,
         min_quality: float | None = None,
+        glossary_id: str | None = None,
+        glossary_mode: str = "enforce",
     ) -> Call[Any]:
         def parse(body: dict[str, Any]) -> Any:
             if "target_languages" in body:
@@ -158,6 +163,8 @@ class _Endpoints:
                 "protect_spans": protect_spans,
                 "quality": quality,
                 "min_quality": min_quality,
+                "glossary_id": glossary_id,
+                "glossary_mode": glossary_mode,
             },
         )
 
@@ -206,6 +213,8 @@ class _Endpoints:
         protect_spans: bool = True,
         quality: bool = False,
         min_quality: float | None = None,
+        glossary_id: str | None = None,
+        glossary_mode: str = "enforce",
     ) -> Call[JobAccepted]:
         return Call(
             "POST",
@@ -221,8 +230,38 @@ class _Endpoints:
                 "protect_spans": protect_spans,
                 "quality": quality,
                 "min_quality": min_quality,
+                "glossary_id": glossary_id,
+                "glossary_mode": glossary_mode,
             },
         )
+
+    @staticmethod
+    def create_glossary(
+        name: str,
+        entries: list[dict[str, str]] | None,
+        entries_csv: str | None,
+        source: str | None,
+        target: str | None,
+    ) -> Call[GlossaryOut]:
+        body: dict[str, Any] = {"name": name, "source_language": source, "target_language": target}
+        body |= {"entries": entries} if entries is not None else {"entries_csv": entries_csv}
+        return Call("POST", "/api/v1/glossaries", GlossaryOut.model_validate, body)
+
+    @staticmethod
+    def glossaries() -> Call[list[GlossarySummaryOut]]:
+        return Call(
+            "GET",
+            "/api/v1/glossaries",
+            lambda body: GlossaryListResponse.model_validate(body).glossaries,
+        )
+
+    @staticmethod
+    def glossary(glossary_id: str) -> Call[GlossaryOut]:
+        return Call("GET", f"/api/v1/glossaries/{glossary_id}", GlossaryOut.model_validate)
+
+    @staticmethod
+    def delete_glossary(glossary_id: str) -> Call[None]:
+        return Call("DELETE", f"/api/v1/glossaries/{glossary_id}", lambda _: None)
 
     @staticmethod
     def job(token: str) -> Call[JobStatusResponse]:
@@ -337,7 +376,7 @@ class Client:
             )
             delay = _retry_delay(response, attempt, self.max_retries)
             if delay is None:
-                return call.parse(response.json())
+                return call.parse(response.json() if response.content else None)
             time.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -353,6 +392,8 @@ class Client:
         protect_spans: bool = True,
         quality: bool = False,
         min_quality: float | None = None,
+        glossary_id: str | None = None,
+        glossary_mode: str = "enforce",
     ) -> Any:
         """A :class:`TranslateResponse` for a text, a :class:`BatchTranslateResponse` for a
         list; with a list of targets, a :class:`MultiTargetTranslateResponse` (or
@@ -362,7 +403,9 @@ class Client:
         ``format="html"`` keeps markup; ``protect_spans`` (on by default) keeps placeholders,
         URLs, e-mail addresses and numbers exactly. ``quality`` adds each translation's
         quality; ``min_quality`` (0..1) withholds those below it (``status == "withheld"``,
-        ``translated_text`` None), the others are answered as usual."""
+        ``translated_text`` None), the others are answered as usual. ``glossary_id`` applies
+        one of your glossaries (``glossary_mode`` ``"enforce"`` or ``"prefer"``); each item's
+        ``glossary_terms`` says what became of every term found."""
         return self._run(
             _Endpoints.translate(
                 text,
@@ -374,6 +417,8 @@ class Client:
                 protect_spans,
                 quality,
                 min_quality,
+                glossary_id,
+                glossary_mode,
             )
         )
 
@@ -412,6 +457,8 @@ class Client:
         protect_spans: bool = True,
         quality: bool = False,
         min_quality: float | None = None,
+        glossary_id: str | None = None,
+        glossary_mode: str = "enforce",
     ) -> JobAccepted:
         return self._run(
             _Endpoints.submit_text_job(
@@ -424,8 +471,34 @@ class Client:
                 protect_spans,
                 quality,
                 min_quality,
+                glossary_id,
+                glossary_mode,
             )
         )
+
+    def create_glossary(
+        self,
+        name: str,
+        entries: list[dict[str, str]] | None = None,
+        *,
+        entries_csv: str | None = None,
+        source_language: str | None = None,
+        target_language: str | None = None,
+    ) -> GlossaryOut:
+        """A new glossary from ``entries`` (``{"source", "target"}`` dicts, each optionally
+        with its own ``source_language``/``target_language``) or ``entries_csv``."""
+        return self._run(
+            _Endpoints.create_glossary(name, entries, entries_csv, source_language, target_language)
+        )
+
+    def glossaries(self) -> list[GlossarySummaryOut]:
+        return self._run(_Endpoints.glossaries())
+
+    def glossary(self, glossary_id: str) -> GlossaryOut:
+        return self._run(_Endpoints.glossary(glossary_id))
+
+    def delete_glossary(self, glossary_id: str) -> None:
+        self._run(_Endpoints.delete_glossary(glossary_id))
 
     def job(self, token: str) -> JobStatusResponse:
         return self._run(_Endpoints.job(token))
@@ -522,7 +595,7 @@ class AsyncClient:
             )
             delay = _retry_delay(response, attempt, self.max_retries)
             if delay is None:
-                return call.parse(response.json())
+                return call.parse(response.json() if response.content else None)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -538,6 +611,8 @@ class AsyncClient:
         protect_spans: bool = True,
         quality: bool = False,
         min_quality: float | None = None,
+        glossary_id: str | None = None,
+        glossary_mode: str = "enforce",
     ) -> Any:
         return await self._run(
             _Endpoints.translate(
@@ -550,6 +625,8 @@ class AsyncClient:
                 protect_spans,
                 quality,
                 min_quality,
+                glossary_id,
+                glossary_mode,
             )
         )
 
@@ -587,6 +664,8 @@ class AsyncClient:
         protect_spans: bool = True,
         quality: bool = False,
         min_quality: float | None = None,
+        glossary_id: str | None = None,
+        glossary_mode: str = "enforce",
     ) -> JobAccepted:
         return await self._run(
             _Endpoints.submit_text_job(
@@ -599,8 +678,32 @@ class AsyncClient:
                 protect_spans,
                 quality,
                 min_quality,
+                glossary_id,
+                glossary_mode,
             )
         )
+
+    async def create_glossary(
+        self,
+        name: str,
+        entries: list[dict[str, str]] | None = None,
+        *,
+        entries_csv: str | None = None,
+        source_language: str | None = None,
+        target_language: str | None = None,
+    ) -> GlossaryOut:
+        return await self._run(
+            _Endpoints.create_glossary(name, entries, entries_csv, source_language, target_language)
+        )
+
+    async def glossaries(self) -> list[GlossarySummaryOut]:
+        return await self._run(_Endpoints.glossaries())
+
+    async def glossary(self, glossary_id: str) -> GlossaryOut:
+        return await self._run(_Endpoints.glossary(glossary_id))
+
+    async def delete_glossary(self, glossary_id: str) -> None:
+        await self._run(_Endpoints.delete_glossary(glossary_id))
 
     async def job(self, token: str) -> JobStatusResponse:
         return await self._run(_Endpoints.job(token))

@@ -187,3 +187,35 @@ def test_min_quality_withholds_and_says_so(base_url: str, tmp_path: Path) -> Non
     assert batch.returncode == 5
     assert batch.stdout == "\nParis.\n"
     assert "1 line(s) withheld" in batch.stderr
+
+
+def test_glossaries_from_the_command_line(base_url: str, tmp_path: Path) -> None:
+    terms = tmp_path / "terms.csv"
+    terms.write_text('source,target\ncloud,wingu\n"server, big",seva kubwa\n', "utf-8")
+    created = tafsiri(
+        base_url,
+        "glossaries",
+        "create",
+        "cli terms",
+        "--file",
+        str(terms),
+        "--from",
+        "en",
+        "--to",
+        "sw",
+    )
+    assert created.returncode == 0, created.stderr
+    glossary_id, name, count = created.stdout.strip().split("\t")
+    assert (name, count) == ("cli terms", "2 entries")
+    listed = tafsiri(base_url, "glossaries", "list")
+    assert f"{glossary_id}\tcli terms\t2 entries\teng_Latn>swh_Latn" in listed.stdout
+    shown = tafsiri(base_url, "glossaries", "show", glossary_id)
+    assert shown.stdout.splitlines()[2] == 'eng_Latn,swh_Latn,"server, big",seva kubwa'
+    run = tafsiri(
+        base_url, "translate", "Our cloud.", "--to", "sw", "--from", "en", "--glossary", glossary_id
+    )
+    assert run.stdout == "Our wingu.\n", run.stderr
+    assert tafsiri(base_url, "glossaries", "delete", glossary_id).returncode == 0
+    missing = tafsiri(base_url, "glossaries", "delete", glossary_id)
+    assert missing.returncode == 1
+    assert "Glossary not found" in missing.stderr

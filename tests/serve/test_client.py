@@ -164,3 +164,44 @@ def test_quality_and_min_quality_reach_the_service(base_url: str) -> None:
             assert held.quality.flags == ["untranslated", "wrong_language"]
 
     asyncio.run(scenario())
+
+
+def test_glossaries_through_the_sdk(base_url: str) -> None:
+    with client_for(base_url) as tafsiri:
+        created = tafsiri.create_glossary(
+            "sdk terms",
+            [{"source": "cloud", "target": "wingu"}],
+            source_language="en",
+            target_language="sw",
+        )
+        from_csv = tafsiri.create_glossary("csv", entries_csv="en,sw,server,seva\n")
+        assert [e.target for e in tafsiri.glossary(from_csv.id).entries] == ["seva"]
+        assert {created.id, from_csv.id} <= {g.id for g in tafsiri.glossaries()}
+        done = tafsiri.translate("Our cloud server.", "sw", "en", glossary_id=created.id)
+        assert done.translated_text == "Our wingu server."
+        assert done.glossary_terms is not None
+        assert [(t.source, t.applied) for t in done.glossary_terms] == [("cloud", True)]
+        accepted = tafsiri.submit_text_job(["The cloud."], "sw", "en", glossary_id=created.id)
+        job = tafsiri.wait_job(accepted.token, poll_interval=0.1)
+        assert job.result is not None
+        assert job.result["translations"] == ["The wingu."]
+        tafsiri.delete_glossary(from_csv.id)
+        with pytest.raises(NotFoundError):
+            tafsiri.glossary(from_csv.id)
+        with pytest.raises(BadRequestError):
+            tafsiri.create_glossary(
+                "bad", [{"source": "x", "target": "y"}], source_language="xx", target_language="sw"
+            )
+
+    async def scenario() -> None:
+        async with AsyncClient(base_url, client_id=f"async-{uuid.uuid4().hex[:8]}") as tafsiri:
+            made = await tafsiri.create_glossary("async", entries_csv="en,fr,cloud,nuage\n")
+            out = await tafsiri.translate(
+                "The cloud.", "fr", "en", glossary_id=made.id, glossary_mode="prefer"
+            )
+            assert out.translated_text == "The cloud."  # prefer: the copy model's own words
+            assert out.glossary_terms[0].honoured == 0
+            await tafsiri.delete_glossary(made.id)
+            assert made.id not in {g.id for g in await tafsiri.glossaries()}
+
+    asyncio.run(scenario())

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
@@ -111,3 +112,33 @@ def test_translate_detect_and_workflow_in_the_browser(browser: object, base_url:
     )
     driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "nested deeper"))
+
+    # A glossary made through the API appears in the picker once the page loads, and is
+    # applied, each term's fate shown.
+    made = httpx.post(
+        base_url + "/api/v1/glossaries",
+        json={
+            "name": "web terms",
+            "source_language": "sw",
+            "target_language": "fr",
+            "entries": [{"source": "rafiki", "target": "ami"}],
+        },
+        timeout=30,
+    ).json()
+    driver.get(base_url + "/")  # type: ignore[attr-defined]
+    wait.until(
+        lambda d: (
+            int(d.find_element(By.TAG_NAME, "body").get_attribute("data-glossaries") or 0) >= 1
+        )
+    )
+    Select(driver.find_element(By.ID, "glossary")).select_by_value(made["id"])  # type: ignore[attr-defined]
+    Select(driver.find_element(By.ID, "source")).select_by_value("swh_Latn")  # type: ignore[attr-defined]
+    Select(driver.find_element(By.ID, "target")).select_by_value("fra_Latn")  # type: ignore[attr-defined]
+    box = driver.find_element(By.ID, "text")  # type: ignore[attr-defined]
+    box.clear()
+    box.send_keys("Habari rafiki yangu.")
+    driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
+    wait.until(ec.text_to_be_present_in_element((By.ID, "result"), "Habari ami yangu."))
+    wait.until(
+        ec.text_to_be_present_in_element((By.ID, "translate-meta"), "glossary: rafiki → ami ✓")
+    )
