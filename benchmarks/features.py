@@ -14,9 +14,14 @@ interleaved and the median kept, so the ratios compare like with like on this ma
   sentence is repaired, against the same model with protection off;
 * ``two_targets``: one call into two targets against two calls;
 * ``cache_90``: the plain sentences with 90% of them already in the translation cache (an
-  in-process LRU, primed afresh before each round), against ``plain`` with no cache.
+  in-process LRU, primed afresh before each round), against ``plain`` with no cache;
+* ``quality``: the quality signals measured (the engine's part; the detector pass over the
+  outputs is the ingress's), against ``protected``;
+* ``glossary_enforce`` / ``glossary_prefer``: a 5,000-entry glossary whose terms occur in every
+  sentence, substituted as spans / re-ranked over 4 hypotheses, against ``protected``.
 
-Also the ingress's own HTML work per page (the markup check and readable text for detection).
+Also the ingress's own work: the HTML check per page, and finding a 5,000-entry glossary's
+terms in all the sentences (what travels to the Translator).
 Prints one JSON object. Run: ``python -m benchmarks.features [--size base] [--sentences 128]``.
 """
 
@@ -33,8 +38,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks.engine import make_sentences
+from benchmarks.engine import letters, make_sentences
 from serve_app.engines.cache import MemoryCache
+from serve_app.engines.glossary import Glossary, GlossaryEntry, GlossaryTerms
 from serve_app.engines.markup import readable_text
 from serve_app.engines.translator import (
     TranslationOptions,
@@ -64,6 +70,39 @@ def as_page(sentences: list[str]) -> str:
     return "<html><body>\n" + "\n".join(paragraphs) + "\n<script>var x = 1;</script></body></html>"
 
 
+# Terms that occur in the benchmark's sentences (benchmarks.engine.WORDS), and filler up to
+# a full-size glossary.
+TERMS = {
+    "market": "soko",
+    "football field": "uwanja wa mpira",
+    "water": "maji",
+    "doctors": "madaktari",
+    "nurses": "wauguzi",
+    "village": "kijiji",
+    "teachers": "walimu",
+    "children": "watoto",
+    "clean safe source": "chanzo safi salama",
+    "travellers": "wasafiri",
+}
+GLOSSARY_ENTRIES = 5000
+
+
+def glossary() -> Glossary:
+    entries = [GlossaryEntry("eng_Latn", "swh_Latn", s, t) for s, t in TERMS.items()]
+    entries += [
+        GlossaryEntry("eng_Latn", "swh_Latn", f"term{letters(i)}", f"neno{letters(i)}")
+        for i in range(GLOSSARY_ENTRIES - len(entries))
+    ]
+    return Glossary("g" * 32, "", "benchmark", 0.0, entries)
+
+
+def found_terms(found: Glossary, sentences: list[str]) -> tuple[tuple[str, str], ...]:
+    """What the ingress does: the glossary's terms that occur in the texts."""
+    terms = found.terms("eng_Latn", "swh_Latn")
+    used = {terms.pairs[m.term]: None for s in sentences for m in terms.find(s)}
+    return tuple(used)
+
+
 def timed(call: Callable[[], object], rounds: int = 1) -> float:
     """Median seconds of ``rounds`` calls."""
     seconds = []
@@ -85,8 +124,12 @@ def run(size: str, count: int, rounds: int, model_root: Path) -> dict[str, Any]:
     spanned = with_spans(sentences)
     page = as_page(sentences)
 
-    def text(items: list[str], protect: bool, target: str = "swh_Latn") -> list[TranslationRequest]:
-        return [TranslationRequest(s, "eng_Latn", target, "text", protect) for s in items]
+    def text(
+        items: list[str], protect: bool, target: str = "swh_Latn", **fields: Any
+    ) -> list[TranslationRequest]:
+        return [TranslationRequest(s, "eng_Latn", target, "text", protect, **fields) for s in items]
+
+    terms = found_terms(glossary(), sentences)
 
     variants: dict[str, tuple[Translator, list[TranslationRequest]]] = {
         "plain": (copy, text(sentences, False)),
@@ -96,6 +139,12 @@ def run(size: str, count: int, rounds: int, model_root: Path) -> dict[str, Any]:
         "html": (copy, [TranslationRequest(page, "eng_Latn", "swh_Latn", "html")]),
         "repair_unprotected": (swap, text(spanned, False)),
         "repair_worst_case": (swap, text(spanned, True)),
+        "quality": (copy, text(sentences, True, quality=True)),
+        "glossary_enforce": (copy, text(sentences, True, glossary=GlossaryTerms(terms))),
+        "glossary_prefer": (
+            copy,
+            text(sentences, True, glossary=GlossaryTerms(terms, "prefer")),
+        ),
     }
     checks: dict[str, Any] = {}
     for name, (engine, requests) in variants.items():
@@ -109,6 +158,14 @@ def run(size: str, count: int, rounds: int, model_root: Path) -> dict[str, Any]:
     checks["html_round_trips"] = html_out == page
     checks["spans_kept_in_every_repair"] = all(
         "{name}" in r.text and "%s" in r.text for r in repaired
+    )
+    enforced = copy.translate(variants["glossary_enforce"][1], options).results
+    checks["glossary_terms_in_use"] = len(terms)
+    checks["glossary_every_term_applied"] = all(
+        report.applied for r in enforced for report in r.glossary
+    )
+    checks["glossary_terms_per_sentence"] = round(
+        sum(report.found for r in enforced for report in r.glossary) / count, 2
     )
 
     seconds: dict[str, list[float]] = {name: [] for name in [*variants, "two_targets_one_call"]}
@@ -144,6 +201,10 @@ def run(size: str, count: int, rounds: int, model_root: Path) -> dict[str, Any]:
         return round(median[against] / median[name], 3)
 
     page_seconds = timed(partial(readable_text, page, "html"), 20)
+    full = glossary()
+    full.terms("eng_Latn", "swh_Latn")  # built once per glossary and replica, then reused
+    lookup_seconds = timed(partial(found_terms, full, sentences), 20)
+    build_seconds = timed(lambda: glossary().terms("eng_Latn", "swh_Latn"), 3)
     return {
         "benchmark": "features",
         "model": f"copy-{size}",
@@ -159,12 +220,20 @@ def run(size: str, count: int, rounds: int, model_root: Path) -> dict[str, Any]:
                 "two_targets_one_call", "two_targets_two_calls"
             ),
             "cache_90_vs_plain": ratio("cache_90", "plain"),
+            "quality_vs_protected": ratio("quality", "protected"),
+            "glossary_enforce_vs_protected": ratio("glossary_enforce", "protected"),
+            "glossary_prefer_vs_protected": ratio("glossary_prefer", "protected"),
         },
         "goals": {"html_vs_plain": 0.8, "cache_90_vs_plain": 5.0},
         "checks": checks,
         "ingress_html_check": {
             "page_kib": round(len(page.encode()) / 1024, 1),
             "milliseconds": round(page_seconds * 1000, 3),
+        },
+        "ingress_glossary": {
+            "entries": GLOSSARY_ENTRIES,
+            "find_terms_in_all_sentences_ms": round(lookup_seconds * 1000, 3),
+            "build_matcher_ms": round(build_seconds * 1000, 3),
         },
         "machine": {"python": platform.python_version(), "processor": platform.processor()},
     }
