@@ -183,6 +183,23 @@ class GlossariesConfig(BaseModel):
     )
 
 
+class CorrectionsConfig(BaseModel):
+    """Client corrections served before the model (exact matches, per API key)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        False, description="Accept corrections and serve them; off: the endpoints answer 403."
+    )
+    max_per_owner: int = Field(10_000, ge=1, description="Corrections one API key may keep.")
+    cache_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long an ingress replica reuses a key's corrections it read; one made "
+        "or deleted through another replica is served (or no longer) within this.",
+    )
+
+
 class JobsConfig(BaseModel):
     """The async job system: store, leases, retries, TTL and worker scaling."""
 
@@ -422,6 +439,7 @@ class AppArgs(BaseSettings):
     api: ApiConfig = Field(default_factory=ApiConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     glossaries: GlossariesConfig = Field(default_factory=GlossariesConfig)
+    corrections: CorrectionsConfig = Field(default_factory=CorrectionsConfig)
     rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     eda: EdaConfig = Field(default_factory=EdaConfig)

@@ -3,13 +3,12 @@ only) and the terms a request needs from one."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Sequence
 
+from serve_app.api import records
 from serve_app.api.errors import ApiError
-from serve_app.api.job_access import from_store
 from serve_app.api.schemas import GlossaryCreate
 from serve_app.api.services import Services
 from serve_app.api.validation import language_code
@@ -21,11 +20,7 @@ from serve_app.engines.glossary import (
     check_entries,
     parse_csv,
 )
-from serve_app.jobs.glossary_store import TooManyGlossariesError
-
-_ID = re.compile(r"^[0-9a-f]{32}$")
-# Owner of the glossaries when auth is off: one shared namespace.
-ANONYMOUS = ""
+from serve_app.jobs.records import GLOSSARY, glossary_of, glossary_record
 
 
 def limits(services: Services) -> GlossaryLimits:
@@ -85,39 +80,33 @@ def build(services: Services, body: GlossaryCreate, owner: str | None) -> Glossa
             field=exc.field,
             code="GLOSSARY_TOO_LARGE" if too_large else "INVALID_GLOSSARY",
         ) from exc
-    return Glossary(uuid.uuid4().hex, owner or ANONYMOUS, body.name, time.time(), entries)
+    return Glossary(uuid.uuid4().hex, records.owner_of(owner), body.name, time.time(), entries)
 
 
 async def create(services: Services, glossary: Glossary) -> None:
     maximum = services.args.glossaries.max_per_owner
-
-    async def stored() -> bool:
-        try:
-            await services.job_manager.create_glossary.remote(glossary, maximum)
-        except TooManyGlossariesError:  # (Ray's error for it is one too)
-            return False
-        return True
-
-    if not await from_store(stored()):
-        raise ApiError(
-            422,
-            f"you keep {maximum} glossaries already, the most allowed; delete one first",
-            code="TOO_MANY_GLOSSARIES",
-        )
+    await records.create(services, GLOSSARY, glossary_record(glossary), maximum, "glossary")
     services.glossaries[glossary.id] = glossary
 
 
 async def load(services: Services, glossary_id: str, owner: str | None, field: str) -> Glossary:
     """The caller's glossary ``glossary_id``: 404 for an unknown one and for another key's
     (indistinguishable), read through the replica's short-lived cache."""
-    glossary = services.glossaries.get(glossary_id) if _ID.match(glossary_id) else None
-    if glossary is None and _ID.match(glossary_id):
-        glossary = await from_store(services.job_manager.glossary.remote(glossary_id))
-        if glossary is not None:
-            services.glossaries[glossary_id] = glossary
-    if glossary is None or glossary.owner != (owner or ANONYMOUS):
-        raise ApiError(404, "Glossary not found", field=field, code="GLOSSARY_NOT_FOUND")
+    glossary = services.glossaries.get(glossary_id)
+    if glossary is None:
+        glossary = glossary_of(
+            await records.load(services, GLOSSARY, glossary_id, owner, "glossary", field)
+        )
+        services.glossaries[glossary_id] = glossary
+    if glossary.owner != records.owner_of(owner):
+        raise records.not_found("glossary", field)
     return glossary
+
+
+async def delete(services: Services, glossary_id: str, owner: str | None) -> None:
+    """Deletes the caller's glossary; 404 when it has none of that id."""
+    services.glossaries.pop(glossary_id, None)
+    await records.delete(services, GLOSSARY, glossary_id, owner, "glossary", "glossary_id")
 
 
 def terms_for(
@@ -136,13 +125,3 @@ def terms_for(
                 term_source, term_target = terms.pairs[match.term]
                 used[(source, target, term_source, term_target)] = None
     return tuple(used)
-
-
-async def delete(services: Services, glossary_id: str, owner: str | None) -> None:
-    """Deletes the caller's glossary; 404 when it has none of that id."""
-    deleted = _ID.match(glossary_id) and await from_store(
-        services.job_manager.delete_glossary.remote(glossary_id, owner or ANONYMOUS)
-    )
-    services.glossaries.pop(glossary_id, None)
-    if not deleted:
-        raise ApiError(404, "Glossary not found", field="glossary_id", code="GLOSSARY_NOT_FOUND")

@@ -21,9 +21,8 @@ from typing import Any
 
 from serve_app.actors import Generational, generation_name, named_actor
 from serve_app.config import JobsConfig
-from serve_app.engines.glossary import Glossary
-from serve_app.jobs.glossary_store import GlossarySummary, open_glossaries
 from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
+from serve_app.jobs.records import OwnedRecord, open_records
 from serve_app.jobs.redis_store import RedisJobStore
 from serve_app.jobs.sqlite_store import SQLiteJobStore
 from serve_app.jobs.store import JobStore
@@ -90,8 +89,8 @@ class JobManager(Generational):
         self.config = JobsConfig.model_validate(config)
         self.store = open_store(self.config)
         self.store.sweep()  # leases of workers that died with the previous actor
-        # Glossaries live in the same database; their calls are single writes or reads.
-        self.glossaries = open_glossaries(self.config)
+        # Glossaries and corrections live in the same database; single writes or reads.
+        self.records = open_records(self.config)
         self._store_lock = threading.RLock()
         self._signal = QueueSignal()
         self._stop = threading.Event()
@@ -199,22 +198,23 @@ class JobManager(Generational):
     def ping(self) -> str:
         return "ok"
 
-    def create_glossary(self, glossary: Glossary, max_per_owner: int) -> None:
-        """Stores ``glossary``; TooManyGlossariesError when its owner is at the limit."""
+    def create_record(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None:
+        """Stores a client's record (a glossary, a correction); TooManyRecordsError when its
+        owner keeps ``max_per_owner`` of that kind already."""
         self.touch()
-        self.glossaries.create(glossary, max_per_owner)
+        self.records.create(kind, record, max_per_owner)
 
-    def glossary(self, glossary_id: str) -> Glossary | None:
+    def record(self, kind: str, record_id: str) -> OwnedRecord | None:
         self.touch()
-        return self.glossaries.get(glossary_id)
+        return self.records.get(kind, record_id)
 
-    def list_glossaries(self, owner: str) -> list[GlossarySummary]:
+    def list_records(self, kind: str, owner: str) -> list[OwnedRecord]:
         self.touch()
-        return self.glossaries.list(owner)
+        return self.records.list(kind, owner)
 
-    def delete_glossary(self, glossary_id: str, owner: str) -> bool:
+    def delete_record(self, kind: str, record_id: str, owner: str) -> bool:
         self.touch()
-        return self.glossaries.delete(glossary_id, owner)
+        return self.records.delete(kind, record_id, owner)
 
 
 def job_manager_name(config: JobsConfig) -> str:

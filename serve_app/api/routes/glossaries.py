@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response
 
-from serve_app.api import glossaries
-from serve_app.api.job_access import from_store
+from serve_app.api import glossaries, records
 from serve_app.api.schemas import (
     GlossaryCreate,
     GlossaryEntryOut,
@@ -19,18 +18,22 @@ from serve_app.api.schemas import (
 from serve_app.api.security import Principal
 from serve_app.api.services import ServicesDep
 from serve_app.engines.glossary import Glossary
-from serve_app.jobs.glossary_store import GlossarySummary
+from serve_app.jobs.records import GLOSSARY, OwnedRecord
 
 router = APIRouter(prefix="/api/v1/glossaries", tags=["glossaries"])
 
 
-def _summary(found: Glossary | GlossarySummary) -> GlossarySummaryOut:
-    pairs = found.language_pairs
+def _summary(found: Glossary | OwnedRecord) -> GlossarySummaryOut:
+    if isinstance(found, Glossary):
+        name, count, pairs = found.name, len(found.entries), found.language_pairs
+    else:
+        summary = found.summary
+        name, count, pairs = summary["name"], summary["entry_count"], summary["language_pairs"]
     return GlossarySummaryOut(
         id=found.id,
-        name=found.name,
+        name=name,
         created_at=datetime.fromtimestamp(found.created_at, UTC),
-        entry_count=len(found.entries) if isinstance(found, Glossary) else found.entry_count,
+        entry_count=count,
         language_pairs=[LanguagePairOut(source_language=s, target_language=t) for s, t in pairs],
     )
 
@@ -66,9 +69,8 @@ async def create_glossary(
 
 @router.get("", response_model=GlossaryListResponse, summary="Your glossaries")
 async def list_glossaries(services: ServicesDep, principal: Principal) -> GlossaryListResponse:
-    owner = principal or glossaries.ANONYMOUS
-    found = await from_store(services.job_manager.list_glossaries.remote(owner))
-    return GlossaryListResponse(glossaries=[_summary(summary) for summary in found])
+    found = await records.listed(services, GLOSSARY, principal)
+    return GlossaryListResponse(glossaries=[_summary(record) for record in found])
 
 
 @router.get("/{glossary_id}", response_model=GlossaryOut, summary="One glossary, with entries")

@@ -1,0 +1,48 @@
+"""Corrections: translations a client says are better than the model's, served in its place.
+
+A correction is an exact match: the same text (after Unicode NFC and whitespace collapsed,
+case kept: "Apple" and "apple" may translate differently), the same language pair, the same
+owner (API key). The newest correction of a text wins; older ones stay for the audit trail.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+def correction_key(text: str) -> str:
+    """What two texts must share to be "the same text"."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+@dataclass(frozen=True)
+class Correction:
+    id: str
+    owner: str
+    created_at: float
+    source_language: str
+    target_language: str
+    text: str
+    translation: str
+    # The machine translation the client saw and corrected, when it said (for the audit).
+    original: str | None = None
+
+
+class Corrections:
+    """One owner's corrections, looked up by (source, target, text)."""
+
+    def __init__(self, corrections: Iterable[Correction]) -> None:
+        self._by_key: dict[tuple[str, str, str], Correction] = {}
+        for correction in sorted(corrections, key=lambda c: c.created_at):  # newest wins
+            key = (correction.source_language, correction.target_language)
+            self._by_key[(*key, correction_key(correction.text))] = correction
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def find(self, text: str, source_language: str, target_language: str) -> Correction | None:
+        if not self._by_key:
+            return None
+        return self._by_key.get((source_language, target_language, correction_key(text)))

@@ -1,0 +1,237 @@
+"""Records a client owns (glossaries, corrections) in the job store's database: the same SQLite
+file or the same Redis, so every replica (and, with Redis, every node) sees the same ones.
+
+A record is written once and deleted once; there is no update, so a reader may keep one it
+read for a while (the ingress does). Each has a ``summary`` (what a listing shows, small) and
+a ``body`` (read only with the record itself: a glossary's entries).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from serve_app.config import JobsConfig
+from serve_app.engines.glossary import Glossary, GlossaryEntry
+
+GLOSSARY = "glossary"
+CORRECTION = "correction"
+
+
+class TooManyRecordsError(Exception):
+    """The owner keeps as many records of this kind as allowed already."""
+
+
+@dataclass(frozen=True)
+class OwnedRecord:
+    id: str
+    owner: str
+    created_at: float
+    summary: dict[str, Any] = field(default_factory=dict)
+    body: str = ""  # empty in listings
+
+
+class RecordStore(Protocol):
+    def create(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None: ...
+
+    def get(self, kind: str, record_id: str) -> OwnedRecord | None: ...
+
+    def list(self, kind: str, owner: str) -> list[OwnedRecord]: ...
+
+    def delete(self, kind: str, record_id: str, owner: str) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class SQLiteRecords:
+    """A table beside the jobs in the SQLite file (its own connection, WAL mode)."""
+
+    _SCHEMA = """
+    CREATE TABLE IF NOT EXISTS owned (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        summary TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+    );
+    CREATE INDEX IF NOT EXISTS owned_by ON owned (kind, owner, created_at);
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(self._SCHEMA)
+
+    def create(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                (count,) = self._db.execute(
+                    "SELECT COUNT(*) FROM owned WHERE kind = ? AND owner = ?", (kind, record.owner)
+                ).fetchone()
+                if count >= max_per_owner:
+                    raise TooManyRecordsError(record.owner)
+                self._db.execute(
+                    "INSERT INTO owned VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        kind,
+                        record.id,
+                        record.owner,
+                        record.created_at,
+                        json.dumps(record.summary, ensure_ascii=False),
+                        record.body,
+                    ),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def get(self, kind: str, record_id: str) -> OwnedRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT owner, created_at, summary, body FROM owned WHERE kind = ? AND id = ?",
+                (kind, record_id),
+            ).fetchone()
+        if row is None:
+            return None
+        owner, created_at, summary, body = row
+        return OwnedRecord(record_id, owner, created_at, json.loads(summary), body)
+
+    def list(self, kind: str, owner: str) -> list[OwnedRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, created_at, summary FROM owned WHERE kind = ? AND owner = ? "
+                "ORDER BY created_at",
+                (kind, owner),
+            ).fetchall()
+        return [
+            OwnedRecord(id_, owner, created, json.loads(summary)) for id_, created, summary in rows
+        ]
+
+    def delete(self, kind: str, record_id: str, owner: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM owned WHERE kind = ? AND id = ? AND owner = ?",
+                (kind, record_id, owner),
+            )
+        return cursor.rowcount > 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class RedisRecords:
+    """``{prefix}:{kind}:{id}`` (a hash: owner, created_at, summary, body) and
+    ``{prefix}:{kind}s:{owner}`` (a sorted set of ids by creation), no TTL."""
+
+    def __init__(self, url: str, *, prefix: str = "tafsiri", client: Any = None) -> None:
+        import redis
+
+        self._redis: Any = client or redis.Redis.from_url(url, decode_responses=True)
+        self._prefix = prefix
+
+    def _key(self, kind: str, record_id: str) -> str:
+        return f"{self._prefix}:{kind}:{record_id}"
+
+    def _owned(self, kind: str, owner: str) -> str:
+        return f"{self._prefix}:{kind}s:{owner}"
+
+    def create(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None:
+        owned = self._owned(kind, record.owner)
+
+        def add(pipe: Any) -> None:
+            if pipe.zcard(owned) >= max_per_owner:  # read under WATCH: a race retries
+                raise TooManyRecordsError(record.owner)
+            pipe.multi()
+            pipe.hset(
+                self._key(kind, record.id),
+                mapping={
+                    "owner": record.owner,
+                    "created_at": repr(record.created_at),
+                    "summary": json.dumps(record.summary, ensure_ascii=False),
+                    "body": record.body,
+                },
+            )
+            pipe.zadd(owned, {record.id: record.created_at})
+
+        self._redis.transaction(add, owned)
+
+    def get(self, kind: str, record_id: str) -> OwnedRecord | None:
+        found = self._redis.hgetall(self._key(kind, record_id))
+        if not found:
+            return None
+        return OwnedRecord(
+            record_id,
+            found["owner"],
+            float(found["created_at"]),
+            json.loads(found["summary"]),
+            found["body"],
+        )
+
+    def list(self, kind: str, owner: str) -> list[OwnedRecord]:
+        ids = self._redis.zrange(self._owned(kind, owner), 0, -1, withscores=True)
+        if not ids:
+            return []
+        with self._redis.pipeline(transaction=False) as pipe:
+            for record_id, _ in ids:
+                pipe.hget(self._key(kind, record_id), "summary")
+            summaries = pipe.execute()
+        return [
+            OwnedRecord(record_id, owner, created_at, json.loads(summary))
+            for (record_id, created_at), summary in zip(ids, summaries, strict=True)
+            if summary is not None
+        ]
+
+    def delete(self, kind: str, record_id: str, owner: str) -> bool:
+        key = self._key(kind, record_id)
+
+        def remove(pipe: Any) -> bool:
+            if pipe.hget(key, "owner") != owner:
+                return False
+            pipe.multi()
+            pipe.delete(key)
+            pipe.zrem(self._owned(kind, owner), record_id)
+            return True
+
+        deleted: bool = self._redis.transaction(remove, key, value_from_callable=True)
+        return deleted
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def open_records(config: JobsConfig) -> RecordStore:
+    """The record store in the job store's database."""
+    if config.backend == "sqlite":
+        return SQLiteRecords(config.sqlite_path)
+    return RedisRecords(config.redis_url, prefix=config.redis_prefix)
+
+
+def glossary_record(glossary: Glossary) -> OwnedRecord:
+    return OwnedRecord(
+        glossary.id,
+        glossary.owner,
+        glossary.created_at,
+        {
+            "name": glossary.name,
+            "entry_count": len(glossary.entries),
+            "language_pairs": glossary.language_pairs,
+        },
+        json.dumps([asdict(entry) for entry in glossary.entries], ensure_ascii=False),
+    )
+
+
+def glossary_of(record: OwnedRecord) -> Glossary:
+    entries = [GlossaryEntry(**entry) for entry in json.loads(record.body)]
+    return Glossary(record.id, record.owner, record.summary["name"], record.created_at, entries)

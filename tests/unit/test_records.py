@@ -1,0 +1,105 @@
+"""The record store (glossaries, corrections) on both backends: a real SQLite file and a real
+redis-server."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from serve_app.engines.glossary import Glossary, GlossaryEntry
+from serve_app.jobs.records import (
+    CORRECTION,
+    GLOSSARY,
+    OwnedRecord,
+    RecordStore,
+    RedisRecords,
+    SQLiteRecords,
+    TooManyRecordsError,
+    glossary_of,
+    glossary_record,
+)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    if request.param == "sqlite":
+        opened: RecordStore = SQLiteRecords(tmp_path / "jobs.db")
+    else:
+        url = request.getfixturevalue("redis_url")
+        opened = RedisRecords(url, prefix=f"test-{uuid.uuid4().hex[:8]}")
+    yield opened
+    opened.close()
+
+
+def glossary(owner: str, name: str = "terms") -> Glossary:
+    return Glossary(
+        uuid.uuid4().hex,
+        owner,
+        name,
+        time.time(),
+        [
+            GlossaryEntry("eng_Latn", "swh_Latn", "cloud", "wingu"),
+            GlossaryEntry("eng_Latn", "swh_Latn", "Ray", "Ray"),
+            GlossaryEntry("eng_Latn", "fra_Latn", "cloud", "nuage"),
+        ],
+    )
+
+
+def test_create_get_list_delete(store: RecordStore) -> None:
+    first, second = glossary("alice", "one"), glossary("alice", "two")
+    store.create(GLOSSARY, glossary_record(first), max_per_owner=10)
+    store.create(GLOSSARY, glossary_record(second), max_per_owner=10)
+    store.create(GLOSSARY, glossary_record(glossary("bob")), max_per_owner=10)
+    found = store.get(GLOSSARY, first.id)
+    assert found is not None
+    assert glossary_of(found) == first  # entries, owner and all, as written
+    listed = store.list(GLOSSARY, "alice")
+    assert [(r.id, r.summary["name"], r.summary["entry_count"], r.body) for r in listed] == [
+        (first.id, "one", 3, ""),  # a listing carries no body
+        (second.id, "two", 3, ""),
+    ]
+    assert listed[0].summary["language_pairs"] == [
+        ["eng_Latn", "fra_Latn"],
+        ["eng_Latn", "swh_Latn"],
+    ]
+    assert listed[0].created_at == pytest.approx(first.created_at)
+    assert store.get(GLOSSARY, uuid.uuid4().hex) is None
+    assert store.get(CORRECTION, first.id) is None  # kinds are apart
+    # Only the owner deletes; deleting twice finds nothing the second time.
+    assert store.delete(GLOSSARY, first.id, "bob") is False
+    assert store.delete(GLOSSARY, first.id, "alice") is True
+    assert store.delete(GLOSSARY, first.id, "alice") is False
+    assert store.get(GLOSSARY, first.id) is None
+    assert [r.id for r in store.list(GLOSSARY, "alice")] == [second.id]
+    assert store.list(GLOSSARY, "nobody") == []
+
+
+def test_an_owner_keeps_at_most_max_per_owner_of_each_kind(store: RecordStore) -> None:
+    kept = [glossary("carol") for _ in range(2)]
+    for item in kept:
+        store.create(GLOSSARY, glossary_record(item), max_per_owner=2)
+    with pytest.raises(TooManyRecordsError):
+        store.create(GLOSSARY, glossary_record(glossary("carol")), max_per_owner=2)
+    store.create(GLOSSARY, glossary_record(glossary("dave")), max_per_owner=2)  # another owner
+    # Another kind counts apart.
+    store.create(CORRECTION, OwnedRecord(uuid.uuid4().hex, "carol", 1.0, {"a": 1}), 2)
+    store.delete(GLOSSARY, kept[0].id, "carol")
+    store.create(GLOSSARY, glossary_record(glossary("carol")), max_per_owner=2)  # room again
+    assert len(store.list(GLOSSARY, "carol")) == 2
+
+
+def test_sqlite_records_outlive_the_connection(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    first = SQLiteRecords(path)
+    item = glossary("erin")
+    first.create(GLOSSARY, glossary_record(item), max_per_owner=5)
+    first.close()
+    again = SQLiteRecords(path)
+    found = again.get(GLOSSARY, item.id)
+    assert found is not None
+    assert glossary_of(found) == item
+    again.close()
