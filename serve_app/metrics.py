@@ -102,6 +102,10 @@ class Metrics:
             "Translations flagged by the quality checks (asked for), by flag",
             ("flag",),
         )
+        self.corrections_served = self._counter(
+            "tafsiri_corrections_served",
+            "Translations answered with a client's correction instead of the model",
+        )
         self.withheld_translations = self._counter(
             "tafsiri_withheld_translations",
             "Translations withheld because their quality was below the request's min_quality",

@@ -8,7 +8,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from serve_app import __version__
 from serve_app.api.errors import install_error_handlers
 from serve_app.api.middleware import AdmissionMiddleware, RequestContextMiddleware
-from serve_app.api.routes import glossaries, jobs, languages, system, translation, workflows
+from serve_app.api.routes import (
+    corrections,
+    glossaries,
+    jobs,
+    languages,
+    system,
+    translation,
+    workflows,
+)
 from serve_app.api.security import authenticate
 from serve_app.api.services import Services
 
@@ -56,6 +64,7 @@ def create_api(services: Services) -> FastAPI:
     # These authenticate themselves: they need the caller's identity.
     app.include_router(jobs.router)
     app.include_router(glossaries.router)
+    app.include_router(corrections.router)
     app.include_router(workflows.router)
     app.include_router(system.router)
     return app

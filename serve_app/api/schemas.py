@@ -170,11 +170,18 @@ AlternativeTexts = Annotated[
 DecodedBeam = Annotated[int, Field(description="Beam width the texts were decoded with.")]
 
 
+CorrectionId = Annotated[
+    str | None,
+    Field(description="Set when your correction answered this text instead of the model."),
+]
+
+
 class TranslationItem(BaseModel):
     translated_text: TranslatedText
     status: ItemStatus = "ok"
     quality: QualityOut | None = None
     glossary_terms: GlossaryTerms = None
+    correction_id: CorrectionId = None
     alternatives: AlternativeTexts
     source_language: str
     source_language_detected: bool
@@ -220,6 +227,7 @@ class TranslateResponse(_Served):
     status: ItemStatus = "ok"
     quality: QualityOut | None = None
     glossary_terms: GlossaryTerms = None
+    correction_id: CorrectionId = None
     alternatives: AlternativeTexts
     source_language: str
     target_language: str
@@ -441,6 +449,49 @@ class GlossaryOut(GlossarySummaryOut):
 
 class GlossaryListResponse(BaseModel):
     glossaries: list[GlossarySummaryOut]
+
+
+class CorrectionCreate(BaseModel):
+    """A better translation of a text (LibreTranslate's ``/suggest``): with corrections
+    enabled, it answers that exact text (same pair, your key) from then on."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "Karibu Tafsiri",
+                    "translation": "Welcome to Tafsiri",
+                    "source_language": "sw",
+                    "target_language": "en",
+                    "original": "Welcome Tafsiri",
+                }
+            ]
+        },
+    )
+
+    text: str = Field(..., min_length=1, description="The source text, as it is translated.")
+    translation: str = Field(..., min_length=1, description="Its better translation.")
+    source_language: str
+    target_language: str
+    original: str | None = Field(
+        None, description="The machine translation being corrected (kept for the audit)."
+    )
+
+
+class CorrectionOut(BaseModel):
+    id: str
+    text: str
+    translation: str
+    source_language: str
+    target_language: str
+    original: str | None = None
+    created_at: datetime
+    created_by: str | None = Field(description="The API key id that made it (null: no auth).")
+
+
+class CorrectionListResponse(BaseModel):
+    corrections: list[CorrectionOut]
 
 
 class JobAccepted(BaseModel):

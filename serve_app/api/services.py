@@ -11,6 +11,7 @@ from cachetools import TTLCache
 from fastapi import Depends, Request
 
 from serve_app.config import AppArgs
+from serve_app.engines.corrections import Corrections
 from serve_app.engines.glossary import Glossary
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.jobs.model import QueueStats
@@ -36,10 +37,12 @@ class Services:
     health_cache: tuple[float, dict[str, Any]] | None = field(default=None, repr=False)
     # Glossaries this replica read lately, by id (a deletion elsewhere is seen once they age).
     glossaries: MutableMapping[str, Glossary] = field(init=False, repr=False)
+    # Each owner's corrections this replica read lately (when corrections are enabled).
+    corrections: MutableMapping[str, Corrections] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        seconds = self.args.glossaries.cache_seconds
-        self.glossaries = TTLCache(maxsize=256, ttl=seconds) if seconds else _NoCache()
+        self.glossaries = _cache(self.args.glossaries.cache_seconds)
+        self.corrections = _cache(self.args.corrections.cache_seconds)
 
     async def queue_stats(self, max_age_s: float = 1.0) -> QueueStats:
         """The job queue's stats, at most ``max_age_s`` old: estimates on every submission
@@ -50,11 +53,15 @@ class Services:
         return self._queue_stats[1]
 
 
-class _NoCache(dict[str, Glossary]):
-    """``glossaries.cache_seconds: 0``: every request reads the store."""
+class _NoCache(dict[str, Any]):
+    """``cache_seconds: 0``: every request reads the store."""
 
-    def __setitem__(self, key: str, value: Glossary) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         return None
+
+
+def _cache(seconds: float) -> MutableMapping[str, Any]:
+    return TTLCache(maxsize=256, ttl=seconds) if seconds else _NoCache()
 
 
 def get_services(request: Request) -> Services:

@@ -6,11 +6,12 @@ policy, calls the Translator and records the request's metrics.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from serve_app.api.errors import ApiError
 from serve_app.api.glossaries import terms_for
 from serve_app.api.services import Services
+from serve_app.engines.corrections import Correction, Corrections
 from serve_app.engines.detector import Detection
 from serve_app.engines.glossary import Glossary, TermReport
 from serve_app.engines.markup import MarkupError, readable_text
@@ -21,6 +22,9 @@ from serve_app.engines.source_language import (
     source_languages,
 )
 from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+
+# The "model" of an answer that only corrections gave (no model was asked).
+CORRECTIONS_MODEL = "corrections"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class Translated:
     qualities: list[Quality | None]
     # With a glossary: per translation (target-major), each term found and its fate.
     glossary: list[list[TermReport]] | None = None
+    # Per translation (target-major): the caller's correction that answered it, if one did.
+    corrections: list[Correction | None] | None = None
 
     @property
     def characters(self) -> int:
@@ -49,6 +55,7 @@ class Translated:
                     outcome.alternatives[k],
                     self.qualities[k],
                     None if self.glossary is None else self.glossary[k],
+                    None if self.corrections is None else self.corrections[k],
                 )
                 for k in range(i * n, (i + 1) * n)
             ]
@@ -64,6 +71,7 @@ class TranslatedItem:
     alternatives: list[str]
     quality: Quality | None
     glossary: list[TermReport] | None
+    correction: Correction | None = None
 
 
 async def detect_outcome(services: Services, texts: list[str], k: int) -> DetectOutcome:
@@ -105,12 +113,15 @@ async def translate(
     quality: bool = False,
     glossary: Glossary | None = None,
     glossary_mode: str = "enforce",
+    corrections: Corrections | None = None,
 ) -> Translated:
     """Translates ``texts`` (FLORES-200 codes already normalised) into each of ``targets``,
     all in one Translator call (so in one batch). HTML is detected on its readable text.
     With ``quality``, each translation's quality is measured, its output language included
     (one more detector call for all of them). With a ``glossary``, its entries found in the
-    texts are applied (``glossary_mode``) and each one's fate reported."""
+    texts are applied (``glossary_mode``) and each one's fate reported. A text with one of the
+    caller's ``corrections`` (for its pair) is answered with it; one corrected into every
+    target never reaches the Translator."""
     check_beam(services, beam_size)
     # Markup is checked here, at the edge, and detection reads only the page's text.
     readable = (
@@ -131,20 +142,34 @@ async def translate(
             field="text" if single else f"text.{index}",
             code="DETECTION_FAILED",
         ) from exc
-    call = TranslateCall(
-        texts,
-        sources.codes,
-        targets[0],
-        alternatives=alternatives,
-        beam_size=beam_size,
-        target_languages=tuple(targets) if len(targets) > 1 else (),
-        text_format=text_format,
-        protect_spans=protect_spans,
-        quality=quality,
-        glossary=terms_for(glossary, readable, sources.codes, targets) if glossary else (),
-        glossary_mode=glossary_mode,
-    )
-    outcome: TranslateOutcome = await services.translator.translate.remote(call)
+    corrected = {
+        (i, target): correction
+        for i, (text, code) in enumerate(zip(texts, sources.codes, strict=True))
+        for target in targets
+        if corrections is not None and (correction := corrections.find(text, code, target))
+    }
+    # Texts the model must translate: those without a correction into some target.
+    sent = [i for i in range(len(texts)) if any((i, t) not in corrected for t in targets)]
+    outcome = TranslateOutcome(model=CORRECTIONS_MODEL)
+    if sent:
+        call = TranslateCall(
+            [texts[i] for i in sent],
+            [sources.codes[i] for i in sent],
+            targets[0],
+            alternatives=alternatives,
+            beam_size=beam_size,
+            target_languages=tuple(targets) if len(targets) > 1 else (),
+            text_format=text_format,
+            protect_spans=protect_spans,
+            quality=quality,
+            glossary=terms_for(
+                glossary, [readable[i] for i in sent], [sources.codes[i] for i in sent], targets
+            )
+            if glossary
+            else (),
+            glossary_mode=glossary_mode,
+        )
+        outcome = await services.translator.translate.remote(call)
     if outcome.error:
         raise ApiError(
             400,
@@ -152,24 +177,54 @@ async def translate(
             field=outcome.error_field,
             code=outcome.error_code or "UNSUPPORTED_LANGUAGE",
         )
+    outcome, applied = _merged(outcome, len(texts), sent, targets, corrected)
     qualities: list[Quality | None] = [None] * len(outcome.texts)
     if quality:
-        qualities = list(
-            await check_output_languages(
-                [q for q in outcome.qualities if q is not None],
-                outcome.texts,
-                [target for target in targets for _ in texts],
-                lambda batch: _output_languages(services, batch),
-                services.languages.same_language,
-                text_format,
-            )
+        measured = [k for k, q in enumerate(outcome.qualities) if q is not None]
+        checked = await check_output_languages(
+            [q for q in outcome.qualities if q is not None],
+            [outcome.texts[k] for k in measured],
+            [targets[k // len(texts)] for k in measured],
+            lambda batch: _output_languages(services, batch),
+            services.languages.same_language,
+            text_format,
         )
+        for k, measured_quality in zip(measured, checked, strict=True):
+            qualities[k] = measured_quality
     reports = None
     if glossary is not None:
         reports = outcome.glossary or [[] for _ in outcome.texts]
-    translated = Translated(texts, targets, sources, outcome, qualities, reports)
+    translated = Translated(texts, targets, sources, outcome, qualities, reports, applied)
     _record(services, translated)
     return translated
+
+
+def _merged(
+    outcome: TranslateOutcome,
+    count: int,
+    sent: list[int],
+    targets: list[str],
+    corrected: dict[tuple[int, str], Correction],
+) -> tuple[TranslateOutcome, list[Correction | None]]:
+    """The Translator's outcome for the ``sent`` texts widened back to all ``count`` texts
+    (target-major), corrections in their places; and which correction each item is."""
+    if not corrected:
+        return outcome, [None] * len(outcome.texts)
+    at = {i: position for position, i in enumerate(sent)}
+    texts, alternatives, qualities, reports, applied = [], [], [], [], []
+    for t, target in enumerate(targets):
+        for i in range(count):
+            correction = corrected.get((i, target))
+            k = t * len(sent) + at[i] if i in at else -1
+            applied.append(correction)
+            texts.append(correction.translation if correction else outcome.texts[k])
+            alternatives.append([] if correction else outcome.alternatives[k])
+            qualities.append(None if correction or not outcome.qualities else outcome.qualities[k])
+            reports.append([] if correction or not outcome.glossary else outcome.glossary[k])
+    merged = replace(
+        outcome, texts=texts, alternatives=alternatives, qualities=qualities, glossary=reports
+    )
+    return merged, applied
 
 
 async def _output_languages(services: Services, outputs: list[str]) -> list[Detection]:
@@ -188,9 +243,13 @@ def check_markup(text: str, text_format: str, field: str) -> str:
 
 def _record(services: Services, translated: Translated) -> None:
     metrics, outcome = services.metrics, translated.outcome
-    metrics.batch_size.observe(outcome.batch_requests)
-    metrics.batch_sentences.observe(outcome.batch_sentences)
-    metrics.inference_seconds.observe(outcome.inference_seconds)
+    if outcome.model != CORRECTIONS_MODEL:  # a Translator call was made
+        metrics.batch_size.observe(outcome.batch_requests)
+        metrics.batch_sentences.observe(outcome.batch_sentences)
+        metrics.inference_seconds.observe(outcome.inference_seconds)
+    served = sum(correction is not None for correction in translated.corrections or ())
+    if served:
+        metrics.corrections_served.inc(served)
     metrics.characters.inc(translated.characters)
     if outcome.repaired_sentences:
         metrics.repaired_sentences.inc(outcome.repaired_sentences)

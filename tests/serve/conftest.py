@@ -42,6 +42,9 @@ def app_args(model_dir: Path, **translator: Any) -> AppArgs:
                 **translator,
             },
             "api": {"max_text_chars": 5000, "max_batch_items": 64, "max_body_bytes": 200_000},
+            # On here (off by default): tests/serve/test_corrections.py; the auth test's app
+            # keeps the default and checks the endpoints refuse.
+            "corrections": {"enabled": True},
             # Not the defaults, so that tests can tell these reached Serve (test_deployment).
             "deployments": {
                 "orchestrator": {"num_cpus": 0.1, "max_ongoing_requests": 48},

@@ -162,6 +162,7 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
         "sqlite_path": str(tmp_path / "secure.db"),
     }
     base["rate_limits"]["limiter_name"] = "tafsiri-secure-limiter"
+    base["corrections"] = {"enabled": False}  # the default
     args = AppArgs.model_validate(base)
     serve.run(build_app(args), name="secure", route_prefix="/secure")
     url = f"http://127.0.0.1:{ray_cluster}/secure"
@@ -243,6 +244,19 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
                 headers=alice,
             )
             assert used.json()["translated_text"] == "A confidentiel."
+            # Corrections are off by default: their endpoints say so.
+            refused = http.post(
+                "/api/v1/corrections",
+                json={
+                    "text": "A secret.",
+                    "translation": "Un secret.",
+                    "source_language": "en",
+                    "target_language": "fr",
+                },
+                headers=alice,
+            )
+            assert refused.status_code == 403, refused.text
+            assert refused.json()["errors"][0]["code"] == "CORRECTIONS_DISABLED"
             # What an anonymous caller sees of the service: each component's status only.
             public = http.get("/health").json()
             assert public["status"] == "healthy"

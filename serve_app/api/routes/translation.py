@@ -7,7 +7,7 @@ import time
 
 from fastapi import APIRouter, Request
 
-from serve_app.api import glossaries, translating
+from serve_app.api import corrections, glossaries, translating
 from serve_app.api.errors import request_id_of, utc_now
 from serve_app.api.schemas import (
     BatchDetectResponse,
@@ -71,6 +71,7 @@ async def translate(
     glossary = None
     if body.glossary_id is not None:
         glossary = await glossaries.load(services, body.glossary_id, principal, "glossary_id")
+    served = await corrections.table(services, principal)
     done = await translating.translate(
         services,
         texts,
@@ -84,6 +85,7 @@ async def translate(
         quality=body.quality or body.min_quality is not None,
         glossary=glossary,
         glossary_mode=body.glossary_mode,
+        corrections=served,
     )
     outcome = done.outcome
     per_target = {
@@ -156,6 +158,8 @@ def _item(
 ) -> TranslationItem:
     """One translation as answered: withheld (no text) when below ``min_quality``."""
     quality, shown = translated.quality, None
+    if translated.correction is not None:
+        details["correction_id"] = translated.correction.id
     if translated.glossary is not None:
         details["glossary_terms"] = [
             GlossaryTermOut(
