@@ -265,6 +265,31 @@ def _glossaries_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _corrections_add(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        made = client.correct(args.text, args.translation, args.source, args.to)
+    _emit(args, made, made.id)
+    return 0
+
+
+def _corrections_list(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        found = client.corrections()
+    lines = [
+        f"{c.id}\t{c.created_at:%Y-%m-%d %H:%M}\t{c.source_language}>{c.target_language}\t"
+        f"{c.text}\t{c.translation}"
+        for c in found
+    ]
+    _emit(args, [c.model_dump(mode="json") for c in found], "\n".join(lines))
+    return 0
+
+
+def _corrections_delete(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        client.delete_correction(args.id)
+    return 0
+
+
 def _jobs_submit(args: argparse.Namespace) -> int:
     with _client(args) as client:
         if args.texts_file:
@@ -444,6 +469,22 @@ def build_parser() -> argparse.ArgumentParser:
     delete_glossary = glossaries.add_parser("delete", help="delete one")
     delete_glossary.add_argument("id")
     delete_glossary.set_defaults(handler=_glossaries_delete)
+
+    corrections = commands.add_parser(
+        "corrections", help="better translations served before the model (if enabled)"
+    ).add_subparsers(dest="corrections_command", required=True)
+    add_correction = corrections.add_parser("add", help="submit a better translation of a text")
+    add_correction.add_argument("text")
+    add_correction.add_argument("translation")
+    add_correction.add_argument("--from", dest="source", required=True, help="source language")
+    add_correction.add_argument("--to", required=True, help="target language")
+    add_correction.set_defaults(handler=_corrections_add)
+    corrections.add_parser("list", help="yours, oldest first").set_defaults(
+        handler=_corrections_list
+    )
+    delete_correction = corrections.add_parser("delete", help="withdraw one")
+    delete_correction.add_argument("id")
+    delete_correction.set_defaults(handler=_corrections_delete)
 
     detect = commands.add_parser("detect", help="detect the language of text")
     text_input(detect)

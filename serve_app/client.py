@@ -23,6 +23,8 @@ import httpx
 from serve_app.api.schemas import (
     BatchDetectResponse,
     BatchTranslateResponse,
+    CorrectionListResponse,
+    CorrectionOut,
     DetectResponse,
     GlossaryListResponse,
     GlossaryOut,
@@ -264,6 +266,31 @@ class _Endpoints:
         return Call("DELETE", f"/api/v1/glossaries/{glossary_id}", lambda _: None)
 
     @staticmethod
+    def correct(
+        text: str, translation: str, source: str, target: str, original: str | None
+    ) -> Call[CorrectionOut]:
+        body = {
+            "text": text,
+            "translation": translation,
+            "source_language": source,
+            "target_language": target,
+            "original": original,
+        }
+        return Call("POST", "/api/v1/corrections", CorrectionOut.model_validate, body)
+
+    @staticmethod
+    def corrections() -> Call[list[CorrectionOut]]:
+        return Call(
+            "GET",
+            "/api/v1/corrections",
+            lambda body: CorrectionListResponse.model_validate(body).corrections,
+        )
+
+    @staticmethod
+    def delete_correction(correction_id: str) -> Call[None]:
+        return Call("DELETE", f"/api/v1/corrections/{correction_id}", lambda _: None)
+
+    @staticmethod
     def job(token: str) -> Call[JobStatusResponse]:
         return Call("GET", f"/api/v1/jobs/{token}", JobStatusResponse.model_validate)
 
@@ -500,6 +527,28 @@ class Client:
     def delete_glossary(self, glossary_id: str) -> None:
         self._run(_Endpoints.delete_glossary(glossary_id))
 
+    def correct(
+        self,
+        text: str,
+        translation: str,
+        source_language: str,
+        target_language: str,
+        *,
+        original: str | None = None,
+    ) -> CorrectionOut:
+        """Submits a better ``translation`` of ``text`` (where the server enables
+        corrections): your later requests for that exact text and pair get it, marked with
+        ``correction_id``. ``original``: the machine translation it replaces (for the audit)."""
+        return self._run(
+            _Endpoints.correct(text, translation, source_language, target_language, original)
+        )
+
+    def corrections(self) -> list[CorrectionOut]:
+        return self._run(_Endpoints.corrections())
+
+    def delete_correction(self, correction_id: str) -> None:
+        self._run(_Endpoints.delete_correction(correction_id))
+
     def job(self, token: str) -> JobStatusResponse:
         return self._run(_Endpoints.job(token))
 
@@ -704,6 +753,25 @@ class AsyncClient:
 
     async def delete_glossary(self, glossary_id: str) -> None:
         await self._run(_Endpoints.delete_glossary(glossary_id))
+
+    async def correct(
+        self,
+        text: str,
+        translation: str,
+        source_language: str,
+        target_language: str,
+        *,
+        original: str | None = None,
+    ) -> CorrectionOut:
+        return await self._run(
+            _Endpoints.correct(text, translation, source_language, target_language, original)
+        )
+
+    async def corrections(self) -> list[CorrectionOut]:
+        return await self._run(_Endpoints.corrections())
+
+    async def delete_correction(self, correction_id: str) -> None:
+        await self._run(_Endpoints.delete_correction(correction_id))
 
     async def job(self, token: str) -> JobStatusResponse:
         return await self._run(_Endpoints.job(token))

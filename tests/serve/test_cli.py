@@ -219,3 +219,27 @@ def test_glossaries_from_the_command_line(base_url: str, tmp_path: Path) -> None
     missing = tafsiri(base_url, "glossaries", "delete", glossary_id)
     assert missing.returncode == 1
     assert "Glossary not found" in missing.stderr
+
+
+def test_corrections_from_the_command_line(base_url: str) -> None:
+    text = "Asante sana kwa msaada wako wa leo."
+    made = tafsiri(
+        base_url,
+        "corrections",
+        "add",
+        text,
+        "Thanks a lot for your help today.",
+        "--from",
+        "sw",
+        "--to",
+        "en",
+    )
+    assert made.returncode == 0, made.stderr
+    correction_id = made.stdout.strip()
+    run = tafsiri(base_url, "translate", text, "--to", "en", "--from", "sw")
+    assert run.stdout == "Thanks a lot for your help today.\n"
+    listed = tafsiri(base_url, "corrections", "list")
+    assert f"swh_Latn>eng_Latn\t{text}\tThanks a lot" in listed.stdout
+    assert correction_id in listed.stdout
+    assert tafsiri(base_url, "corrections", "delete", correction_id).returncode == 0
+    assert tafsiri(base_url, "translate", text, "--to", "en", "--from", "sw").stdout == text + "\n"

@@ -205,3 +205,25 @@ def test_glossaries_through_the_sdk(base_url: str) -> None:
             assert made.id not in {g.id for g in await tafsiri.glossaries()}
 
     asyncio.run(scenario())
+
+
+def test_corrections_through_the_sdk(base_url: str) -> None:
+    text = f"Habari {uuid.uuid4().hex[:8]} yako."
+    with client_for(base_url) as tafsiri:
+        made = tafsiri.correct(text, "How are you?", "sw", "en", original=text)
+        assert made.original == text
+        served = tafsiri.translate(text, "en", "sw")
+        assert (served.translated_text, served.correction_id) == ("How are you?", made.id)
+        assert made.id in {c.id for c in tafsiri.corrections()}
+        tafsiri.delete_correction(made.id)
+        with pytest.raises(NotFoundError):
+            tafsiri.delete_correction(made.id)
+
+    async def scenario() -> None:
+        async with AsyncClient(base_url, client_id=f"async-{uuid.uuid4().hex[:8]}") as tafsiri:
+            again = await tafsiri.correct(text, "Hi there?", "sw", "en")
+            assert (await tafsiri.translate(text, "en", "sw")).correction_id == again.id
+            await tafsiri.delete_correction(again.id)
+            assert again.id not in {c.id for c in await tafsiri.corrections()}
+
+    asyncio.run(scenario())

@@ -142,3 +142,20 @@ def test_translate_detect_and_workflow_in_the_browser(browser: object, base_url:
     wait.until(
         ec.text_to_be_present_in_element((By.ID, "translate-meta"), "glossary: rafiki → ami ✓")
     )
+
+    # Corrections (enabled in the test app): edit the translation, save it, and the same
+    # text is answered with it, marked as the user's correction.
+    Select(driver.find_element(By.ID, "glossary")).select_by_value("")  # type: ignore[attr-defined]
+    box = driver.find_element(By.ID, "text")  # type: ignore[attr-defined]
+    box.clear()
+    box.send_keys("Tutaonana kesho asubuhi.")
+    driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
+    wait.until(ec.visibility_of_element_located((By.ID, "better")))
+    better = driver.find_element(By.ID, "better")  # type: ignore[attr-defined]
+    better.clear()
+    better.send_keys("À demain matin.")
+    driver.find_element(By.ID, "suggest").click()  # type: ignore[attr-defined]
+    wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "Correction saved"))
+    driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
+    wait.until(ec.text_to_be_present_in_element((By.ID, "result"), "À demain matin."))
+    wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "your correction"))
