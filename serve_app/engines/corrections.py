@@ -34,15 +34,24 @@ class Corrections:
     """One owner's corrections, looked up by (source, target, text)."""
 
     def __init__(self, corrections: Iterable[Correction]) -> None:
-        self._by_key: dict[tuple[str, str, str], Correction] = {}
+        # (target, text) -> source -> the newest correction
+        self._by_text: dict[tuple[str, str], dict[str, Correction]] = {}
         for correction in sorted(corrections, key=lambda c: c.created_at):  # newest wins
-            key = (correction.source_language, correction.target_language)
-            self._by_key[(*key, correction_key(correction.text))] = correction
+            key = (correction.target_language, correction_key(correction.text))
+            self._by_text.setdefault(key, {})[correction.source_language] = correction
 
     def __len__(self) -> int:
-        return len(self._by_key)
+        return sum(len(by_source) for by_source in self._by_text.values())
+
+    def offered(self, text: str, target_language: str) -> dict[str, Correction]:
+        """The corrections of ``text`` into ``target_language``, by source language (for a
+        job whose texts' sources are detected only when it runs)."""
+        if not self._by_text:
+            return {}
+        return dict(self._by_text.get((target_language, correction_key(text)), {}))
 
     def find(self, text: str, source_language: str, target_language: str) -> Correction | None:
-        if not self._by_key:
+        if not self._by_text:
             return None
-        return self._by_key.get((source_language, target_language, correction_key(text)))
+        by_source = self._by_text.get((target_language, correction_key(text)), {})
+        return by_source.get(source_language)

@@ -113,19 +113,31 @@ class JobHandlers:
         measure = bool(job.payload.get("quality")) or min_quality is not None
         # The glossary's terms found in the texts at submission, as 4-item lists.
         glossary = tuple(tuple(term) for term in job.payload.get("glossary") or ())
-        reports: list[list[TermReport]] = []
-        await progress(0, len(texts), None)
+        # The owner's corrections of these texts at submission: text index -> source -> [id,
+        # translation]; the one for the text's (detected) source answers it.
+        offered: dict[str, dict[str, list[str]]] = job.payload.get("corrections") or {}
+        count = len(texts)
+        translations: list[str] = [""] * count
+        qualities: list[Quality | None] = [None] * count
+        reports: list[list[TermReport]] = [[] for _ in texts]
+        await progress(0, count, None)
         try:
             given = job.payload.get("source_language")
             readable = [readable_text(text, text_format) for text in texts]
             sources = await source_languages(readable, given, self._detect)
-            translations: list[str] = []
-            qualities: list[Quality | None] = []
-            for start in range(0, len(texts), self._chunk):
-                end = start + self._chunk
+            corrected = {
+                i: offered[str(i)][code]
+                for i, code in enumerate(sources.codes)
+                if code in offered.get(str(i), {})
+            }
+            for i, (_, translation) in corrected.items():
+                translations[i] = translation
+            todo = [i for i in range(count) if i not in corrected]
+            for start in range(0, len(todo), self._chunk):
+                chunk = todo[start : start + self._chunk]
                 found = await self._translate(
-                    texts[start:end],
-                    sources.codes[start:end],
+                    [texts[i] for i in chunk],
+                    [sources.codes[i] for i in chunk],
                     target,
                     text_format=text_format,
                     protect_spans=protect_spans,
@@ -133,10 +145,10 @@ class JobHandlers:
                     glossary=glossary,
                     glossary_mode=job.payload.get("glossary_mode", "enforce"),
                 )
-                translations += found.texts
-                qualities += found.qualities
-                reports += found.glossary or [[] for _ in found.texts]
-                await progress(len(translations), len(texts), None)
+                for k, i in enumerate(chunk):
+                    translations[i], qualities[i] = found.texts[k], found.qualities[k]
+                    reports[i] = found.glossary[k] if found.glossary else []
+                await progress(len(corrected) + start + len(chunk), count, None)
         except (SourceNotDetectedError, UnsupportedLanguageError, MarkupError) as exc:
             raise PermanentJobError(str(exc)) from exc
         result: dict[str, Any] = {
@@ -145,6 +157,10 @@ class JobHandlers:
             "target_language": target,
             "character_count": sum(len(text) for text in texts),
         }
+        if offered:
+            result["corrections"] = [
+                corrected[i][0] if i in corrected else None for i in range(count)
+            ]
         if "glossary" in job.payload:
             result["glossary_terms"] = [
                 [{**asdict(report), "applied": report.applied} for report in text_reports]
@@ -152,16 +168,20 @@ class JobHandlers:
             ]
         if not measure:
             return result
+        # Corrections are people's translations: not scored, never withheld.
+        measured = [i for i in range(count) if i not in corrected]
         checked = await check_output_languages(
             [q for q in qualities if q is not None],
-            translations,
-            [target] * len(translations),
+            [translations[i] for i in measured],
+            [target] * len(measured),
             self._detect,
             self._languages.same_language,
             text_format,
         )
-        result["quality"] = [asdict(quality) for quality in checked]
-        below = [i for i, quality in enumerate(checked) if withheld(quality, min_quality)]
+        for i, quality in zip(measured, checked, strict=True):
+            qualities[i] = quality
+        result["quality"] = [None if q is None else asdict(q) for q in qualities]
+        below = [i for i, quality in enumerate(qualities) if withheld(quality, min_quality)]
         if below:
             withheld_at = set(below)
             result["translations"] = [
@@ -169,7 +189,7 @@ class JobHandlers:
             ]
             result["withheld"] = below
             raise NeedsHumanError(
-                f"{len(below)} of {len(texts)} translations scored below min_quality "
+                f"{len(below)} of {count} translations scored below min_quality "
                 f"{min_quality}; they are withheld for a human to review",
                 result,
             )

@@ -104,3 +104,31 @@ def test_bad_corrections_are_refused(
         "target_language": "en",
     }
     assert_error_format(client.post("/api/v1/corrections", json=body | change), status, field)
+
+
+def test_a_text_job_uses_the_corrections_made_before_it_was_submitted(
+    client: httpx.Client,
+) -> None:
+    from tests.serve.test_jobs import submit_text_job, wait_for
+
+    word = uuid.uuid4().hex[:8]
+    texts = [f"Habari za jioni {word}.", f"Usiku mwema {word}."]
+    made = client.post(
+        "/api/v1/corrections",
+        json={
+            "text": texts[1],
+            "translation": f"Good night {word}.",
+            "source_language": "sw",
+            "target_language": "en",
+        },
+    ).json()
+    # The source is detected when the job runs; the correction for it is the one used.
+    token = submit_text_job(client, texts, source_language=None, target_language="en", quality=True)
+    done = wait_for(client, f"/api/v1/jobs/{token}")
+    assert done["status"] == "done", done
+    result = done["result"]
+    assert result["translations"] == [texts[0], f"Good night {word}."]
+    assert result["corrections"] == [None, made["id"]]
+    assert result["quality"][1] is None  # a person's translation: not scored
+    assert result["source_languages"] == ["swh_Latn", "swh_Latn"]
+    client.delete(f"/api/v1/corrections/{made['id']}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from serve_app.api import glossaries
+from serve_app.api import corrections, glossaries
 from serve_app.api.errors import ApiError
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import (
@@ -124,6 +124,16 @@ async def submit_text_job(
             for term in glossaries.terms_for(glossary, readable, [source] * len(readable), [target])
         ]
         payload["glossary_mode"] = body.glossary_mode
+    served = await corrections.table(services, principal)
+    if served:
+        # The owner's corrections of these texts, as they stand at submission.
+        offered = {
+            str(i): {source: [c.id, c.translation] for source, c in found.items()}
+            for i, text in enumerate(body.texts)
+            if (found := served.offered(text, payload["target_language"]))
+        }
+        if offered:
+            payload["corrections"] = offered
     return await submit_job(
         services,
         response,
