@@ -242,7 +242,16 @@ def test_openapi_documents_the_endpoints(client: httpx.Client) -> None:
         "/health",
         "/status",
         "/metrics",
+        "/api/v1/glossaries",
+        "/api/v1/glossaries/{glossary_id}",
+        "/api/v1/corrections",
+        "/api/v1/corrections/{correction_id}",
     } <= set(paths)
+    # The new request shapes carry examples (glossaries in JSON and CSV, a correction).
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert len(schemas["GlossaryCreate"]["examples"]) == 2
+    assert schemas["CorrectionCreate"]["examples"][0]["target_language"] == "en"
+    assert schemas["TranslateRequest"]["properties"]["min_quality"]["examples"] == [0.3]
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     submit = spec["paths"]["/api/v1/jobs/translate"]["post"]["responses"]["202"]
