@@ -133,7 +133,8 @@ class SQLiteRecords:
 
 class RedisRecords:
     """``{prefix}:{kind}:{id}`` (a hash: owner, created_at, summary, body) and
-    ``{prefix}:{kind}s:{owner}`` (a sorted set of ids by creation), no TTL."""
+    ``{prefix}:{kind}:owner:{owner}`` (a sorted set of ids by creation; ids are hex, so the
+    two never meet), no TTL."""
 
     def __init__(self, url: str, *, prefix: str = "tafsiri", client: Any = None) -> None:
         import redis
@@ -145,7 +146,7 @@ class RedisRecords:
         return f"{self._prefix}:{kind}:{record_id}"
 
     def _owned(self, kind: str, owner: str) -> str:
-        return f"{self._prefix}:{kind}s:{owner}"
+        return f"{self._prefix}:{kind}:owner:{owner}"
 
     def create(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None:
         owned = self._owned(kind, record.owner)
