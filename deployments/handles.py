@@ -34,19 +34,9 @@ class Models:
         outcome: DetectOutcome = await self._detector.detect.remote(DetectCall(texts, k))
         return outcome.detections
 
-    async def translate(
-        self,
-        texts: list[str],
-        sources: list[str],
-        target: str,
-        *,
-        text_format: str = "text",
-        protect_spans: bool = True,
-    ) -> list[str]:
-        found = await self.translate_texts(
-            texts, sources, target, text_format=text_format, protect_spans=protect_spans
-        )
-        return found.texts
+    async def translate(self, texts: list[str], sources: list[str], target: str) -> list[str]:
+        """Plain-text translations (the workflow agents' ``TranslateTexts``)."""
+        return (await self.translate_texts(texts, sources, target)).texts
 
     async def translate_texts(
         self,

@@ -18,6 +18,7 @@ from serve_app.engines.glossary import (
     GlossaryLimits,
     GlossaryTooLargeError,
     check_entries,
+    check_size,
     parse_csv,
 )
 from serve_app.jobs.records import GLOSSARY, glossary_of, glossary_record
@@ -56,8 +57,7 @@ def build(services: Services, body: GlossaryCreate, owner: str | None) -> Glossa
         else:
             field = "entries_csv"
             raw = list(parse_csv(body.entries_csv or "", bounds))
-        if len(raw) > bounds.max_entries:  # refused before languages are looked up
-            check_entries(raw, bounds, field)  # type: ignore[arg-type]
+        check_size(len(raw), bounds, field)  # refused before languages are looked up
         rows = [
             (
                 *_pair(

@@ -180,17 +180,14 @@ async def translate(
     outcome, applied = _merged(outcome, len(texts), sent, targets, corrected)
     qualities: list[Quality | None] = [None] * len(outcome.texts)
     if quality:
-        measured = [k for k, q in enumerate(outcome.qualities) if q is not None]
-        checked = await check_output_languages(
-            [q for q in outcome.qualities if q is not None],
-            [outcome.texts[k] for k in measured],
-            [targets[k // len(texts)] for k in measured],
+        qualities = await check_output_languages(
+            outcome.qualities,
+            outcome.texts,
+            [target for target in targets for _ in texts],
             lambda batch: _output_languages(services, batch),
             services.languages.same_language,
             text_format,
         )
-        for k, measured_quality in zip(measured, checked, strict=True):
-            qualities[k] = measured_quality
     reports = None
     if glossary is not None:
         reports = outcome.glossary or [[] for _ in outcome.texts]

@@ -20,7 +20,7 @@ import csv
 import io
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +35,6 @@ MODES = ("enforce", "prefer")
 class GlossaryLimits:
     max_entries: int = 5000
     max_term_chars: int = 256
-    max_name_chars: int = 128
 
 
 class GlossaryError(ValueError):
@@ -113,10 +112,7 @@ def check_entries(
     already normalised); raises :class:`GlossaryError` naming the first bad one."""
     if not rows:
         raise GlossaryError("a glossary needs at least one entry", field)
-    if len(rows) > limits.max_entries:
-        raise GlossaryTooLargeError(
-            f"{len(rows)} entries; a glossary holds at most {limits.max_entries}", field
-        )
+    check_size(len(rows), limits, field)
     entries: list[GlossaryEntry] = []
     seen: dict[tuple[str, str, str], int] = {}
     for index, (source_language, target_language, source, target) in enumerate(rows):
@@ -137,6 +133,14 @@ def check_entries(
         seen[key] = index
         entries.append(entry)
     return entries
+
+
+def check_size(count: int, limits: GlossaryLimits, field: str = "entries") -> None:
+    """Raises :class:`GlossaryTooLargeError` for more than ``limits.max_entries``."""
+    if count > limits.max_entries:
+        raise GlossaryTooLargeError(
+            f"{count} entries; a glossary holds at most {limits.max_entries}", field
+        )
 
 
 def parse_csv(text: str, limits: GlossaryLimits) -> list[tuple[str | None, str | None, str, str]]:
@@ -206,9 +210,6 @@ class Terms:
             automaton.make_automaton()
             self._automaton = automaton
 
-    def __bool__(self) -> bool:
-        return bool(self.pairs)
-
     def find(self, text: str, blocked: Sequence[tuple[int, int]] = ()) -> list[Match]:
         """Whole-word occurrences in ``text``, longest first where they overlap, none
         overlapping a ``blocked`` range (a protected span's sentinel)."""
@@ -231,10 +232,6 @@ class Terms:
                 chosen.append(match)
         return chosen
 
-    def present(self, text: str) -> set[int]:
-        """Indices of the terms whose *target* occurs whole-word in ``text``."""
-        return {m.term for m in target_terms_of(self.pairs).find(text)}
-
 
 @lru_cache(maxsize=1024)
 def terms_of(pairs: tuple[tuple[str, str], ...]) -> Terms:
@@ -242,9 +239,14 @@ def terms_of(pairs: tuple[tuple[str, str], ...]) -> Terms:
 
 
 @lru_cache(maxsize=1024)
-def target_terms_of(pairs: tuple[tuple[str, str], ...]) -> Terms:
-    """The same terms, matched on their targets (to check an output)."""
+def _target_terms_of(pairs: tuple[tuple[str, str], ...]) -> Terms:
     return Terms(tuple((target, source) for source, target in pairs))
+
+
+def targets_present(pairs: tuple[tuple[str, str], ...], text: str) -> set[int]:
+    """Indices of the ``(source, target)`` pairs whose *target* occurs whole-word in
+    ``text`` (an output checked for its terms)."""
+    return {m.term for m in _target_terms_of(pairs).find(text)}
 
 
 def cased(target: str, found: str) -> str:
@@ -294,6 +296,10 @@ class TermReport:
     @property
     def applied(self) -> bool:
         return self.found > 0 and self.honoured == self.found
+
+    def as_dict(self) -> dict[str, Any]:
+        """As the API and a job's result show it."""
+        return {**asdict(self), "applied": self.applied}
 
 
 def reports(items: Iterable[tuple[str, str, bool, str]]) -> list[TermReport]:

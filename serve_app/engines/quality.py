@@ -16,12 +16,12 @@ the output in the target language?). A text's quality is its weakest sentence's:
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from serve_app.engines.detector import Detection
 from serve_app.engines.glossary import TermReport
 from serve_app.engines.markup import MarkupError, readable_text
+from serve_app.engines.source_language import DetectTexts
 from serve_app.engines.spans import SENTINEL
 
 REPETITION = "repetition"
@@ -140,33 +140,33 @@ class Translations:
     glossary: list[list[TermReport]] | None = None
 
 
-# The detector as the caller has it (a deployment, the engine itself), top 1 per text.
-DetectTexts = Callable[[list[str]], Awaitable[Sequence[Detection]]]
 # FLORES-200 codes -> whether they name the same language (a macrolanguage and its members
 # count as one: a Swahili target read as zsm/swc is not "wrong").
 SameLanguage = Callable[[str, str], bool]
 
 
 async def check_output_languages(
-    qualities: Sequence[Quality],
+    qualities: Sequence[Quality | None],
     outputs: Sequence[str],
     targets: Sequence[str],
     detect: DetectTexts,
     same_language: SameLanguage,
     text_format: str = "text",
-) -> list[Quality]:
+) -> list[Quality | None]:
     """``qualities`` with ``output_language`` set and ``wrong_language`` raised where the
-    detector reliably reads an output as another language than its target (all outputs in
-    one detector call; HTML is read for its text)."""
-    if not outputs:
-        return []
-    detections = await detect([_readable(output, text_format) for output in outputs])
-    checked = []
-    for quality, detection, target in zip(qualities, detections, targets, strict=True):
+    detector reliably reads an output as another language than its target (all measured
+    outputs in one detector call; HTML is read for its text). An output with no quality (a
+    correction: not measured) is not read and stays None."""
+    checked = list(qualities)
+    measured = {k: quality for k, quality in enumerate(qualities) if quality is not None}
+    if not measured:
+        return checked
+    detections = await detect([_readable(outputs[k], text_format) for k in measured])
+    for (k, quality), detection in zip(measured.items(), detections, strict=True):
         quality = replace(quality, output_language=detection.language)
-        if detection.reliable and not same_language(detection.language, target):
+        if detection.reliable and not same_language(detection.language, targets[k]):
             quality = quality.flagged(WRONG_LANGUAGE)
-        checked.append(quality)
+        checked[k] = quality
     return checked
 
 

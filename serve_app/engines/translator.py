@@ -18,7 +18,7 @@ from serve_app.engines.glossary import (
     TermReport,
     cased,
     reports,
-    target_terms_of,
+    targets_present,
 )
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import Document, prepare
@@ -756,12 +756,11 @@ class Translator:
         """``found`` best first for a glossary's `prefer` mode: hypotheses that keep every
         sentinel, then those holding the most target terms, then the model's score."""
         wanted = sorted(int(k) for k in SENTINEL.findall(job.text))
-        targets = target_terms_of(job.prefer)
 
         def rank(hypothesis: tuple[list[str], float]) -> tuple[bool, int, float]:
             text = self.tokenizer.decode(hypothesis[0])
             kept = sorted(int(k) for k in SENTINEL.findall(text)) == wanted
-            return (kept, len({m.term for m in targets.find(text)}), hypothesis[1])
+            return (kept, len(targets_present(job.prefer, text)), hypothesis[1])
 
         return sorted(found, key=rank, reverse=True)
 
@@ -804,8 +803,7 @@ def _honoured(sentence: _SentencePlan) -> list[bool]:
     substituted term is a span, and spans always come back)."""
     if sentence.term_method == "substituted":
         return [True] * len(sentence.terms)
-    present = target_terms_of(tuple(sentence.terms)).find(sentence.best_text)
-    found = {m.term for m in present}
+    found = targets_present(tuple(sentence.terms), sentence.best_text)
     return [index in found for index in range(len(sentence.terms))]
 
 

@@ -163,23 +163,19 @@ class JobHandlers:
             ]
         if "glossary" in job.payload:
             result["glossary_terms"] = [
-                [{**asdict(report), "applied": report.applied} for report in text_reports]
-                for text_reports in reports
+                [report.as_dict() for report in text_reports] for text_reports in reports
             ]
         if not measure:
             return result
-        # Corrections are people's translations: not scored, never withheld.
-        measured = [i for i in range(count) if i not in corrected]
-        checked = await check_output_languages(
-            [q for q in qualities if q is not None],
-            [translations[i] for i in measured],
-            [target] * len(measured),
+        # Corrections are people's translations (no quality): not read, never withheld.
+        qualities = await check_output_languages(
+            qualities,
+            translations,
+            [target] * count,
             self._detect,
             self._languages.same_language,
             text_format,
         )
-        for i, quality in zip(measured, checked, strict=True):
-            qualities[i] = quality
         result["quality"] = [None if q is None else asdict(q) for q in qualities]
         below = [i for i, quality in enumerate(qualities) if withheld(quality, min_quality)]
         if below:

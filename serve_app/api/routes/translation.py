@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import asdict
 
 from fastapi import APIRouter, Request
 
@@ -162,23 +163,10 @@ def _item(
         details["correction_id"] = translated.correction.id
     if translated.glossary is not None:
         details["glossary_terms"] = [
-            GlossaryTermOut(
-                source=report.source,
-                target=report.target,
-                found=report.found,
-                honoured=report.honoured,
-                applied=report.applied,
-                method=report.method,
-            )
-            for report in translated.glossary
+            GlossaryTermOut(**report.as_dict()) for report in translated.glossary
         ]
     if quality is not None:
-        shown = QualityOut(
-            score=quality.score,
-            log_prob=quality.log_prob,
-            flags=list(quality.flags),
-            output_language=quality.output_language,
-        )
+        shown = QualityOut(**asdict(quality))
     if withheld(quality, min_quality):
         return TranslationItem(translated_text=None, status="withheld", quality=shown, **details)
     return TranslationItem(
