@@ -4,9 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MODEL  := models/tiny-nllb
 
-.PHONY: install system-deps serve test lint bench clean
+.PHONY: install lexicon system-deps serve test lint bench clean
 
-install: $(VENV)/.installed $(MODEL)/model.bin
+install: $(VENV)/.installed $(MODEL)/model.bin lexicon
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ $(VENV)/.installed: pyproject.toml
 # The offline NLLB-style copy model: built here in about a second, never committed.
 $(MODEL)/model.bin: $(VENV)/.installed
 	$(BIN)/tafsiri build-test-model $(MODEL)
+
+# The detector's word lists, built from simplemma's data into ~/.cache/tafsiri (once; a no-op
+# when they are there).
+lexicon: $(VENV)/.installed
+	$(BIN)/tafsiri build-lexicon
 
 # The tests run a real redis-server (the Redis job store, rate limits, GCS fault tolerance)
 # and the web page in Chromium: installed from Debian's packages when missing.

@@ -335,9 +335,11 @@ def tune(
     UDHR's odd articles (breadth: ~150 languages, many only fastText knows) and every second
     line of Lingua's files (short texts, the African languages fastText does not know).
     """
+    from serve_app.engines.lexicon import Lexicon
     from serve_app.engines.short_text import ShortTextStage
 
     stage = ShortTextStage()
+    lexicon = Lexicon.ensure()
     # Only languages the detector claims: text in a language no stage knows is always wrong.
     claimed = stage.languages | LanguageDetector(bundled_lid176_path(), db).known_languages()
     dev = {
@@ -349,7 +351,7 @@ def tune(
     }
 
     def run(tuning: DetectionTuning) -> tuple[float, float, list[tuple[Detection, str]]]:
-        detector = LanguageDetector(bundled_lid176_path(), db, stage, tuning)
+        detector = LanguageDetector(bundled_lid176_path(), db, stage, tuning, lexicon)
         accuracy, flat = 0.0, []
         for name, sets in dev.items():
             answers = detect_engine(detector, sets)
@@ -363,18 +365,36 @@ def tune(
         )
         return accuracy, nll, flat
 
-    # The weight decides the answers: chosen by accuracy (the sum of the four macro averages).
-    # The temperature (applied after combining, so it does not change them) only calibrates:
-    # chosen by the likelihood of the right language.
-    weights = []
-    for weight in (0.1, 0.2, 0.3):
-        accuracy, _, _ = run(DetectionTuning(fasttext_weight=weight, reliable_confidence=0.0))
-        weights.append({"fasttext_weight": weight, "accuracy_sum": round(accuracy, 4)})
+    # The weights decide the answers: chosen by accuracy (the sum of the four macro averages),
+    # fastText's first (at the word stage's default), then the word stage's. The temperature
+    # (applied after both, so it does not change them) only calibrates: chosen by the
+    # likelihood of the right language.
+    def accuracy_of(fasttext_weight: float, lexicon_weight: float = 5.0) -> float:
+        tuning = DetectionTuning(
+            fasttext_weight=fasttext_weight, lexicon_weight=lexicon_weight, reliable_confidence=0.0
+        )
+        return run(tuning)[0]
+
+    weights = [
+        {"fasttext_weight": w, "accuracy_sum": round(accuracy_of(fasttext_weight=w), 4)}
+        for w in (0.1, 0.2, 0.3)
+    ]
     weight = max(weights, key=lambda row: row["accuracy_sum"])["fasttext_weight"]
+    lexicon_weights = [
+        {
+            "lexicon_weight": w,
+            "accuracy_sum": round(accuracy_of(fasttext_weight=weight, lexicon_weight=w), 4),
+        }
+        for w in (0.0, 2.0, 3.0, 5.0, 8.0)
+    ]
+    lexicon_weight = max(lexicon_weights, key=lambda row: row["accuracy_sum"])["lexicon_weight"]
     temperatures: list[tuple[float, float, list[tuple[Detection, str]]]] = []
     for temperature in (0.3, 0.4, 0.5, 0.7, 1.0):
         tuning = DetectionTuning(
-            fasttext_weight=weight, combined_temperature=temperature, reliable_confidence=0.0
+            fasttext_weight=weight,
+            lexicon_weight=lexicon_weight,
+            combined_temperature=temperature,
+            reliable_confidence=0.0,
         )
         _, nll, flat = run(tuning)
         temperatures.append((nll, temperature, flat))
@@ -395,10 +415,12 @@ def tune(
         "splits": ["udhr-dev", "lingua-dev"],
         "chosen": {
             "fasttext_weight": weight,
+            "lexicon_weight": lexicon_weight,
             "combined_temperature": temperature,
             "reliable_confidence": threshold,
         },
         "weights": weights,
+        "lexicon_weights": lexicon_weights,
         "temperatures": [{"temperature": t, "nll": round(nll, 4)} for nll, t, _ in temperatures],
         "reliable_curve": curve,
     }

@@ -16,7 +16,14 @@ from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
 
 # Settings that need a new engine; the others are applied to the running one.
-_ENGINE_FIELDS = ("model", "revision", "fallback_model", "short_text_stage")
+_ENGINE_FIELDS = (
+    "model",
+    "revision",
+    "fallback_model",
+    "short_text_stage",
+    "lexicon_stage",
+    "lexicon_dir",
+)
 
 
 @serve.deployment(name="LanguageDetector")
@@ -37,7 +44,10 @@ class DetectorDeployment:
                 load_with_fallback,
                 "language detector",
                 functools.partial(
-                    LanguageDetector.from_config, short_text_stage=config.short_text_stage
+                    LanguageDetector.from_config,
+                    short_text_stage=config.short_text_stage,
+                    lexicon_stage=config.lexicon_stage,
+                    lexicon_dir=config.lexicon_dir,
                 ),
                 config.model,
                 config.revision,

@@ -58,6 +58,13 @@ def _build_test_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_lexicon(args: argparse.Namespace) -> int:
+    from serve_app.engines.lexicon import build_lexicon
+
+    print(build_lexicon(args.output, force=args.force))
+    return 0
+
+
 # Exit codes: 0 ok, 1 the service refused or failed the request, 2 usage or local error,
 # 3 a job or workflow ended without `done`, 4 the service could not be reached, 5 a
 # translation was withheld under --min-quality (the others are printed).
@@ -541,6 +548,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--size", choices=["tiny", "base"], default="tiny")
     build.add_argument("--force", action="store_true")
     build.set_defaults(handler=_build_test_model)
+
+    lexicon = commands.add_parser(
+        "build-lexicon", help="build the detector's word lists (once; ~2 CPU-minutes)"
+    )
+    lexicon.add_argument("output", nargs="?", default=None, help="default: the detector's")
+    lexicon.add_argument("--force", action="store_true")
+    lexicon.set_defaults(handler=_build_lexicon)
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(
         dest="keys_command", required=True

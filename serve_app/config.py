@@ -148,6 +148,16 @@ class DetectorConfig(BaseModel):
         description="Lingua's n-gram models where fastText is unsure or does not know the "
         "language (short texts, Zulu, Xhosa, ...): about 1.2 GiB and ~9 s to load per replica.",
     )
+    lexicon_stage: bool = Field(
+        True,
+        description="Word lists (simplemma's, built once into memory-mapped tries, ~110 MB on "
+        "disk) that tell near-twins apart where they lead: Bokmål/Nynorsk, Indonesian/Malay, ...",
+    )
+    lexicon_dir: str | None = Field(
+        None,
+        description="Where the lexicon is built and read (default: $TAFSIRI_CACHE_DIR/lexicon, "
+        "~/.cache/tafsiri/lexicon); built on first start when missing.",
+    )
     max_memory_mib: MemoryLimit = None
     batching: BatchingConfig = Field(default_factory=DETECTOR_BATCHING.model_copy)
 

@@ -3,9 +3,12 @@
 fastText (lid.176 offline, lid218e with the real models) reads every text. Where it is not
 sure, the short-text stage (:mod:`serve_app.engines.short_text`, Lingua) scores the text too,
 and the two are combined into one distribution: fastText's mass on languages the second stage
-does not know stays as it is, the rest is shared out by the product of both stages. Every
-answer, whichever stages read it, goes through the same temperature, so ``confidence`` and the
-``top_k`` candidates are on one calibrated scale, and ``reliable`` is one threshold on it.
+does not know stays as it is, the rest is shared out by the product of both stages. Where
+near-twins lead (Bokmål and Nynorsk, Indonesian and Malay, Hindi and Marathi), the word stage
+(:mod:`serve_app.engines.lexicon`) re-weights them by how many of the text's words each one's
+lexicon knows. Every answer, whichever stages read it, goes through the same temperature, so
+``confidence`` and the ``top_k`` candidates are on one calibrated scale, and ``reliable`` is
+one threshold on it.
 The constants in :class:`DetectionTuning` were chosen on the development splits of
 ``benchmarks/detection_accuracy.py`` (UDHR's odd-numbered articles, every second line of
 Lingua's test files) and are reported on the held-out rest.
@@ -32,6 +35,7 @@ from serve_app.engines.languages import (
 from serve_app.engines.models import ModelUnavailableError, find_file, locate_model
 
 if TYPE_CHECKING:
+    from serve_app.engines.lexicon import Lexicon
     from serve_app.engines.short_text import ShortTextStage
 
 UNKNOWN_LANGUAGE = "und"
@@ -77,11 +81,21 @@ class DetectionTuning:
     # scores, are sharpened (< 1) or softened (> 1) by these temperatures.
     temperature: float = 1.0
     combined_temperature: float = 0.5
+    # The word stage: the leading candidates (at most this many, each at least this
+    # probable, all with a lexicon) are re-weighted by exp(weight * share of the text's words
+    # their lexicon knows), keeping their total mass.
+    lexicon_weight: float = 5.0
+    lexicon_candidates: int = 3
+    lexicon_min_probability: float = 0.05
     # ``reliable`` needs this calibrated confidence, this many letters, and this share of
     # the letters in the answer's own script (romanised Hindi is no reliable hin_Deva).
     reliable_confidence: float = 0.94
     reliable_letters: int = 8
     reliable_script_share: float = 0.8
+    # ... and, where the word stage read it, at most this share of its words known to another
+    # leading candidate's lexicon and not to the answer's (a Swahili sentence with English words
+    # gets an answer, not a reliable one).
+    reliable_foreign_words: float = 0.25
 
 
 DEFAULT_TUNING = DetectionTuning()
@@ -146,6 +160,7 @@ class LanguageDetector:
         languages: LanguageDatabase | None = None,
         short_text: ShortTextStage | None = None,
         tuning: DetectionTuning = DEFAULT_TUNING,
+        lexicon: Lexicon | None = None,
     ) -> None:
         import fasttext
 
@@ -154,6 +169,7 @@ class LanguageDetector:
         self._model = fasttext.load_model(str(self.model_path))
         self.languages = languages or LanguageDatabase.default()
         self.short_text = short_text
+        self.lexicon = lexicon
         self.tuning = tuning
         labels, _ = self._model.predict("a", k=-1, threshold=0.0)
         # The FLORES-200 languages fastText has a label for (any script).
@@ -161,19 +177,31 @@ class LanguageDetector:
             code for label in labels if (code := self.languages.from_lid_label(label))
         )
         self.load_seconds = (
-            time.perf_counter() - started + (short_text.load_seconds if short_text else 0.0)
+            time.perf_counter()
+            - started
+            + (short_text.load_seconds if short_text else 0.0)
+            + (lexicon.load_seconds if lexicon else 0.0)
         )
 
     @classmethod
     def from_config(
-        cls, model: str = "lid.176", revision: str | None = None, short_text_stage: bool = True
+        cls,
+        model: str = "lid.176",
+        revision: str | None = None,
+        short_text_stage: bool = True,
+        lexicon_stage: bool = True,
+        lexicon_dir: str | None = None,
     ) -> LanguageDetector:
-        stage = None
+        stage = lexicon = None
         if short_text_stage:
             from serve_app.engines.short_text import ShortTextStage
 
             stage = ShortTextStage()
-        return cls(resolve_detector_model(model, revision), short_text=stage)
+        if lexicon_stage:
+            from serve_app.engines.lexicon import Lexicon
+
+            lexicon = Lexicon.ensure(lexicon_dir)
+        return cls(resolve_detector_model(model, revision), short_text=stage, lexicon=lexicon)
 
     def known_languages(self) -> frozenset[str]:
         """The FLORES-200 languages some stage has a label for: what this detector claims."""
@@ -181,7 +209,11 @@ class LanguageDetector:
 
     @property
     def stages(self) -> list[str]:
-        return ["fasttext", *([self.short_text.name] if self.short_text else [])]
+        return [
+            "fasttext",
+            *([self.short_text.name] if self.short_text else []),
+            *(["lexicon"] if self.lexicon else []),
+        ]
 
     def detect(self, texts: Sequence[str], k: int = 3) -> list[Detection]:
         """Top-``k`` FLORES-200 guesses for each text, in input order.
@@ -204,10 +236,9 @@ class LanguageDetector:
         readable = [i for i, n in enumerate(letters) if n >= MIN_LETTERS]
         first = self._fasttext([lines[i] for i in readable], [scripts[i] for i in readable])
         raw = dict(zip(readable, first, strict=True))
-        distributions: dict[int, dict[str, float]] = {
-            i: calibrate(found, self.tuning.temperature)
-            for i, found in zip(readable, first, strict=True)
-        }
+        # Each text's distribution before calibration, and the temperature that calibrates it.
+        distributions = {i: (raw[i], self.tuning.temperature) for i in readable}
+        foreign: dict[int, float] = {}  # share of words only another leader's lexicon knows
         if self.short_text is not None:
             unsure = [
                 i for i in readable if not raw[i] or max(raw[i].values()) < self.tuning.confident
@@ -218,12 +249,24 @@ class LanguageDetector:
                 for i, other in zip(unsure, second, strict=True):
                     if not other:  # a script the stage has no language in: fastText's answer
                         continue
-                    distributions[i] = calibrate(
+                    distributions[i] = (
                         combine(raw[i], other, known, self.tuning, self.fasttext_languages),
                         self.tuning.combined_temperature,
                     )
+        if self.lexicon is not None:
+            from serve_app.engines.lexicon import words
+
+            for i, (distribution, temperature) in distributions.items():
+                reranked, foreign[i] = rerank_by_lexicon(
+                    distribution, words(lines[i]), self.lexicon, self.tuning
+                )
+                distributions[i] = (reranked, temperature)
+        calibrated = {
+            i: calibrate(distribution, temperature)
+            for i, (distribution, temperature) in distributions.items()
+        }
         return [
-            self._answer(distributions.get(i, {}), letters[i], scripts[i], k)
+            self._answer(calibrated.get(i, {}), letters[i], scripts[i], k, foreign.get(i, 0.0))
             for i in range(len(lines))
         ]
 
@@ -243,7 +286,12 @@ class LanguageDetector:
         return out
 
     def _answer(
-        self, distribution: dict[str, float], letters: int, scripts: dict[str, int], k: int
+        self,
+        distribution: dict[str, float],
+        letters: int,
+        scripts: dict[str, int],
+        k: int,
+        foreign_words: float = 0.0,
     ) -> Detection:
         if not distribution:
             return Detection(UNKNOWN_LANGUAGE, 0.0, [], reliable=False)
@@ -257,6 +305,7 @@ class LanguageDetector:
             top.confidence >= tuning.reliable_confidence
             and letters >= tuning.reliable_letters
             and own_script_share(top.language, scripts) >= tuning.reliable_script_share
+            and foreign_words <= tuning.reliable_foreign_words
         )
         return Detection(top.language, top.confidence, candidates, reliable)
 
@@ -297,6 +346,43 @@ def combine(
     for code, weight in weights.items():
         out[code] = out.get(code, 0.0) + rest * weight / total
     return out
+
+
+def rerank_by_lexicon(
+    distribution: dict[str, float],
+    text_words: Sequence[str],
+    lexicon: Lexicon,
+    tuning: DetectionTuning = DEFAULT_TUNING,
+) -> tuple[dict[str, float], float]:
+    """The leading candidates re-weighted by how many of the text's words each one knows.
+
+    Only when at least two candidates lead (each at least ``lexicon_min_probability``) and all
+    of them have a lexicon: a language without one is not penalised for it. Their total mass
+    is kept, so a text the n-gram stages are sure of is not moved. Also answers the share of
+    words that another leader's lexicon knows and the new leader's does not (code-switching).
+    """
+    if not text_words:
+        return distribution, 0.0
+    leading = sorted(distribution, key=distribution.__getitem__, reverse=True)
+    candidates = [
+        code
+        for code in leading[: tuning.lexicon_candidates]
+        if distribution[code] >= tuning.lexicon_min_probability
+    ]
+    if len(candidates) < 2 or not lexicon.covers(candidates):
+        return distribution, 0.0
+    known = {code: lexicon.known_words(code, text_words) for code in candidates}
+    scores = {
+        code: distribution[code] * math.exp(tuning.lexicon_weight * len(found) / len(text_words))
+        for code, found in known.items()
+    }
+    mass, total = sum(distribution[code] for code in candidates), sum(scores.values())
+    out = dict(distribution)
+    for code, score in scores.items():
+        out[code] = mass * score / total
+    winner = max(scores, key=scores.__getitem__)
+    others = set().union(*(found for code, found in known.items() if code != winner))
+    return out, len(others - known[winner]) / len(text_words)
 
 
 def calibrate(distribution: dict[str, float], temperature: float) -> dict[str, float]:
