@@ -369,7 +369,7 @@ def tune(
     # fastText's first (at the word stage's default), then the word stage's. The temperature
     # (applied after both, so it does not change them) only calibrates: chosen by the
     # likelihood of the right language.
-    def accuracy_of(fasttext_weight: float, lexicon_weight: float = 5.0) -> float:
+    def accuracy_of(fasttext_weight: float, lexicon_weight: float = 8.0) -> float:
         tuning = DetectionTuning(
             fasttext_weight=fasttext_weight, lexicon_weight=lexicon_weight, reliable_confidence=0.0
         )

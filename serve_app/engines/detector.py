@@ -84,7 +84,7 @@ class DetectionTuning:
     # The word stage: the leading candidates (at most this many, each at least this
     # probable, all with a lexicon) are re-weighted by exp(weight * share of the text's words
     # their lexicon knows), keeping their total mass.
-    lexicon_weight: float = 5.0
+    lexicon_weight: float = 8.0
     lexicon_candidates: int = 3
     lexicon_min_probability: float = 0.05
     # ``reliable`` needs this calibrated confidence, this many letters, and this share of
@@ -359,7 +359,8 @@ def rerank_by_lexicon(
     Only when at least two candidates lead (each at least ``lexicon_min_probability``) and all
     of them have a lexicon: a language without one is not penalised for it. Their total mass
     is kept, so a text the n-gram stages are sure of is not moved. Also answers the share of
-    words that another leader's lexicon knows and the new leader's does not (code-switching).
+    words that another leader's lexicon knows and the new leader's does not (code-switching);
+    1.0 where the words overturned the n-gram stages' answer.
     """
     if not text_words:
         return distribution, 0.0
@@ -381,6 +382,10 @@ def rerank_by_lexicon(
     for code, score in scores.items():
         out[code] = mass * score / total
     winner = max(scores, key=scores.__getitem__)
+    if winner != candidates[0]:
+        # The stages disagree: the words overturned the n-grams' answer, which is no
+        # answer to call reliable.
+        return out, 1.0
     others = set().union(*(found for code, found in known.items() if code != winner))
     return out, len(others - known[winner]) / len(text_words)
 
