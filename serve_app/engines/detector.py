@@ -89,7 +89,7 @@ class DetectionTuning:
     lexicon_min_probability: float = 0.05
     # ``reliable`` needs this calibrated confidence, this many letters, and this share of
     # the letters in the answer's own script (romanised Hindi is no reliable hin_Deva).
-    reliable_confidence: float = 0.94
+    reliable_confidence: float = 0.98
     reliable_letters: int = 8
     reliable_script_share: float = 0.8
     # ... and, where the word stage read it, at most this share of its words known to another
