@@ -3,7 +3,8 @@
 (a) the Tafsiri Serve app as shipped (serve mode ``fast``, the Translator's default workers),
 (b) the same with batching disabled, (c) raw in-process batched CTranslate2 on all cores of
 the machine, in every split of them into parallel workers (``inter_threads``) and threads per
-worker (``intra_threads``); the best is the ceiling, (d) one FastAPI/uvicorn process calling
+worker (``intra_threads``), then every sub-batch budget (source tokens) on the best split; the
+best of all is the ceiling, (d) one FastAPI/uvicorn process calling
 CTranslate2 per request. Prints one JSON object.
 Run: ``python -m benchmarks.serve_throughput [--size base] [--requests 128]``.
 Traffic goes to 127.0.0.1 only; every loop is bounded by the request count.
@@ -26,11 +27,8 @@ import httpx
 
 from benchmarks.baseline_server import running_baseline, warm
 from benchmarks.engine import make_sentences
-from serve_app.config import AppArgs
-from serve_app.engines.translator import (
-    Translator,
-    available_cores,
-)
+from serve_app.config import AppArgs, TranslatorConfig
+from serve_app.engines.translator import Translator, available_cores, split_evenly
 from serve_app.serving import serving_env
 from serve_app.testmodel.build import build_test_model
 
@@ -141,6 +139,10 @@ def run_serve(
     return results
 
 
+# Sub-batch budgets (source tokens) the ceiling is searched over.
+BATCH_TOKENS = (512, 1024, 2048, 4096)
+
+
 def thread_splits(cores: int) -> list[tuple[int, int]]:
     """(inter_threads, intra_threads) pairs that use all ``cores``, and one thread alone."""
     splits = {(1, 1)} | {(cores // intra, intra) for intra in range(1, cores + 1)}
@@ -148,26 +150,41 @@ def thread_splits(cores: int) -> list[tuple[int, int]]:
 
 
 def run_raw(
-    model_dir: Path, sentences: list[str], beam: int, batch: int, inter: int, intra: int
+    model_dir: Path, sentences: list[str], beam: int, batch_tokens: int, inter: int, intra: int
 ) -> dict[str, Any]:
-    """CTranslate2 alone, in this process, given every sentence at once: it cuts them into
-    batches of ``batch`` and decodes them on ``inter`` parallel workers of ``intra`` threads
-    each (no HTTP, no queueing: the ceiling). Every output is checked against the input."""
+    """CTranslate2 alone, in this process, given every sentence at once: sorted by length,
+    cut into one call per worker, each decoded in sub-batches of at most ``batch_tokens``
+    source tokens, on ``inter`` parallel workers of ``intra`` threads each (no HTTP, no
+    queueing: the ceiling). Every output is checked against the input."""
     import ctranslate2
 
     tokenizer = Translator(model_dir, intra_threads=1).tokenizer
     sources = [tokenizer.source_tokens(tokenizer.encode(s), "eng_Latn") for s in sentences]
-    prefix = [tokenizer.target_prefix("swh_Latn")] * len(sources)
+    prefix = tokenizer.target_prefix("swh_Latn")
     model = ctranslate2.Translator(
         str(model_dir), compute_type="int8", inter_threads=inter, intra_threads=intra
     )
-    model.translate_batch(sources[:4], target_prefix=prefix[:4], beam_size=beam)
+    model.translate_batch(sources[:4], target_prefix=[prefix] * 4, beam_size=beam)
+    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+    shares = split_evenly(order, [len(sources[i]) for i in order], inter)
     started = time.perf_counter()
-    outputs = model.translate_batch(
-        sources, target_prefix=prefix, max_batch_size=batch, beam_size=beam
-    )
+    pending = [
+        model.translate_batch(
+            [sources[i] for i in share],
+            target_prefix=[prefix] * len(share),
+            max_batch_size=batch_tokens,
+            batch_type="tokens",
+            beam_size=beam,
+            asynchronous=True,
+        )
+        for share in shares
+    ]
+    outputs: dict[int, Any] = {}
+    for share, results in zip(shares, pending, strict=True):
+        for i, result in zip(share, results, strict=True):
+            outputs[i] = result.result()
     seconds = time.perf_counter() - started
-    texts = [tokenizer.decode(output.hypotheses[0][1:]) for output in outputs]
+    texts = [tokenizer.decode(outputs[i].hypotheses[0][1:]) for i in range(len(sentences))]
     errors = sum(text != sentence for text, sentence in zip(texts, sentences, strict=True))
     return summarize([seconds] * (len(sentences) - errors), seconds, errors)
 
@@ -217,10 +234,21 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         if "c" in configs:
-            for inter, intra in thread_splits(available_cores()):
-                rounds[f"c_raw_ct2_inter{inter}_intra{intra}"] = run_raw(
-                    model_dir, sentences, args.beam_size, args.max_batch_size, inter, intra
-                )
+            # Every split of the cores at the Translator's sub-batch budget, then every
+            # budget on the split that did best: the ceiling is the best of all.
+            shipped = TranslatorConfig().max_batch_tokens
+            splits = {
+                (inter, intra): run_raw(model_dir, sentences, args.beam_size, shipped, inter, intra)
+                for inter, intra in thread_splits(available_cores())
+            }
+            inter, intra = max(splits, key=lambda split: splits[split]["throughput_rps"])
+            for (i, j), result in splits.items():
+                rounds[f"c_raw_ct2_inter{i}_intra{j}_tokens{shipped}"] = result
+            for tokens in BATCH_TOKENS:
+                if tokens != shipped:
+                    rounds[f"c_raw_ct2_inter{inter}_intra{intra}_tokens{tokens}"] = run_raw(
+                        model_dir, sentences, args.beam_size, tokens, inter, intra
+                    )
         if "d" in configs:
             rounds["d_fastapi_per_request"] = run_baseline(
                 model_dir, sentences, args.concurrency, args.beam_size, args.port + 1

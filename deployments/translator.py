@@ -71,6 +71,7 @@ def decoding_options(config: TranslatorConfig) -> TranslationOptions:
         repetition_penalty=config.repetition_penalty,
         no_repeat_ngram_size=config.no_repeat_ngram_size,
         max_sentence_chars=config.max_sentence_chars,
+        max_batch_tokens=config.max_batch_tokens,
     )
 
 

@@ -98,8 +98,9 @@ class TranslationOptions:
     length_penalty: float = 1.0
     # Sentences longer than this are cut at whitespace before translation.
     max_sentence_chars: int = 400
-    # translate_batch's own batching: at most this many tokens per sub-batch.
-    max_batch_tokens: int = 4096
+    # translate_batch's own batching: at most this many source tokens per sub-batch (see
+    # TranslatorConfig.max_batch_tokens for the measurement behind the default).
+    max_batch_tokens: int = 1024
 
     def __post_init__(self) -> None:
         if self.beam_size < 1:

@@ -177,3 +177,22 @@ def test_parallel_workers_share_a_flush_and_agree(test_model_dir: Path) -> None:
     assert Translator(test_model_dir, inter_threads=0, intra_threads=1).workers == (
         available_cores()
     )
+
+
+def test_sub_batch_budget_is_the_configured_one_and_changes_no_output(
+    translator: Translator,
+) -> None:
+    """``translator.max_batch_tokens`` reaches the engine's options; a budget smaller than
+    one sentence (each sentence its own sub-batch) gives the same outputs as a large one."""
+    from deployments.translator import decoding_options
+    from serve_app.config import TranslatorConfig
+
+    assert decoding_options(TranslatorConfig()).max_batch_tokens == 1024
+    options = decoding_options(TranslatorConfig(max_batch_tokens=64))
+    assert options.max_batch_tokens == 64
+    texts = [f"Sentence {i} is {'rather ' * (3 * i)}long." for i in range(12)]
+    small = translator.translate([request(t) for t in texts], options)
+    large = translator.translate(
+        [request(t) for t in texts], TranslationOptions(max_batch_tokens=65_536)
+    )
+    assert [r.text for r in small.results] == [r.text for r in large.results] == texts
