@@ -35,6 +35,11 @@ class BatchWait:
         self._set(0.0 if work_conserving and not self._running else max_wait_s)
 
     @property
+    def idle(self) -> bool:
+        """Work-conserving and no batch running: a request has nothing to wait for."""
+        return self._work_conserving and not self._running
+
+    @property
     def busy(self) -> int:
         """Batches running now."""
         return self._running

@@ -1,4 +1,10 @@
-"""Language detection deployment: batches concurrent detect calls into one engine call."""
+"""Language detection deployment.
+
+The engine's cost is per text (fastText and the later stages take texts one by one), so
+batching buys it nothing: a call is answered at once on the replica's loop while no batch
+runs. Only large calls (over ``INLINE_TEXTS`` texts) go through ``@serve.batch`` to a
+thread; calls that arrive while one runs gather and go together after it.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,13 @@ from ray import serve
 
 from deployments.batching import BatchWait
 from serve_app.config import DETECTOR_BATCHING, DetectorConfig
-from serve_app.engines.detector import LanguageDetector
+from serve_app.engines.detector import Detection, LanguageDetector
 from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
 
+# Texts detected on the replica's event loop; more go to a thread.
+INLINE_TEXTS = 64
 # Settings that need a new engine; the others are applied to the running one.
 _ENGINE_FIELDS = (
     "model",
@@ -61,6 +69,11 @@ class DetectorDeployment:
         self._config = config
 
     async def detect(self, call: DetectCall) -> DetectOutcome:
+        if self._wait.idle and len(call.texts) <= INLINE_TEXTS:
+            # Nothing to batch with: answered at once, without the batch queue's hops. The
+            # engine call does not yield, so no request can arrive meanwhile to join it.
+            (outcome,) = self._outcomes([call], self._engine.detect(call.texts, call.k))
+            return outcome
         return await self._detect_batch(call)
 
     @serve.batch(
@@ -76,10 +89,16 @@ class DetectorDeployment:
         k = max(call.k for call in calls)
         # fastText is microseconds per text: a thread hop would cost more than it saves,
         # except for big batches.
-        if len(texts) > 64:
+        if len(texts) > INLINE_TEXTS:
             detections = await asyncio.to_thread(self._engine.detect, texts, k)
         else:
             detections = self._engine.detect(texts, k)
+        return self._outcomes(calls, detections)
+
+    def _outcomes(
+        self, calls: list[DetectCall], detections: list[Detection]
+    ) -> list[DetectOutcome]:
+        """Each call's share of ``detections`` (in call order), cut to its own top-k."""
         outcomes, start = [], 0
         for call in calls:
             chunk = detections[start : start + len(call.texts)]

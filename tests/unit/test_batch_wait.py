@@ -22,7 +22,9 @@ def test_idle_batches_leave_at_once_busy_ones_gather_up_to_the_cap() -> None:
     wait = BatchWait(batch)
     wait.configure(0.05, work_conserving=True)
     assert batch.waits == [0.0]  # idle: the first request's batch leaves at once
+    assert wait.idle
     with wait.running():
+        assert not wait.idle
         # While it runs, the next batch gathers for about as long as batches take (the cap
         # before any has been timed).
         assert batch.waits[-1] == 0.05
@@ -43,6 +45,7 @@ def test_a_fixed_timer_when_not_work_conserving() -> None:
     batch = Recorded()
     wait = BatchWait(batch)
     wait.configure(0.05, work_conserving=False)
+    assert not wait.idle  # a fixed timer: every request waits for its batch
     with wait.running():
         pass
     assert batch.waits == [0.05]
