@@ -37,6 +37,8 @@ HEALTH_PROBE = TranslationRequest("Health check.", "eng_Latn", "fra_Latn")
 # idle instead of waiting for the slowest sentence of the first (32 clients, base model:
 # 5.6-7.2 req/s against 5.6-6.0 with one at a time; see README "Serving benchmark").
 CONCURRENT_FLUSHES = 2
+# Characters of a call whose cache probe runs on the replica's loop (see translate()).
+INLINE_PROBE_CHARS = 2000
 
 
 def make_cache(config: CacheConfig) -> TranslationCache | None:
@@ -134,8 +136,15 @@ class TranslatorDeployment:
     async def translate(self, call: TranslateCall) -> TranslateOutcome:
         if self._engine.cache is not None:
             # Checked before batching: a call whose every sentence is cached waits for no
-            # flush and reaches no model.
-            cached = await asyncio.to_thread(self._translate_from_cache, call)
+            # flush and reaches no model. A small call's probe of the in-process cache costs
+            # microseconds, less than a thread hop; Redis and large calls go to a thread.
+            if (
+                isinstance(self._engine.cache, MemoryCache)
+                and sum(map(len, call.texts)) <= INLINE_PROBE_CHARS
+            ):
+                cached = self._translate_from_cache(call)
+            else:
+                cached = await asyncio.to_thread(self._translate_from_cache, call)
             if cached is not None:
                 return cached
         if not self._batching:
