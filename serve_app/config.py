@@ -130,9 +130,9 @@ class TranslatorConfig(BaseModel):
         ge=64,
         le=65_536,
         description="Source tokens per CTranslate2 sub-batch: a worker decodes its share of a "
-        "flush in sub-batches of at most this many. Smaller than one might think is faster on "
-        "CPU (the decoder's cache stays in the CPU's caches): 1,024 served the base test model "
-        "15-25% faster than 4,096 (benchmarks/serve_throughput.py searches it).",
+        "flush in sub-batches of at most this many. On CPU smaller sub-batches decode faster: "
+        "1,024 served the base test model 15-25% faster than 4,096 "
+        "(benchmarks/serve_throughput.py searches it).",
     )
     max_memory_mib: MemoryLimit = None
     batching: BatchingConfig = Field(default_factory=TRANSLATOR_BATCHING.model_copy)
