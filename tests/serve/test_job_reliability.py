@@ -61,7 +61,8 @@ def submitting(
     base_url: str, texts_of: Callable[[int], list[str]], pause_s: float = 0.0
 ) -> Iterator[Load]:
     """Submits the jobs ``texts_of(0), texts_of(1), ...`` from a thread while the block runs
-    (clients rotating over 40 ids, so rate limits do not bite)."""
+    (clients rotating over 1,000 ids, so rate limits do not bite: with 40, a 30-second
+    redeploy under back-to-back submissions passed 60 a minute for some ids in one CI run)."""
     load, stop = Load(), threading.Event()
 
     def run() -> None:
@@ -74,7 +75,7 @@ def submitting(
                         "texts": texts_of(i),
                         "source_language": "en",
                         "target_language": "fr",
-                        "client_id": f"load-{i % 40}",
+                        "client_id": f"load-{i % 1000}",
                     },
                 )
                 load.statuses.append(response.status_code)
