@@ -16,7 +16,7 @@ from ray import serve
 
 from deployments.batching import BatchWait
 from serve_app.config import DETECTOR_BATCHING, DetectorConfig
-from serve_app.engines.detector import Detection, LanguageDetector
+from serve_app.engines.detector import LanguageDetector
 from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.health import check_memory, replica_details
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
@@ -70,9 +70,9 @@ class DetectorDeployment:
 
     async def detect(self, call: DetectCall) -> DetectOutcome:
         if self._wait.idle and len(call.texts) <= INLINE_TEXTS:
-            # Nothing to batch with: answered at once, without the batch queue's hops. The
-            # engine call does not yield, so no request can arrive meanwhile to join it.
-            (outcome,) = self._outcomes([call], self._engine.detect(call.texts, call.k))
+            # Nothing to batch with: answered at once, without the batch queue's hops. At
+            # this size _detect does not yield, so no request can arrive meanwhile to join it.
+            (outcome,) = await self._detect([call])
             return outcome
         return await self._detect_batch(call)
 
@@ -93,12 +93,6 @@ class DetectorDeployment:
             detections = await asyncio.to_thread(self._engine.detect, texts, k)
         else:
             detections = self._engine.detect(texts, k)
-        return self._outcomes(calls, detections)
-
-    def _outcomes(
-        self, calls: list[DetectCall], detections: list[Detection]
-    ) -> list[DetectOutcome]:
-        """Each call's share of ``detections`` (in call order), cut to its own top-k."""
         outcomes, start = [], 0
         for call in calls:
             chunk = detections[start : start + len(call.texts)]
