@@ -11,7 +11,8 @@ One run, rounds interleaved; each round serves the same app and model three ways
 
 Each Serve mode runs in a child process with a Ray of its own (Serve reads these switches
 when its processes start). Measured for each: the CPU the app's own processes use while
-nobody calls; one client on an idle service (p50 of translate with the source given, and the
+nobody calls (beside what a Serve replica and an actor that run nothing cost: Ray's floor);
+one client on an idle service (p50 of translate with the source given, and the
 model's own inference time; detect; a route with no handle call); then ``--clients``
 concurrent clients translating (throughput, and the CPU milliseconds per request of the
 ingress replica and of the proxy, read from the processes themselves).
@@ -30,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,10 @@ ROLES = {
     "translator": ("ServeReplica:tafsiri:Translator",),
     # Every process of the app itself (replicas, job manager, rate limiter), not Ray's own.
     "app": ("ServeReplica:tafsiri:", "JobManager", "RateLimiter"),
+    # Ray's floor, measured beside the app while idle: a Serve replica and a threaded actor
+    # that run no code at all (``bare_processes``).
+    "bare_replica": ("ServeReplica:floor:",),
+    "bare_actor": ("BareActor",),
 }
 
 
@@ -113,6 +119,56 @@ def idle_cpu(seconds: float) -> dict[str, float]:
     return {role: round(100 * (after[role] - before[role]) / seconds, 2) for role in ROLES}
 
 
+def app_processes() -> tuple[int, int]:
+    """The app's Serve replicas and its plain actors (job manager, rate limiter)."""
+    replicas = actors = 0
+    for process in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            title = " ".join(process.info["cmdline"] or [])
+            replicas += "ServeReplica:tafsiri:" in title
+            actors += "JobManager" in title or "RateLimiter" in title
+    return replicas, actors
+
+
+@contextlib.contextmanager
+def bare_processes() -> Iterator[None]:
+    """A Serve replica (its own app, ``floor``) and a threaded actor that do nothing: what
+    any process of a Serve app costs while idle, before its own code."""
+    import ray
+    from ray import serve
+
+    @serve.deployment(ray_actor_options={"num_cpus": 0})
+    class Bare:
+        async def __call__(self) -> str:
+            return "ok"
+
+    class BareActor:
+        def ping(self) -> str:
+            return "ok"
+
+    serve.run(Bare.bind(), name="floor", route_prefix="/floor")
+    actor = ray.remote(num_cpus=0, max_concurrency=4)(BareActor).remote()  # type: ignore[call-overload]
+    ray.get(actor.ping.remote())
+    try:
+        yield
+    finally:
+        ray.kill(actor)
+        serve.delete("floor")
+
+
+def idle_with_floor(seconds: float) -> dict[str, float]:
+    """The idle CPU of each role, and of the app's processes had they Ray's floor only."""
+    with bare_processes():
+        time.sleep(3)
+        cost = idle_cpu(seconds)
+    replicas, actors = app_processes()
+    floor = replicas * cost["bare_replica"] + actors * cost["bare_actor"]
+    cost["app_processes"] = replicas + actors
+    cost["app_at_ray_floor"] = round(floor, 2)
+    cost["app_beyond_floor"] = round(cost["app"] - floor, 2)
+    return cost
+
+
 def loaded(url: str, sentences: list[str], clients: int) -> dict[str, Any]:
     before = cpu_seconds_by_role()
     result = asyncio.run(drive(url, sentences, clients))
@@ -129,7 +185,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     with local_app(args.port, args.model, max_batch_items=1000) as base:
         warm(f"{base}/api/v1/translate")
         time.sleep(5)  # start-up work (health checks, first metrics pushes) settles
-        idle_cost = idle_cpu(args.idle_seconds)
+        idle_cost = idle_with_floor(args.idle_seconds)
         result: dict[str, Any] = idle(base, args.idle_requests)
         result["idle_cpu_percent"] = idle_cost
         sentences = make_sentences(args.requests)
@@ -208,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         idle_cost = [r["idle_cpu_percent"] for r in rounds[mode]]
         summary[mode]["idle_cpu_percent"] = {
-            role: round(statistics.median(p[role] for p in idle_cost), 2) for role in ROLES
+            role: round(statistics.median(p[role] for p in idle_cost), 2) for role in idle_cost[0]
         }
     fast, classic, baseline = summary["fast"], summary["classic"], summary["baseline"]
 

@@ -12,7 +12,10 @@ the KubeRay manifest's containers, and by the test session for its own Ray.
   ingress"), instead of a Python proxy actor that re-sends every request over Ray;
 - ``RAY_SERVE_THROUGHPUT_OPTIMIZED``: user code and the handle router run on the replica's
   event loop (no thread hops), deployment-to-deployment calls go over gRPC, the garbage
-  collector is frozen after start-up; its request-log buffer is turned back off (below).
+  collector is frozen after start-up; its request-log buffer is turned back off (below);
+- ``RAY_SERVE_METRICS_EXPORT_INTERVAL_MS``: every replica and every handle router hands its
+  cached Serve metrics to Ray each second instead of every 100 ms (an idle app's replicas
+  used ~0.1% of a core each on those wake-ups alone).
 
 ``classic`` is Serve's defaults: the mode for a platform without HAProxy (``fast`` falls back
 to it, saying so) or to compare against.
@@ -34,6 +37,10 @@ _FAST = {
     # quiet service a request's log line (its id, its `translation_request` event) would
     # wait for hours, and a crash would lose it. Logs reach the file at once instead.
     "RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE": "1",
+    # Serve's own request metrics reach Ray (and Prometheus, which scrapes every 10-15 s)
+    # within a second; the 100 ms default wakes each replica and router 10 times a second.
+    # Idle, two interleaved pairs: the app's processes 3.75 -> 2.7% and 3.3 -> 2.6% of a core.
+    "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS": "1000",
 }
 # Each block of direct-ingress ports: HTTP at base.., gRPC at base + 10,000...
 DIRECT_INGRESS_BLOCK = 100
