@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import psutil
@@ -136,6 +136,7 @@ def bare_processes() -> Iterator[None]:
     any process of a Serve app costs while idle, before its own code."""
     import ray
     from ray import serve
+    from ray.serve import Deployment
 
     @serve.deployment(ray_actor_options={"num_cpus": 0})
     class Bare:
@@ -146,8 +147,8 @@ def bare_processes() -> Iterator[None]:
         def ping(self) -> str:
             return "ok"
 
-    serve.run(Bare.bind(), name="floor", route_prefix="/floor")
-    actor = ray.remote(num_cpus=0, max_concurrency=4)(BareActor).remote()  # type: ignore[call-overload]
+    serve.run(cast(Deployment, Bare).bind(), name="floor", route_prefix="/floor")
+    actor = ray.remote(num_cpus=0, max_concurrency=4)(BareActor).remote()
     ray.get(actor.ping.remote())
     try:
         yield
