@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
         "serve_app.serving",
     },
     {"serve_app.agents", "serve_app.dsl", "serve_app.jobs", "serve_app.ratelimit"},
-    {"serve_app.api", "serve_app.client"},
+    {"serve_app.api", "serve_app.client", "serve_app.handle_api"},
     {"deployments"},
     {"serve_app.app", "serve_app.cli"},
 ]
