@@ -1,7 +1,8 @@
 """Interactive users beside bulk work: what a long job does to one user's latency.
 
-One run, one app (serve mode ``fast``, the offline model of ``--size``), and in the same
-process raw batched CTranslate2 on the same sentences:
+One run: the app (serve mode ``fast``, the offline model of ``--size``) with its bulk lane
+on and with it off (``translator.bulk.enabled``: jobs' sentences then join the interactive
+batches), and in the same process raw batched CTranslate2 on the same sentences. For each app:
 
 - ``interactive_idle``: one client translating one sentence at a time, nothing else running;
 - ``bulk_alone``: one text job of ``--bulk-sentences`` sentences (texts of 16 sentences,
@@ -13,7 +14,7 @@ process raw batched CTranslate2 on the same sentences:
 
 Every translation is checked against its input (the copy model). Goals (issue #17):
 interactive p95 under bulk <= 1.5 x idle p95; bulk alone >= 0.9 x raw.
-Run: ``python -m benchmarks.bulk_lanes [--size tiny] [--bulk-sentences 2048]``.
+Run: ``python -m benchmarks.bulk_lanes [--size tiny] [--bulk-sentences 2048] [--lanes on,off]``.
 """
 
 from __future__ import annotations
@@ -138,12 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interactive", type=int, default=100, help="idle requests")
     parser.add_argument("--port", type=int, default=8041)
     parser.add_argument("--models", default="models")
+    parser.add_argument("--lanes", default="on,off", help="bulk lane settings to run")
     args = parser.parse_args(argv)
     args.bulk_sentences -= args.bulk_sentences % SENTENCES_PER_TEXT
     model = build_test_model(Path(args.models) / f"{args.size}-nllb", size=args.size)
     apply_serving_env()
-    with local_app(args.port, model, max_batch_items=1000) as base:
-        served = asyncio.run(scenario(base, args))
+    served: dict[str, dict[str, Any]] = {}
+    for lane in args.lanes.split(","):
+        bulk = {"bulk": {"enabled": lane == "on"}}
+        with local_app(args.port, model, max_batch_items=1000, translator=bulk) as base:
+            served[lane] = asyncio.run(scenario(base, args))
     with contextlib.redirect_stdout(sys.stderr):
         sentences = make_sentences(args.bulk_sentences, seed=103)
         raw = {
@@ -152,22 +157,25 @@ def main(argv: list[str] | None = None) -> int:
         }
     best = max(raw, key=lambda split: raw[split]["throughput_rps"])
     ceiling = raw[best]["throughput_rps"]
-    idle_p95 = served["interactive_idle"]["p95_ms"]
+
+    def ratios(run: dict[str, Any]) -> dict[str, float]:
+        return {
+            "interactive_p95_under_bulk_vs_idle": round(
+                run["interactive_under_bulk"]["p95_ms"] / run["interactive_idle"]["p95_ms"], 2
+            ),
+            "bulk_alone_vs_raw": round(run["bulk_alone"]["sentences_per_s"] / ceiling, 3),
+            "bulk_under_interactive_vs_raw": round(
+                run["bulk_under_interactive"]["sentences_per_s"] / ceiling, 3
+            ),
+        }
+
     report = {
         "benchmark": "bulk_lanes",
         "size": args.size,
         "bulk_sentences": args.bulk_sentences,
-        **served,
+        "lanes": served,
         "raw": {"best_split": best, "sentences_per_s": ceiling, "splits": raw},
-        "ratios": {
-            "interactive_p95_under_bulk_vs_idle": round(
-                served["interactive_under_bulk"]["p95_ms"] / idle_p95, 2
-            ),
-            "bulk_alone_vs_raw": round(served["bulk_alone"]["sentences_per_s"] / ceiling, 3),
-            "bulk_under_interactive_vs_raw": round(
-                served["bulk_under_interactive"]["sentences_per_s"] / ceiling, 3
-            ),
-        },
+        "ratios": {lane: ratios(run) for lane, run in served.items()},
     }
     print(json.dumps(report, indent=2))
     return 0

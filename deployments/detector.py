@@ -9,7 +9,6 @@ thread; calls that arrive while one runs gather and go together after it.
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any
 
 from ray import serve
@@ -17,8 +16,9 @@ from ray import serve
 from deployments.batching import BatchWait
 from serve_app.config import DETECTOR_BATCHING, DetectorConfig
 from serve_app.engines.detector import LanguageDetector
-from serve_app.engines.models import Loaded, load_with_fallback
+from serve_app.engines.models import Loaded
 from serve_app.health import check_memory, replica_details
+from serve_app.loading import load_detector
 from serve_app.messages import ComponentInfo, DetectCall, DetectOutcome
 
 # Texts detected on the replica's event loop; more go to a thread.
@@ -48,19 +48,7 @@ class DetectorDeployment:
         if previous is None or any(
             getattr(config, name) != getattr(previous, name) for name in _ENGINE_FIELDS
         ):
-            loaded = await asyncio.to_thread(
-                load_with_fallback,
-                "language detector",
-                functools.partial(
-                    LanguageDetector.from_config,
-                    short_text_stage=config.short_text_stage,
-                    lexicon_stage=config.lexicon_stage,
-                    lexicon_dir=config.lexicon_dir,
-                ),
-                config.model,
-                config.revision,
-                config.fallback_model,
-            )
+            loaded = await asyncio.to_thread(load_detector, config)
             self._engine, self._loaded = loaded.engine, loaded
         self._detect_batch.set_max_batch_size(config.batching.max_batch_size)
         if not hasattr(self, "_wait"):

@@ -28,6 +28,7 @@ class IngressDeployment:
         orchestrator: DeploymentHandle,
         job_worker: DeploymentHandle,
         args: dict[str, Any],
+        bulk_translator: DeploymentHandle | None = None,
     ) -> None:
         # `job_worker` is bound here only so the worker deployment is part of the application
         # graph; workers pull jobs from the job manager, nothing calls them.
@@ -39,6 +40,7 @@ class IngressDeployment:
             detector,
             orchestrator,
             self._args,
+            bulk_translator=bulk_translator,
             job_manager=job_manager(self._args.jobs),
             rate_limiter=rate_limiter(self._args.rate_limits, self._args.jobs.namespace),
             metrics=Metrics(export_to_ray=True),

@@ -60,6 +60,7 @@ class JobWorkerDeployment:
             self._plan(orchestrator),
             self._execute_workflow,
             self.config.chunk_texts,
+            chunks_ahead=self.config.chunks_ahead,
         )
         self._depth = 0.0
         self._draining = False

@@ -14,10 +14,12 @@ from serve_app.config import TRANSLATOR_BATCHING, CacheConfig, TranslatorConfig
 from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
 from serve_app.engines.glossary import by_pair
 from serve_app.engines.markup import Document, MarkupError, prepare
-from serve_app.engines.models import Loaded, load_with_fallback
-from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
+from serve_app.engines.models import Loaded
+from serve_app.engines.translator import TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
+from serve_app.loading import decoding_options, load_translator
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
+from serve_app.serving import lower_priority
 
 logger = logging.getLogger("ray.serve")
 
@@ -53,30 +55,6 @@ def make_cache(config: CacheConfig) -> TranslationCache | None:
     return None
 
 
-def load_engine(config: TranslatorConfig) -> Translator:
-    return Translator.from_config(
-        config.model,
-        revision=config.revision,
-        tokenizer=config.tokenizer,
-        device=config.device,
-        compute_type=config.compute_type,
-        inter_threads=config.inter_threads,
-        intra_threads=config.intra_threads,
-    )
-
-
-def decoding_options(config: TranslatorConfig) -> TranslationOptions:
-    return TranslationOptions(
-        beam_size=config.beam_size,
-        max_decoding_length=config.max_decoding_length,
-        max_decoding_ratio=config.max_decoding_ratio,
-        repetition_penalty=config.repetition_penalty,
-        no_repeat_ngram_size=config.no_repeat_ngram_size,
-        max_sentence_chars=config.max_sentence_chars,
-        max_batch_tokens=config.max_batch_tokens,
-    )
-
-
 @dataclass
 class _Group:
     """The requests of one flush that share decoding options, with their callers."""
@@ -96,6 +74,13 @@ class TranslatorDeployment:
     _config: TranslatorConfig
     _cache: TranslationCache | None
 
+    def __init__(self, nice: int = 0) -> None:
+        """``nice`` > 0 (the BulkTranslator): this process runs that many steps of niceness
+        lower, its engine's threads too (they are started after this, and inherit it)."""
+        self._lower_by = nice
+        self._nice = lower_priority(nice)
+        self._calls = 0  # translate calls answered (health details)
+
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Applies new settings; a new model is loaded aside and swapped in atomically, so
         requests in flight finish on the old engine and none fails during a reload."""
@@ -104,16 +89,9 @@ class TranslatorDeployment:
         if previous is None or any(
             getattr(config, name) != getattr(previous, name) for name in _ENGINE_FIELDS
         ):
-            loaded = await asyncio.to_thread(
-                load_with_fallback,
-                "translator",
-                lambda model, revision: load_engine(
-                    config.model_copy(update={"model": model, "revision": revision})
-                ),
-                config.model,
-                config.revision,
-                config.fallback_model,
-            )
+            loaded = await asyncio.to_thread(load_translator, config)
+            if self._lower_by:  # any thread that started meanwhile from one not yet lowered
+                lower_priority(self._lower_by)
             self._engine, self._loaded = loaded.engine, loaded
             logger.info("translator_model_loaded model=%s", loaded.model)
             previous_cache: TranslationCache | None = getattr(self, "_cache", None)
@@ -134,6 +112,7 @@ class TranslatorDeployment:
         self._wait.configure(config.batching.batch_wait_timeout_s, config.batching.work_conserving)
 
     async def translate(self, call: TranslateCall) -> TranslateOutcome:
+        self._calls += 1
         if self._engine.cache is not None:
             # Checked before batching: a call whose every sentence is cached waits for no
             # flush and reaches no model. A small call's probe of the in-process cache costs
@@ -264,6 +243,8 @@ class TranslatorDeployment:
                 "workers": self._engine.workers,
                 "batching": self._config.batching.model_dump(),
                 "beam_size": self._options.beam_size,
+                "nice": self._nice,
+                "calls": self._calls,
                 **replica_details(),
             },
         )

@@ -16,6 +16,7 @@ from deployments.job_worker import JobWorkerDeployment
 from deployments.orchestrator import OrchestratorDeployment
 from deployments.translator import TranslatorDeployment
 from serve_app.config import AppArgs
+from serve_app.handle_api import BULK_TRANSLATOR
 from serve_app.jobs.autoscaling import worker_autoscaling_config
 
 
@@ -41,6 +42,11 @@ def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
             **configured.detector.serve_options(),
             "user_config": args.detector.model_dump(mode="json"),
         },
+        # The bulk lane: the same model and settings, its own replicas (translator.bulk).
+        "BulkTranslator": {
+            **configured.bulk_translator.serve_options(),
+            "user_config": args.translator.model_dump(mode="json"),
+        },
         "Orchestrator": configured.orchestrator.serve_options(),
         "JobWorker": worker,
         "Ingress": configured.ingress.serve_options(),
@@ -53,18 +59,32 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     options = deployment_options(app_args)
     everything = app_args.model_dump(mode="json")
 
-    def deployment(decorated: object) -> Deployment:
+    def deployment(decorated: object, name: str | None = None) -> Deployment:
         # `@serve.deployment` turns a class into a Deployment; type checkers see a class.
         bare = cast(Deployment, decorated)
-        return bare.options(**options[bare.name])
+        name = name or bare.name
+        return bare.options(name=name, **options[name])
 
     detector = deployment(DetectorDeployment).bind()
     translator = deployment(TranslatorDeployment).bind()
+    # Jobs' sentences go to a Translator of their own at a lower CPU priority, so interactive
+    # requests on the same cores are served first (translator.bulk; off: the same replicas).
+    bulk = app_args.translator.bulk
+    bulk_translator = (
+        deployment(TranslatorDeployment, BULK_TRANSLATOR).bind(bulk.nice)
+        if bulk.enabled
+        else translator
+    )
     orchestrator = deployment(OrchestratorDeployment).bind(translator, detector, everything)
     worker = deployment(JobWorkerDeployment).bind(
-        translator, detector, orchestrator, app_args.jobs.store_config()
+        bulk_translator, detector, orchestrator, app_args.jobs.store_config()
     )
     application: Application = deployment(IngressDeployment).bind(
-        translator, detector, orchestrator, worker, everything
+        translator,
+        detector,
+        orchestrator,
+        worker,
+        everything,
+        bulk_translator if bulk.enabled else None,
     )
     return application

@@ -65,6 +65,29 @@ class CacheConfig(BaseModel):
     )
 
 
+class BulkConfig(BaseModel):
+    """The bulk lane: jobs' sentences go to a Translator of their own (the ``BulkTranslator``
+    deployment: the same model and settings) whose process runs at a lower CPU priority, so
+    that where it shares cores with interactive work the operating system serves that first
+    and hands bulk work everything left over (app.py, deployments/translator.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        True,
+        description="False: no BulkTranslator; jobs' sentences join the interactive batches "
+        "(one model copy less in memory).",
+    )
+    nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Steps of niceness the BulkTranslator runs below the interactive replicas: "
+        "at 10 it gets about a tenth of a core they also want, and all of an idle one (a "
+        "change replaces its replicas).",
+    )
+
+
 # The batching each deployment starts with: ``@serve.batch`` is decorated with these, and
 # ``reconfigure()`` applies the configured values before the first request.
 # Translator 50 ms: 6.40 vs 5.23 req/s at 10 ms (32 clients, serve_throughput --repeat 3).
@@ -136,6 +159,7 @@ class TranslatorConfig(BaseModel):
     )
     max_memory_mib: MemoryLimit = None
     batching: BatchingConfig = Field(default_factory=TRANSLATOR_BATCHING.model_copy)
+    bulk: BulkConfig = Field(default_factory=BulkConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
 
 
@@ -261,6 +285,13 @@ class JobsConfig(BaseModel):
         "worker slot costs one call per this many seconds.",
     )
     chunk_texts: int = Field(8, ge=1, le=256, description="Texts per step of a text job.")
+    chunks_ahead: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Steps of a text job sent to the Translator at once: the next is queued "
+        "while one decodes, so its workers never wait for the job's round trip.",
+    )
     target_jobs_per_worker: int = Field(
         8, ge=1, description="Autoscaling: queued jobs per worker replica."
     )
@@ -390,6 +421,21 @@ class DeploymentsConfig(BaseModel):
     )
     detector: DeploymentOptions = _options(num_cpus=0.1, max_ongoing_requests=256)
     orchestrator: DeploymentOptions = _options(num_cpus=0.1, max_ongoing_requests=64)
+    # Jobs' chunks (translator.bulk): a few in flight per running job.
+    bulk_translator: DeploymentOptions = _options(
+        num_cpus=0.5,
+        max_ongoing_requests=64,
+        max_queued_requests=1000,
+        health_check_timeout_s=60,
+        autoscaling={
+            "min_replicas": 1,
+            "max_replicas": 4,
+            "initial_replicas": 1,
+            "target_ongoing_requests": 8,
+            "upscale_delay_s": 10,
+            "downscale_delay_s": 120,
+        },
+    )
     job_worker: DeploymentOptions = _options(num_cpus=0.1, max_ongoing_requests=8)
     ingress: DeploymentOptions = _options(
         num_cpus=0.25, max_ongoing_requests=512, max_queued_requests=2000

@@ -46,6 +46,7 @@ from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, Transla
 
 __all__ = [
     "APP_NAME",
+    "BULK_TRANSLATOR",
     "DETECTOR",
     "TRANSLATOR",
     "DetectCall",
@@ -63,6 +64,9 @@ __all__ = [
 # The application's name in serve_config.yaml, and its deployments' names.
 APP_NAME = "tafsiri"
 TRANSLATOR = "Translator"
+# The same model at a lower CPU priority, for work that may wait (translator.bulk): jobs use
+# it, and so may another application's large batches.
+BULK_TRANSLATOR = "BulkTranslator"
 DETECTOR = "LanguageDetector"
 
 

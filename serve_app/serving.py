@@ -23,9 +23,11 @@ to it, saying so) or to compare against.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+from pathlib import Path
 
 MODES = ("fast", "classic")
 MODE_VARIABLE = "TAFSIRI_SERVE_MODE"
@@ -42,6 +44,12 @@ _FAST = {
     # Idle, two interleaved pairs: the app's processes 3.75 -> 2.7% and 3.3 -> 2.6% of a core.
     "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS": "1000",
 }
+# Both modes. Ray starts every worker process (each replica) at niceness 15 so that they never
+# crowd out its own raylet and GCS (at 0). Tafsiri's replicas start at 5 instead, still below
+# those, leaving room under them for the BulkTranslator (translator.bulk.nice steps lower),
+# whose work the kernel then serves only with what interactive replicas leave.
+WORKER_NICENESS = 5
+_ALWAYS = {"RAY_worker_niceness": str(WORKER_NICENESS)}
 # Each block of direct-ingress ports: HTTP at base.., gRPC at base + 10,000...
 DIRECT_INGRESS_BLOCK = 100
 
@@ -80,8 +88,8 @@ def serving_env(
     if mode not in MODES:
         raise ValueError(f"unknown serve mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode == "classic":
-        return {}
-    env = dict(_FAST)
+        return dict(_ALWAYS)
+    env = {**_ALWAYS, **_FAST}
     if stats_port is not None:
         env["RAY_SERVE_HAPROXY_STATS_PORT"] = str(stats_port)
     if metrics_port is not None:
@@ -113,3 +121,30 @@ def apply_serving_env() -> str:
     for name, value in serving_env(mode).items():
         os.environ.setdefault(name, value)
     return mode
+
+
+def lower_priority(steps: int) -> int:
+    """Lowers this process's CPU priority by ``steps`` of niceness (up to 19, the lowest) and
+    returns the niceness it has now.
+
+    On Linux each thread has its own niceness and a new thread takes its creator's, so every
+    thread running now is lowered; threads started later (CTranslate2's workers, loaded
+    after this) inherit it. Elsewhere the process's own niceness is set. A second call lowers
+    no further than the first: the target is reckoned from the niceness the process started
+    with.
+    """
+    global _started_niceness
+    if _started_niceness is None:
+        _started_niceness = os.getpriority(os.PRIO_PROCESS, 0)
+    target = min(19, _started_niceness + max(0, steps))
+    tasks = Path("/proc/self/task")
+    threads = [int(task.name) for task in tasks.iterdir()] if tasks.is_dir() else [0]
+    for thread in threads:
+        with contextlib.suppress(OSError):  # a thread that has ended meanwhile
+            if os.getpriority(os.PRIO_PROCESS, thread) < target:
+                os.setpriority(os.PRIO_PROCESS, thread, target)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+# The niceness this process had before lower_priority first changed it.
+_started_niceness: int | None = None

@@ -27,6 +27,8 @@ class Services:
     detector: Any
     orchestrator: Any
     args: AppArgs
+    # The bulk lane's Translator (translator.bulk), asked for its health only.
+    bulk_translator: Any = None
     job_manager: Any = None
     rate_limiter: CountRequest | None = None
     metrics: Metrics = field(default_factory=Metrics)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict
 from typing import Any, Protocol
@@ -70,6 +72,7 @@ class JobHandlers:
         execute: Execute,
         chunk_texts: int,
         languages: LanguageDatabase | None = None,
+        chunks_ahead: int = 1,
     ) -> None:
         self._languages = languages or LanguageDatabase.default()
         self._translate = translate
@@ -77,6 +80,7 @@ class JobHandlers:
         self._plan = plan
         self._execute = execute
         self._chunk = chunk_texts
+        self._ahead = chunks_ahead
 
     async def run(self, job: Job, progress: Progress) -> dict[str, Any]:
         if job.kind == JobKind.TEXT_TRANSLATION:
@@ -133,22 +137,42 @@ class JobHandlers:
             for i, (_, translation) in corrected.items():
                 translations[i] = translation
             todo = [i for i in range(count) if i not in corrected]
-            for start in range(0, len(todo), self._chunk):
-                chunk = todo[start : start + self._chunk]
-                found = await self._translate(
-                    [texts[i] for i in chunk],
-                    [sources.codes[i] for i in chunk],
-                    target,
-                    text_format=text_format,
-                    protect_spans=protect_spans,
-                    quality=measure,
-                    glossary=glossary,
-                    glossary_mode=job.payload.get("glossary_mode", "enforce"),
+            chunks = [
+                todo[start : start + self._chunk] for start in range(0, len(todo), self._chunk)
+            ]
+
+            def send(chunk: list[int]) -> asyncio.Future[Translations]:
+                return asyncio.ensure_future(
+                    self._translate(
+                        [texts[i] for i in chunk],
+                        [sources.codes[i] for i in chunk],
+                        target,
+                        text_format=text_format,
+                        protect_spans=protect_spans,
+                        quality=measure,
+                        glossary=glossary,
+                        glossary_mode=job.payload.get("glossary_mode", "enforce"),
+                    )
                 )
-                for k, i in enumerate(chunk):
-                    translations[i], qualities[i] = found.texts[k], found.qualities[k]
-                    reports[i] = found.glossary[k] if found.glossary else []
-                await progress(len(corrected) + start + len(chunk), count, None)
+
+            # Up to ``chunks_ahead`` chunks in flight; their results are taken in order.
+            sent: deque[tuple[list[int], asyncio.Future[Translations]]] = deque()
+            finished = len(corrected)
+            try:
+                for position in range(len(chunks)):
+                    while len(sent) < self._ahead and position + len(sent) < len(chunks):
+                        chunk = chunks[position + len(sent)]
+                        sent.append((chunk, send(chunk)))
+                    chunk, pending = sent.popleft()
+                    found = await pending
+                    for k, i in enumerate(chunk):
+                        translations[i], qualities[i] = found.texts[k], found.qualities[k]
+                        reports[i] = found.glossary[k] if found.glossary else []
+                    finished += len(chunk)
+                    await progress(finished, count, None)
+            finally:
+                for _, pending in sent:  # a failed chunk (or a cancelled job) ends the rest
+                    pending.cancel()
         except (SourceNotDetectedError, UnsupportedLanguageError, MarkupError) as exc:
             raise PermanentJobError(str(exc)) from exc
         result: dict[str, Any] = {

@@ -219,7 +219,16 @@ def test_health_reports_every_component(client: httpx.Client) -> None:
     body = client.get("/health").json()
     assert body["status"] == "healthy"
     assert body["models_loaded"] == {"translation": True, "language_detection": True}
-    assert set(body["components"]) == {"translator", "detector", "orchestrator", "jobs"}
+    assert set(body["components"]) == {
+        "translator",
+        "bulk_translator",
+        "detector",
+        "orchestrator",
+        "jobs",
+    }
+    bulk = body["components"]["bulk_translator"]
+    assert bulk["status"] == "healthy"
+    assert bulk["model"] == body["components"]["translator"]["model"]
     assert body["components"]["jobs"]["model"] == "sqlite"
     translator = body["components"]["translator"]
     assert translator["details"]["languages"] == 202

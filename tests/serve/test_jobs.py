@@ -136,6 +136,44 @@ def test_text_job_with_progress_and_exact_result(client: httpx.Client) -> None:
     assert "queued" in done["_seen"] or "processing" in done["_seen"]
 
 
+def translator_calls(client: httpx.Client) -> tuple[int, int, int]:
+    """(interactive Translator's calls, BulkTranslator's calls, how many steps of niceness
+    the BulkTranslator runs below it)."""
+    time.sleep(1.1)  # /health answers from what it asked at most a second ago
+    components = client.get("/health").json()["components"]
+    interactive, bulk = (
+        components["translator"]["details"],
+        components["bulk_translator"]["details"],
+    )
+    return interactive["calls"], bulk["calls"], bulk["nice"] - interactive["nice"]
+
+
+def test_a_text_jobs_chunks_go_to_the_bulk_translator(client: httpx.Client) -> None:
+    """A job's sentences are bulk work: each chunk of ``jobs.chunk_texts`` texts is a call to
+    the BulkTranslator (its process 10 steps of niceness lower), none to the interactive
+    Translator; an interactive translate goes the other way."""
+    run = uuid.uuid4().hex[:8]
+    texts = [
+        f"Bulk lane paragraph {run} {word}. It has two sentences."
+        for word in "abcdefghijklmnopqrst"
+    ]
+    interactive, bulk, nice = translator_calls(client)
+    assert nice == 10
+    done = wait_for(client, f"/api/v1/jobs/{submit_text_job(client, texts)}")
+    assert done["status"] == "done", done
+    assert done["result"]["translations"] == texts
+    after_job = translator_calls(client)
+    assert after_job[1] - bulk >= 3  # 20 texts in chunks of 8
+    assert after_job[0] == interactive
+    answer = client.post(
+        "/api/v1/translate",
+        json={"text": f"Interactive {run}.", "source_language": "en", "target_language": "fr"},
+    )
+    assert answer.json()["translated_text"] == f"Interactive {run}."
+    after_translate = translator_calls(client)
+    assert after_translate[:2] == (interactive + 1, after_job[1])
+
+
 def test_text_job_detects_sources(client: httpx.Client) -> None:
     texts = ["Bonjour tout le monde, comment allez-vous?", "Guten Morgen, wie geht es dir?"]
     token = client.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 
@@ -23,12 +24,13 @@ def _restore_environ() -> Iterator[None]:
 def test_fast_mode_turns_on_haproxy_and_throughput_optimized_serve() -> None:
     env = serving.serving_env("fast")
     assert env == {
+        "RAY_worker_niceness": "5",  # replicas above the bulk lane (both modes)
         "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
         "RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE": "1",  # logs reach the file at once
         "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS": "1000",  # fewer wake-ups while idle
     }
-    assert serving.serving_env("classic") == {}
+    assert serving.serving_env("classic") == {"RAY_worker_niceness": "5"}
 
 
 def test_a_private_ray_gets_ports_of_its_own() -> None:
@@ -72,3 +74,38 @@ def test_applied_mode_keeps_what_the_operator_set(monkeypatch: pytest.MonkeyPatc
     assert serving.apply_serving_env() == "fast"
     assert os.environ["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "0"
     assert os.environ["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
+
+
+def test_lower_priority_lowers_every_thread_and_threads_started_later() -> None:
+    """In a child process (a lowered niceness cannot be raised again without privileges):
+    the threads running before the call and one started after it run ``steps`` lower than
+    the process started; a second call lowers no further."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os, threading, json
+        from serve_app.serving import lower_priority
+        start = os.getpriority(os.PRIO_PROCESS, 0)
+        ready, stop, ids = threading.Event(), threading.Event(), []
+        def sleeper():
+            ids.append(threading.get_native_id()); ready.set(); stop.wait()
+        before = threading.Thread(target=sleeper); before.start(); ready.wait()
+        first = lower_priority(7)
+        ready.clear()
+        after = threading.Thread(target=sleeper); after.start(); ready.wait()
+        again = lower_priority(7)
+        nices = [os.getpriority(os.PRIO_PROCESS, tid) for tid in ids]
+        stop.set(); before.join(); after.join()
+        print(json.dumps([start, first, again, nices]))
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    start, first, again, nices = json.loads(run.stdout)
+    expected = min(19, start + 7)
+    assert first == again == expected
+    assert nices == [expected, expected]

@@ -184,8 +184,8 @@ def test_sub_batch_budget_is_the_configured_one_and_changes_no_output(
 ) -> None:
     """``translator.max_batch_tokens`` reaches the engine's options; a budget smaller than
     one sentence (each sentence its own sub-batch) gives the same outputs as a large one."""
-    from deployments.translator import decoding_options
     from serve_app.config import TranslatorConfig
+    from serve_app.loading import decoding_options
 
     assert decoding_options(TranslatorConfig()).max_batch_tokens == 1024
     options = decoding_options(TranslatorConfig(max_batch_tokens=64))

@@ -73,18 +73,17 @@ async def component_health(services: Services) -> dict[str, ComponentHealth]:
     cached = services.health_cache
     if cached is not None and time.monotonic() - cached[0] < HEALTH_CACHE_S:
         return cached[1]
-    translator, detector, orchestrator, jobs = await asyncio.gather(
-        _component("translator", services.translator.info.remote(), services),
-        _component("detector", services.detector.info.remote(), services),
-        _orchestrator(services),
-        _jobs(services),
-    )
-    components = {
-        "translator": translator,
-        "detector": detector,
-        "orchestrator": orchestrator,
-        "jobs": jobs,
+    asked = {
+        "translator": _component("translator", services.translator.info.remote(), services),
+        "detector": _component("detector", services.detector.info.remote(), services),
+        "orchestrator": _orchestrator(services),
+        "jobs": _jobs(services),
     }
+    if services.bulk_translator is not None:
+        asked["bulk_translator"] = _component(
+            "bulk_translator", services.bulk_translator.info.remote(), services
+        )
+    components = dict(zip(asked, await asyncio.gather(*asked.values()), strict=True))
     services.health_cache = (time.monotonic(), components)
     return components
 
