@@ -368,6 +368,61 @@ def _serve(args: argparse.Namespace) -> int:
     os.execvp(command, [command, "run", args.config])  # noqa: S606
 
 
+def _batch_translate(args: argparse.Namespace) -> int:
+    """A dataset's column translated on Ray Data (local Ray, or the cluster at --address):
+    prints a JSON summary; rows that could not be translated carry their reason in the
+    output's ``error`` column."""
+    import ray
+
+    from serve_app.batch import BatchSpecError, Pool, batch_spec, translate_files
+    from serve_app.config import AppArgs
+
+    try:
+        spec = batch_spec(
+            args.column,
+            args.to,
+            source=args.source,
+            source_column=args.source_column,
+            output_column=args.output_column,
+            text_format=args.format,
+            protect_spans=args.protect_spans,
+            quality=args.quality,
+            glossary=args.glossary,
+            glossary_mode=args.glossary_mode,
+        )
+        pool = Pool(args.cpus_per_actor, args.max_actors, args.batch_rows, args.min_actors)
+        # The service's own settings (TAFSIRI_* variables), so a batch uses the same models.
+        settings: dict[str, Any] = {"models": args.models}
+        if args.model:
+            settings["translator"] = {"model": args.model}
+        app = AppArgs.model_validate(settings)
+    except (BatchSpecError, ValueError) as exc:
+        print(f"tafsiri: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=args.address, log_to_driver=False)
+    try:
+        summary = translate_files(
+            args.input,
+            args.output,
+            spec,
+            translator=app.translator,
+            detector=app.detector,
+            pool=pool,
+            input_format=args.input_format,
+            output_format=args.output_format,
+        )
+    except BatchSpecError as exc:
+        print(f"tafsiri: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if started:
+            ray.shutdown()
+    print(json.dumps(summary, indent=None if args.json else 2))
+    return 0
+
+
 def _create_key(args: argparse.Namespace) -> int:
     from serve_app.api.security import hash_key, new_api_key
 
@@ -555,6 +610,50 @@ def build_parser() -> argparse.ArgumentParser:
     lexicon.add_argument("output", nargs="?", default=None, help="default: the detector's")
     lexicon.add_argument("--force", action="store_true")
     lexicon.set_defaults(handler=_build_lexicon)
+
+    batch = commands.add_parser(
+        "batch", help="translate datasets on Ray Data (no HTTP: runs on a Ray cluster)"
+    ).add_subparsers(dest="batch_command", required=True)
+    batch_run = batch.add_parser(
+        "translate", help="translate a column of a Parquet, CSV or JSON Lines dataset"
+    )
+    batch_run.add_argument("input", help="a file, or a folder of them")
+    batch_run.add_argument("--column", required=True, help="the column of texts")
+    batch_run.add_argument("--to", required=True, help="target language(s), comma-separated")
+    batch_run.add_argument("--output", required=True, help="a new folder for the result")
+    batch_run.add_argument("--from", dest="source", default=None, help="one source for all rows")
+    batch_run.add_argument(
+        "--source-column", default=None, help="each row's source (empty: detected)"
+    )
+    batch_run.add_argument(
+        "--output-column",
+        default="translation",
+        help="name of the result (several targets: NAME_<code> each)",
+    )
+    batch_run.add_argument("--format", choices=["text", "html"], default="text")
+    batch_run.add_argument("--no-protect", dest="protect_spans", action="store_false")
+    batch_run.add_argument("--quality", action="store_true", help="add a quality score column")
+    batch_run.add_argument("--glossary", default=None, metavar="CSV", help="terms to apply")
+    batch_run.add_argument("--glossary-mode", choices=["enforce", "prefer"], default="enforce")
+    batch_run.add_argument(
+        "--address", default=None, help="Ray cluster (default: RAY_ADDRESS, else a local Ray)"
+    )
+    batch_run.add_argument(
+        "--models",
+        choices=["auto", "hub", "bundled"],
+        default="auto",
+        help="auto: the real models, the bundled ones loudly when offline",
+    )
+    batch_run.add_argument("--model", default=None, help="translator model (path or repo id)")
+    batch_run.add_argument("--cpus-per-actor", type=int, default=1)
+    batch_run.add_argument(
+        "--max-actors", type=int, default=None, help="default: the cluster's CPUs' worth"
+    )
+    batch_run.add_argument("--min-actors", type=int, default=1, help="actors started at once")
+    batch_run.add_argument("--batch-rows", type=int, default=256, help="rows per batch")
+    batch_run.add_argument("--input-format", choices=["parquet", "csv", "jsonl"], default=None)
+    batch_run.add_argument("--output-format", choices=["parquet", "csv", "jsonl"], default=None)
+    batch_run.set_defaults(handler=_batch_translate)
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(
         dest="keys_command", required=True

@@ -112,3 +112,18 @@ def test_replica_and_node_autoscaling_together(
     assert jobs["workers_down_s"] is not None, result
     assert jobs["nodes_down_s"] is not None, result
     assert result["processes_killed"] > 0, result
+
+
+def test_batch_translation_spreads_over_a_two_node_cluster(
+    test_model_dir: Path, tmp_path: Path
+) -> None:
+    """Ray Data's actor pool on a real 2-node cluster: actors on both nodes, every row exact
+    and in order (the copy model), the null row kept."""
+    result = run_scenario(
+        "batch_cluster_scenario.py", str(test_model_dir), str(tmp_path), timeout=600
+    )
+    assert result["rows"] == 400, result
+    assert result["in_order"] is True, result
+    assert result["exact"] is True, result
+    assert result["errors"] == 0, result
+    assert result["actor_nodes"] == 2, result

@@ -1,0 +1,143 @@
+"""Batch translation on Ray Data against the raw engine, on the same rows, in one run.
+
+- ``raw_engine``: the Translator engine in this process on every CPU (the best of the
+  inter/intra thread splits), all rows in one ``translate`` call: no Ray, no Parquet;
+- ``ray_data_files``: ``translate_files`` (what ``tafsiri batch translate`` runs) from a
+  Parquet file to a Parquet folder on a local Ray of the same CPUs, end to end: actors
+  started, models loaded, rows read, translated and written;
+- ``ray_data_steady``: the same pipeline consumed with ``iter_batches``, timed from the first
+  batch out to the last: the pool's rate once its actors are up.
+
+Every output is checked against its input (the copy model). Goal (issue #17): rows/s >= 0.8x
+the raw engine on one node. Run: ``python -m benchmarks.batch_data [--size tiny] [--rows 8192]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.engine import make_sentences
+from benchmarks.serve_throughput import thread_splits
+from serve_app.batch import Pool, batch_spec, translate_dataset, translate_files
+from serve_app.config import DetectorConfig, TranslatorConfig
+from serve_app.engines.translator import TranslationRequest, Translator, available_cores
+from serve_app.testmodel.build import build_test_model
+
+
+def raw_engine(model: Path, sentences: list[str], inter: int, intra: int) -> dict[str, Any]:
+    engine = Translator(model, inter_threads=inter, intra_threads=intra)
+    requests = [TranslationRequest(s, "eng_Latn", "fra_Latn") for s in sentences]
+    engine.translate(requests[:8], use_cache=False)
+    started = time.perf_counter()
+    output = engine.translate(requests, use_cache=False)
+    seconds = time.perf_counter() - started
+    if [r.text for r in output.results] != sentences:
+        raise AssertionError("the raw engine's outputs differ from their inputs")
+    return {"seconds": round(seconds, 3), "rows_per_s": round(len(sentences) / seconds, 1)}
+
+
+def ray_data(model: Path, sentences: list[str], pool: Pool, workdir: Path) -> dict[str, Any]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import ray.data
+
+    source = workdir / "rows.parquet"
+    pq.write_table(pa.table({"text": sentences}), source, row_group_size=1024)
+    spec = batch_spec("text", "fr", source="en")
+    translator = TranslatorConfig(model=str(model))
+    detector = DetectorConfig(model="lid.176")
+    files = translate_files(
+        source, workdir / "out", spec, translator=translator, detector=detector, pool=pool
+    )
+    written = ray.data.read_parquet(str(workdir / "out")).to_pandas()
+    if written["translation"].tolist() != sentences:
+        raise AssertionError("translate_files' outputs differ from their inputs")
+
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
+    dataset = translate_dataset(
+        ray.data.read_parquet(str(source)), spec, translator=translator, pool=pool
+    )
+    started = time.perf_counter()
+    first: tuple[float, int] | None = None
+    got: list[str] = []
+    for batch in dataset.iter_batches(batch_format="pandas", batch_size=None):
+        if first is None:
+            first = (time.perf_counter(), len(batch))
+        got += batch["translation"].tolist()
+    ended = time.perf_counter()
+    if got != sentences or first is None:
+        raise AssertionError("the pipeline's outputs differ from their inputs")
+    steady = (len(sentences) - first[1]) / max(ended - first[0], 1e-9)
+    return {
+        "ray_data_files": {k: files[k] for k in ("rows", "seconds", "rows_per_s")},
+        "ray_data_steady": {
+            "first_batch_s": round(first[0] - started, 2),
+            "rows_per_s": round(steady, 1),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--size", choices=["tiny", "base"], default="tiny")
+    parser.add_argument("--rows", type=int, default=8192)
+    parser.add_argument("--batch-rows", type=int, default=256)
+    parser.add_argument(
+        "--pools",
+        default="actors,threads",
+        help="actors: one 1-CPU actor per core; threads: one actor holding every core",
+    )
+    parser.add_argument("--models", default="models")
+    args = parser.parse_args(argv)
+    import ray
+
+    cores = available_cores()
+    model = build_test_model(Path(args.models) / f"{args.size}-nllb", size=args.size)
+    sentences = make_sentences(args.rows, seed=211)
+    with contextlib.redirect_stdout(sys.stderr):
+        raw = {
+            f"{inter}x{intra}": raw_engine(model, sentences, inter, intra)
+            for inter, intra in thread_splits(cores)
+        }
+    best = max(raw, key=lambda split: raw[split]["rows_per_s"])
+    ceiling = raw[best]["rows_per_s"]
+    pools = {
+        "actors": Pool(cpus_per_actor=1, max_actors=cores, batch_rows=args.batch_rows),
+        "threads": Pool(cpus_per_actor=cores, max_actors=1, batch_rows=args.batch_rows),
+    }
+    served: dict[str, Any] = {}
+    for name in args.pools.split(","):
+        with contextlib.redirect_stdout(sys.stderr), tempfile.TemporaryDirectory() as work:
+            ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False)
+            try:
+                served[name] = ray_data(model, sentences, pools[name], Path(work))
+            finally:
+                ray.shutdown()
+    report = {
+        "benchmark": "batch_data",
+        "size": args.size,
+        "rows": args.rows,
+        "cores": cores,
+        "raw_engine": {"best_split": best, "rows_per_s": ceiling, "splits": raw},
+        "ray_data": served,
+        "ratios": {
+            name: {
+                "files_vs_raw": round(run["ray_data_files"]["rows_per_s"] / ceiling, 3),
+                "steady_vs_raw": round(run["ray_data_steady"]["rows_per_s"] / ceiling, 3),
+            }
+            for name, run in served.items()
+        },
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
