@@ -24,6 +24,7 @@ from serve_app.config import JobsConfig
 from serve_app.jobs.actors import job_manager
 from serve_app.jobs.handlers import JobHandlers, NeedsHumanError, PermanentJobError
 from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
+from serve_app.serving import lower_priority
 
 logger = logging.getLogger("ray.serve")
 T = TypeVar("T")
@@ -47,7 +48,11 @@ class JobWorkerDeployment:
         detector: DeploymentHandle,
         orchestrator: DeploymentHandle,
         config: dict[str, Any],
+        nice: int = 0,
     ) -> None:
+        # Jobs are bulk work: with the bulk lane on, the worker that drives them runs at the
+        # BulkTranslator's lower CPU priority too (translator.bulk.nice).
+        lower_priority(nice)
         self.config = JobsConfig.model_validate(config)
         self.manager = job_manager(self.config)
         self.worker_id = f"worker-{uuid.uuid4().hex[:12]}"

@@ -19,7 +19,7 @@ from serve_app.engines.translator import TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
 from serve_app.loading import decoding_options, load_translator
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
-from serve_app.serving import lower_priority
+from serve_app.serving import lower_priority, scheduling_class
 
 logger = logging.getLogger("ray.serve")
 
@@ -74,11 +74,12 @@ class TranslatorDeployment:
     _config: TranslatorConfig
     _cache: TranslationCache | None
 
-    def __init__(self, nice: int = 0) -> None:
+    def __init__(self, nice: int = 0, idle: bool = False) -> None:
         """``nice`` > 0 (the BulkTranslator): this process runs that many steps of niceness
-        lower, its engine's threads too (they are started after this, and inherit it)."""
-        self._lower_by = nice
-        self._nice = lower_priority(nice)
+        lower, with ``idle`` in the SCHED_IDLE class too, its engine's threads as well (they
+        are started after this, and inherit it). See ``serving.lower_priority``."""
+        self._lower_by, self._idle = nice, idle
+        self._nice = lower_priority(nice, idle=idle)
         self._calls = 0  # translate calls answered (health details)
 
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
@@ -91,7 +92,7 @@ class TranslatorDeployment:
         ):
             loaded = await asyncio.to_thread(load_translator, config)
             if self._lower_by:  # any thread that started meanwhile from one not yet lowered
-                lower_priority(self._lower_by)
+                lower_priority(self._lower_by, idle=self._idle)
             self._engine, self._loaded = loaded.engine, loaded
             logger.info("translator_model_loaded model=%s", loaded.model)
             previous_cache: TranslationCache | None = getattr(self, "_cache", None)
@@ -244,6 +245,7 @@ class TranslatorDeployment:
                 "batching": self._config.batching.model_dump(),
                 "beam_size": self._options.beam_size,
                 "nice": self._nice,
+                "scheduling": scheduling_class(),
                 "calls": self._calls,
                 **replica_details(),
             },

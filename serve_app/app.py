@@ -31,7 +31,7 @@ def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
     worker["autoscaling_config"] = worker_autoscaling_config(
         jobs.target_jobs_per_worker, jobs.min_workers, jobs.max_workers
     )
-    return {
+    options = {
         "Translator": {
             **configured.translator.serve_options(),
             # Tunables travel as user_config: a `serve deploy` with new values reconfigures
@@ -42,15 +42,17 @@ def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
             **configured.detector.serve_options(),
             "user_config": args.detector.model_dump(mode="json"),
         },
-        # The bulk lane: the same model and settings, its own replicas (translator.bulk).
-        "BulkTranslator": {
-            **configured.bulk_translator.serve_options(),
-            "user_config": args.translator.model_dump(mode="json"),
-        },
         "Orchestrator": configured.orchestrator.serve_options(),
         "JobWorker": worker,
         "Ingress": configured.ingress.serve_options(),
     }
+    if args.translator.bulk.enabled:
+        # The bulk lane: the same model and settings, its own replicas (translator.bulk).
+        options[BULK_TRANSLATOR] = {
+            **configured.bulk_translator.serve_options(),
+            "user_config": args.translator.model_dump(mode="json"),
+        }
+    return options
 
 
 def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
@@ -71,13 +73,17 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     # requests on the same cores are served first (translator.bulk; off: the same replicas).
     bulk = app_args.translator.bulk
     bulk_translator = (
-        deployment(TranslatorDeployment, BULK_TRANSLATOR).bind(bulk.nice)
+        deployment(TranslatorDeployment, BULK_TRANSLATOR).bind(bulk.nice, bulk.scheduling == "idle")
         if bulk.enabled
         else translator
     )
     orchestrator = deployment(OrchestratorDeployment).bind(translator, detector, everything)
     worker = deployment(JobWorkerDeployment).bind(
-        bulk_translator, detector, orchestrator, app_args.jobs.store_config()
+        bulk_translator,
+        detector,
+        orchestrator,
+        app_args.jobs.store_config(),
+        bulk.nice if bulk.enabled else 0,
     )
     application: Application = deployment(IngressDeployment).bind(
         translator,

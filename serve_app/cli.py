@@ -390,7 +390,13 @@ def _batch_translate(args: argparse.Namespace) -> int:
             glossary=args.glossary,
             glossary_mode=args.glossary_mode,
         )
-        pool = Pool(args.cpus_per_actor, args.max_actors, args.batch_rows, args.min_actors)
+        pool = Pool(
+            args.cpus_per_actor,
+            args.max_actors,
+            args.batch_rows,
+            args.min_actors,
+            args.threads_per_actor,
+        )
         # The service's own settings (TAFSIRI_* variables), so a batch uses the same models.
         settings: dict[str, Any] = {"models": args.models}
         if args.model:
@@ -647,9 +653,18 @@ def build_parser() -> argparse.ArgumentParser:
     batch_run.add_argument("--model", default=None, help="translator model (path or repo id)")
     batch_run.add_argument("--cpus-per-actor", type=int, default=1)
     batch_run.add_argument(
-        "--max-actors", type=int, default=None, help="default: the cluster's CPUs' worth"
+        "--max-actors",
+        type=int,
+        default=None,
+        help="default: the cluster's CPUs' worth, less one for reading and writing",
     )
     batch_run.add_argument("--min-actors", type=int, default=1, help="actors started at once")
+    batch_run.add_argument(
+        "--threads-per-actor",
+        type=int,
+        default=None,
+        help="CTranslate2 workers per actor (default: its CPUs)",
+    )
     batch_run.add_argument("--batch-rows", type=int, default=256, help="rows per batch")
     batch_run.add_argument("--input-format", choices=["parquet", "csv", "jsonl"], default=None)
     batch_run.add_argument("--output-format", choices=["parquet", "csv", "jsonl"], default=None)

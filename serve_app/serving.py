@@ -123,15 +123,17 @@ def apply_serving_env() -> str:
     return mode
 
 
-def lower_priority(steps: int) -> int:
-    """Lowers this process's CPU priority by ``steps`` of niceness (up to 19, the lowest) and
+def lower_priority(steps: int, *, idle: bool = False) -> int:
+    """Lowers this process's CPU priority by ``steps`` of niceness (up to 19, the lowest),
+    and with ``idle`` also into Linux's ``SCHED_IDLE`` class (the kernel runs it on cycles no
+    other process wants, and any other process that wakes takes the CPU from it at once);
     returns the niceness it has now.
 
-    On Linux each thread has its own niceness and a new thread takes its creator's, so every
-    thread running now is lowered; threads started later (CTranslate2's workers, loaded
-    after this) inherit it. Elsewhere the process's own niceness is set. A second call lowers
-    no further than the first: the target is reckoned from the niceness the process started
-    with.
+    On Linux each thread has its own niceness and class and a new thread takes its creator's,
+    so every thread running now is lowered; threads started later (CTranslate2's workers,
+    loaded after this) inherit it. Elsewhere the process's own niceness is set. A second call
+    lowers no further than the first: the target is reckoned from the niceness the process
+    started with.
     """
     global _started_niceness
     if _started_niceness is None:
@@ -143,7 +145,17 @@ def lower_priority(steps: int) -> int:
         with contextlib.suppress(OSError):  # a thread that has ended meanwhile
             if os.getpriority(os.PRIO_PROCESS, thread) < target:
                 os.setpriority(os.PRIO_PROCESS, thread, target)
+            if idle and hasattr(os, "SCHED_IDLE"):
+                os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
     return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def scheduling_class() -> str:
+    """This thread's scheduling class: ``idle``, ``normal`` or ``other``."""
+    if not hasattr(os, "sched_getscheduler"):
+        return "other"
+    policy = os.sched_getscheduler(0)
+    return {os.SCHED_IDLE: "idle", os.SCHED_OTHER: "normal"}.get(policy, "other")
 
 
 # The niceness this process had before lower_priority first changed it.

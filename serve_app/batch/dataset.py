@@ -16,9 +16,10 @@ choice with no fallback of its own, so one dataset is never translated by two mo
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -70,65 +71,83 @@ def _local_or_reference(reference: str) -> str:
     return str(path.resolve()) if path.exists() else reference
 
 
-def choose_translator(config: TranslatorConfig) -> TranslatorConfig:
-    """``config`` with the model the batch will use: the configured one where it can be had
-    (fetched once into the Hugging Face cache), else the allowed fallback (loudly)."""
+Settings = TypeVar("Settings", TranslatorConfig, DetectorConfig)
+
+
+def _choose(
+    component: str, locate: Callable[[str, str | None], object], config: Settings
+) -> Settings:
+    """``config`` naming the model that ``locate`` finds: the configured one where it can be
+    had (fetched once into the Hugging Face cache), else the allowed fallback (loudly); with
+    no fallback of its own, so every actor loads this same choice."""
     found = load_with_fallback(
-        "translator", Translator.locate, config.model, config.revision, config.fallback_model
+        component, locate, config.model, config.revision, config.fallback_model
     )
-    revision = config.revision if found.fallback_reason is None else None
     return config.model_copy(
         update={
             "model": _local_or_reference(found.model),
-            "revision": revision,
+            "revision": config.revision if found.fallback_reason is None else None,
             "fallback_model": None,
         }
     )
+
+
+def choose_translator(config: TranslatorConfig) -> TranslatorConfig:
+    """The translator model the batch will use."""
+    return _choose("translator", Translator.locate, config)
 
 
 def choose_detector(config: DetectorConfig) -> DetectorConfig:
-    """``config`` with the detector model the batch will use (as :func:`choose_translator`)."""
-    found = load_with_fallback(
-        "language detector",
-        resolve_detector_model,
-        config.model,
-        config.revision,
-        config.fallback_model,
-    )
-    revision = config.revision if found.fallback_reason is None else None
-    return config.model_copy(
-        update={
-            "model": _local_or_reference(found.model),
-            "revision": revision,
-            "fallback_model": None,
-        }
-    )
+    """The detector model the batch will use."""
+    return _choose("language detector", resolve_detector_model, config)
 
 
 @dataclass(frozen=True)
 class Pool:
-    """The actor pool: ``cpus_per_actor`` CPUs (and CTranslate2 workers) each, from
-    ``min_actors`` (Ray Data adds more while batches wait) up to ``max_actors`` (default: as
-    many as the cluster's CPUs hold)."""
+    """The actor pool: each actor reserves ``cpus_per_actor`` CPUs and runs
+    ``threads_per_actor`` CTranslate2 workers (default: as many as it reserves); from
+    ``min_actors`` (Ray Data adds more while batches wait) up to ``max_actors``.
+
+    Reading and writing the files are Ray tasks that need a CPU of their own: a pool that
+    reserved every CPU of the cluster would leave them none and wait forever. So the default
+    ``max_actors`` leaves one CPU free, and a pool that would take them all is refused. On a
+    small machine, ``threads_per_actor`` above ``cpus_per_actor`` still puts every core to
+    work (one actor reserving 1 CPU and running 2 workers on a 2-core machine, say).
+    """
 
     cpus_per_actor: int = 1
     max_actors: int | None = None
     batch_rows: int = DEFAULT_BATCH_ROWS
     min_actors: int = 1
+    threads_per_actor: int | None = None
 
     def __post_init__(self) -> None:
         if self.cpus_per_actor < 1 or self.batch_rows < 1 or self.min_actors < 1:
             raise BatchSpecError("cpus_per_actor, batch_rows and min_actors must be positive")
         if self.max_actors is not None and self.max_actors < self.min_actors:
             raise BatchSpecError("max_actors must be at least min_actors")
+        if self.threads_per_actor is not None and self.threads_per_actor < 1:
+            raise BatchSpecError("threads_per_actor must be positive")
 
-    def size(self) -> int:
-        import ray
+    @property
+    def threads(self) -> int:
+        return self.threads_per_actor or self.cpus_per_actor
 
-        if self.max_actors is not None:
-            return self.max_actors
-        cpus = float(ray.cluster_resources().get("CPU", 1))
-        return max(self.min_actors, int(cpus // self.cpus_per_actor))
+    def size(self, cluster_cpus: float | None = None) -> int:
+        """The most actors; refuses a pool that leaves reading and writing no CPU."""
+        if cluster_cpus is None:
+            import ray
+
+            cluster_cpus = float(ray.cluster_resources().get("CPU", 1))
+        fits = int((cluster_cpus - 1) // self.cpus_per_actor)
+        most = self.max_actors if self.max_actors is not None else max(self.min_actors, fits)
+        if most > fits:
+            raise BatchSpecError(
+                f"{most} actors of {self.cpus_per_actor} CPU need {most * self.cpus_per_actor} "
+                f"of the cluster's {cluster_cpus:g} CPUs and leave none for reading and "
+                f"writing; at most {max(fits, 0)} fit (threads_per_actor can use more cores)"
+            )
+        return most
 
 
 def translate_dataset(
@@ -159,7 +178,7 @@ def translate_dataset(
             "spec": spec,
             "translator": translator.model_dump(),
             "detector": (detector or DetectorConfig()).model_dump(),
-            "threads": pool.cpus_per_actor,
+            "threads": pool.threads,
         },
         udf_modifying_row_count=False,
     )

@@ -294,9 +294,10 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
             kill(actor, restart=False)
 
 
-def test_translator_replica_killed_during_200_jobs_loses_none(client: httpx.Client) -> None:
+def test_bulk_translator_replica_killed_during_200_jobs_loses_none(client: httpx.Client) -> None:
+    """Jobs' sentences go to the BulkTranslator: its replica killed with 200 jobs in flight."""
     tokens = [submit_text_job(client, [f"In flight {i}.", f"Second text {i}."]) for i in range(200)]
-    (translator,) = named_actors(f"{APP_NAME}#Translator#")
+    (translator,) = named_actors(f"{APP_NAME}#BulkTranslator#")
     kill(translator, restart=False)
     finished = [wait_for(client, f"/api/v1/jobs/{token}", timeout=240) for token in tokens]
     assert [job["status"] for job in finished].count("done") == 200, [

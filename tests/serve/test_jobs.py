@@ -145,6 +145,7 @@ def translator_calls(client: httpx.Client) -> tuple[int, int, int]:
         components["translator"]["details"],
         components["bulk_translator"]["details"],
     )
+    assert (interactive["scheduling"], bulk["scheduling"]) == ("normal", "idle")
     return interactive["calls"], bulk["calls"], bulk["nice"] - interactive["nice"]
 
 

@@ -168,3 +168,21 @@ def test_batch_spec_normalises_codes_and_reads_a_glossary_csv(tmp_path: Path) ->
         batch_spec("text", "fr", source="en", glossary=twice)
     with pytest.raises(BatchSpecError, match="glossary mode"):
         batch_spec("text", "fr", glossary_mode="sometimes")
+
+
+def test_the_pool_leaves_a_cpu_for_reading_and_writing() -> None:
+    from serve_app.batch import Pool
+
+    assert Pool().size(cluster_cpus=4) == 3
+    assert Pool(cpus_per_actor=2).size(cluster_cpus=8) == 3
+    assert Pool(max_actors=2).size(cluster_cpus=4) == 2
+    pool = Pool(threads_per_actor=2, max_actors=1)
+    assert (pool.size(cluster_cpus=2), pool.threads) == (1, 2)
+    assert Pool(cpus_per_actor=3).threads == 3
+    # A pool that would hold every CPU would wait forever for its reads: refused.
+    with pytest.raises(BatchSpecError, match="leave none for reading"):
+        Pool(cpus_per_actor=2, max_actors=1).size(cluster_cpus=2)
+    with pytest.raises(BatchSpecError, match="leave none for reading"):
+        Pool().size(cluster_cpus=1)
+    with pytest.raises(BatchSpecError, match="at least min_actors"):
+        Pool(min_actors=3, max_actors=2)

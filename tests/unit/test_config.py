@@ -41,3 +41,15 @@ def test_environment_variables_set_nested_fields(monkeypatch: pytest.MonkeyPatch
 def test_unsafe_or_invalid_settings_are_refused(args: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         AppArgs.model_validate(args)
+
+
+def test_the_bulk_lane_is_a_deployment_only_when_enabled() -> None:
+    from serve_app.app import deployment_options
+
+    on = deployment_options(AppArgs(models="bundled"))
+    assert on["BulkTranslator"]["user_config"] == on["Translator"]["user_config"]
+    assert on["BulkTranslator"]["ray_actor_options"]["num_cpus"] == 0.5
+    off = deployment_options(AppArgs(models="bundled", translator={"bulk": {"enabled": False}}))
+    assert "BulkTranslator" not in off
+    with pytest.raises(ValueError, match="scheduling"):
+        AppArgs(translator={"bulk": {"scheduling": "realtime"}})

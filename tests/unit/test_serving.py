@@ -79,7 +79,7 @@ def test_applied_mode_keeps_what_the_operator_set(monkeypatch: pytest.MonkeyPatc
 def test_lower_priority_lowers_every_thread_and_threads_started_later() -> None:
     """In a child process (a lowered niceness cannot be raised again without privileges):
     the threads running before the call and one started after it run ``steps`` lower than
-    the process started; a second call lowers no further."""
+    the process started, in the SCHED_IDLE class; a second call lowers no further."""
     import subprocess
     import sys
     import textwrap
@@ -93,19 +93,21 @@ def test_lower_priority_lowers_every_thread_and_threads_started_later() -> None:
         def sleeper():
             ids.append(threading.get_native_id()); ready.set(); stop.wait()
         before = threading.Thread(target=sleeper); before.start(); ready.wait()
-        first = lower_priority(7)
+        first = lower_priority(7, idle=True)
         ready.clear()
         after = threading.Thread(target=sleeper); after.start(); ready.wait()
         again = lower_priority(7)
         nices = [os.getpriority(os.PRIO_PROCESS, tid) for tid in ids]
+        idle = [os.sched_getscheduler(tid) == os.SCHED_IDLE for tid in ids]
         stop.set(); before.join(); after.join()
-        print(json.dumps([start, first, again, nices]))
+        print(json.dumps([start, first, again, nices, idle]))
         """
     )
     run = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
-    start, first, again, nices = json.loads(run.stdout)
+    start, first, again, nices, idle = json.loads(run.stdout)
     expected = min(19, start + 7)
     assert first == again == expected
     assert nices == [expected, expected]
+    assert idle == [True, True]  # SCHED_IDLE, for the thread before and the one after
