@@ -253,21 +253,24 @@ def translate_files(
     if not is_uri(output) and Path(output).is_dir() and any(Path(output).iterdir()):
         raise BatchSpecError(f"{output} is not empty; choose a new folder")
     started = time.perf_counter()
-    # A dataset keeps the context it was made in: rows in order from the read on.
+    # Rows in order: the pipeline is built and run with preserve_order set (and the caller's
+    # setting given back after).
     options = DataContext.get_current().execution_options
     ordered = options.preserve_order
     options.preserve_order = True
     try:
         rows = read(source, fmt_in)
+        spec.check_columns(rows.columns() or [])  # before any model is looked for
+        chosen = choose_translator(translator)
+        chosen_detector = (
+            choose_detector(detector or DetectorConfig()) if spec.source is None else detector
+        )
+        dataset = translate_dataset(
+            rows, spec, translator=chosen, detector=chosen_detector, pool=pool
+        )
+        write(dataset, output, fmt_out)
     finally:
         options.preserve_order = ordered
-    spec.check_columns(rows.columns() or [])  # before any model is looked for
-    chosen = choose_translator(translator)
-    chosen_detector = (
-        choose_detector(detector or DetectorConfig()) if spec.source is None else detector
-    )
-    dataset = translate_dataset(rows, spec, translator=chosen, detector=chosen_detector, pool=pool)
-    write(dataset, output, fmt_out)
     seconds = time.perf_counter() - started
     rows, failed = count_rows(output, fmt_out)
     return {
