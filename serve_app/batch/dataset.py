@@ -224,7 +224,10 @@ def read(location: str, fmt: str) -> Dataset:
 
 def write(dataset: Dataset, location: str, fmt: str) -> None:
     if fmt == "parquet":
-        dataset.write_parquet(location)
+        from serve_app.batch.sink import OrderedParquetSink
+
+        # Not write_parquet: it can write a task's rows out of order (see sink.py).
+        dataset.write_datasink(OrderedParquetSink(location))
     elif fmt == "csv":
         dataset.write_csv(location)
     else:

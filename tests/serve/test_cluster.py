@@ -117,13 +117,13 @@ def test_replica_and_node_autoscaling_together(
 def test_batch_translation_spreads_over_a_two_node_cluster(
     test_model_dir: Path, tmp_path: Path
 ) -> None:
-    """Ray Data's actor pool on a real 2-node cluster: actors on both nodes, every row exact
-    (the copy model), the null row kept. Order across several actors is not asserted: it
-    failed in some single-node runs (an open bug, README "Batch translation benchmark")."""
+    """Ray Data's actor pool on a real 2-node cluster: three actors on both nodes, every row
+    exact (the copy model) and in order, the null row kept."""
     result = run_scenario(
         "batch_cluster_scenario.py", str(test_model_dir), str(tmp_path), timeout=600
     )
     assert result["rows"] == 400, result
     assert result["exact"] is True, result
+    assert result["in_order"] is True, result
     assert result["errors"] == 0, result
     assert result["actor_nodes"] == 2, result
