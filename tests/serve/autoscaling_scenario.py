@@ -263,6 +263,20 @@ def main(model_dir: str, workdir: str) -> dict[str, Any]:
                         },
                     },
                     "job_worker": {"num_cpus": 0.5, "max_ongoing_requests": 8},
+                    # Jobs' chunks: a sliver beside the rest, so the app fits on the head at
+                    # start (no node before any load) and a second replica leaves quickly.
+                    "bulk_translator": {
+                        "num_cpus": 0.05,
+                        "max_ongoing_requests": 64,
+                        "autoscaling": {
+                            "min_replicas": 1,
+                            "max_replicas": 2,
+                            "initial_replicas": 1,
+                            "target_ongoing_requests": 8,
+                            "upscale_delay_s": 1,
+                            "downscale_delay_s": 5,
+                        },
+                    },
                 },
             }
         )
