@@ -24,6 +24,7 @@ from typing import Any
 from benchmarks.engine import make_sentences
 from benchmarks.serve_throughput import thread_splits
 from serve_app.batch import Pool, batch_spec, translate_files
+from serve_app.batch.dataset import DEFAULT_BATCH_ROWS
 from serve_app.config import DetectorConfig, TranslatorConfig
 from serve_app.engines.translator import TranslationRequest, Translator, available_cores
 from serve_app.testmodel.build import build_test_model
@@ -72,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--size", choices=["tiny", "base"], default="tiny")
     parser.add_argument("--rows", type=int, default=8192)
-    parser.add_argument("--batch-rows", type=int, default=256)
+    parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS)
     parser.add_argument(
         "--pools",
-        default="actors,threads",
-        help="actors: one 1-CPU actor per core; threads: one actor holding every core",
+        default="default,large_batches,one_worker_per_actor",
+        help="default: translate_files' own pool; one_worker_per_actor: a 1-CPU actor per "
+        "core less one, one worker each; large_batches: the default pool in calls of 1,024 rows; "
+        "threads: one actor running a worker per core",
     )
     parser.add_argument("--models", default="models")
     parser.add_argument(
@@ -103,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     # Reading and writing need a CPU of their own (see Pool): the defaults leave one.
     actors = max(1, cores - 1)
     pools = {
-        "actors": Pool(cpus_per_actor=1, max_actors=actors, batch_rows=args.batch_rows),
+        # What translate_files does when given nothing: the pool sized to the cluster, the
+        # cores it leaves worked by more CTranslate2 workers (Pool.threads).
+        "default": Pool(batch_rows=args.batch_rows),
+        "large_batches": Pool(batch_rows=1024),
+        "one_worker_per_actor": Pool(
+            cpus_per_actor=1, max_actors=actors, threads_per_actor=1, batch_rows=args.batch_rows
+        ),
         "threads": Pool(
             cpus_per_actor=1, threads_per_actor=cores, max_actors=1, batch_rows=args.batch_rows
         ),

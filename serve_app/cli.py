@@ -375,6 +375,7 @@ def _batch_translate(args: argparse.Namespace) -> int:
     import ray
 
     from serve_app.batch import BatchSpecError, Pool, batch_spec, translate_files
+    from serve_app.batch.dataset import DEFAULT_BATCH_ROWS
     from serve_app.config import AppArgs
 
     try:
@@ -393,7 +394,7 @@ def _batch_translate(args: argparse.Namespace) -> int:
         pool = Pool(
             args.cpus_per_actor,
             args.max_actors,
-            args.batch_rows,
+            args.batch_rows or DEFAULT_BATCH_ROWS,
             args.min_actors,
             args.threads_per_actor,
         )
@@ -663,9 +664,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads-per-actor",
         type=int,
         default=None,
-        help="CTranslate2 workers per actor (default: its CPUs)",
+        help="CTranslate2 workers per actor (default: its CPUs, or the cluster's CPUs shared "
+        "among the actors where that is more)",
     )
-    batch_run.add_argument("--batch-rows", type=int, default=256, help="rows per batch")
+    batch_run.add_argument(
+        "--batch-rows", type=int, default=None, help="rows per actor call (default 256)"
+    )
     batch_run.add_argument("--input-format", choices=["parquet", "csv", "jsonl"], default=None)
     batch_run.add_argument("--output-format", choices=["parquet", "csv", "jsonl"], default=None)
     batch_run.set_defaults(handler=_batch_translate)

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 FORMATS = ("parquet", "csv", "jsonl")
 SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
+# Rows per call of an actor. 1,024 was tried (CTranslate2 sorts a call by length, so larger
+# calls pad less): 16,384 rows, one actor of two workers, one run: 0.74x the raw engine
+# against 0.79x at 256; not kept.
 DEFAULT_BATCH_ROWS = 256
 
 
@@ -105,7 +108,7 @@ def choose_detector(config: DetectorConfig) -> DetectorConfig:
 @dataclass(frozen=True)
 class Pool:
     """The actor pool: each actor reserves ``cpus_per_actor`` CPUs and runs
-    ``threads_per_actor`` CTranslate2 workers (default: as many as it reserves); from
+    ``threads_per_actor`` CTranslate2 workers (default: see :meth:`threads`); from
     ``min_actors`` (Ray Data adds more while batches wait) up to ``max_actors``.
 
     Reading and writing the files are Ray tasks that need a CPU of their own: a pool that
@@ -129,16 +132,20 @@ class Pool:
         if self.threads_per_actor is not None and self.threads_per_actor < 1:
             raise BatchSpecError("threads_per_actor must be positive")
 
-    @property
-    def threads(self) -> int:
-        return self.threads_per_actor or self.cpus_per_actor
+    def threads(self, cluster_cpus: float, actors: int) -> int:
+        """CTranslate2 workers per actor: ``threads_per_actor``, or by default the CPUs it
+        reserves, and more where the pool leaves cores idle: the CPU kept for reading and
+        writing is mostly idle while rows are translated, so on a 2-CPU machine the one
+        actor runs two workers (measured: 0.71x the raw engine against 0.45x with one, on
+        16,384 rows)."""
+        if self.threads_per_actor is not None:
+            return self.threads_per_actor
+        return max(self.cpus_per_actor, int(cluster_cpus // max(actors, 1)))
 
     def size(self, cluster_cpus: float | None = None) -> int:
         """The most actors; refuses a pool that leaves reading and writing no CPU."""
         if cluster_cpus is None:
-            import ray
-
-            cluster_cpus = float(ray.cluster_resources().get("CPU", 1))
+            cluster_cpus = _cluster_cpus()
         fits = int((cluster_cpus - 1) // self.cpus_per_actor)
         most = self.max_actors if self.max_actors is not None else max(self.min_actors, fits)
         if most > fits:
@@ -148,6 +155,12 @@ class Pool:
                 f"writing; at most {max(fits, 0)} fit (threads_per_actor can use more cores)"
             )
         return most
+
+
+def _cluster_cpus() -> float:
+    import ray
+
+    return float(ray.cluster_resources().get("CPU", 1))
 
 
 def translate_dataset(
@@ -168,17 +181,19 @@ def translate_dataset(
 
     pool = pool or Pool()
     spec.check_columns(dataset.columns() or [])
+    cluster_cpus = _cluster_cpus()
+    actors = pool.size(cluster_cpus)
     return dataset.map_batches(
         TranslateRows,
         batch_format="pandas",
         batch_size=pool.batch_rows,
-        compute=ActorPoolStrategy(min_size=pool.min_actors, max_size=pool.size()),
+        compute=ActorPoolStrategy(min_size=pool.min_actors, max_size=actors),
         num_cpus=pool.cpus_per_actor,
         fn_constructor_kwargs={
             "spec": spec,
             "translator": translator.model_dump(),
             "detector": (detector or DetectorConfig()).model_dump(),
-            "threads": pool.threads,
+            "threads": pool.threads(cluster_cpus, actors),
         },
         udf_modifying_row_count=False,
     )

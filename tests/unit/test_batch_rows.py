@@ -176,9 +176,13 @@ def test_the_pool_leaves_a_cpu_for_reading_and_writing() -> None:
     assert Pool().size(cluster_cpus=4) == 3
     assert Pool(cpus_per_actor=2).size(cluster_cpus=8) == 3
     assert Pool(max_actors=2).size(cluster_cpus=4) == 2
-    pool = Pool(threads_per_actor=2, max_actors=1)
-    assert (pool.size(cluster_cpus=2), pool.threads) == (1, 2)
-    assert Pool(cpus_per_actor=3).threads == 3
+    pool = Pool(threads_per_actor=3, max_actors=1)
+    assert (pool.size(cluster_cpus=2), pool.threads(2, 1)) == (1, 3)
+    assert Pool(cpus_per_actor=3).threads(16, 5) == 3
+    # By default the cores the pool leaves (the one kept for reading and writing) are worked
+    # too: one actor on a 2-CPU machine runs two workers; three on four CPUs, one each.
+    assert Pool().threads(2, Pool().size(cluster_cpus=2)) == 2
+    assert Pool().threads(4, Pool().size(cluster_cpus=4)) == 1
     # A pool that would hold every CPU would wait forever for its reads: refused.
     with pytest.raises(BatchSpecError, match="leave none for reading"):
         Pool(cpus_per_actor=2, max_actors=1).size(cluster_cpus=2)
