@@ -1,4 +1,5 @@
-"""NLLB-200 tokenization: a SentencePiece model, or the same pieces from a ``tokenizer.json``.
+"""Tokenization by model family. NLLB-200: a SentencePiece model, or the same pieces from a
+``tokenizer.json``; Marian/OPUS-MT pair models: a SentencePiece model per side.
 
 Published conversions ship one or the other (some only ``tokenizer.json``, the Hugging Face
 "fast" form of NLLB's SentencePiece BPE). Both give the same pieces, and the conventions are
@@ -109,5 +110,61 @@ class NllbTokenizer:
         return [source_language, *pieces, EOS]
 
     @staticmethod
-    def target_prefix(target_language: str) -> list[str]:
+    def target_prefix(target_language: str) -> list[str] | None:
         return [target_language]
+
+    @staticmethod
+    def output_pieces(hypothesis: list[str]) -> list[str]:
+        """A hypothesis without its target prefix (the language token)."""
+        return hypothesis[1:]
+
+    @staticmethod
+    def source_pieces(tokens: list[str]) -> list[str]:
+        """The pieces of ``source_tokens``' output (language token and ``</s>`` off)."""
+        return tokens[1:-1]
+
+
+MARIAN_SOURCE_SPM = "source.spm"
+MARIAN_TARGET_SPM = "target.spm"
+
+
+class MarianTokenizer:
+    """OPUS-MT / Marian conventions, as CTranslate2 converts them: a pair model with a
+    SentencePiece model per side (``source.spm``, ``target.spm``), source ``pieces + </s>``,
+    no language token and no target prefix (decoding starts at ``</s>``).
+
+    Multi-target OPUS-MT models (``opus-mt-en-mul`` and the like) want a ``>>fra<<`` token
+    first; this class serves the one-pair models.
+    """
+
+    def __init__(self, source_path: str | Path, target_path: str | Path) -> None:
+        self.model_path = Path(source_path)
+        self._source = _SentencePiece(Path(source_path))
+        self._target = _SentencePiece(Path(target_path))
+
+    def encode(self, text: str) -> list[str]:
+        return self._source.encode(text)
+
+    def decode(self, pieces: Iterable[str]) -> str:
+        return self._target.decode([piece for piece in pieces if piece not in SPECIAL_TOKENS])
+
+    def source_tokens(self, pieces: list[str], source_language: str) -> list[str]:
+        return [*pieces, EOS]
+
+    @staticmethod
+    def target_prefix(target_language: str) -> list[str] | None:
+        return None
+
+    @staticmethod
+    def output_pieces(hypothesis: list[str]) -> list[str]:
+        return hypothesis
+
+    @staticmethod
+    def source_pieces(tokens: list[str]) -> list[str]:
+        return tokens[:-1]
+
+
+def find_marian_tokenizers(model_dir: Path) -> tuple[Path, Path] | None:
+    """``(source.spm, target.spm)`` beside the model, if it follows Marian's layout."""
+    source, target = model_dir / MARIAN_SOURCE_SPM, model_dir / MARIAN_TARGET_SPM
+    return (source, target) if source.is_file() and target.is_file() else None

@@ -40,7 +40,15 @@ from serve_app.engines.spans import (
     sentinel_ranges,
     substitute,
 )
-from serve_app.engines.tokenizer import SENTENCEPIECE_FILES, TOKENIZER_JSON, NllbTokenizer
+from serve_app.engines.tokenizer import (
+    MARIAN_SOURCE_SPM,
+    MARIAN_TARGET_SPM,
+    SENTENCEPIECE_FILES,
+    TOKENIZER_JSON,
+    MarianTokenizer,
+    NllbTokenizer,
+    find_marian_tokenizers,
+)
 
 TOKENIZER_FILES = (*SENTENCEPIECE_FILES, TOKENIZER_JSON)
 VOCABULARY_FILES = (
@@ -57,7 +65,33 @@ MODEL_FILES = [
     "*vocabulary.txt",
     *TOKENIZER_FILES,
     "*.model",
+    MARIAN_SOURCE_SPM,
+    MARIAN_TARGET_SPM,
+    # Which pair a Marian model serves: Argos Translate's package metadata, or ours.
+    "metadata.json",
+    "tafsiri_model.json",
 ]
+FAMILIES = ("nllb", "marian")
+
+
+def read_pair(model_dir: Path, languages: LanguageDatabase) -> tuple[str, str] | None:
+    """The ``(source, target)`` FLORES-200 codes a pair model's own files name: the test
+    builder's ``tafsiri_model.json`` (``languages``) or an Argos Translate package's
+    ``metadata.json`` (``from_code``, ``to_code``); None when neither says."""
+    for name, keys in (("tafsiri_model.json", ("languages",)), ("metadata.json", ())):
+        path = model_dir / name
+        if not path.is_file():
+            continue
+        try:
+            meta = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        codes = meta.get(keys[0]) if keys else [meta.get("from_code"), meta.get("to_code")]
+        if isinstance(codes, list) and len(codes) == 2 and all(isinstance(c, str) for c in codes):
+            source, target = (languages.try_normalize(code) for code in codes)
+            if source and target:
+                return source, target
+    return None
 
 
 def find_tokenizer(location: ModelLocation, tokenizer: str | None = None) -> Path:
@@ -287,7 +321,11 @@ class Translator:
         tokenizer_path: str | Path | None = None,
         options: TranslationOptions | None = None,
         languages: LanguageDatabase | None = None,
+        pair: tuple[str, str] | None = None,
     ) -> None:
+        """``pair``: the (source, target) a Marian pair model serves, where its files do not
+        say (:func:`read_pair`); the model's family is told by its files (``source.spm`` and
+        ``target.spm``: Marian; else NLLB)."""
         import ctranslate2
 
         self.model_path = Path(model_path)
@@ -300,19 +338,40 @@ class Translator:
                 "`tafsiri build-test-model`"
             )
         self.languages = languages or LanguageDatabase.default()
-        vocabulary = read_vocabulary(self.model_path)
-        self.supported_languages = [code for code in vocabulary if code in self.languages]
-        if not self.supported_languages:
-            raise ModelUnavailableError(
-                f"{self.model_path}: vocabulary holds no FLORES-200 language token; "
-                "is this an NLLB-200 model?"
+        marian = find_marian_tokenizers(self.model_path)
+        self.tokenizer: NllbTokenizer | MarianTokenizer
+        # The one pair a Marian model serves; None for NLLB's any-to-any.
+        self.pair: tuple[str, str] | None = None
+        if marian is not None:
+            self.family = "marian"
+            self.pair = (
+                tuple(self.languages.normalize(code) for code in pair)  # type: ignore[assignment]
+                if pair
+                else read_pair(self.model_path, self.languages)
             )
-        tokenizer_file = (
-            Path(tokenizer_path)
-            if tokenizer_path
-            else find_tokenizer(ModelLocation(self.model_path, self.model_path))
-        )
-        self.tokenizer = NllbTokenizer(tokenizer_file, self.supported_languages)
+            if self.pair is None:
+                raise ModelUnavailableError(
+                    f"{self.model_path} is a Marian pair model (source.spm, target.spm) whose "
+                    "files do not say which pair it serves; give its languages in the config"
+                )
+            self.supported_languages = list(dict.fromkeys(self.pair))
+            self.tokenizer = MarianTokenizer(*marian)
+        else:
+            self.family = "nllb"
+            vocabulary = read_vocabulary(self.model_path)
+            self.supported_languages = [code for code in vocabulary if code in self.languages]
+            if not self.supported_languages:
+                raise ModelUnavailableError(
+                    f"{self.model_path}: vocabulary holds no FLORES-200 language token; "
+                    "is this an NLLB-200 model (or a Marian one without source.spm and "
+                    "target.spm)?"
+                )
+            tokenizer_file = (
+                Path(tokenizer_path)
+                if tokenizer_path
+                else find_tokenizer(ModelLocation(self.model_path, self.model_path))
+            )
+            self.tokenizer = NllbTokenizer(tokenizer_file, self.supported_languages)
         self.options = options or TranslationOptions()
         self.device = device
         self.compute_type = compute_type
@@ -343,6 +402,8 @@ class Translator:
         """``model`` is a local CTranslate2 directory, a Hugging Face repo id, or a folder
         inside a repo; only the model's own files are fetched."""
         location = cls.locate(model, revision)
+        if find_marian_tokenizers(location.path) is not None:
+            return cls(location.path, **kwargs)
         return cls(location.path, tokenizer_path=find_tokenizer(location, tokenizer), **kwargs)
 
     @staticmethod
@@ -362,6 +423,10 @@ class Translator:
         Codes arrive already normalised to FLORES-200 by the edge that received them (the
         API, a workflow's params): the engine checks, it does not normalise again.
         """
+        if code not in self._supported and self.pair is not None:
+            raise UnsupportedLanguageError(
+                f"language {code!r}: this model translates {self.pair[0]} to {self.pair[1]} only"
+            )
         if code not in self._supported:
             raise UnsupportedLanguageError(
                 f"language {code!r} is not one this model translates (FLORES-200 codes such as "
@@ -369,12 +434,21 @@ class Translator:
             )
         return code
 
+    def check_pair(self, source: str, target: str) -> None:
+        """Both codes are this model's, and a pair model serves this very pair."""
+        self.check_language(source)
+        self.check_language(target)
+        if self.pair is not None and (source, target) != self.pair:
+            raise UnsupportedLanguageError(
+                f"this model translates {self.pair[0]} to {self.pair[1]} only, not "
+                f"{source} to {target}"
+            )
+
     def prepare(self, request: TranslationRequest) -> Document:
         """``request``'s text cut into literal parts and units to translate; raises
         :class:`UnsupportedLanguageError` or :class:`~serve_app.engines.markup.MarkupError`
         (bad input, for that request alone)."""
-        self.check_language(request.source_language)
-        self.check_language(request.target_language)
+        self.check_pair(request.source_language, request.target_language)
         return prepare(request.text, request.text_format, protect=request.protect_spans)
 
     def translate(
@@ -609,9 +683,11 @@ class Translator:
             for share in split_evenly(group, [len(jobs[i].source) for i in group], parallel):
                 results = self._model.translate_batch(
                     [jobs[i].source for i in share],
-                    target_prefix=[
-                        self.tokenizer.target_prefix(jobs[i].target_language) for i in share
-                    ],
+                    target_prefix=(
+                        None
+                        if self.pair is not None  # a pair model: no language token
+                        else [self.tokenizer.target_prefix(jobs[i].target_language) for i in share]
+                    ),
                     max_batch_size=opts.max_batch_tokens,
                     batch_type="tokens",
                     asynchronous=True,
@@ -630,7 +706,7 @@ class Translator:
             for job_index, result in zip(share, results, strict=True):
                 output = result.result()
                 decoded[job_index] = [
-                    (hypothesis[1:], float(score))
+                    (self.tokenizer.output_pieces(hypothesis), float(score))
                     for hypothesis, score in zip(output.hypotheses, output.scores, strict=True)
                 ]
         timings.parallel_batches = len(pending)
@@ -738,7 +814,11 @@ class Translator:
             if index not in signals:
                 job, (pieces, score) = jobs[index], hypotheses[index][0]
                 # A cache hit's source was never tokenised; its counts are needed here.
-                source = job.source[1:-1] if job.source else self.tokenizer.encode(job.text)
+                source = (
+                    self.tokenizer.source_pieces(job.source)
+                    if job.source
+                    else self.tokenizer.encode(job.text)
+                )
                 signals[index] = sentence_signals(
                     log_prob=score,
                     source_text=job.text,

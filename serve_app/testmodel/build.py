@@ -91,6 +91,16 @@ def nllb_vocabulary(sp_model: bytes, piece_slots: int = 0) -> list[str]:
     return SPECIAL_TOKENS + body + LanguageDatabase.default().codes + ["<mask>"]
 
 
+def marian_vocabulary(sp_model: bytes) -> list[str]:
+    """A CTranslate2 conversion of an OPUS-MT model's order: ``</s> <unk>`` then the pieces
+    (Transformers' added ``<pad>`` is dropped by the converter); no language token."""
+    import sentencepiece as spm
+
+    processor = spm.SentencePieceProcessor(model_proto=sp_model)
+    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+    return ["</s>", "<unk>"] + [piece for piece in pieces if piece not in {"<unk>", "<s>", "</s>"}]
+
+
 def _position_encodings(frequencies: np.ndarray) -> np.ndarray:
     positions = np.arange(MAX_POSITIONS, dtype=np.float64)[:, None] * frequencies[None, :]
     cos, sin = np.cos(positions), np.sin(positions)
@@ -241,16 +251,29 @@ def build_test_model(
     size: str = "tiny",
     force: bool = False,
     swaps: tuple[tuple[str, str], ...] = (),
+    family: str = "nllb",
+    languages: tuple[str, str] = ("eng_Latn", "fra_Latn"),
 ) -> Path:
     """Writes the copy model (``model.bin``, vocabulary, SentencePiece) to ``output_dir``;
-    ``swaps`` as in :func:`build_copy_model_spec`."""
+    ``swaps`` as in :func:`build_copy_model_spec`.
+
+    ``family="marian"`` lays it out as a CTranslate2 conversion of an OPUS-MT pair model:
+    ``source.spm`` and ``target.spm``, the vocabulary ``</s> <unk>`` + pieces with no language
+    token, source ``pieces + </s>``, no target prefix; ``languages`` (the pair it serves) is
+    written to ``tafsiri_model.json``, where a real pair model's config names it."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: expected one of {', '.join(SIZES)}")
+    if family not in ("nllb", "marian"):
+        raise ValueError(f"unknown family {family!r}: expected nllb or marian")
     output = Path(output_dir)
     if (output / "model.bin").is_file() and not force:
         return output
     sp_model = train_sentencepiece()
-    vocabulary = nllb_vocabulary(sp_model, SIZES[size].piece_slots)
+    vocabulary = (
+        marian_vocabulary(sp_model)
+        if family == "marian"
+        else nllb_vocabulary(sp_model, SIZES[size].piece_slots)
+    )
     spec = build_copy_model_spec(vocabulary, SIZES[size], swaps)
     spec.validate()
     spec.optimize(quantization="float16" if SIZES[size].piece_slots else "float32")
@@ -259,18 +282,21 @@ def build_test_model(
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=output.parent))
     try:
         spec.save(str(staging))
-        (staging / SP_MODEL_NAME).write_bytes(sp_model)
-        (staging / "tafsiri_model.json").write_text(
-            json.dumps(
-                {
-                    "kind": "tafsiri-copy-model",
-                    "size": size,
-                    "seed": SEED,
-                    "vocab_size": len(vocabulary),
-                    "swaps": [list(pair) for pair in swaps],
-                }
-            )
-        )
+        meta: dict[str, object] = {
+            "kind": "tafsiri-copy-model",
+            "family": family,
+            "size": size,
+            "seed": SEED,
+            "vocab_size": len(vocabulary),
+            "swaps": [list(pair) for pair in swaps],
+        }
+        if family == "marian":
+            (staging / "source.spm").write_bytes(sp_model)
+            (staging / "target.spm").write_bytes(sp_model)
+            meta["languages"] = list(languages)
+        else:
+            (staging / SP_MODEL_NAME).write_bytes(sp_model)
+        (staging / "tafsiri_model.json").write_text(json.dumps(meta))
         if output.exists():
             shutil.rmtree(output)
         staging.rename(output)
@@ -285,6 +311,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=sorted(SIZES), default="tiny")
     parser.add_argument("--force", action="store_true", help="rebuild even if present")
     parser.add_argument(
+        "--family",
+        choices=["nllb", "marian"],
+        default="nllb",
+        help="marian: an OPUS-MT-style pair model (source.spm/target.spm, no language tokens)",
+    )
+    parser.add_argument(
+        "--languages",
+        nargs=2,
+        default=["eng_Latn", "fra_Latn"],
+        metavar=("SOURCE", "TARGET"),
+        help="the pair a marian model serves",
+    )
+    parser.add_argument(
         "--swap",
         nargs=2,
         action="append",
@@ -294,7 +333,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     swaps = tuple((first, second) for first, second in args.swap)
-    path = build_test_model(args.output, size=args.size, force=args.force, swaps=swaps)
+    path = build_test_model(
+        args.output,
+        size=args.size,
+        force=args.force,
+        swaps=swaps,
+        family=args.family,
+        languages=(args.languages[0], args.languages[1]),
+    )
     print(f"test model ready at {path}", file=sys.stderr)
     return 0
 
