@@ -14,11 +14,12 @@ from serve_app.config import TRANSLATOR_BATCHING, CacheConfig, TranslatorConfig
 from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
 from serve_app.engines.glossary import by_pair
 from serve_app.engines.markup import Document, MarkupError, prepare
-from serve_app.engines.models import Loaded
+from serve_app.engines.models import Loaded, ModelUnavailableError
 from serve_app.engines.translator import TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
-from serve_app.loading import decoding_options, load_translator
+from serve_app.loading import decoding_options, load_registered, load_translator
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
+from serve_app.routing import model_name
 from serve_app.serving import lower_priority, scheduling_class
 
 logger = logging.getLogger("ray.serve")
@@ -41,6 +42,28 @@ HEALTH_PROBE = TranslationRequest("Health check.", "eng_Latn", "fra_Latn")
 CONCURRENT_FLUSHES = 2
 # Characters of a call whose cache probe runs on the replica's loop (see translate()).
 INLINE_PROBE_CHARS = 2000
+# Serve's multiplexing keeps its per-replica LRU here (ray/serve/api.py); its size is set
+# from translator.max_models_per_replica before each load (the decorator's is a constant).
+_MULTIPLEX_WRAPPER = "__serve_multiplex_wrapper"
+MAX_REGISTERED = 64
+
+
+@dataclass(eq=False)
+class _Served:
+    """A loaded model and its name; ``on_unload`` runs once, when Serve's LRU drops it."""
+
+    name: str
+    loaded: Loaded[Translator]
+    on_unload: Any = None
+
+    @property
+    def engine(self) -> Translator:
+        return self.loaded.engine
+
+    def __del__(self) -> None:
+        callback, self.on_unload = self.on_unload, None
+        if callback is not None:
+            callback(self.name)
 
 
 def make_cache(config: CacheConfig) -> TranslationCache | None:
@@ -81,6 +104,8 @@ class TranslatorDeployment:
         self._lower_by, self._idle = nice, idle
         self._nice = lower_priority(nice, idle=idle)
         self._calls = 0  # translate calls answered (health details)
+        # Per registered model: loads, unloads (Serve's LRU) and calls (health details).
+        self._model_stats: dict[str, dict[str, int]] = {}
 
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Applies new settings; a new model is loaded aside and swapped in atomically, so
@@ -94,6 +119,7 @@ class TranslatorDeployment:
             if self._lower_by:  # any thread that started meanwhile from one not yet lowered
                 lower_priority(self._lower_by, idle=self._idle)
             self._engine, self._loaded = loaded.engine, loaded
+            self._default = _Served("default", loaded)
             logger.info("translator_model_loaded model=%s", loaded.model)
             previous_cache: TranslationCache | None = getattr(self, "_cache", None)
             if previous_cache is not None:
@@ -112,23 +138,68 @@ class TranslatorDeployment:
             self._wait = BatchWait(self._translate_batch)
         self._wait.configure(config.batching.batch_wait_timeout_s, config.batching.work_conserving)
 
+    def _stats(self, name: str) -> dict[str, int]:
+        return self._model_stats.setdefault(name, {"loads": 0, "unloads": 0, "calls": 0})
+
+    def _unloaded(self, name: str) -> None:
+        self._stats(name)["unloads"] += 1
+        logger.info("translator_model_unloaded name=%s", name)
+
+    @serve.multiplexed(max_num_models_per_replica=MAX_REGISTERED)
+    async def _load_registered(self, model_id: str) -> _Served:
+        """A registered model (``translator.models``), loaded on first use; Serve keeps the
+        most recently used per replica and routes calls for one to replicas that hold it."""
+        name = model_name(model_id)
+        config = self._config
+        if name not in config.models:
+            raise ModelUnavailableError(f"no model {name!r} is registered")
+        loaded = await asyncio.to_thread(load_registered, config, name)
+        if self._lower_by:
+            lower_priority(self._lower_by, idle=self._idle)
+        loaded.engine.cache = self._cache
+        self._stats(name)["loads"] += 1
+        logger.info("translator_model_loaded name=%s model=%s", name, loaded.model)
+        return _Served(name, loaded, self._unloaded)
+
+    async def _served(self, model_id: str) -> _Served:
+        """The model a call's multiplexed id names; the default for none."""
+        if not model_id:
+            return self._default
+        wrapper = getattr(self, _MULTIPLEX_WRAPPER, None)
+        if wrapper is not None:
+            wrapper.max_num_models_per_replica = self._config.max_models_per_replica
+        served: _Served = await self._load_registered(model_id)
+        return served
+
     async def translate(self, call: TranslateCall) -> TranslateOutcome:
         self._calls += 1
-        if self._engine.cache is not None:
+        model_id = serve.get_multiplexed_model_id()
+        try:
+            served = await self._served(model_id)
+        except (ModelUnavailableError, OSError, RuntimeError, ValueError) as exc:
+            logger.warning("translator_model_unavailable id=%s error=%s", model_id, exc)
+            return TranslateOutcome(
+                error=f"model {model_name(model_id)!r} is unavailable: {exc}",
+                error_field="model",
+                error_code="MODEL_UNAVAILABLE",
+            )
+        if model_id:
+            self._stats(served.name)["calls"] += 1
+        if served.engine.cache is not None:
             # Checked before batching: a call whose every sentence is cached waits for no
             # flush and reaches no model. A small call's probe of the in-process cache costs
             # microseconds, less than a thread hop; Redis and large calls go to a thread.
             if (
-                isinstance(self._engine.cache, MemoryCache)
+                isinstance(served.engine.cache, MemoryCache)
                 and sum(map(len, call.texts)) <= INLINE_PROBE_CHARS
             ):
-                cached = self._translate_from_cache(call)
+                cached = self._translate_from_cache(call, served)
             else:
-                cached = await asyncio.to_thread(self._translate_from_cache, call)
+                cached = await asyncio.to_thread(self._translate_from_cache, call, served)
             if cached is not None:
                 return cached
         if not self._batching:
-            (outcome,) = await self._run([call])
+            (outcome,) = await self._run([call], served)
             return outcome
         return await self._translate_batch(call)
 
@@ -138,28 +209,39 @@ class TranslatorDeployment:
         max_concurrent_batches=CONCURRENT_FLUSHES,
     )
     async def _translate_batch(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
+        # Serve splits batches by multiplexed model id: one flush, one model.
+        served = await self._served(serve.get_multiplexed_model_id())
         with self._wait.running():
             # A flush alone has every worker; beside others, the workers they leave.
-            parallel = max(1, self._engine.workers - (self._wait.busy - 1))
-            return await self._run(calls, parallel)
+            parallel = max(1, served.engine.workers - (self._wait.busy - 1))
+            return await self._run(calls, served, parallel)
 
-    def _translate_from_cache(self, call: TranslateCall) -> TranslateOutcome | None:
-        outcomes = self._outcomes([call], None, cached_only=True)
+    def _translate_from_cache(
+        self, call: TranslateCall, served: _Served
+    ) -> TranslateOutcome | None:
+        outcomes = self._outcomes([call], served, None, cached_only=True)
         return outcomes[0] if outcomes else None
 
     async def _run(
-        self, calls: list[TranslateCall], parallel: int | None = None
+        self, calls: list[TranslateCall], served: _Served, parallel: int | None = None
     ) -> list[TranslateOutcome]:
-        outcomes = await asyncio.to_thread(self._outcomes, calls, parallel, cached_only=False)
+        outcomes = await asyncio.to_thread(
+            self._outcomes, calls, served, parallel, cached_only=False
+        )
         assert outcomes is not None
         return outcomes
 
     def _outcomes(
-        self, calls: list[TranslateCall], parallel: int | None, *, cached_only: bool
+        self,
+        calls: list[TranslateCall],
+        served: _Served,
+        parallel: int | None,
+        *,
+        cached_only: bool,
     ) -> list[TranslateOutcome] | None:
         """The calls' outcomes; with ``cached_only``, None unless the cache holds every
         sentence (an error, e.g. an unknown language, is answered at once too)."""
-        engine, options = self._engine, self._options  # one snapshot per flush
+        engine, options = served.engine, self._options  # one snapshot per flush
         outcomes = [TranslateOutcome(batch_requests=len(calls)) for _ in calls]
         # One translate_batch per (hypotheses, beam) asked for: nearly always just one.
         groups: dict[tuple[int, int], _Group] = {}
@@ -167,6 +249,14 @@ class TranslatorDeployment:
             try:
                 targets = [engine.check_language(code) for code in call.targets]
                 sources = [engine.check_language(code) for code in call.source_languages]
+            except ValueError as exc:
+                outcomes[index].error = str(exc)
+                outcomes[index].error_field = "language"
+                continue
+            try:
+                for target in targets:  # a pair model serves its one pair
+                    for source in sources:
+                        engine.check_pair(source, target)
             except ValueError as exc:
                 outcomes[index].error = str(exc)
                 outcomes[index].error_field = "language"
@@ -228,8 +318,9 @@ class TranslatorDeployment:
         for outcome in outcomes:
             outcome.inference_seconds = seconds
             outcome.batch_sentences = sentences
-            outcome.model = self._loaded.model
-            outcome.model_is_fallback = self._loaded.fallback_reason is not None
+            outcome.model = served.loaded.model
+            outcome.model_name = served.name
+            outcome.model_is_fallback = served.loaded.fallback_reason is not None
         return outcomes
 
     def info(self) -> ComponentInfo:
@@ -247,9 +338,17 @@ class TranslatorDeployment:
                 "nice": self._nice,
                 "scheduling": scheduling_class(),
                 "calls": self._calls,
+                "max_models_per_replica": self._config.max_models_per_replica,
+                "registered_models": self._registered_details(),
                 **replica_details(),
             },
         )
+
+    def _registered_details(self) -> dict[str, dict[str, Any]]:
+        """Each registered model: held by this replica now, loads, unloads and calls."""
+        wrapper = getattr(self, _MULTIPLEX_WRAPPER, None)
+        held = {model_name(mid) for mid in (wrapper.models if wrapper is not None else {})}
+        return {name: {"loaded": name in held, **self._stats(name)} for name in self._config.models}
 
     async def check_health(self) -> None:
         """Fails unless the model really translates a sentence within the timeout."""

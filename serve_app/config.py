@@ -8,10 +8,11 @@ Values in the config file win over the environment.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MemoryLimit = Annotated[
@@ -114,6 +115,52 @@ BUNDLED_TRANSLATOR = "models/tiny-nllb"
 BUNDLED_DETECTOR = "lid.176"
 
 
+DEFAULT_MODEL_NAME = "default"
+MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+
+class RegisteredModel(BaseModel):
+    """One more model the Translator serves beside ``translator.model``, by name. Its family
+    is told by its files (``source.spm`` and ``target.spm``: a Marian pair model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(..., description="Local CTranslate2 directory or Hugging Face reference.")
+    revision: str | None = None
+    tokenizer: str | None = None
+    languages: tuple[str, str] | None = Field(
+        None,
+        description="The (source, target) a Marian pair model serves; it is routed that pair "
+        "unless `routes` say otherwise. Read from the model's files when not given.",
+    )
+    compute_type: str | None = Field(None, description="Default: translator.compute_type.")
+
+    def engine_config(self, base: TranslatorConfig) -> TranslatorConfig:
+        """``base`` (the Translator's settings) serving this model instead, with no fallback:
+        a registered model that cannot be had is unavailable, never silently another."""
+        return base.model_copy(
+            update={
+                "model": self.model,
+                "revision": self.revision,
+                "tokenizer": self.tokenizer,
+                "compute_type": self.compute_type or base.compute_type,
+                "fallback_model": None,
+                "models": {},
+                "routes": [],
+            }
+        )
+
+
+class ModelRoute(BaseModel):
+    """Requests for ``source`` → ``target`` (``*``: any) go to the model named ``model``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = "*"
+    target: str = "*"
+    model: str
+
+
 class TranslatorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -167,6 +214,42 @@ class TranslatorConfig(BaseModel):
     batching: BatchingConfig = Field(default_factory=TRANSLATOR_BATCHING.model_copy)
     bulk: BulkConfig = Field(default_factory=BulkConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
+    models: dict[str, RegisteredModel] = Field(
+        default_factory=dict,
+        description="More models by name (`model` is always there as `default`); a request "
+        "names one with `model`, else `routes` decide by language pair.",
+    )
+    routes: list[ModelRoute] = Field(
+        default_factory=list,
+        description="Pair → model name, the most specific match first (a pair, then a source "
+        "or a target with `*`); then a pair model's own pair; then `default_model`.",
+    )
+    default_model: str = Field(
+        DEFAULT_MODEL_NAME, description="The model for pairs no route names."
+    )
+    max_models_per_replica: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Registered models a replica holds at once besides `default` (least "
+        "recently used unloaded first); Serve sends a request to a replica holding its model.",
+    )
+
+    @model_validator(mode="after")
+    def _check_registry(self) -> TranslatorConfig:
+        names = {DEFAULT_MODEL_NAME, *self.models}
+        for name in self.models:
+            if name == DEFAULT_MODEL_NAME or not re.match(MODEL_NAME_PATTERN, name):
+                raise ValueError(
+                    f"model name {name!r}: lowercase letters, digits, '.', '_' or '-', up to "
+                    f"64, and not {DEFAULT_MODEL_NAME!r} (that is translator.model)"
+                )
+        for route in self.routes:
+            if route.model not in names:
+                raise ValueError(f"route {route.source}->{route.target}: no model {route.model!r}")
+        if self.default_model not in names:
+            raise ValueError(f"default_model {self.default_model!r} is not a registered model")
+        return self
 
 
 class DetectorConfig(BaseModel):

@@ -12,8 +12,9 @@ from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.engines.translator import TranslationOptions, Translator
 
 
-def translator_engine(config: TranslatorConfig) -> Translator:
-    """The engine of ``config``'s model itself (no fallback)."""
+def translator_engine(config: TranslatorConfig, pair: tuple[str, str] | None = None) -> Translator:
+    """The engine of ``config``'s model itself (no fallback); ``pair``: the one a Marian
+    model serves where its files do not say."""
     return Translator.from_config(
         config.model,
         revision=config.revision,
@@ -22,7 +23,15 @@ def translator_engine(config: TranslatorConfig) -> Translator:
         compute_type=config.compute_type,
         inter_threads=config.inter_threads,
         intra_threads=config.intra_threads,
+        pair=pair,
     )
+
+
+def load_registered(config: TranslatorConfig, name: str) -> Loaded[Translator]:
+    """The model registered as ``name`` in ``config.models``, loaded with the Translator's
+    other settings; raises :class:`ModelUnavailableError` when it cannot be had."""
+    entry = config.models[name]
+    return Loaded(translator_engine(entry.engine_config(config), entry.languages), entry.model)
 
 
 def load_translator(config: TranslatorConfig) -> Loaded[Translator]:

@@ -63,6 +63,7 @@ class TranslateOutcome:
     batch_requests: int = 1
     batch_sentences: int = 0
     model: str = ""  # the model that served, named in every response
+    model_name: str = "default"  # its name in translator.models ("default": translator.model)
     model_is_fallback: bool = False
 
 

@@ -125,6 +125,18 @@ class Metrics:
             "Sentences decoded in the translate_batch call that served each request",
             BATCH_BUCKETS,
         )
+        self.model_requests = self._counter(
+            "tafsiri_model_requests",
+            "Translate requests (or parts of one routed apart) served, by registered model",
+            ("model",),
+        )
+        self.model_batch_size = self._histogram(
+            "tafsiri_model_batch_size",
+            "Requests in the dynamic batch that served each request, by registered model "
+            "(a batch never mixes models)",
+            BATCH_BUCKETS,
+            ("model",),
+        )
         self.detections = self._counter(
             "tafsiri_language_detections", "Detections per detected language", ("language",)
         )

@@ -13,6 +13,7 @@ from serve_app.api.routes import (
     glossaries,
     jobs,
     languages,
+    models,
     system,
     translation,
     workflows,
@@ -61,6 +62,7 @@ def create_api(services: Services) -> FastAPI:
     protected = [Depends(authenticate)]
     app.include_router(translation.router, dependencies=protected)
     app.include_router(languages.router, dependencies=protected)
+    app.include_router(models.router, dependencies=protected)
     # These authenticate themselves: they need the caller's identity.
     app.include_router(jobs.router)
     app.include_router(glossaries.router)

@@ -98,6 +98,12 @@ class TranslateRequest(BaseModel):
         )
     )
     source_language: str | None = Field(None, description="Detected per text when omitted.")
+    model: str | None = Field(
+        None,
+        description="A registered model by name (GET /api/v1/models); by default the routing "
+        "table picks one per language pair.",
+        max_length=64,
+    )
     alternatives: int = Field(
         0, ge=0, le=4, description="Alternative translations to return besides the best one."
     )
@@ -216,6 +222,11 @@ class _Served(BaseModel):
     inference_time: float
     beam_size: DecodedBeam
     model: ServedModel
+    model_name: str = Field(
+        "default",
+        description="The registered name of the model that served (several, comma-separated, "
+        "when the texts' pairs were routed to different models).",
+    )
     model_is_fallback: FallbackFlag
     total_time: float
     request_id: str

@@ -17,6 +17,7 @@ from serve_app.engines.languages import LanguageDatabase
 from serve_app.jobs.model import QueueStats
 from serve_app.metrics import Metrics
 from serve_app.ratelimit import CountRequest
+from serve_app.routing import ModelRouter, multiplexed_id
 
 
 @dataclass
@@ -42,9 +43,27 @@ class Services:
     # Each owner's corrections this replica read lately (when corrections are enabled).
     corrections: MutableMapping[str, Corrections] = field(init=False, repr=False)
 
+    # Which registered model serves a pair (serve_app.routing), and a handle per model id.
+    router: ModelRouter = field(init=False, repr=False)
+    _translators: dict[str, Any] = field(default_factory=dict, repr=False)
+
     def __post_init__(self) -> None:
         self.glossaries = _cache(self.args.glossaries.cache_seconds)
         self.corrections = _cache(self.args.corrections.cache_seconds)
+        self.router = ModelRouter(self.args.translator, self.languages)
+
+    def translator_for(self, name: str) -> Any:
+        """The Translator handle for the model ``name``: its calls carry the model's
+        multiplexed id, so Serve sends them to a replica that holds it."""
+        model_id = multiplexed_id(name, self.args.translator)
+        if not model_id:
+            return self.translator
+        handle = self._translators.get(model_id)
+        if handle is None:
+            handle = self._translators[model_id] = self.translator.options(
+                multiplexed_model_id=model_id
+            )
+        return handle
 
     async def queue_stats(self, max_age_s: float = 1.0) -> QueueStats:
         """The job queue's stats, at most ``max_age_s`` old: estimates on every submission

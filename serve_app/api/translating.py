@@ -6,6 +6,8 @@ policy, calls the Translator and records the request's metrics.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from serve_app.api.errors import ApiError
@@ -22,6 +24,7 @@ from serve_app.engines.source_language import (
     source_languages,
 )
 from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+from serve_app.routing import UnknownModelError
 
 # The "model" of an answer that only corrections gave (no model was asked).
 CORRECTIONS_MODEL = "corrections"
@@ -114,6 +117,7 @@ async def translate(
     glossary: Glossary | None = None,
     glossary_mode: str = "enforce",
     corrections: Corrections | None = None,
+    model: str | None = None,
 ) -> Translated:
     """Translates ``texts`` (FLORES-200 codes already normalised) into each of ``targets``,
     all in one Translator call (so in one batch). HTML is detected on its readable text.
@@ -121,7 +125,8 @@ async def translate(
     (one more detector call for all of them). With a ``glossary``, its entries found in the
     texts are applied (``glossary_mode``) and each one's fate reported. A text with one of the
     caller's ``corrections`` (for its pair) is answered with it; one corrected into every
-    target never reaches the Translator."""
+    target never reaches the Translator. ``model`` names a registered model; else each pair
+    goes to the model the routing table gives it (``serve_app.routing``)."""
     check_beam(services, beam_size)
     # Markup is checked here, at the edge, and detection reads only the page's text.
     readable = (
@@ -152,27 +157,32 @@ async def translate(
     sent = [i for i in range(len(texts)) if any((i, t) not in corrected for t in targets)]
     outcome = TranslateOutcome(model=CORRECTIONS_MODEL)
     if sent:
-        call = TranslateCall(
-            [texts[i] for i in sent],
-            [sources.codes[i] for i in sent],
-            targets[0],
-            alternatives=alternatives,
-            beam_size=beam_size,
-            target_languages=tuple(targets) if len(targets) > 1 else (),
-            text_format=text_format,
-            protect_spans=protect_spans,
-            quality=quality,
-            glossary=terms_for(
-                glossary, [readable[i] for i in sent], [sources.codes[i] for i in sent], targets
+
+        def call(indexes: list[int], call_targets: list[str]) -> TranslateCall:
+            """The Translator call for the texts ``indexes`` into ``call_targets``."""
+            chosen = [sources.codes[i] for i in indexes]
+            return TranslateCall(
+                [texts[i] for i in indexes],
+                chosen,
+                call_targets[0],
+                alternatives=alternatives,
+                beam_size=beam_size,
+                target_languages=tuple(call_targets) if len(call_targets) > 1 else (),
+                text_format=text_format,
+                protect_spans=protect_spans,
+                quality=quality,
+                glossary=terms_for(glossary, [readable[i] for i in indexes], chosen, call_targets)
+                if glossary
+                else (),
+                glossary_mode=glossary_mode,
             )
-            if glossary
-            else (),
-            glossary_mode=glossary_mode,
+
+        outcome = await _translate_routed(
+            services, sent, [sources.codes[i] for i in sent], targets, model, call
         )
-        outcome = await services.translator.translate.remote(call)
     if outcome.error:
         raise ApiError(
-            400,
+            503 if outcome.error_code == "MODEL_UNAVAILABLE" else 400,
             outcome.error,
             field=outcome.error_field,
             code=outcome.error_code or "UNSUPPORTED_LANGUAGE",
@@ -194,6 +204,76 @@ async def translate(
     translated = Translated(texts, targets, sources, outcome, qualities, reports, applied)
     _record(services, translated)
     return translated
+
+
+async def _translate_routed(
+    services: Services,
+    sent: list[int],
+    codes: list[str],
+    targets: list[str],
+    model: str | None,
+    call: Callable[[list[int], list[str]], TranslateCall],
+) -> TranslateOutcome:
+    """The Translator's outcome for the texts ``sent`` (sources ``codes``) into ``targets``,
+    target-major, each (text, target) translated by the model routed to it: one call when
+    a single model serves them all (nearly always), else one call per (model, target), all
+    at once, put back in order."""
+    router = services.router
+    try:
+        names = {
+            (k, target): router.choose(code, target, model)
+            for target in targets
+            for k, code in enumerate(codes)
+        }
+    except UnknownModelError as exc:
+        raise ApiError(400, str(exc), field="model", code="UNKNOWN_MODEL") from exc
+    if len(set(names.values())) == 1:
+        (name,) = set(names.values())
+        outcome: TranslateOutcome = await services.translator_for(name).translate.remote(
+            call(sent, targets)
+        )
+        return outcome
+    groups: dict[tuple[str, str], list[int]] = {}
+    for (k, target), name in names.items():
+        groups.setdefault((name, target), []).append(k)
+    keys = list(groups)
+    outcomes: list[TranslateOutcome] = await asyncio.gather(
+        *(
+            services.translator_for(name).translate.remote(
+                call([sent[k] for k in groups[name, target]], [target])
+            )
+            for name, target in keys
+        )
+    )
+    for got in outcomes:
+        if got.error:
+            return got
+    at = {
+        (target, k): (g, position)
+        for g, (_, target) in enumerate(keys)
+        for position, k in enumerate(groups[keys[g]])
+    }
+    merged = TranslateOutcome(
+        model=",".join(dict.fromkeys(o.model for o in outcomes)),
+        model_name=",".join(dict.fromkeys(o.model_name for o in outcomes)),
+        model_is_fallback=any(o.model_is_fallback for o in outcomes),
+        beam_size=max(o.beam_size for o in outcomes),
+        batch_requests=max(o.batch_requests for o in outcomes),
+        batch_sentences=sum(o.batch_sentences for o in outcomes),
+        inference_seconds=max(o.inference_seconds for o in outcomes),
+        sentences=sum(o.sentences for o in outcomes),
+        cached_sentences=sum(o.cached_sentences for o in outcomes),
+        repaired_sentences=sum(o.repaired_sentences for o in outcomes),
+    )
+    for target in targets:
+        for k in range(len(sent)):
+            g, position = at[target, k]
+            got = outcomes[g]
+            merged.texts.append(got.texts[position])
+            merged.alternatives.append(got.alternatives[position])
+            merged.qualities.append(got.qualities[position] if got.qualities else None)
+            merged.glossary.append(got.glossary[position] if got.glossary else [])
+    return merged
 
 
 def _merged(
@@ -244,6 +324,9 @@ def _record(services: Services, translated: Translated) -> None:
         metrics.batch_size.observe(outcome.batch_requests)
         metrics.batch_sentences.observe(outcome.batch_sentences)
         metrics.inference_seconds.observe(outcome.inference_seconds)
+        for name in outcome.model_name.split(","):
+            metrics.model_requests.labels(name).inc()
+            metrics.model_batch_size.labels(name).observe(outcome.batch_requests)
     served = sum(correction is not None for correction in translated.corrections or ())
     if served:
         metrics.corrections_served.inc(served)

@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "serve_app.metrics",
         "serve_app.serving",
         "serve_app.loading",
+        "serve_app.routing",
     },
     {
         "serve_app.agents",

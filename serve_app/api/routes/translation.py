@@ -87,6 +87,7 @@ async def translate(
         glossary=glossary,
         glossary_mode=body.glossary_mode,
         corrections=served,
+        model=body.model,
     )
     outcome = done.outcome
     per_target = {
@@ -117,6 +118,7 @@ async def translate(
         "inference_time": round(outcome.inference_seconds, 6),
         "beam_size": outcome.beam_size,
         "model": outcome.model,
+        "model_name": outcome.model_name,
         "model_is_fallback": outcome.model_is_fallback,
         "total_time": round(time.perf_counter() - started, 6),
         "request_id": request_id_of(request) or "",
