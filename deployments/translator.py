@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -106,6 +107,8 @@ class TranslatorDeployment:
         self._calls = 0  # translate calls answered (health details)
         # Per registered model: loads, unloads (Serve's LRU) and calls (health details).
         self._model_stats: dict[str, dict[str, int]] = {}
+        self._load_errors: dict[str, str] = {}
+        self._load_seconds: dict[str, float] = {}
 
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Applies new settings; a new model is loaded aside and swapped in atomically, so
@@ -139,7 +142,9 @@ class TranslatorDeployment:
         self._wait.configure(config.batching.batch_wait_timeout_s, config.batching.work_conserving)
 
     def _stats(self, name: str) -> dict[str, int]:
-        return self._model_stats.setdefault(name, {"loads": 0, "unloads": 0, "calls": 0})
+        return self._model_stats.setdefault(
+            name, {"loads": 0, "unloads": 0, "calls": 0, "failures": 0}
+        )
 
     def _unloaded(self, name: str) -> None:
         self._stats(name)["unloads"] += 1
@@ -153,7 +158,16 @@ class TranslatorDeployment:
         config = self._config
         if name not in config.models:
             raise ModelUnavailableError(f"no model {name!r} is registered")
-        loaded = await asyncio.to_thread(load_registered, config, name)
+        started = time.perf_counter()
+        try:
+            loaded = await asyncio.to_thread(load_registered, config, name)
+        except Exception as exc:
+            # Unavailable, said in /health and /api/v1/models; the other models serve on.
+            self._stats(name)["failures"] += 1
+            self._load_errors[name] = str(exc)
+            raise
+        self._load_errors.pop(name, None)
+        self._load_seconds[name] = round(time.perf_counter() - started, 3)
         if self._lower_by:
             lower_priority(self._lower_by, idle=self._idle)
         loaded.engine.cache = self._cache
@@ -345,10 +359,21 @@ class TranslatorDeployment:
         )
 
     def _registered_details(self) -> dict[str, dict[str, Any]]:
-        """Each registered model: held by this replica now, loads, unloads and calls."""
+        """Each registered model as this replica sees it: held now, available (its last load
+        did not fail, else the error), seconds its last load took, loads, unloads, calls and
+        failed loads."""
         wrapper = getattr(self, _MULTIPLEX_WRAPPER, None)
         held = {model_name(mid) for mid in (wrapper.models if wrapper is not None else {})}
-        return {name: {"loaded": name in held, **self._stats(name)} for name in self._config.models}
+        return {
+            name: {
+                "loaded": name in held,
+                "available": name not in self._load_errors,
+                "last_error": self._load_errors.get(name),
+                "load_seconds": self._load_seconds.get(name),
+                **self._stats(name),
+            }
+            for name in self._config.models
+        }
 
     async def check_health(self) -> None:
         """Fails unless the model really translates a sentence within the timeout."""

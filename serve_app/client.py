@@ -141,6 +141,7 @@ class _Endpoints:
         min_quality: float | None = None,
         glossary_id: str | None = None,
         glossary_mode: str = "enforce",
+        model: str | None = None,
     ) -> Call[Any]:
         def parse(body: dict[str, Any]) -> Any:
             if "target_languages" in body:
@@ -167,8 +168,14 @@ class _Endpoints:
                 "min_quality": min_quality,
                 "glossary_id": glossary_id,
                 "glossary_mode": glossary_mode,
+                # Only when asked: servers before model routing refuse unknown fields.
+                **({"model": model} if model is not None else {}),
             },
         )
+
+    @staticmethod
+    def models() -> Call[dict[str, Any]]:
+        return Call("GET", "/api/v1/models", dict)
 
     @staticmethod
     def detect(text: str | list[str], top_k: int | None) -> Call[Any]:
@@ -421,6 +428,7 @@ class Client:
         min_quality: float | None = None,
         glossary_id: str | None = None,
         glossary_mode: str = "enforce",
+        model: str | None = None,
     ) -> Any:
         """A :class:`TranslateResponse` for a text, a :class:`BatchTranslateResponse` for a
         list; with a list of targets, a :class:`MultiTargetTranslateResponse` (or
@@ -432,7 +440,8 @@ class Client:
         quality; ``min_quality`` (0..1) withholds those below it (``status == "withheld"``,
         ``translated_text`` None), the others are answered as usual. ``glossary_id`` applies
         one of your glossaries (``glossary_mode`` ``"enforce"`` or ``"prefer"``); each item's
-        ``glossary_terms`` says what became of every term found."""
+        ``glossary_terms`` says what became of every term found. ``model`` names a
+        registered model (:meth:`models`); by default the service routes by pair."""
         return self._run(
             _Endpoints.translate(
                 text,
@@ -446,11 +455,16 @@ class Client:
                 min_quality,
                 glossary_id,
                 glossary_mode,
+                model,
             )
         )
 
     def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
         return self._run(_Endpoints.detect(text, top_k))
+
+    def models(self) -> dict[str, Any]:
+        """The registered models, the routes, and what one Translator replica holds."""
+        return self._run(_Endpoints.models())
 
     def languages(self, search: str | None = None, region: str | None = None) -> LanguagesResponse:
         return self._run(_Endpoints.languages(search, region))
@@ -662,6 +676,7 @@ class AsyncClient:
         min_quality: float | None = None,
         glossary_id: str | None = None,
         glossary_mode: str = "enforce",
+        model: str | None = None,
     ) -> Any:
         return await self._run(
             _Endpoints.translate(
@@ -676,11 +691,15 @@ class AsyncClient:
                 min_quality,
                 glossary_id,
                 glossary_mode,
+                model,
             )
         )
 
     async def detect(self, text: str | list[str], top_k: int | None = None) -> Any:
         return await self._run(_Endpoints.detect(text, top_k))
+
+    async def models(self) -> dict[str, Any]:
+        return await self._run(_Endpoints.models())
 
     async def languages(
         self, search: str | None = None, region: str | None = None

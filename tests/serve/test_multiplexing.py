@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from serve_app.api.routes.system import HEALTH_CACHE_S
 from serve_app.config import AppArgs
 from serve_app.testmodel.build import build_test_model
 from tests.serve.conftest import app_args, wait_healthy
@@ -260,4 +261,38 @@ def test_a_model_that_cannot_load_is_unavailable_and_the_others_serve(
         ok = translate(mux, "eng_Latn", target, model=model)
         assert ok.status_code == 200, ok.text
         assert served_by(ok.json()["translated_text"]) == model
-    assert httpx.get(f"{mux}/health", timeout=30).json()["status"] == "healthy"
+    time.sleep(HEALTH_CACHE_S + 0.5)  # past the answer /health gave wait_healthy
+    health = httpx.get(f"{mux}/health", timeout=30).json()
+    assert health["status"] == "healthy"
+    seen = health["components"]["translator"]["details"]["registered_models"]
+    assert seen["nllb-c"]["available"] is False
+    assert seen["nllb-c"]["failures"] >= 1
+    assert seen["nllb-b"]["available"] is True
+    listed = {m["name"]: m for m in httpx.get(f"{mux}/api/v1/models", timeout=30).json()["models"]}
+    assert listed["nllb-c"]["replica"]["available"] is False
+    assert "not-a-model" in listed["nllb-c"]["replica"]["last_error"]
+    assert listed["nllb-b"]["replica"]["load_seconds"] is not None
+
+
+def test_the_sdk_names_a_model_and_lists_them(mux: str) -> None:
+    import asyncio as aio
+
+    from serve_app.client import AsyncClient, Client, TafsiriError
+
+    with Client(mux) as tafsiri:
+        answer = tafsiri.translate(TEXT, "deu_Latn", "eng_Latn", model="nllb-b")
+        assert (served_by(answer.translated_text), answer.model_name) == ("nllb-b", "nllb-b")
+        routed = tafsiri.translate(TEXT, "fra_Latn", "eng_Latn")  # no model: by pair
+        assert served_by(routed.translated_text) == "opus-en-fr"
+        listed = tafsiri.models()
+        assert {m["name"] for m in listed["models"]} >= {"default", "nllb-b", "opus-en-fr"}
+        with pytest.raises(TafsiriError) as refused:
+            tafsiri.translate(TEXT, "fra_Latn", "eng_Latn", model="nope")
+        assert refused.value.status == 400
+
+    async def async_call() -> str:
+        async with AsyncClient(mux) as client:
+            reply = await client.translate(TEXT, "deu_Latn", "eng_Latn", model="nllb-b")
+            return str(reply.translated_text)
+
+    assert served_by(aio.run(async_call())) == "nllb-b"
