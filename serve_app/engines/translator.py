@@ -71,7 +71,6 @@ MODEL_FILES = [
     "metadata.json",
     "tafsiri_model.json",
 ]
-FAMILIES = ("nllb", "marian")
 
 
 def read_pair(model_dir: Path, languages: LanguageDatabase) -> tuple[str, str] | None:
@@ -683,11 +682,9 @@ class Translator:
             for share in split_evenly(group, [len(jobs[i].source) for i in group], parallel):
                 results = self._model.translate_batch(
                     [jobs[i].source for i in share],
-                    target_prefix=(
-                        None
-                        if self.pair is not None  # a pair model: no language token
-                        else [self.tokenizer.target_prefix(jobs[i].target_language) for i in share]
-                    ),
+                    target_prefix=[
+                        self.tokenizer.target_prefix(jobs[i].target_language) for i in share
+                    ],
                     max_batch_size=opts.max_batch_tokens,
                     batch_type="tokens",
                     asynchronous=True,

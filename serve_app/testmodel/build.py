@@ -76,17 +76,22 @@ def train_sentencepiece(vocab_size: int = 600) -> bytes:
 NLLB_PIECE_SLOTS = 255_999
 
 
+def _pieces(sp_model: bytes) -> list[str]:
+    """The SentencePiece model's pieces, its own specials (``<unk> <s> </s>``) left out."""
+    import sentencepiece as spm
+
+    processor = spm.SentencePieceProcessor(model_proto=sp_model)
+    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+    return [piece for piece in pieces if piece not in {"<unk>", "<s>", "</s>"}]
+
+
 def nllb_vocabulary(sp_model: bytes, piece_slots: int = 0) -> list[str]:
     """fairseq/NLLB order: specials, SentencePiece pieces, language tokens, ``<mask>``.
 
     ``piece_slots`` fills the pieces region with never-emitted ``madeupwordN`` entries to that
     many, so that the language tokens sit at the indices a real NLLB-200 vocabulary gives them.
     """
-    import sentencepiece as spm
-
-    processor = spm.SentencePieceProcessor(model_proto=sp_model)
-    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
-    body = [piece for piece in pieces if piece not in {"<unk>", "<s>", "</s>"}]
+    body = _pieces(sp_model)
     body += [f"madeupword{i}" for i in range(max(0, piece_slots - len(body)))]
     return SPECIAL_TOKENS + body + LanguageDatabase.default().codes + ["<mask>"]
 
@@ -94,11 +99,7 @@ def nllb_vocabulary(sp_model: bytes, piece_slots: int = 0) -> list[str]:
 def marian_vocabulary(sp_model: bytes) -> list[str]:
     """A CTranslate2 conversion of an OPUS-MT model's order: ``</s> <unk>`` then the pieces
     (Transformers' added ``<pad>`` is dropped by the converter); no language token."""
-    import sentencepiece as spm
-
-    processor = spm.SentencePieceProcessor(model_proto=sp_model)
-    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
-    return ["</s>", "<unk>"] + [piece for piece in pieces if piece not in {"<unk>", "<s>", "</s>"}]
+    return ["</s>", "<unk>", *_pieces(sp_model)]
 
 
 def _position_encodings(frequencies: np.ndarray) -> np.ndarray:
