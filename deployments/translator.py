@@ -134,6 +134,7 @@ class TranslatorDeployment:
         self._batching = config.batching.enabled
         self._apply_batching(config)
         self._config = config
+        self._size_lru()
 
     def _apply_batching(self, config: TranslatorConfig) -> None:
         self._translate_batch.set_max_batch_size(config.batching.max_batch_size)
@@ -168,6 +169,7 @@ class TranslatorDeployment:
             raise
         self._load_errors.pop(name, None)
         self._load_seconds[name] = round(time.perf_counter() - started, 3)
+        self._size_lru()
         if self._lower_by:
             lower_priority(self._lower_by, idle=self._idle)
         loaded.engine.cache = self._cache
@@ -175,13 +177,18 @@ class TranslatorDeployment:
         logger.info("translator_model_loaded name=%s model=%s", name, loaded.model)
         return _Served(name, loaded, self._unloaded)
 
+    def _size_lru(self) -> None:
+        """Serve's LRU takes translator.max_models_per_replica. Its wrapper exists from the
+        first load on, so this runs after each load (the size the next load is checked
+        against) and on reconfigure."""
+        wrapper = getattr(self, _MULTIPLEX_WRAPPER, None)
+        if wrapper is not None:
+            wrapper.max_num_models_per_replica = self._config.max_models_per_replica
+
     async def _served(self, model_id: str) -> _Served:
         """The model a call's multiplexed id names; the default for none."""
         if not model_id:
             return self._default
-        wrapper = getattr(self, _MULTIPLEX_WRAPPER, None)
-        if wrapper is not None:
-            wrapper.max_num_models_per_replica = self._config.max_models_per_replica
         served: _Served = await self._load_registered(model_id)
         return served
 
@@ -263,13 +270,8 @@ class TranslatorDeployment:
             try:
                 targets = [engine.check_language(code) for code in call.targets]
                 sources = [engine.check_language(code) for code in call.source_languages]
-            except ValueError as exc:
-                outcomes[index].error = str(exc)
-                outcomes[index].error_field = "language"
-                continue
-            try:
                 for target in targets:  # a pair model serves its one pair
-                    for source in sources:
+                    for source in set(sources):
                         engine.check_pair(source, target)
             except ValueError as exc:
                 outcomes[index].error = str(exc)

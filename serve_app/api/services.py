@@ -46,16 +46,21 @@ class Services:
     # Which registered model serves a pair (serve_app.routing), and a handle per model id.
     router: ModelRouter = field(init=False, repr=False)
     _translators: dict[str, Any] = field(default_factory=dict, repr=False)
+    _model_ids: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.glossaries = _cache(self.args.glossaries.cache_seconds)
         self.corrections = _cache(self.args.corrections.cache_seconds)
         self.router = ModelRouter(self.args.translator, self.languages)
+        # Each model's multiplexed id, once: a digest of its definition, fixed per replica.
+        self._model_ids = {
+            name: multiplexed_id(name, self.args.translator) for name in self.router.names
+        }
 
     def translator_for(self, name: str) -> Any:
         """The Translator handle for the model ``name``: its calls carry the model's
         multiplexed id, so Serve sends them to a replica that holds it."""
-        model_id = multiplexed_id(name, self.args.translator)
+        model_id = self._model_ids[name]
         if not model_id:
             return self.translator
         handle = self._translators.get(model_id)

@@ -219,23 +219,23 @@ async def _translate_routed(
     a single model serves them all (nearly always), else one call per (model, target), all
     at once, put back in order."""
     router = services.router
-    try:
-        names = {
-            (k, target): router.choose(code, target, model)
-            for target in targets
-            for k, code in enumerate(codes)
+    try:  # once per distinct pair, not per text
+        chosen = {
+            (code, target): router.choose(code, target, model)
+            for code, target in {(code, target) for target in targets for code in codes}
         }
     except UnknownModelError as exc:
         raise ApiError(400, str(exc), field="model", code="UNKNOWN_MODEL") from exc
-    if len(set(names.values())) == 1:
-        (name,) = set(names.values())
+    if len(set(chosen.values())) == 1:
+        (name,) = set(chosen.values())
         outcome: TranslateOutcome = await services.translator_for(name).translate.remote(
             call(sent, targets)
         )
         return outcome
     groups: dict[tuple[str, str], list[int]] = {}
-    for (k, target), name in names.items():
-        groups.setdefault((name, target), []).append(k)
+    for target in targets:
+        for k, code in enumerate(codes):
+            groups.setdefault((chosen[code, target], target), []).append(k)
     keys = list(groups)
     outcomes: list[TranslateOutcome] = await asyncio.gather(
         *(
