@@ -111,10 +111,18 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
                     refused_during += 1
                 time.sleep(0.2)
 
-            # Only jobs accepted while the GCS was down: done now means done during the outage.
-            done_meanwhile = sum(
-                http.get(f"/api/v1/jobs/{token}").json()["status"] == "done" for token in during
-            )
+            # Only jobs accepted while the GCS was down, and the GCS still down: done now means
+            # done during the outage. Workers on a loaded machine lag the submissions, so they
+            # get up to a minute more of outage to drain them (a lag, not a loss, is fine).
+            drain_until = time.monotonic() + 60
+            while True:
+                done_meanwhile = sum(
+                    http.get(f"/api/v1/jobs/{token}").json()["status"] == "done"
+                    for token in during
+                )
+                if done_meanwhile == len(during) or time.monotonic() > drain_until:
+                    break
+                time.sleep(0.5)
             log(f"starting the GCS again: {translated} translated, {failed} failed meanwhile")
             outage = round(time.monotonic() - down_since, 1)
             cluster.head_node.start_gcs_server()
