@@ -117,8 +117,7 @@ def main(model_dir: str, workdir: str, redis_url: str, outage_seconds: float) ->
             drain_until = time.monotonic() + 60
             while True:
                 done_meanwhile = sum(
-                    http.get(f"/api/v1/jobs/{token}").json()["status"] == "done"
-                    for token in during
+                    http.get(f"/api/v1/jobs/{token}").json()["status"] == "done" for token in during
                 )
                 if done_meanwhile == len(during) or time.monotonic() > drain_until:
                     break

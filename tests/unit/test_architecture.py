@@ -35,6 +35,7 @@ LAYERS: list[set[str]] = [
         "serve_app.jobs",
         "serve_app.ratelimit",
         "serve_app.batch",
+        "serve_app.documents",
     },
     {"serve_app.api", "serve_app.client", "serve_app.handle_api"},
     {"deployments"},

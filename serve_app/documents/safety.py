@@ -1,0 +1,125 @@
+"""Checks an upload passes before any library opens it.
+
+- **Zip containers** (docx, pptx, xlsx, odt, epub) are measured from their central directory
+  before anything is unpacked: entry count, total unpacked bytes and each entry's compression
+  ratio have limits, so a zip bomb is refused without being inflated. Reading an entry is then
+  bounded by its declared size (``zipfile`` checks the size and CRC as it inflates).
+- **XML** parts of a container are parsed by ``defusedxml`` first: a document type with entity
+  declarations (billion laughs, quadratic blowup) or external references (XXE) is refused.
+  The parser this package then uses (:func:`xml_parser`) resolves no entities and reads no
+  network or DTD either, as a second wall.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
+
+import defusedxml
+import defusedxml.ElementTree
+from lxml import etree
+
+from serve_app.documents.errors import DocumentError, invalid, too_large
+
+# Parts of a container read as XML (and so checked for entity declarations).
+XML_SUFFIXES = (".xml", ".rels", ".xhtml", ".html", ".htm", ".opf", ".ncx", ".svg")
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_entries: int
+    max_unpacked_bytes: int
+    max_ratio: float
+
+
+def open_zip(data: bytes, limits: ZipLimits, what: str) -> zipfile.ZipFile:
+    """``data`` as a zip archive whose central directory passes ``limits``."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise invalid(f"the {what} is not a readable zip container (damaged or cut off)") from exc
+    entries = archive.infolist()
+    if len(entries) > limits.max_entries:
+        raise too_large(
+            f"the {what} holds {len(entries)} files, more than the {limits.max_entries} allowed"
+        )
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > limits.max_unpacked_bytes:
+        raise too_large(
+            f"the {what} unpacks to {unpacked} bytes, more than the "
+            f"{limits.max_unpacked_bytes} allowed (a zip bomb, or a document too large)"
+        )
+    for entry in entries:
+        # Small entries may compress very well (a run of spaces); only big ones are suspect.
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > 1_000_000 and ratio > limits.max_ratio:
+            raise too_large(
+                f"{entry.filename!r} in the {what} is compressed {ratio:.0f} to 1, more than "
+                f"the {limits.max_ratio:.0f} allowed (a zip bomb)"
+            )
+        if entry.flag_bits & 0x1:
+            raise DocumentError(422, "DOCUMENT_ENCRYPTED", f"the {what} is password-protected")
+    return archive
+
+
+def read_entry(archive: zipfile.ZipFile, name: str, what: str) -> bytes:
+    """One entry's bytes; XML entries are checked by :func:`check_xml` first."""
+    try:
+        data = archive.read(name)
+    except KeyError as exc:
+        raise invalid(f"the {what} has no {name!r}") from exc
+    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
+        raise invalid(f"{name!r} in the {what} is damaged ({exc})") from exc
+    if name.lower().endswith(XML_SUFFIXES):
+        check_xml(data, f"{name!r} in the {what}")
+    return data
+
+
+def check_all(archive: zipfile.ZipFile, what: str) -> None:
+    """Every entry inflates as declared and every XML entry is free of entity declarations:
+    done before a library that reads the container itself (python-docx, openpyxl) opens it."""
+    for entry in archive.infolist():
+        if not entry.is_dir():
+            read_entry(archive, entry.filename, what)
+
+
+def check_xml(data: bytes, what: str) -> None:
+    try:
+        defusedxml.ElementTree.fromstring(
+            data, forbid_dtd=False, forbid_entities=True, forbid_external=True
+        )
+    except defusedxml.DefusedXmlException as exc:
+        raise invalid(
+            f"{what} declares XML entities or external references, which are refused "
+            "(entity expansion and XXE)"
+        ) from exc
+    except ParseError as exc:
+        raise invalid(f"{what} is not well-formed XML ({exc})") from exc
+
+
+def xml_parser() -> etree.XMLParser:
+    """lxml's parser as every XML part is read here: no entities, DTDs or network."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse_xml(data: bytes, what: str) -> etree._Element:
+    check_xml(data, what)
+    try:
+        return etree.fromstring(data, xml_parser())
+    except etree.XMLSyntaxError as exc:
+        raise invalid(f"{what} is not well-formed XML ({exc})") from exc
+
+
+def rewrite_zip(archive: zipfile.ZipFile, replaced: dict[str, bytes]) -> bytes:
+    """The archive again, entry by entry in the same order and compression, with the entries
+    in ``replaced`` given new contents (so an EPUB's stored ``mimetype`` stays first)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as written:
+        for entry in archive.infolist():
+            data = replaced.get(entry.filename)
+            if data is None:
+                data = archive.read(entry.filename)
+            written.writestr(entry, data, compress_type=entry.compress_type)
+    return out.getvalue()
