@@ -10,27 +10,6 @@ writing its translation are the same walk, so they cannot disagree about what a 
 
 Uploads are hostile until checked (:mod:`serve_app.documents.safety`): zip containers are
 measured before anything is unpacked, XML with entity declarations is refused, a file must be
-what its name says, and every limit (:class:`DocumentLimits`) answers a 4xx.
+what its name says, and every limit (:class:`~serve_app.documents.formats.DocumentLimits`)
+answers a 4xx. The operations are in :mod:`serve_app.documents.formats`.
 """
-
-from serve_app.documents.errors import DocumentError
-from serve_app.documents.formats import (
-    FORMATS,
-    MEDIA_TYPES,
-    OUTPUT_FORMATS,
-    DocumentLimits,
-    render,
-    segments,
-    sniff_format,
-)
-
-__all__ = [
-    "FORMATS",
-    "MEDIA_TYPES",
-    "OUTPUT_FORMATS",
-    "DocumentError",
-    "DocumentLimits",
-    "render",
-    "segments",
-    "sniff_format",
-]

@@ -16,7 +16,8 @@ import pytest
 from ebooklib import ITEM_DOCUMENT, epub
 from lxml import etree
 
-from serve_app.documents import DocumentError, DocumentLimits, render, segments, sniff_format
+from serve_app.documents.errors import DocumentError
+from serve_app.documents.formats import DocumentLimits, render, segments, sniff_format
 from serve_app.engines.translator import TranslationRequest, Translator
 from tests import document_files as files
 
