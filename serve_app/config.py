@@ -315,6 +315,38 @@ class GlossariesConfig(BaseModel):
     )
 
 
+class DocumentsConfig(BaseModel):
+    """Whole-file translation jobs (``POST /api/v1/documents``): what an upload may be.
+
+    Each limit answers 413 (a password-protected file 422, a file that is not what its name
+    says 415); the README's Documents section lists them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="Largest upload.")
+    max_unpacked_bytes: int = Field(
+        200 * 1024 * 1024, ge=1024, description="Most bytes a zip container (docx, ...) unpacks to."
+    )
+    max_compression_ratio: float = Field(
+        100.0, ge=2, description="Highest compression ratio of a container entry over 1 MB."
+    )
+    max_entries: int = Field(10_000, ge=1, description="Most files in a container.")
+    max_segments: int = Field(
+        10_000,
+        ge=1,
+        le=10_000,
+        description="Most segments (paragraphs, cells, cues) in one document (a job's texts).",
+    )
+    max_characters: int = Field(1_000_000, ge=1, description="Most characters of text.")
+    max_pdf_pages: int = Field(500, ge=1, description="Most pages of a PDF.")
+    max_per_owner: int = Field(
+        1000,
+        ge=1,
+        description="Uploaded documents one API key keeps at once (until their jobs expire).",
+    )
+
+
 class CorrectionsConfig(BaseModel):
     """Client corrections served before the model (exact matches, per API key)."""
 
@@ -594,6 +626,7 @@ class AppArgs(BaseSettings):
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     glossaries: GlossariesConfig = Field(default_factory=GlossariesConfig)
     corrections: CorrectionsConfig = Field(default_factory=CorrectionsConfig)
+    documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
     rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     eda: EdaConfig = Field(default_factory=EdaConfig)

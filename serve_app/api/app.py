@@ -10,6 +10,7 @@ from serve_app.api.errors import install_error_handlers
 from serve_app.api.middleware import AdmissionMiddleware, RequestContextMiddleware
 from serve_app.api.routes import (
     corrections,
+    documents,
     glossaries,
     jobs,
     languages,
@@ -43,6 +44,9 @@ def create_api(services: Services) -> FastAPI:
         RequestContextMiddleware,
         metrics=services.metrics,
         max_body_bytes=config.max_body_bytes,
+        upload_paths=(documents.UPLOAD_PATH,),
+        # The file and the form's few fields around it.
+        max_upload_bytes=services.args.documents.max_bytes + 64 * 1024,
     )
     app.add_middleware(
         CORSMiddleware,
@@ -65,6 +69,7 @@ def create_api(services: Services) -> FastAPI:
     app.include_router(models.router, dependencies=protected)
     # These authenticate themselves: they need the caller's identity.
     app.include_router(jobs.router)
+    app.include_router(documents.router)
     app.include_router(glossaries.router)
     app.include_router(corrections.router)
     app.include_router(workflows.router)

@@ -49,10 +49,20 @@ class RequestContextMiddleware:
     """Gives every request an id (the client's ``X-Request-ID`` when sane), answers bodies
     over the limit with 413 before reading them, and records latency and status metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body_bytes: int,
+        upload_paths: tuple[str, ...] = (),
+        max_upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
+        # File uploads (documents) have a limit of their own, for these paths only.
+        self._upload_paths = upload_paths
+        self._max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,6 +90,8 @@ class RequestContextMiddleware:
 
         length = headers.get(b"content-length", b"")
         limit = self._max_body_bytes
+        if self._upload_paths and scope.get("path", "") in self._upload_paths:
+            limit = max(limit, self._max_upload_bytes)
         if length.isdigit():
             if int(length) > limit:
                 await self._reject_too_large(request_id, limit, send_with_headers)

@@ -68,8 +68,8 @@ class DocumentLimits:
     max_unpacked_bytes: int = 200 * 1024 * 1024
     max_compression_ratio: float = 100.0
     max_entries: int = 10_000
-    max_segments: int = 20_000
-    max_characters: int = 2_000_000
+    max_segments: int = 10_000
+    max_characters: int = 1_000_000
     max_pdf_pages: int = 500
 
     @property

@@ -22,7 +22,7 @@ from typing import Any
 from serve_app.actors import Generational, generation_name, named_actor
 from serve_app.config import JobsConfig
 from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
-from serve_app.jobs.records import OwnedRecord, open_records
+from serve_app.jobs.records import DOCUMENT, OwnedRecord, open_records
 from serve_app.jobs.redis_store import RedisJobStore
 from serve_app.jobs.sqlite_store import SQLiteJobStore
 from serve_app.jobs.store import JobStore
@@ -103,6 +103,8 @@ class JobManager(Generational):
             try:
                 with self._store_lock:
                     swept = self.store.sweep()
+                # An uploaded document goes when the job translating it can no longer answer.
+                self.records.expire(DOCUMENT, time.time() - self.config.ttl_seconds)
             except Exception:  # noqa: S112 - a failed sweep is retried on the next tick
                 continue
             if swept["requeued"]:

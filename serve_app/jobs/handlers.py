@@ -13,9 +13,16 @@ from serve_app.engines.glossary import TermReport
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import MarkupError, readable_text
 from serve_app.engines.quality import Quality, Translations, check_output_languages, withheld
-from serve_app.engines.source_language import SourceNotDetectedError, source_languages
+from serve_app.engines.source_language import (
+    SourceLanguages,
+    SourceNotDetectedError,
+    source_languages,
+)
 from serve_app.engines.translator import UnsupportedLanguageError
 from serve_app.jobs.model import Job, JobKind
+
+# How much of a document its language is detected from.
+DOCUMENT_DETECT_CHARS = 4000
 
 
 class Translate(Protocol):
@@ -121,14 +128,25 @@ class JobHandlers:
         # translation]; the one for the text's (detected) source answers it.
         offered: dict[str, dict[str, list[str]]] = job.payload.get("corrections") or {}
         count = len(texts)
+        # A document's segments weigh their sentences: progress counts sentences.
+        weights: list[int] = job.payload.get("weights") or [1] * count
+        total = sum(weights)
         translations: list[str] = [""] * count
         qualities: list[Quality | None] = [None] * count
         reports: list[list[TermReport]] = [[] for _ in texts]
-        await progress(0, count, None)
+        await progress(0, total, None)
         try:
             given = job.payload.get("source_language")
             readable = [readable_text(text, text_format) for text in texts]
-            sources = await source_languages(readable, given, self._detect)
+            if job.payload.get("detect_as_one") and not given:
+                # One document, one language: read from its text as a whole (a cell or a
+                # heading alone is too short to tell).
+                whole = await source_languages(
+                    ["\n".join(readable)[:DOCUMENT_DETECT_CHARS]], None, self._detect
+                )
+                sources = SourceLanguages(whole.codes * count, whole.detections * count)
+            else:
+                sources = await source_languages(readable, given, self._detect)
             corrected = {
                 i: offered[str(i)][code]
                 for i, code in enumerate(sources.codes)
@@ -157,7 +175,7 @@ class JobHandlers:
 
             # Up to ``chunks_ahead`` chunks in flight; their results are taken in order.
             sent: deque[tuple[list[int], asyncio.Future[Translations]]] = deque()
-            finished = len(corrected)
+            finished = sum(weights[i] for i in corrected)
             try:
                 for position in range(len(chunks)):
                     while len(sent) < self._ahead and position + len(sent) < len(chunks):
@@ -168,8 +186,8 @@ class JobHandlers:
                     for k, i in enumerate(chunk):
                         translations[i], qualities[i] = found.texts[k], found.qualities[k]
                         reports[i] = found.glossary[k] if found.glossary else []
-                    finished += len(chunk)
-                    await progress(finished, count, None)
+                    finished += sum(weights[i] for i in chunk)
+                    await progress(finished, total, None)
             finally:
                 for _, pending in sent:  # a failed chunk (or a cancelled job) ends the rest
                     pending.cancel()

@@ -20,6 +20,8 @@ from serve_app.engines.glossary import Glossary, GlossaryEntry
 
 GLOSSARY = "glossary"
 CORRECTION = "correction"
+# An uploaded document (base64 body), kept as long as the job translating it answers.
+DOCUMENT = "document"
 
 
 class TooManyRecordsError(Exception):
@@ -43,6 +45,10 @@ class RecordStore(Protocol):
     def list(self, kind: str, owner: str) -> list[OwnedRecord]: ...
 
     def delete(self, kind: str, record_id: str, owner: str) -> bool: ...
+
+    def expire(self, kind: str, before: float) -> int:
+        """Deletes every record of ``kind`` created before ``before``; how many went."""
+        ...
 
     def close(self) -> None: ...
 
@@ -126,6 +132,13 @@ class SQLiteRecords:
             )
         return cursor.rowcount > 0
 
+    def expire(self, kind: str, before: float) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM owned WHERE kind = ? AND created_at < ?", (kind, before)
+            )
+        return cursor.rowcount
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -207,6 +220,18 @@ class RedisRecords:
 
         deleted: bool = self._redis.transaction(remove, key, value_from_callable=True)
         return deleted
+
+    def expire(self, kind: str, before: float) -> int:
+        expired = 0
+        for owned in self._redis.scan_iter(match=self._owned(kind, "*"), count=500):
+            ids = self._redis.zrangebyscore(owned, "-inf", f"({before!r}")
+            if ids:
+                with self._redis.pipeline() as pipe:
+                    pipe.delete(*(self._key(kind, record_id) for record_id in ids))
+                    pipe.zrem(owned, *ids)
+                    pipe.execute()
+                expired += len(ids)
+        return expired
 
     def close(self) -> None:
         self._redis.close()

@@ -13,6 +13,7 @@ import pytest
 from serve_app.engines.glossary import Glossary, GlossaryEntry
 from serve_app.jobs.records import (
     CORRECTION,
+    DOCUMENT,
     GLOSSARY,
     OwnedRecord,
     RecordStore,
@@ -103,3 +104,20 @@ def test_sqlite_records_outlive_the_connection(tmp_path: Path) -> None:
     assert found is not None
     assert glossary_of(found) == item
     again.close()
+
+
+def test_expire_deletes_only_that_kind_older_than_the_cutoff(store: RecordStore) -> None:
+    old = [OwnedRecord(uuid.uuid4().hex, owner, 100.0, {"n": 1}, "x") for owner in ("a", "b")]
+    new = OwnedRecord(uuid.uuid4().hex, "a", 300.0, {"n": 2}, "y")
+    for record in [*old, new]:
+        store.create(DOCUMENT, record, max_per_owner=10)
+    kept = glossary("a")
+    store.create(GLOSSARY, glossary_record(kept), max_per_owner=10)
+    assert store.expire(DOCUMENT, before=200.0) == 2
+    assert [store.get(DOCUMENT, r.id) for r in old] == [None, None]
+    assert store.get(DOCUMENT, new.id) == new
+    assert [r.id for r in store.list(DOCUMENT, "a")] == [new.id]
+    assert store.list(DOCUMENT, "b") == []
+    assert store.get(GLOSSARY, kept.id) is not None
+    # The expired no longer count against their owner's limit.
+    store.create(DOCUMENT, OwnedRecord(uuid.uuid4().hex, "b", 400.0), max_per_owner=1)

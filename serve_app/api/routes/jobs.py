@@ -18,7 +18,7 @@ from serve_app.api.schemas import (
     WorkflowTranslateRequest,
 )
 from serve_app.api.security import Principal
-from serve_app.api.services import ServicesDep
+from serve_app.api.services import Services, ServicesDep
 from serve_app.api.translating import check_markup
 from serve_app.api.validation import language_code
 from serve_app.jobs.model import Job, JobKind, JobStatus
@@ -26,7 +26,7 @@ from serve_app.jobs.model import Job, JobKind, JobStatus
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 
 
-def _poll_link(operation_id: str) -> dict[int | str, dict[str, Any]]:
+def poll_link(operation_id: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI link from a 202 to the poll operation: clients and fuzzers can follow it."""
     return {
         202: {
@@ -45,7 +45,7 @@ def _poll_link(operation_id: str) -> dict[int | str, dict[str, Any]]:
     "/workflows/translate",
     status_code=202,
     response_model=JobAccepted,
-    responses=_poll_link("poll_translation"),
+    responses=poll_link("poll_translation"),
     summary="Submit natural language for asynchronous translation to DSL",
 )
 async def submit_workflow_planning(
@@ -71,7 +71,7 @@ async def submit_workflow_planning(
     "/jobs/translate",
     status_code=202,
     response_model=JobAccepted,
-    responses=_poll_link("poll_job"),
+    responses=poll_link("poll_job"),
     summary="Submit texts or a long document for asynchronous translation",
 )
 async def submit_text_job(
@@ -80,6 +80,23 @@ async def submit_text_job(
     services: ServicesDep,
     principal: Principal,
 ) -> JobAccepted:
+    return await submit_job(
+        services,
+        response,
+        principal,
+        JobKind.TEXT_TRANSLATION,
+        await text_job_payload(body, services, principal),
+        client_id=body.client_id,
+        priority=body.priority,
+        metadata=body.metadata,
+    )
+
+
+async def text_job_payload(
+    body: TextJobRequest, services: Services, principal: str | None
+) -> dict[str, Any]:
+    """A text job's payload, checked (size, languages, markup) and carrying what it needs
+    of the caller's glossary and corrections: the same for texts and for a document."""
     limit = services.args.api.max_job_chars
     total = sum(len(text) for text in body.texts)
     if total > limit:
@@ -134,16 +151,7 @@ async def submit_text_job(
         }
         if offered:
             payload["corrections"] = offered
-    return await submit_job(
-        services,
-        response,
-        principal,
-        JobKind.TEXT_TRANSLATION,
-        payload,
-        client_id=body.client_id,
-        priority=body.priority,
-        metadata=body.metadata,
-    )
+    return payload
 
 
 def _status(job: Job) -> JobStatusResponse:

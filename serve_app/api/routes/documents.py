@@ -1,0 +1,210 @@
+"""Whole files through the token API: upload (202 + token), poll as any job, fetch the file.
+
+The upload is read and checked here (type, limits, hostile content: a clear 4xx at once, not
+a failed job later); its segments become an ordinary text job in the markup-preserving format,
+so they are translated in chunks spread over the Translator replicas like any bulk job, and
+progress counts sentences. The original file is kept in the job store's database (a record,
+expired with its job); the translated file is written only when its job is done, on request,
+so no partial file is ever fetchable.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from pathlib import PurePath
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import anyio.to_thread
+from fastapi import APIRouter, File, Form, Response, UploadFile
+
+from serve_app.api import records
+from serve_app.api.errors import ApiError
+from serve_app.api.job_access import load_job, submit_job
+from serve_app.api.routes.jobs import poll_link, text_job_payload
+from serve_app.api.schemas import GlossaryMode, JobAccepted, TextJobRequest
+from serve_app.api.security import Principal, enforce_rate_limit
+from serve_app.api.services import ServicesDep
+from serve_app.config import DocumentsConfig
+from serve_app.documents.errors import DocumentError
+from serve_app.documents.formats import (
+    MEDIA_TYPES,
+    OUTPUT_FORMATS,
+    DocumentLimits,
+    render,
+    segments,
+    sniff_format,
+)
+from serve_app.engines.markup import readable_text
+from serve_app.engines.segmenter import segment
+from serve_app.jobs.model import JobKind, JobStatus
+from serve_app.jobs.records import DOCUMENT, OwnedRecord
+
+UPLOAD_PATH = "/api/v1/documents"
+router = APIRouter(prefix="/api/v1", tags=["documents"])
+
+
+def limits_of(config: DocumentsConfig) -> DocumentLimits:
+    return DocumentLimits(**config.model_dump(exclude={"max_per_owner"}))
+
+
+def _refused(exc: DocumentError) -> ApiError:
+    return ApiError(exc.status, exc.message, field="file", code=exc.code)
+
+
+def _read(
+    data: bytes, filename: str, output: str | None, limits: DocumentLimits
+) -> tuple[str, str, list[str]]:
+    name = sniff_format(data, filename)
+    written = output or OUTPUT_FORMATS[name][0]
+    if written not in OUTPUT_FORMATS[name]:
+        raise DocumentError(
+            400,
+            "UNSUPPORTED_OUTPUT_FORMAT",
+            f"a {name} document is written as {' or '.join(OUTPUT_FORMATS[name])}",
+        )
+    return name, written, segments(data, name, limits)
+
+
+@router.post(
+    "/documents",
+    status_code=202,
+    response_model=JobAccepted,
+    responses=poll_link("poll_job"),
+    summary="Submit a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf)",
+)
+async def submit_document(
+    response: Response,
+    services: ServicesDep,
+    principal: Principal,
+    file: Annotated[UploadFile, File(description="The document; its extension names its type.")],
+    target_language: Annotated[str, Form()],
+    source_language: Annotated[str | None, Form(description="Detected when omitted.")] = None,
+    output_format: Annotated[
+        str | None, Form(description="pdf only: `txt` (default) or `docx`.")
+    ] = None,
+    glossary_id: Annotated[str | None, Form()] = None,
+    glossary_mode: Annotated[GlossaryMode, Form()] = "enforce",
+    priority: Annotated[int, Form(ge=1, le=10)] = 5,
+    client_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_.:@-]{1,64}$")] = "default",
+) -> JobAccepted:
+    """The file is checked at once (415 for a type it is not, 413 past a limit, 400 for a
+    damaged or hostile file, 422 for a password-protected one); poll the token at
+    ``/api/v1/jobs/{token}`` and fetch the translated file from
+    ``/api/v1/documents/{token}/result`` once it is done."""
+    config = services.args.documents
+    limits = limits_of(config)
+    data = await file.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise ApiError(
+            413,
+            f"the file is larger than the {limits.max_bytes} bytes allowed",
+            field="file",
+            code="DOCUMENT_TOO_LARGE",
+        )
+    if not data:
+        raise ApiError(400, "the file is empty", field="file", code="EMPTY_DOCUMENT")
+    filename = PurePath(file.filename or "").name
+    try:
+        name, output, found = await anyio.to_thread.run_sync(
+            _read, data, filename, output_format, limits
+        )
+    except DocumentError as exc:
+        raise _refused(exc) from exc
+    if not found:
+        raise ApiError(
+            422, "the document has no text to translate", field="file", code="NOTHING_TO_TRANSLATE"
+        )
+    body = TextJobRequest(
+        texts=found,
+        target_language=target_language,
+        source_language=source_language,
+        client_id=client_id,
+        priority=priority,
+        format="html",
+        glossary_id=glossary_id,
+        glossary_mode=glossary_mode,
+    )
+    payload = await text_job_payload(body, services, principal)
+    await enforce_rate_limit(services, principal or client_id, response)
+    record = OwnedRecord(
+        uuid.uuid4().hex,
+        records.owner_of(principal),
+        time.time(),
+        {"filename": filename, "format": name, "output": output, "bytes": len(data)},
+        base64.b64encode(data).decode("ascii"),
+    )
+    await records.create(services, DOCUMENT, record, config.max_per_owner, "document")
+    payload |= {
+        "document": {"id": record.id, "filename": filename, "format": name, "output": output},
+        "weights": [max(1, len(segment(readable_text(text, "html")).sentences)) for text in found],
+        "detect_as_one": True,
+    }
+    try:
+        accepted = await submit_job(
+            services,
+            response,
+            principal,
+            JobKind.TEXT_TRANSLATION,
+            payload,
+            client_id=client_id,
+            priority=priority,
+            metadata={"document": filename, "format": name, "segments": len(found)},
+            counted=True,
+        )
+    except BaseException:
+        await records.delete(services, DOCUMENT, record.id, principal, "document", "file")
+        raise
+    accepted.message += f" Fetch the file from {UPLOAD_PATH}/{accepted.token}/result when done."
+    return accepted
+
+
+def _download_name(filename: str, target: str, output: str) -> str:
+    stem = PurePath(filename).stem or "document"
+    return f"{stem}.{target.split('_')[0]}.{output}"
+
+
+@router.get(
+    "/documents/{token}/result",
+    response_class=Response,
+    responses={
+        200: {"content": {media: {} for media in set(MEDIA_TYPES.values())}},
+        409: {"description": "The job is not done (yet)."},
+    },
+    summary="The translated file of a done document job",
+)
+async def document_result(token: str, services: ServicesDep, principal: Principal) -> Response:
+    job = await load_job(services, token, principal, "Document")
+    document: dict[str, Any] | None = job.payload.get("document")
+    if document is None:
+        raise ApiError(404, "Document token not found or expired", field="token", code="NOT_FOUND")
+    if job.status != JobStatus.DONE:
+        raise ApiError(
+            409,
+            f"the document's job is {job.status.value}, not done: poll /api/v1/jobs/{token}",
+            field="token",
+            code="DOCUMENT_NOT_READY",
+        )
+    stored = await records.load(services, DOCUMENT, document["id"], principal, "document", "token")
+    translations = (job.result or {})["translations"]
+    output = document["output"]
+    rendered = await anyio.to_thread.run_sync(
+        render,
+        base64.b64decode(stored.body),
+        document["format"],
+        translations,
+        limits_of(services.args.documents),
+        output,
+    )
+    download = _download_name(document["filename"], job.payload["target_language"], output)
+    fallback = download.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return Response(
+        rendered,
+        media_type=MEDIA_TYPES[output],
+        headers={
+            "Content-Disposition": f'attachment; filename="{fallback}"; '
+            f"filename*=UTF-8''{quote(download)}"
+        },
+    )
