@@ -93,6 +93,12 @@ class Metrics:
             "Sentences looked up in the translation cache, by result",
             ("result",),
         )
+        self.streamed_sentences = self._counter(
+            "tafsiri_streamed_sentences",
+            "Sentences of streamed translations: sent to the client, or cancelled (the client "
+            "went away first)",
+            ("outcome",),
+        )
         self.repaired_sentences = self._counter(
             "tafsiri_repaired_sentences",
             "Sentences translated piece by piece because the model lost a protected span or tag",

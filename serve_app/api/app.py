@@ -15,6 +15,7 @@ from serve_app.api.routes import (
     jobs,
     languages,
     models,
+    streaming,
     system,
     translation,
     workflows,
@@ -65,6 +66,7 @@ def create_api(services: Services) -> FastAPI:
     )
     protected = [Depends(authenticate)]
     app.include_router(translation.router, dependencies=protected)
+    app.include_router(streaming.router, dependencies=protected)
     app.include_router(languages.router, dependencies=protected)
     app.include_router(models.router, dependencies=protected)
     # These authenticate themselves: they need the caller's identity.

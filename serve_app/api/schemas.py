@@ -122,6 +122,20 @@ class TranslateRequest(BaseModel):
     glossary_mode: GlossaryMode = "enforce"
 
 
+class StreamTranslateRequest(BaseModel):
+    """One long text, its sentences streamed back as server-sent events as they are done."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(..., min_length=1, description="Up to `api.max_job_chars` characters.")
+    target_language: str
+    source_language: str | None = Field(
+        None, description="Detected once, from the whole text, when omitted."
+    )
+    model: str | None = Field(None, max_length=64, description="A registered model by name.")
+    beam_size: int | None = Field(None, ge=1, le=16)
+
+
 class GlossaryTermOut(BaseModel):
     """What became of one glossary term found in a text."""
 
