@@ -69,6 +69,18 @@ def _build_lexicon(args: argparse.Namespace) -> int:
 # 3 a job or workflow ended without `done`, 4 the service could not be reached, 5 a
 # translation was withheld under --min-quality (the others are printed).
 EXIT_SERVICE, EXIT_USAGE, EXIT_JOB, EXIT_UNREACHABLE, EXIT_WITHHELD = 1, 2, 3, 4, 5
+DOCUMENT_SUFFIXES = (
+    ".docx",
+    ".pptx",
+    ".xlsx",
+    ".odt",
+    ".epub",
+    ".pdf",
+    ".srt",
+    ".vtt",
+    ".md",
+    ".markdown",
+)
 
 
 def _client(args: argparse.Namespace) -> Client:
@@ -99,9 +111,23 @@ def _translate(args: argparse.Namespace) -> int:
     if args.batch and len(targets) > 1:
         print("tafsiri: several --to targets work on one text, not with --batch", file=sys.stderr)
         return 2
+    # A file is a document job when it is a document format, or when its translation is to
+    # be written to --output; a .txt or .html file without --output prints its translation.
+    document = bool(args.file) and (
+        args.output is not None or Path(args.file).suffix.lower() in DOCUMENT_SUFFIXES
+    )
+    if (document or args.batch) and args.stream:
+        print(
+            "tafsiri: --stream works on one text, not with --batch or a document", file=sys.stderr
+        )
+        return 2
     with _client(args) as client:
         if args.batch:
             return _translate_batch(args, client)
+        if document:
+            return _translate_document(args, client)
+        if args.stream:
+            return _translate_stream(args, client)
         result = client.translate(
             _read_text(args),
             targets if len(targets) > 1 else args.to,
@@ -128,6 +154,57 @@ def _translate(args: argparse.Namespace) -> int:
         # Plain output: the best translation, then one line per alternative, best first.
         _emit(args, result, "\n".join([_shown(args, result), *result.alternatives]))
     return _withheld_exit([result])
+
+
+def _translate_document(args: argparse.Namespace, client: Client) -> int:
+    """A file through a document job, with a progress bar in sentences; prints the path of
+    the translated file."""
+    from tqdm import tqdm
+
+    from serve_app.api.schemas import JobStatusResponse
+
+    bar = tqdm(unit=" sentences", disable=args.quiet, file=sys.stderr, desc=Path(args.file).name)
+
+    def progress(job: JobStatusResponse) -> None:
+        if job.progress is not None:
+            bar.total = job.progress.total
+            bar.n = job.progress.done
+            bar.refresh()
+
+    try:
+        written = client.translate_document(
+            args.file,
+            args.to,
+            output=args.output,
+            source_language=args.source,
+            output_format=args.output_format,
+            glossary_id=args.glossary,
+            on_progress=progress,
+        )
+    except JobFailedError as exc:
+        bar.close()
+        print(f"tafsiri: the document's job ended {exc.job.status}: {exc}", file=sys.stderr)
+        return EXIT_JOB
+    bar.close()
+    _emit(args, {"output": str(written)}, str(written))
+    return 0
+
+
+def _translate_stream(args: argparse.Namespace, client: Client) -> int:
+    """Prints the translation sentence by sentence, as the service makes it."""
+    printed = 0
+    for event in client.translate_stream(
+        _read_text(args), args.to, args.source, beam_size=args.beam
+    ):
+        if event.event == "sentence":
+            sys.stdout.write(event.data["delta"])
+            printed += len(event.data["delta"])
+        elif event.event == "done":
+            sys.stdout.write(event.data["translated_text"][printed:])
+        sys.stdout.flush()
+    if not args.quiet:
+        sys.stdout.write("\n")
+    return 0
 
 
 def _shown(args: argparse.Namespace, item: Any, label: str = "") -> str:
@@ -472,7 +549,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     translate.add_argument("--from", dest="source", default=None, help="source; detected if absent")
     translate.add_argument("--batch", help="file with one text per line, translated in order")
-    translate.add_argument("--output", help="with --batch: write here instead of stdout")
+    translate.add_argument(
+        "--output",
+        help="with --batch: write here instead of stdout; with --file: the translated "
+        "document's path (a --file other than .txt is a document: docx, pptx, xlsx, odt, "
+        "epub, html, md, srt, vtt, pdf; default: beside it, report.fr.docx)",
+    )
+    translate.add_argument(
+        "--output-format", choices=("txt", "docx"), help="a PDF's translation as text or docx"
+    )
+    translate.add_argument(
+        "--stream", action="store_true", help="print the translation sentence by sentence"
+    )
     translate.add_argument("--chunk", type=int, default=32, help="with --batch: texts per request")
     translate.add_argument("--quiet", action="store_true", help="no progress bar")
     translate.add_argument(

@@ -13,9 +13,11 @@ carrying the error format's fields. 429 answers are retried after ``retry_after`
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -110,6 +112,52 @@ class Call(Generic[T]):
     parse: Callable[[Any], T]
     json: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
+    # A multipart upload: the file, and the form's other fields.
+    files: dict[str, tuple[str, bytes]] | None = None
+    data: dict[str, Any] | None = None
+    # The answer is a file: ``parse`` gets its bytes, not JSON.
+    binary: bool = False
+
+    def answer(self, response: httpx.Response) -> T:
+        if self.binary:
+            return self.parse(response.content)
+        return self.parse(response.json() if response.content else None)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One server-sent event of :meth:`Client.translate_stream`: ``sentence`` (``index``,
+    ``delta`` to append, ``translation``) or ``done`` (``translated_text``,
+    ``source_language``, ``sentences``, ``model_name``)."""
+
+    event: str
+    data: dict[str, Any]
+
+
+class _EventReader:
+    """Server-sent events out of a stream's lines; an ``error`` event raises."""
+
+    def __init__(self) -> None:
+        self._event = "message"
+
+    def feed(self, line: str) -> StreamEvent | None:
+        if line.startswith("event:"):
+            self._event = line[6:].strip()
+        elif line.startswith("data:"):
+            event = StreamEvent(self._event, json.loads(line[5:]))
+            self._event = "message"
+            if event.event == "error":
+                raise TafsiriError(500, event.data)
+            return event
+        return None
+
+
+def _document_name(path: Path, target: str, output_format: str | None) -> Path:
+    """``report.docx`` into French: ``report.fr.docx`` beside it (``.txt`` for a PDF)."""
+    suffix = f".{output_format}" if output_format else path.suffix
+    if path.suffix.lower() == ".pdf" and not output_format:
+        suffix = ".txt"
+    return path.with_name(f"{path.stem}.{target.split('_')[0]}{suffix}")
 
 
 def _error(response: httpx.Response) -> TafsiriError:
@@ -243,6 +291,48 @@ class _Endpoints:
                 "glossary_mode": glossary_mode,
             },
         )
+
+    @staticmethod
+    def submit_document(
+        filename: str,
+        data: bytes,
+        target: str,
+        source: str | None,
+        client_id: str,
+        priority: int,
+        output_format: str | None = None,
+        glossary_id: str | None = None,
+    ) -> Call[JobAccepted]:
+        form = {"target_language": target, "client_id": client_id, "priority": str(priority)}
+        optional = {
+            "source_language": source,
+            "output_format": output_format,
+            "glossary_id": glossary_id,
+        }
+        form |= {key: value for key, value in optional.items() if value is not None}
+        return Call(
+            "POST",
+            "/api/v1/documents",
+            JobAccepted.model_validate,
+            files={"file": (filename, data)},
+            data=form,
+        )
+
+    @staticmethod
+    def document_result(token: str) -> Call[bytes]:
+        return Call("GET", f"/api/v1/documents/{token}/result", bytes, binary=True)
+
+    @staticmethod
+    def stream_body(
+        text: str, target: str, source: str | None, model: str | None, beam_size: int | None
+    ) -> dict[str, Any]:
+        return {
+            "text": text,
+            "target_language": target,
+            "source_language": source,
+            "model": model,
+            "beam_size": beam_size,
+        }
 
     @staticmethod
     def create_glossary(
@@ -406,11 +496,16 @@ class Client:
     def _run(self, call: Call[T]) -> T:
         for attempt in range(self.max_retries + 1):
             response = self._http.request(
-                call.method, call.path, json=call.json, params=call.params
+                call.method,
+                call.path,
+                json=call.json,
+                params=call.params,
+                files=call.files,
+                data=call.data,
             )
             delay = _retry_delay(response, attempt, self.max_retries)
             if delay is None:
-                return call.parse(response.json() if response.content else None)
+                return call.answer(response)
             time.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -584,6 +679,86 @@ class Client:
                 return job
             time.sleep(poll.next_delay(job.status))
 
+    def submit_document(
+        self,
+        path: str | Path,
+        target_language: str,
+        *,
+        source_language: str | None = None,
+        output_format: str | None = None,
+        glossary_id: str | None = None,
+        priority: int = 5,
+    ) -> JobAccepted:
+        """Uploads a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf) for
+        translation; poll with :meth:`wait_job`, fetch with :meth:`document_result`."""
+        file = Path(path)
+        return self._run(
+            _Endpoints.submit_document(
+                file.name,
+                file.read_bytes(),
+                target_language,
+                source_language,
+                self.client_id,
+                priority,
+                output_format,
+                glossary_id,
+            )
+        )
+
+    def document_result(self, token: str) -> bytes:
+        return self._run(_Endpoints.document_result(token))
+
+    def translate_document(
+        self,
+        path: str | Path,
+        target_language: str,
+        *,
+        output: str | Path | None = None,
+        source_language: str | None = None,
+        output_format: str | None = None,
+        glossary_id: str | None = None,
+        timeout: float = 3600.0,
+        on_progress: Callable[[JobStatusResponse], None] | None = None,
+    ) -> Path:
+        """Translates a file and writes the translation to ``output`` (default: beside it,
+        ``report.fr.docx``); returns that path. Raises :class:`JobFailedError` if the job
+        does not end done."""
+        accepted = self.submit_document(
+            path,
+            target_language,
+            source_language=source_language,
+            output_format=output_format,
+            glossary_id=glossary_id,
+        )
+        job = self.wait_job(accepted.token, timeout=timeout, on_progress=on_progress)
+        if job.status != "done":
+            raise JobFailedError(job)
+        written = Path(output or _document_name(Path(path), target_language, output_format))
+        written.write_bytes(self.document_result(accepted.token))
+        return written
+
+    def translate_stream(
+        self,
+        text: str,
+        target_language: str,
+        source_language: str | None = None,
+        *,
+        model: str | None = None,
+        beam_size: int | None = None,
+    ) -> Iterator[StreamEvent]:
+        """The translation of a long text as it is made: a ``sentence`` event per sentence,
+        in order, then ``done``. Closing the iterator early stops the work on the service."""
+        body = _Endpoints.stream_body(text, target_language, source_language, model, beam_size)
+        with self._http.stream("POST", "/api/v1/translate/stream", json=body) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error(response)
+            reader = _EventReader()
+            for line in response.iter_lines():
+                event = reader.feed(line)
+                if event is not None:
+                    yield event
+
     def translate_workflow(
         self,
         natural_language: str,
@@ -654,11 +829,16 @@ class AsyncClient:
     async def _run(self, call: Call[T]) -> T:
         for attempt in range(self.max_retries + 1):
             response = await self._http.request(
-                call.method, call.path, json=call.json, params=call.params
+                call.method,
+                call.path,
+                json=call.json,
+                params=call.params,
+                files=call.files,
+                data=call.data,
             )
             delay = _retry_delay(response, attempt, self.max_retries)
             if delay is None:
-                return call.parse(response.json() if response.content else None)
+                return call.answer(response)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -796,14 +976,101 @@ class AsyncClient:
         return await self._run(_Endpoints.job(token))
 
     async def wait_job(
-        self, token: str, *, timeout: float = 300.0, poll_interval: float = 0.5
+        self,
+        token: str,
+        *,
+        timeout: float = 300.0,
+        poll_interval: float = 0.5,
+        on_progress: Callable[[JobStatusResponse], None] | None = None,
     ) -> JobStatusResponse:
         poll = _Poll(f"job {token}", timeout, poll_interval)
         while True:
             job = await self.job(token)
+            if on_progress:
+                on_progress(job)
             if _settled(job):
                 return job
             await asyncio.sleep(poll.next_delay(job.status))
+
+    async def submit_document(
+        self,
+        path: str | Path,
+        target_language: str,
+        *,
+        source_language: str | None = None,
+        output_format: str | None = None,
+        glossary_id: str | None = None,
+        priority: int = 5,
+    ) -> JobAccepted:
+        """Uploads a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf) for
+        translation; poll with :meth:`wait_job`, fetch with :meth:`document_result`."""
+        file = Path(path)
+        return await self._run(
+            _Endpoints.submit_document(
+                file.name,
+                await asyncio.to_thread(file.read_bytes),
+                target_language,
+                source_language,
+                self.client_id,
+                priority,
+                output_format,
+                glossary_id,
+            )
+        )
+
+    async def document_result(self, token: str) -> bytes:
+        return await self._run(_Endpoints.document_result(token))
+
+    async def translate_document(
+        self,
+        path: str | Path,
+        target_language: str,
+        *,
+        output: str | Path | None = None,
+        source_language: str | None = None,
+        output_format: str | None = None,
+        glossary_id: str | None = None,
+        timeout: float = 3600.0,
+        on_progress: Callable[[JobStatusResponse], None] | None = None,
+    ) -> Path:
+        """Translates a file and writes the translation to ``output`` (default: beside it,
+        ``report.fr.docx``); returns that path. Raises :class:`JobFailedError` if the job
+        does not end done."""
+        accepted = await self.submit_document(
+            path,
+            target_language,
+            source_language=source_language,
+            output_format=output_format,
+            glossary_id=glossary_id,
+        )
+        job = await self.wait_job(accepted.token, timeout=timeout, on_progress=on_progress)
+        if job.status != "done":
+            raise JobFailedError(job)
+        written = Path(output or _document_name(Path(path), target_language, output_format))
+        await asyncio.to_thread(written.write_bytes, await self.document_result(accepted.token))
+        return written
+
+    async def translate_stream(
+        self,
+        text: str,
+        target_language: str,
+        source_language: str | None = None,
+        *,
+        model: str | None = None,
+        beam_size: int | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """The translation of a long text as it is made: a ``sentence`` event per sentence,
+        in order, then ``done``. Closing the iterator early stops the work on the service."""
+        body = _Endpoints.stream_body(text, target_language, source_language, model, beam_size)
+        async with self._http.stream("POST", "/api/v1/translate/stream", json=body) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise _error(response)
+            reader = _EventReader()
+            async for line in response.aiter_lines():
+                event = reader.feed(line)
+                if event is not None:
+                    yield event
 
     async def translate_workflow(
         self,

@@ -243,3 +243,27 @@ def test_corrections_from_the_command_line(base_url: str) -> None:
     assert correction_id in listed.stdout
     assert tafsiri(base_url, "corrections", "delete", correction_id).returncode == 0
     assert tafsiri(base_url, "translate", text, "--to", "en", "--from", "sw").stdout == text + "\n"
+
+
+def test_documents_and_streaming(base_url: str, tmp_path: Path) -> None:
+    from tests.document_files import make_docx
+
+    report = tmp_path / "report.docx"
+    report.write_bytes(make_docx())
+    run = tafsiri(base_url, "translate", "--file", str(report), "--to", "fr", "--from", "en")
+    assert run.returncode == 0, run.stderr
+    written = tmp_path / "report.fr.docx"
+    assert run.stdout.strip() == str(written)
+    assert "sentences" in run.stderr  # the progress bar
+    from serve_app.documents.formats import segments
+
+    assert segments(written.read_bytes(), "docx") == segments(report.read_bytes(), "docx")
+    out = tmp_path / "chosen.docx"
+    args = ["--file", str(report), "--to", "fr", "--output", str(out), "--quiet"]
+    assert tafsiri(base_url, "translate", *args).returncode == 0
+    assert out.exists()
+    streamed = tafsiri(
+        base_url, "translate", "One sentence. Two sentences!", "--to", "fr", "--stream"
+    )
+    assert streamed.returncode == 0, streamed.stderr
+    assert streamed.stdout == "One sentence. Two sentences!\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -227,3 +228,38 @@ def test_corrections_through_the_sdk(base_url: str) -> None:
             assert again.id not in {c.id for c in await tafsiri.corrections()}
 
     asyncio.run(scenario())
+
+
+def test_documents_and_streams_sync_and_async(base_url: str, tmp_path: Path) -> None:
+    from serve_app.client import AsyncClient, Client, StreamEvent
+    from serve_app.documents.formats import segments
+    from tests.document_files import make_pptx
+
+    deck = tmp_path / "deck.pptx"
+    deck.write_bytes(make_pptx())
+    seen: list[int] = []
+    with Client(base_url, client_id="sdk-docs") as client:
+        written = client.translate_document(
+            deck,
+            "sw",
+            source_language="en",
+            on_progress=lambda j: seen.append(j.progress.done if j.progress else 0),
+        )
+        assert written == tmp_path / "deck.sw.pptx"
+        assert segments(written.read_bytes(), "pptx") == segments(deck.read_bytes(), "pptx")
+        assert seen
+        events = list(client.translate_stream("Hello there. Goodbye now.", "sw", "en"))
+        assert [e.event for e in events] == ["sentence", "sentence", "done"]
+        assert events[-1].data["translated_text"] == "Hello there. Goodbye now."
+
+    async def run() -> tuple[Path, list[StreamEvent]]:
+        async with AsyncClient(base_url, client_id="sdk-docs") as client:
+            path = await client.translate_document(
+                deck, "sw", source_language="en", output=tmp_path / "async.pptx"
+            )
+            got = [e async for e in client.translate_stream("One. Two.", "sw", "en")]
+            return path, got
+
+    path, got = asyncio.run(run())
+    assert segments(path.read_bytes(), "pptx") == segments(deck.read_bytes(), "pptx")
+    assert "".join(e.data["delta"] for e in got if e.event == "sentence") == "One. Two."
