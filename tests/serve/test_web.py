@@ -159,3 +159,42 @@ def test_translate_detect_and_workflow_in_the_browser(browser: object, base_url:
     driver.find_element(By.ID, "translate").click()  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "result"), "À demain matin."))
     wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "your correction"))
+
+
+def test_stream_and_document_in_the_browser(browser: object, base_url: str, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from serve_app.documents.formats import segments
+    from tests.document_files import make_docx
+
+    driver = browser
+    wait = WebDriverWait(driver, 60)  # type: ignore[arg-type]
+    driver.get(base_url + "/")  # type: ignore[attr-defined]
+    wait.until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-languages") == "202"
+    )
+    Select(driver.find_element(By.ID, "target")).select_by_value("fra_Latn")  # type: ignore[attr-defined]
+    Select(driver.find_element(By.ID, "source")).select_by_value("eng_Latn")  # type: ignore[attr-defined]
+    text = "First sentence here. A second one! And the third?"
+    box = driver.find_element(By.ID, "text")  # type: ignore[attr-defined]
+    box.clear()
+    box.send_keys(text)
+    driver.find_element(By.ID, "stream").click()  # type: ignore[attr-defined]
+    wait.until(lambda d: d.find_element(By.ID, "result").get_attribute("data-streamed") == "3")
+    assert driver.find_element(By.ID, "result").text == text  # type: ignore[attr-defined]
+    assert "streamed 3 sentences" in driver.find_element(By.ID, "translate-meta").text  # type: ignore[attr-defined]
+
+    report = tmp_path / "report.docx"
+    report.write_bytes(make_docx())
+    driver.find_element(By.ID, "document").send_keys(str(report))  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "upload").click()  # type: ignore[attr-defined]
+    wait.until(ec.visibility_of_element_located((By.ID, "download")))
+    link = driver.find_element(By.ID, "download")  # type: ignore[attr-defined]
+    assert link.get_attribute("download") == "report.fra.docx"
+    assert "sentences" in driver.find_element(By.ID, "document-status").text  # type: ignore[attr-defined]
+    translated = httpx.get(str(link.get_attribute("href")), timeout=30)
+    assert translated.status_code == 200
+    assert segments(translated.content, "docx") == segments(report.read_bytes(), "docx")
