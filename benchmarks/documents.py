@@ -9,8 +9,9 @@ file written and downloaded. The same paragraphs' plain text then goes through:
 - ``sync_batches``: ``POST /api/v1/translate`` with ``--batch`` texts per request, 4 clients.
 
 Every set-up of every round gets sentences of its own (another seed, the same length
-distribution), so no answer comes from the translation cache. Rounds alternate. Prints JSON: sentences/s of each (median round, every round beside it) and
-``document / text_job`` and ``document / sync_batches`` (goal: at least 0.8).
+distribution), so no answer comes from the translation cache. Rounds alternate. Prints JSON:
+sentences/s of each (median round, every round beside it) and ``document / text_job`` and
+``document / sync_batches`` (goal: at least 0.8).
 
     python -m benchmarks.documents --paragraphs 200 --repeat 3
 """
