@@ -147,6 +147,19 @@ def _walk(data: bytes, name: str, visit: Visit, limits: DocumentLimits, output: 
     return walks[name](data, visit)
 
 
+def output_format(name: str, asked: str | None) -> str:
+    """What a ``name`` document is written as: ``asked`` (400 unless one of
+    ``OUTPUT_FORMATS[name]``), else its own format."""
+    written = asked or OUTPUT_FORMATS[name][0]
+    if written not in OUTPUT_FORMATS[name]:
+        raise DocumentError(
+            400,
+            "UNSUPPORTED_OUTPUT_FORMAT",
+            f"a {name} document is written as {' or '.join(OUTPUT_FORMATS[name])}",
+        )
+    return written
+
+
 def segments(data: bytes, name: str, limits: DocumentLimits | None = None) -> list[str]:
     """Every translatable piece of the file, in order, as an HTML snippet."""
     limits = limits or DocumentLimits()
@@ -181,13 +194,7 @@ def render(
 ) -> bytes:
     """The file with its :func:`segments` replaced by ``translations`` (same order), written
     as ``output`` (one of ``OUTPUT_FORMATS[name]``; its own format by default)."""
-    output = output or OUTPUT_FORMATS[name][0]
-    if output not in OUTPUT_FORMATS[name]:
-        raise DocumentError(
-            400,
-            "UNSUPPORTED_OUTPUT_FORMAT",
-            f"a {name} document is written as {' or '.join(OUTPUT_FORMATS[name])}",
-        )
+    output = output_format(name, output)
     remaining: Iterator[str] = iter(translations)
 
     def replace(_: str) -> str:

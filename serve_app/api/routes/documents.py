@@ -31,8 +31,8 @@ from serve_app.config import DocumentsConfig
 from serve_app.documents.errors import DocumentError
 from serve_app.documents.formats import (
     MEDIA_TYPES,
-    OUTPUT_FORMATS,
     DocumentLimits,
+    output_format,
     render,
     segments,
     sniff_format,
@@ -58,14 +58,7 @@ def _read(
     data: bytes, filename: str, output: str | None, limits: DocumentLimits
 ) -> tuple[str, str, list[str]]:
     name = sniff_format(data, filename)
-    written = output or OUTPUT_FORMATS[name][0]
-    if written not in OUTPUT_FORMATS[name]:
-        raise DocumentError(
-            400,
-            "UNSUPPORTED_OUTPUT_FORMAT",
-            f"a {name} document is written as {' or '.join(OUTPUT_FORMATS[name])}",
-        )
-    return name, written, segments(data, name, limits)
+    return name, output_format(name, output), segments(data, name, limits)
 
 
 @router.post(
