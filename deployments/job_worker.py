@@ -56,6 +56,9 @@ class JobWorkerDeployment:
         self.config = JobsConfig.model_validate(config)
         self.manager = job_manager(self.config)
         self.worker_id = f"worker-{uuid.uuid4().hex[:12]}"
+        # A lost lease is reported with this id ("worker ... lost its lease"): say which
+        # replica it is.
+        logger.info("job_worker_started worker_id=%s", self.worker_id)
         ready(translator, detector, orchestrator)
         self._workflows = orchestrator.options(stream=True)
         models = Models(translator, detector)
@@ -71,10 +74,12 @@ class JobWorkerDeployment:
         self._draining = False
         # lease id -> (job token, the task running it)
         self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}
-        loop = asyncio.get_event_loop()
-        self._slots = [
-            loop.create_task(self._slot()) for _ in range(self.config.worker_concurrency)
-        ]
+        # Started by Serve's first health check, not here: after this constructor Serve
+        # finishes the replica's start-up on this loop (in the fast mode a full gc.collect()
+        # before gc.freeze(): 1.5-3.6 s measured on a busy 2-core machine), and a lease
+        # granted meanwhile lapsed before the worker could even read it, costing its job a
+        # retry.
+        self._slots: list[asyncio.Task[None]] = []
 
     @staticmethod
     def _plan(orchestrator: DeploymentHandle) -> Callable[[str], Awaitable[str]]:
@@ -155,7 +160,8 @@ class JobWorkerDeployment:
                 await self.manager.release.remote(token, lease_id)
         # Idle slots are inside a long-poll: let each come back (a lease it got meanwhile is
         # handed back) rather than leave a job leased to a replica that is gone.
-        await asyncio.wait(self._slots, timeout=self.config.lease_wait_seconds + 2)
+        if self._slots:
+            await asyncio.wait(self._slots, timeout=self.config.lease_wait_seconds + 2)
         for slot in self._slots:
             slot.cancel()
 
@@ -241,6 +247,11 @@ class JobWorkerDeployment:
         return {"queue_depth": self._depth}
 
     async def check_health(self) -> None:
+        """Serve's first call of this ends the replica's start-up: the job slots begin then."""
         if not self._draining and any(slot.done() for slot in self._slots):
             raise RuntimeError("a job slot stopped")
         await self.manager.ping.remote()
+        if not self._slots and not self._draining:
+            self._slots = [
+                asyncio.create_task(self._slot()) for _ in range(self.config.worker_concurrency)
+            ]
