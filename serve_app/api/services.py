@@ -90,7 +90,9 @@ def _cache(seconds: float) -> MutableMapping[str, Any]:
     return TTLCache(maxsize=256, ttl=seconds) if seconds else _NoCache()
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """The replica's services. ``async`` so that FastAPI calls it on the event loop: a plain
+    ``def`` dependency runs in a worker thread, a thread hop on every request."""
     services: Services = request.app.state.services
     return services
 
