@@ -54,7 +54,8 @@ def lease_in_thread(manager: JobManager, wait_s: float) -> tuple[threading.Threa
 def test_a_waiting_lease_takes_a_job_submitted_meanwhile_at_once(manager: JobManager) -> None:
     thread, outcome = lease_in_thread(manager, wait_s=20)
     time.sleep(0.3)  # the call is waiting in the manager by now
-    job = manager.submit(new_job())
+    job = new_job()
+    manager.submit(job)
     thread.join(timeout=10)
     assert not thread.is_alive()
     lease: Lease = outcome["lease"]
@@ -73,7 +74,8 @@ def test_an_idle_lease_call_returns_nothing_when_its_wait_ends(manager: JobManag
 
 @pytest.mark.parametrize("back", ["failed with retries left", "handed back"])
 def test_a_job_back_in_the_queue_wakes_a_waiting_worker(manager: JobManager, back: str) -> None:
-    job = manager.submit(new_job())
+    job = new_job()
+    manager.submit(job)
     first = manager.lease("worker-0")
     assert first is not None
     thread, outcome = lease_in_thread(manager, wait_s=20)
