@@ -11,6 +11,7 @@ import openpyxl
 import pptx
 import pypdf
 from ebooklib import epub
+from msoffcrypto.format.ooxml import OOXMLFile
 from odf.opendocument import OpenDocumentText
 from odf.style import Style, TextProperties
 from odf.text import H, P, Span
@@ -182,6 +183,36 @@ def encrypted_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def encrypted_office(data: bytes) -> bytes:
+    """A docx, pptx or xlsx protected with a password as Office protects it (Agile
+    encryption in an OLE compound file), by the library that reads and writes them."""
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt("a password", out)
+    return out.getvalue()
+
+
+def encrypted_odt() -> bytes:
+    """An OpenDocument text as LibreOffice saves one with a password: the same container,
+    content.xml ciphertext, and the manifest declaring it (ODF 1.2 part 3, 3.8)."""
+    data = make_odt()
+    manifest = zipfile.ZipFile(io.BytesIO(data)).read("META-INF/manifest.xml").decode()
+    entry = '<manifest:file-entry manifest:full-path="content.xml"'
+    start = manifest.index(entry)
+    end = manifest.index("/>", start)
+    declared = (
+        manifest[:end] + ' manifest:size="1024"><manifest:encryption-data'
+        ' manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k"'
+        ' manifest:checksum="AAAA"><manifest:algorithm'
+        ' manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc"'
+        ' manifest:initialisation-vector="AAAA"/><manifest:key-derivation'
+        ' manifest:key-derivation-name="PBKDF2" manifest:key-size="32"'
+        ' manifest:iteration-count="100000" manifest:salt="AAAA"/>'
+        "</manifest:encryption-data></manifest:file-entry>" + manifest[end + 2 :]
+    )
+    data = replace_entry(data, "META-INF/manifest.xml", declared.encode())
+    return replace_entry(data, "content.xml", bytes(range(256)) * 4)
 
 
 def blank_pdf(pages: int) -> bytes:

@@ -11,7 +11,14 @@ from pathlib import PurePath
 
 from serve_app.documents import office, text_formats
 from serve_app.documents.errors import DocumentError, invalid, too_large
-from serve_app.documents.safety import ZipLimits, check_all, open_zip
+from serve_app.documents.safety import (
+    ZipLimits,
+    check_all,
+    encrypted,
+    is_encrypted_office,
+    open_zip,
+    refuse_encrypted_odf,
+)
 from serve_app.documents.segments import Visit
 
 TEXT_FORMATS = {
@@ -97,6 +104,8 @@ def sniff_format(data: bytes, filename: str) -> str:
     is_pdf = data.lstrip()[:5] == b"%PDF-"
     if name in ZIP_FORMATS:
         if not is_zip:
+            if name in _ZIP_MARKERS and is_encrypted_office(data):
+                raise encrypted(_NAMES[name])
             raise _lies(filename, name, "is not a zip container")
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
@@ -138,6 +147,8 @@ def _walk(data: bytes, name: str, visit: Visit, limits: DocumentLimits, output: 
     if name == "pdf":
         return office.walk_pdf(data, visit, limits.max_pdf_pages, output)
     archive = open_zip(data, limits.zip, _NAMES[name])
+    if name == "odt":
+        refuse_encrypted_odf(archive, _NAMES[name])
     check_all(archive, _NAMES[name])
     if name == "odt":
         return office.walk_odt(archive, visit)

@@ -4,6 +4,9 @@
   before anything is unpacked: entry count, total unpacked bytes and each entry's compression
   ratio have limits, so a zip bomb is refused without being inflated. Reading an entry is then
   bounded by its declared size (``zipfile`` checks the size and CRC as it inflates).
+- **Password-protected files** answer 422, not "damaged": Office writes a protected docx,
+  pptx or xlsx as an OLE compound file holding the encrypted package (MS-OFFCRYPTO), and an
+  OpenDocument file declares its encrypted entries in its manifest.
 - **XML** parts of a container are read by expat first, with the handlers ``defusedxml`` sets:
   a document type with entity declarations (billion laughs, quadratic blowup) or external
   references (XXE) is refused.
@@ -19,10 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 from xml.parsers import expat
 
+import olefile
 from lxml import etree
 
 from serve_app.documents.errors import DocumentError, invalid, too_large
 
+# The first bytes of an OLE compound file (also the legacy .doc, .xls and .ppt).
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODF_MANIFEST = "META-INF/manifest.xml"
+_ODF_MANIFEST_NS = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
 # Parts of a container read as XML (and so checked for entity declarations).
 XML_SUFFIXES = (".xml", ".rels", ".xhtml", ".html", ".htm", ".opf", ".ncx", ".svg")
 
@@ -60,8 +68,36 @@ def open_zip(data: bytes, limits: ZipLimits, what: str) -> zipfile.ZipFile:
                 f"the {limits.max_ratio:.0f} allowed (a zip bomb)"
             )
         if entry.flag_bits & 0x1:
-            raise DocumentError(422, "DOCUMENT_ENCRYPTED", f"the {what} is password-protected")
+            raise encrypted(what)
     return archive
+
+
+def encrypted(what: str) -> DocumentError:
+    return DocumentError(
+        422, "DOCUMENT_ENCRYPTED", f"the {what} is password-protected: upload it without one"
+    )
+
+
+def is_encrypted_office(data: bytes) -> bool:
+    """Whether ``data`` is a password-protected docx, pptx or xlsx: an OLE compound file with
+    the ``EncryptionInfo`` and ``EncryptedPackage`` streams (MS-OFFCRYPTO 2.3.4)."""
+    if not data.startswith(OLE_SIGNATURE):
+        return False
+    try:
+        with olefile.OleFileIO(data) as ole:
+            return bool(ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage"))
+    except Exception:  # a damaged compound file is not an encrypted package (then 415)
+        return False
+
+
+def refuse_encrypted_odf(archive: zipfile.ZipFile, what: str) -> None:
+    """422 for an OpenDocument file whose manifest declares encrypted entries (ODF 1.2,
+    part 3, 3.8): their bytes are ciphertext, which would otherwise read as damaged XML."""
+    if _ODF_MANIFEST not in archive.namelist():
+        return
+    manifest = parse_xml(read_entry(archive, _ODF_MANIFEST, what), f"the {what}'s manifest")
+    if manifest.find(f".//{{{_ODF_MANIFEST_NS}}}encryption-data") is not None:
+        raise encrypted(what)
 
 
 def read_entry(archive: zipfile.ZipFile, name: str, what: str) -> bytes:

@@ -107,6 +107,12 @@ def test_source_detected_once_for_the_whole_document_and_pdf_as_docx(
         ("fake.docx", lambda: files.make_pdf([["x"]]), 415, "DOCUMENT_TYPE_MISMATCH"),
         ("virus.exe", lambda: b"MZ\x90\x00", 415, "UNSUPPORTED_DOCUMENT_TYPE"),
         ("secret.pdf", files.encrypted_pdf, 422, "DOCUMENT_ENCRYPTED"),
+        (
+            "secret.xlsx",
+            lambda: files.encrypted_office(files.make_xlsx()),
+            422,
+            "DOCUMENT_ENCRYPTED",
+        ),
         ("cut.docx", lambda: files.make_docx()[:3000], 400, "INVALID_DOCUMENT"),
         ("empty.txt", lambda: b"", 400, "EMPTY_DOCUMENT"),
         ("numbers.txt", lambda: b"1 2 3\n", 422, "NOTHING_TO_TRANSLATE"),

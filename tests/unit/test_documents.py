@@ -18,6 +18,7 @@ from lxml import etree
 
 from serve_app.documents.errors import DocumentError
 from serve_app.documents.formats import DocumentLimits, render, segments, sniff_format
+from serve_app.documents.safety import OLE_SIGNATURE
 from serve_app.engines.translator import TranslationRequest, Translator
 from tests import document_files as files
 
@@ -299,6 +300,40 @@ def test_pdf_password_and_page_limits() -> None:
     assert error.status == 413
     assert "6 pages" in error.message
     assert refused(b"%PDF-1.7\n garbage", "broken.pdf").status == 400
+
+
+@pytest.mark.parametrize(
+    ("make", "filename"),
+    [
+        (files.make_docx, "secret.docx"),
+        (files.make_pptx, "secret.pptx"),
+        (files.make_xlsx, "s.xlsx"),
+    ],
+)
+def test_password_protected_office_files_are_422_not_damaged(
+    make: Callable[[], bytes], filename: str
+) -> None:
+    data = files.encrypted_office(make())
+    assert not data.startswith(b"PK")  # not a zip at all: an OLE compound file
+    error = refused(data, filename)
+    assert (error.status, error.code) == (422, "DOCUMENT_ENCRYPTED")
+    assert "password-protected" in error.message
+
+
+def test_a_password_protected_odt_is_422_and_an_ole_file_that_is_not_one_415() -> None:
+    error = refused(files.encrypted_odt(), "secret.odt")
+    assert (error.status, error.code) == (422, "DOCUMENT_ENCRYPTED")
+    # A compound file without an encrypted package (a legacy .doc renamed) lies about its type.
+    legacy = files.encrypted_office(files.make_docx())
+    legacy = legacy.replace(
+        "EncryptedPackage".encode("utf-16-le"), "SomethingElseXX".encode("utf-16-le") + b"\0\0"
+    )
+    with pytest.raises(DocumentError) as caught:
+        sniff_format(legacy, "old.docx")
+    assert (caught.value.status, caught.value.code) == (415, "DOCUMENT_TYPE_MISMATCH")
+    with pytest.raises(DocumentError) as caught:
+        sniff_format(OLE_SIGNATURE + b"\0" * 600, "cut.xlsx")
+    assert caught.value.status == 415
 
 
 def test_size_and_segment_limits() -> None:
