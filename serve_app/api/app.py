@@ -23,6 +23,18 @@ from serve_app.api.routes import (
 from serve_app.api.security import authenticate
 from serve_app.api.services import Services
 
+# Routers behind the API key (when auth is on) as one dependency of the whole router.
+PROTECTED_ROUTERS = (translation.router, streaming.router, languages.router, models.router)
+# Routers whose routes authenticate themselves: they need the caller's identity.
+SELF_AUTHENTICATING_ROUTERS = (
+    jobs.router,
+    documents.router,
+    glossaries.router,
+    corrections.router,
+    workflows.router,
+    system.router,
+)
+
 
 def create_api(services: Services) -> FastAPI:
     """Routes, error handlers and middleware over ``services``, whose ``args`` are the one
@@ -64,16 +76,8 @@ def create_api(services: Services) -> FastAPI:
             "Retry-After",
         ],
     )
-    protected = [Depends(authenticate)]
-    app.include_router(translation.router, dependencies=protected)
-    app.include_router(streaming.router, dependencies=protected)
-    app.include_router(languages.router, dependencies=protected)
-    app.include_router(models.router, dependencies=protected)
-    # These authenticate themselves: they need the caller's identity.
-    app.include_router(jobs.router)
-    app.include_router(documents.router)
-    app.include_router(glossaries.router)
-    app.include_router(corrections.router)
-    app.include_router(workflows.router)
-    app.include_router(system.router)
+    for router in PROTECTED_ROUTERS:
+        app.include_router(router, dependencies=[Depends(authenticate)])
+    for router in SELF_AUTHENTICATING_ROUTERS:
+        app.include_router(router)
     return app

@@ -11,32 +11,9 @@ from collections.abc import Iterator
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from serve_app.api.routes import (
-    corrections,
-    documents,
-    glossaries,
-    jobs,
-    languages,
-    models,
-    streaming,
-    system,
-    translation,
-    workflows,
-)
+from serve_app.api.app import PROTECTED_ROUTERS, SELF_AUTHENTICATING_ROUTERS
 from serve_app.api.security import authenticate
 
-ROUTERS = (
-    corrections,
-    documents,
-    glossaries,
-    jobs,
-    languages,
-    models,
-    streaming,
-    system,
-    translation,
-    workflows,
-)
 # Endpoints that read files from disk: a worker thread is where that belongs.
 BLOCKING_ENDPOINTS = {"artifact"}
 
@@ -48,7 +25,8 @@ def dependencies(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def routes() -> list[APIRoute]:
-    return [r for module in ROUTERS for r in module.router.routes if isinstance(r, APIRoute)]
+    routers = (*PROTECTED_ROUTERS, *SELF_AUTHENTICATING_ROUTERS)
+    return [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
 
 
 def test_every_dependency_runs_on_the_event_loop() -> None:
