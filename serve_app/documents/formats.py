@@ -47,13 +47,14 @@ MEDIA_TYPES = {
     "epub": "application/epub+zip",
     "pdf": "application/pdf",
 }
+# What each format is called in messages, which say "the Word document holds ...".
 _NAMES = {
-    "docx": "a Word document",
-    "pptx": "a PowerPoint presentation",
-    "xlsx": "an Excel workbook",
-    "odt": "an OpenDocument text",
-    "epub": "an EPUB book",
-    "pdf": "a PDF",
+    "docx": "Word document",
+    "pptx": "PowerPoint presentation",
+    "xlsx": "Excel workbook",
+    "odt": "OpenDocument text",
+    "epub": "EPUB book",
+    "pdf": "PDF",
 }
 # The entry (or mimetype) that makes a zip one of the office formats.
 _ZIP_MARKERS = {
@@ -132,7 +133,8 @@ def sniff_format(data: bytes, filename: str) -> str:
 
 
 def _lies(filename: str, name: str, how: str) -> DocumentError:
-    what = _NAMES.get(name, f"{name} text")
+    kind = _NAMES.get(name)
+    what = f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}" if kind else f"{name} text"
     return DocumentError(
         415, "DOCUMENT_TYPE_MISMATCH", f"{filename!r} is named as {what} but {how}"
     )

@@ -317,7 +317,9 @@ def test_password_protected_office_files_are_422_not_damaged(
     assert not data.startswith(b"PK")  # not a zip at all: an OLE compound file
     error = refused(data, filename)
     assert (error.status, error.code) == (422, "DOCUMENT_ENCRYPTED")
+    assert error.message.startswith("the ")
     assert "password-protected" in error.message
+    assert " a " not in error.message.split("password")[0]  # "the Word document", not "the a"
 
 
 def test_a_password_protected_odt_is_422_and_an_ole_file_that_is_not_one_415() -> None:
