@@ -46,6 +46,13 @@ MAX_DETECT_CHARS = 2000
 # Private-use characters belong to no language: legacy fonts put letters there (older Yoruba
 # sites write the dot below of "ẹ" as U+F025), which both stages would read as noise.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+# Words of no language: runs of ASCII letters and digits that hold a digit (order numbers,
+# hex ids, "A4", "COVID-19"), other digits, and web and mail addresses. The stages would read
+# their letters as words: a hex id made "Bonne nuit 5e33f2fd." English one time in three.
+# ASCII runs only, so that a digit inside unspaced Chinese or Thai takes no letter with it.
+NO_LANGUAGE = re.compile(
+    r"https?://\S+|www\.\S+|\S+@\S+\.\S+|(?<!\w)[0-9A-Za-z_-]*[0-9][0-9A-Za-z_-]*(?!\w)|\d+"
+)
 # fastText labels read per text (before mapping to FLORES-200, which drops a few).
 FASTTEXT_LABELS = 10
 
@@ -230,7 +237,8 @@ class LanguageDetector:
             # fastText predicts one line at a time and rejects newlines; decomposed accents
             # (NFD, as some editors save) would read as other letters.
             line = PRIVATE_USE.sub("", text[:MAX_DETECT_CHARS])
-            lines.append(unicodedata.normalize("NFC", " ".join(line.split())))
+            line = unicodedata.normalize("NFC", " ".join(line.split()))
+            lines.append(without_no_language_words(line))
         scripts = [script_counts(line) for line in lines]
         letters = [sum(1 for char in line if char.isalpha()) for line in lines]
         readable = [i for i, n in enumerate(letters) if n >= MIN_LETTERS]
@@ -308,6 +316,12 @@ class LanguageDetector:
             and foreign_words <= tuning.reliable_foreign_words
         )
         return Detection(top.language, top.confidence, candidates, reliable)
+
+
+def without_no_language_words(line: str) -> str:
+    """``line`` less its :data:`NO_LANGUAGE` words; all of it when they are all it has."""
+    words = " ".join(NO_LANGUAGE.sub(" ", line).split())
+    return words if sum(1 for char in words if char.isalpha()) >= MIN_LETTERS else line
 
 
 def combine(
