@@ -140,24 +140,29 @@ def _lies(filename: str, name: str, how: str) -> DocumentError:
     )
 
 
-def _walk(data: bytes, name: str, visit: Visit, limits: DocumentLimits, output: str) -> bytes:
+def _walk(
+    data: bytes, name: str, visit: Visit, limits: DocumentLimits, output: str, write: bool
+) -> bytes:
+    """``visit`` over every segment of the file; the file rewritten with what it returned as
+    ``output``, or ``b""`` without ``write`` (reading only: nothing is serialised)."""
     if len(data) > limits.max_bytes:
         raise too_large(f"the file is {len(data)} bytes, more than the {limits.max_bytes} allowed")
     if name in TEXT_FORMATS:
         text, encoding = text_formats.decode(data, f"{name} file")
-        return TEXT_FORMATS[name](text, visit).encode(encoding)
+        rewritten = TEXT_FORMATS[name](text, visit)
+        return rewritten.encode(encoding) if write else b""
     if name == "pdf":
-        return office.walk_pdf(data, visit, limits.max_pdf_pages, output)
+        return office.walk_pdf(data, visit, limits.max_pdf_pages, output, write)
     archive = open_zip(data, limits.zip, _NAMES[name])
     if name == "odt":
         refuse_encrypted_odf(archive, _NAMES[name])
     check_all(archive, _NAMES[name])
     if name == "odt":
-        return office.walk_odt(archive, visit)
+        return office.walk_odt(archive, visit, write)
     if name == "epub":
-        return office.walk_epub(archive, visit)
+        return office.walk_epub(archive, visit, write)
     walks = {"docx": office.walk_docx, "pptx": office.walk_pptx, "xlsx": office.walk_xlsx}
-    return walks[name](data, visit)
+    return walks[name](data, visit, write)
 
 
 def output_format(name: str, asked: str | None) -> str:
@@ -194,7 +199,7 @@ def segments(data: bytes, name: str, limits: DocumentLimits | None = None) -> li
             )
         return segment
 
-    _walk(data, name, collect, limits, OUTPUT_FORMATS[name][0])
+    _walk(data, name, collect, limits, OUTPUT_FORMATS[name][0], write=False)
     return found
 
 
@@ -216,7 +221,7 @@ def render(
         except StopIteration:
             raise ValueError("fewer translations than the document has segments") from None
 
-    rendered = _walk(data, name, replace, limits or DocumentLimits(), output)
+    rendered = _walk(data, name, replace, limits or DocumentLimits(), output, write=True)
     if next(remaining, None) is not None:
         raise ValueError("more translations than the document has segments")
     return rendered

@@ -68,7 +68,7 @@ _WORD_PARTS = (
 )
 
 
-def walk_docx(data: bytes, visit: Visit) -> bytes:
+def walk_docx(data: bytes, visit: Visit, write: bool = True) -> bytes:
     try:
         document = docx.Document(io.BytesIO(data))
     except (ValueError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
@@ -76,12 +76,14 @@ def walk_docx(data: bytes, visit: Visit) -> bytes:
     for part in document.part.package.iter_parts():
         if isinstance(part, XmlPart) and str(part.partname).startswith(_WORD_PARTS):
             _visit_paragraphs(part.element, W, visit)
+    if not write:
+        return b""
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
 
 
-def walk_pptx(data: bytes, visit: Visit) -> bytes:
+def walk_pptx(data: bytes, visit: Visit, write: bool = True) -> bytes:
     try:
         presentation = pptx.Presentation(io.BytesIO(data))
     except (ValueError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
@@ -90,12 +92,14 @@ def walk_pptx(data: bytes, visit: Visit) -> bytes:
         _visit_paragraphs(slide.element, A, visit)  # shapes, groups, tables
         if slide.has_notes_slide:
             _visit_paragraphs(slide.notes_slide.element, A, visit)
+    if not write:
+        return b""
     out = io.BytesIO()
     presentation.save(out)
     return out.getvalue()
 
 
-def walk_xlsx(data: bytes, visit: Visit) -> bytes:
+def walk_xlsx(data: bytes, visit: Visit, write: bool = True) -> bytes:
     """Every cell holding text (not formulas, numbers or dates); sheet names stay, since
     formulas refer to them."""
     try:
@@ -107,6 +111,8 @@ def walk_xlsx(data: bytes, visit: Visit) -> bytes:
             for cell in row:
                 if cell.data_type == "s" and isinstance(cell.value, str):
                     cell.value = visit_text(cell.value, visit)
+    if not write:
+        return b""
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -147,14 +153,15 @@ def _visit_odf(root: etree._Element, visit: Visit) -> None:
             setattr(element, where, value)
 
 
-def walk_odt(archive: zipfile.ZipFile, visit: Visit) -> bytes:
+def walk_odt(archive: zipfile.ZipFile, visit: Visit, write: bool = True) -> bytes:
     replaced: dict[str, bytes] = {}
     for name in ("content.xml", "styles.xml"):
         if name in archive.namelist():
             root = parse_xml(read_entry(archive, name, "OpenDocument text"), name)
             _visit_odf(root, visit)
-            replaced[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return rewrite_zip(archive, replaced)
+            if write:
+                replaced[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return rewrite_zip(archive, replaced) if write else b""
 
 
 # --- EPUB: the XHTML documents the package's manifest lists, through the HTML walk.
@@ -176,7 +183,7 @@ def _epub_documents(archive: zipfile.ZipFile) -> Iterable[str]:
             yield posixpath.normpath(posixpath.join(base, str(item.get("href"))))
 
 
-def walk_epub(archive: zipfile.ZipFile, visit: Visit) -> bytes:
+def walk_epub(archive: zipfile.ZipFile, visit: Visit, write: bool = True) -> bytes:
     replaced = {}
     for name in _epub_documents(archive):
         data = read_entry(archive, name, "EPUB")
@@ -185,7 +192,7 @@ def walk_epub(archive: zipfile.ZipFile, visit: Visit) -> bytes:
         except UnicodeDecodeError as exc:
             raise invalid(f"{name!r} in the EPUB is not UTF-8") from exc
         replaced[name] = walk_html(source, visit).encode("utf-8")
-    return rewrite_zip(archive, replaced)
+    return rewrite_zip(archive, replaced) if write else b""
 
 
 # --- PDF in: its text by page and paragraph (layout is not kept: the output is text or docx).
@@ -227,11 +234,13 @@ def pdf_paragraphs(data: bytes, max_pages: int) -> list[list[str]]:
     return pages
 
 
-def walk_pdf(data: bytes, visit: Visit, max_pages: int, output: str) -> bytes:
+def walk_pdf(data: bytes, visit: Visit, max_pages: int, output: str, write: bool = True) -> bytes:
     pages = [
         [visit_text(paragraph, visit) for paragraph in page]
         for page in pdf_paragraphs(data, max_pages)
     ]
+    if not write:
+        return b""
     if output == "txt":
         return "\n\n\f".join("\n\n".join(page) for page in pages).encode("utf-8")
     document = docx.Document()

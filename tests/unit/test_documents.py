@@ -236,6 +236,30 @@ def test_the_copy_model_gives_every_file_back(name: str, translator: Translator)
     assert segments(out, name) == found
 
 
+@pytest.mark.parametrize("name", [*MAKERS, "pdf"])
+def test_reading_a_documents_segments_writes_no_file(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload reads the segments only: no file is serialised to be thrown away."""
+    data = MAKERS[name]() if name in MAKERS else files.make_pdf([["One page.", "Two lines."]])
+
+    def written(*_: object, **__: object) -> None:
+        raise AssertionError("a file was written")
+
+    from serve_app.documents import office
+
+    for owner, method in [
+        (docx.document.Document, "save"),
+        (pptx.presentation.Presentation, "save"),
+        (openpyxl.Workbook, "save"),
+        (office, "rewrite_zip"),
+    ]:
+        monkeypatch.setattr(owner, method, written)
+    assert segments(data, name)
+    with pytest.raises(AssertionError, match="a file was written"):
+        render(data, name, segments(data, name), output="docx" if name == "pdf" else None)
+
+
 def _text_file(name: str) -> bytes:
     return next(data for filename, data in TEXT_CASES if filename.endswith(f".{name}"))
 
