@@ -163,29 +163,28 @@ def _translate_document(args: argparse.Namespace, client: Client) -> int:
 
     from serve_app.api.schemas import JobStatusResponse
 
-    bar = tqdm(unit=" sentences", disable=args.quiet, file=sys.stderr, desc=Path(args.file).name)
-
     def progress(job: JobStatusResponse) -> None:
         if job.progress is not None:
             bar.total = job.progress.total
             bar.n = job.progress.done
             bar.refresh()
 
-    try:
-        written = client.translate_document(
-            args.file,
-            args.to,
-            output=args.output,
-            source_language=args.source,
-            output_format=args.output_format,
-            glossary_id=args.glossary,
-            on_progress=progress,
-        )
-    except JobFailedError as exc:
-        bar.close()
-        print(f"tafsiri: the document's job ended {exc.job.status}: {exc}", file=sys.stderr)
-        return EXIT_JOB
-    bar.close()
+    name = Path(args.file).name
+    with tqdm(unit=" sentences", disable=args.quiet, file=sys.stderr, desc=name) as bar:
+        try:
+            written = client.translate_document(
+                args.file,
+                args.to,
+                output=args.output,
+                source_language=args.source,
+                output_format=args.output_format,
+                glossary_id=args.glossary,
+                on_progress=progress,
+            )
+        except JobFailedError as exc:
+            bar.close()  # before the message, so it is not drawn over
+            print(f"tafsiri: the document's job ended {exc.job.status}: {exc}", file=sys.stderr)
+            return EXIT_JOB
     _emit(args, {"output": str(written)}, str(written))
     return 0
 
