@@ -53,6 +53,8 @@ PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010ff
 NO_LANGUAGE = re.compile(
     r"https?://\S+|www\.\S+|\S+@\S+\.\S+|(?<!\w)[0-9A-Za-z_-]*[0-9][0-9A-Za-z_-]*(?!\w)|\d+"
 )
+# What every NO_LANGUAGE word holds (a digit, "@", "www." or "://").
+NO_LANGUAGE_SIGN = re.compile(r"\d|@|www\.|://")
 # fastText labels read per text (before mapping to FLORES-200, which drops a few).
 FASTTEXT_LABELS = 10
 
@@ -320,6 +322,8 @@ class LanguageDetector:
 
 def without_no_language_words(line: str) -> str:
     """``line`` less its :data:`NO_LANGUAGE` words; all of it when they are all it has."""
+    if not NO_LANGUAGE_SIGN.search(line):  # most text: one cheap scan instead of the full one
+        return line
     words = " ".join(NO_LANGUAGE.sub(" ", line).split())
     return words if sum(1 for char in words if char.isalpha()) >= MIN_LETTERS else line
 
