@@ -33,6 +33,7 @@ from serve_app.engines.languages import (
     script_counts,
 )
 from serve_app.engines.models import ModelUnavailableError, find_file, locate_model
+from serve_app.engines.spans import ADDRESSES
 
 if TYPE_CHECKING:
     from serve_app.engines.lexicon import Lexicon
@@ -51,7 +52,7 @@ PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010ff
 # their letters as words: a hex id made "Bonne nuit 5e33f2fd." English one time in three.
 # ASCII runs only, so that a digit inside unspaced Chinese or Thai takes no letter with it.
 NO_LANGUAGE = re.compile(
-    r"https?://\S+|www\.\S+|\S+@\S+\.\S+|(?<!\w)[0-9A-Za-z_-]*[0-9][0-9A-Za-z_-]*(?!\w)|\d+"
+    "|".join([*ADDRESSES, r"(?<!\w)[0-9A-Za-z_-]*[0-9][0-9A-Za-z_-]*(?!\w)", r"\d+"])
 )
 # What every NO_LANGUAGE word holds (a digit, "@", "www." or "://").
 NO_LANGUAGE_SIGN = re.compile(r"\d|@|www\.|://")

@@ -19,6 +19,14 @@ from dataclasses import dataclass, field
 SENTINEL = re.compile(r"\{(\d+)\}")
 _SENTINEL_OUT = re.compile(r"\{\s*(\d+)\s*\}")
 
+# Web and mail addresses: protected here, and words of no language to the detector. URLs
+# end before the punctuation that ends the sentence around them.
+ADDRESSES = (
+    r"\b(?:https?|ftp)://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
+    r"\bwww\.[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
+    r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b",
+)
+
 # One alternation, scanned once; earlier alternatives win where two could match.
 PROTECTED = re.compile(
     "|".join(
@@ -28,10 +36,7 @@ PROTECTED = re.compile(
             r"\{[^{}\s][^{}\n]{0,200}\}",  # {name}, {0}, {count:d} (Python, .NET, ICU args)
             # printf: %s, %d, %1$s, %(name)s, %-5.2f; no space flag, so "50% d..." stays text
             r"(?<!%)%(?:\([A-Za-z_]\w*\)|\d+\$)?[-+0#]*(?:\d+|\*)?(?:\.\d+)?[sdifuxXoeEgGc@]",
-            # URLs, minus trailing punctuation that ends the sentence around them
-            r"\b(?:https?|ftp)://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
-            r"\bwww\.[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
-            r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b",  # e-mail addresses
+            *ADDRESSES,
             r"(?<![^\W\d_])\d+(?:[.,:/]\d+)*",  # numbers, not digits glued after a letter
         ]
     )
