@@ -1,8 +1,9 @@
 """Glossaries: terms a client wants translated its way, checked, found and applied.
 
 A glossary holds entries per language pair (``source`` term -> ``target`` term). Terms are
-found whole-word and case-insensitively, longest first, with one Aho-Corasick pass however
-many terms there are. CTranslate2 cannot force a word into the output, so two modes:
+found whole-word and case-insensitively, leftmost and longest first, with one Aho-Corasick
+pass however many terms there are (linear in the text). CTranslate2 cannot force a word into
+the output, so two modes:
 
 - ``enforce`` (default): each term found becomes a protected span whose output is the
   target term (see :mod:`serve_app.engines.spans`), so it survives whatever the model does;
@@ -16,15 +17,18 @@ Every term found is reported, honoured or not: nothing is claimed that did not h
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
+import itertools
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 # Hypotheses decoded for a sentence with glossary terms in `prefer` mode (re-ranked).
 PREFER_HYPOTHESES = 4
@@ -186,8 +190,17 @@ def fold(text: str) -> str:
     return "".join(low if len(low := char.lower()) == 1 else char for char in text)
 
 
-def _word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
+# Positions where a term may start or end: anywhere but between two word characters.
+_EDGE = re.compile(r"(?<!\w)|(?!\w)")
+# Each edge is marked as "end here" then "start here", so two adjacent matches share none.
+_END, _START = "\x01", "\x02"
+# What stands for text no term may touch (a sentinel, a marker character in the text).
+_OPAQUE = "\x03"
+_MARKERS = str.maketrans({_END: _OPAQUE, _START: _OPAQUE})
+
+
+def _marked(text: str) -> str:
+    return _EDGE.sub(_END + _START, text)
 
 
 @dataclass(frozen=True)
@@ -198,39 +211,51 @@ class Match:
 
 
 class Terms:
-    """Source terms of one language pair, found whole-word and case-insensitively."""
+    """Source terms of one language pair, found whole-word and case-insensitively.
+
+    Matching is one linear pass: the text's word edges are marked, each term is searched
+    with its own edges marked (so it can only match whole words), and the automaton takes
+    the leftmost-longest matches, none overlapping. Terms hold no control characters
+    (:func:`check_entries`), so markers never match a term's own text.
+    """
 
     def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
         self.pairs = pairs
-        self._automaton: Any = None
+        self._automaton: ahocorasick_rs.AhoCorasick | None = None
         if pairs:
-            automaton = ahocorasick.Automaton()
-            for index, (source, _) in enumerate(pairs):
-                automaton.add_word(fold(source), (index, len(source)))
-            automaton.make_automaton()
-            self._automaton = automaton
+            self._automaton = ahocorasick_rs.AhoCorasick(
+                [_START + _marked(fold(source))[2:-2] + _END for source, _ in pairs],
+                matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+            )
 
     def find(self, text: str, blocked: Sequence[tuple[int, int]] = ()) -> list[Match]:
-        """Whole-word occurrences in ``text``, longest first where they overlap, none
-        overlapping a ``blocked`` range (a protected span's sentinel)."""
+        """Whole-word occurrences in ``text``, leftmost and longest first, none overlapping
+        each other or a ``blocked`` range (a protected span's sentinel)."""
         if self._automaton is None or not text:
             return []
-        candidates = []
-        for end, (index, length) in self._automaton.iter(fold(text)):
-            start, stop = end - length + 1, end + 1
-            if (start > 0 and _word_char(text[start - 1]) and _word_char(text[start])) or (
-                stop < len(text) and _word_char(text[stop]) and _word_char(text[stop - 1])
-            ):
-                continue  # inside a longer word
-            if any(start < b_end and b_start < stop for b_start, b_end in blocked):
-                continue
-            candidates.append(Match(start, stop, index))
-        candidates.sort(key=lambda m: (m.start, -(m.end - m.start)))
-        chosen: list[Match] = []
-        for match in candidates:
-            if not chosen or match.start >= chosen[-1].end:
-                chosen.append(match)
-        return chosen
+        folded = fold(text).translate(_MARKERS)
+        # Word edges of the text as it is (the first is 0, the last its length), then the
+        # blocked ranges made opaque, then each edge marked.
+        edges = [m.start() for m in _EDGE.finditer(folded)]
+        if blocked:
+            pieces, position = [], 0
+            for start, end in sorted(blocked):
+                start = max(start, position)
+                pieces += [folded[position:start], _OPAQUE * max(0, end - start)]
+                position = max(position, end)
+            folded = "".join(pieces) + folded[position:]
+        edge = _END + _START
+        marked = edge + edge.join(folded[a:b] for a, b in itertools.pairwise(edges)) + edge
+        # Where edge k's end marker stands in the marked text: each edge before it adds two.
+        marks = [position + 2 * k for k, position in enumerate(edges)]
+        return [
+            Match(
+                edges[bisect.bisect_left(marks, start - 1)],
+                edges[bisect.bisect_left(marks, end - 1)],
+                index,
+            )
+            for index, start, end in self._automaton.find_matches_as_indexes(marked)
+        ]
 
 
 @lru_cache(maxsize=1024)
