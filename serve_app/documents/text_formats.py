@@ -72,13 +72,16 @@ def walk_html(source: str, visit: Visit) -> str:
 # --- SRT and WebVTT: each cue a segment, its lines kept as lines (<br> ends a sentence).
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# A tag to strip when asking whether a cue or paragraph has words. No "<" inside, so a run of
+# "<" without ">" costs one scan, not one per "<" (quadratic).
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def _visit_cue(lines: list[str], visit: Visit, escaped: bool) -> list[str]:
     """A cue's lines through one visit. WebVTT cue text is escaped already (and may carry its
     own ``<v>``, ``<b>``, ``<c>`` markup); SRT's is plain."""
     joined = "<br>".join(line if escaped else escape(line) for line in lines)
-    if not has_letters(html.unescape(re.sub(r"<[^>]*>", "", joined))):
+    if not has_letters(html.unescape(_TAG.sub("", joined))):
         return lines
     translated = _BR.split(visit(joined))
     return translated if escaped else [html.unescape(line) for line in translated]
@@ -239,7 +242,7 @@ def walk_markdown(source: str, visit: Visit) -> str:
                 edits.append((line, start, end, visit_text(lines[line][start:end], visit)))
             continue
         inline = _Inline(token.children)
-        if not has_letters(html.unescape(re.sub(r"<[^>]*>", "", inline.html))):
+        if not has_letters(html.unescape(_TAG.sub("", inline.html))):
             continue
         translated = inline.markdown(visit(inline.html))
         # The whole paragraph's translation on its first line; its other lines give up

@@ -53,14 +53,16 @@ _CHARTS = (
     ("line", re.compile(r"\bline (?:chart|plot|graph)", re.I)),
     ("histogram", re.compile(r"\b(plot|chart|graph|visuali[sz]\w*)\b", re.I)),
 )
+# A column's name: a letter, then at most 63 word characters or spaces. The bound keeps each
+# attempt short: unbounded, every "plot of" re-read the rest of the request (quadratic).
+_NAME = r"([a-z][\w ]{0,63}?)"
 _PAIR = re.compile(
-    r"\bof\s+(?:the\s+)?([a-z][\w ]*?)\s+(?:vs\.?|versus|against)\s+"
-    r"([a-z][\w ]*?)(?:$|[,.;]|\s+and\b)",
+    rf"\bof\s+(?:the\s+)?{_NAME}\s+(?:vs\.?|versus|against)\s+{_NAME}(?:$|[,.;]|\s+and\b)",
     re.I,
 )
 _COLUMN = re.compile(
     r"\b(?:histogram|distribution|chart|plot|graph)\s+(?:of|for)\s+(?:the\s+)?"
-    r"([a-z][\w ]*?)(?:$|[,.;]|\s+(?:and|then|column)\b)",
+    rf"{_NAME}(?:$|[,.;]|\s+(?:and|then|column)\b)",
     re.I,
 )
 

@@ -51,9 +51,12 @@ PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010ff
 # hex ids, "A4", "COVID-19"), other digits, and web and mail addresses. The stages would read
 # their letters as words: a hex id made "Bonne nuit 5e33f2fd." English one time in three.
 # ASCII runs only, so that a digit inside unspaced Chinese or Thai takes no letter with it.
+# A run is taken whole from its first character (possessive, never re-read from inside) and
+# dropped when it holds a digit, so the scan is linear in the text.
 NO_LANGUAGE = re.compile(
-    "|".join([*ADDRESSES, r"(?<!\w)[0-9A-Za-z_-]*[0-9][0-9A-Za-z_-]*(?!\w)", r"\d+"])
+    "|".join([*ADDRESSES, r"(?<![\w-])(?P<run>[0-9A-Za-z_-]++)(?!\w)", r"\d+"])
 )
+_DIGIT = re.compile(r"\d")
 # What every NO_LANGUAGE word holds (a digit, "@", "www." or "://").
 NO_LANGUAGE_SIGN = re.compile(r"\d|@|www\.|://")
 # fastText labels read per text (before mapping to FLORES-200, which drops a few).
@@ -321,11 +324,16 @@ class LanguageDetector:
         return Detection(top.language, top.confidence, candidates, reliable)
 
 
+def _no_language_word(match: re.Match[str]) -> str:
+    run = match.group("run")
+    return match.group() if run is not None and not _DIGIT.search(run) else " "
+
+
 def without_no_language_words(line: str) -> str:
     """``line`` less its :data:`NO_LANGUAGE` words; all of it when they are all it has."""
     if not NO_LANGUAGE_SIGN.search(line):  # most text: one cheap scan instead of the full one
         return line
-    words = " ".join(NO_LANGUAGE.sub(" ", line).split())
+    words = " ".join(NO_LANGUAGE.sub(_no_language_word, line).split())
     return words if sum(1 for char in words if char.isalpha()) >= MIN_LETTERS else line
 
 

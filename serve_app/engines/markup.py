@@ -36,6 +36,9 @@ _IN_SENTENCE = INLINE | INLINE_SKIP
 # Elements whose end tag is optional: a new one closes the open one before it.
 IMPLIED_END = frozenset("p li dt dd tr td th option".split())
 PREFORMATTED = frozenset({"pre", "textarea", "listing", "plaintext"})
+# Ends every construct an input may leave open: a quoted attribute value of either quote, a
+# tag, a comment, a CDATA or marked section, a processing instruction (see _events).
+_CLOSE_ALL = "\"'-->]]>?>"
 
 
 class MarkupError(ValueError):
@@ -119,18 +122,30 @@ def _skipped(name: str, attrs: list[tuple[str, str | None]]) -> bool:
     return False
 
 
-def parse_html(source: str, *, protect: bool = True) -> Document:
-    """``source`` as literal markup and translatable units, in order."""
+def _events(source: str) -> list[_Event]:
+    """The constructs of ``source`` with their offsets.
+
+    The parser is fed ``source`` followed by :data:`_CLOSE_ALL`, which finishes any
+    construct the input leaves open, so it never meets one unfinished at the end. Python's
+    ``html.parser`` before 3.11.13, 3.12.11 and 3.13.4 handles those one character at a time,
+    each time scanning to the end of the input: quadratic in the input (``"<a" * n``). What
+    the suffix adds is dropped: no construct starts in it, and none reaches past the input.
+    """
     tokenizer = _Tokenizer(source)
     try:
-        tokenizer.feed(source)
+        tokenizer.feed(source + _CLOSE_ALL)
         tokenizer.close()
     except AssertionError as exc:  # html.parser gives up on some "<![" forms
         raise MarkupError(f"HTML could not be parsed: {exc}") from exc
-    events = tokenizer.events
+    return [event for event in tokenizer.events if event.start < len(source)]
+
+
+def parse_html(source: str, *, protect: bool = True) -> Document:
+    """``source`` as literal markup and translatable units, in order."""
+    events = _events(source)
     if not events:  # e.g. "</>" alone, which the parser drops: kept as it stands
         return [source] if source else []
-    ends = [event.start for event in events[1:]] + [len(source)] if events else []
+    ends = [event.start for event in events[1:]] + [len(source)]
     if events:  # the parser may report a leading "&" (an unfinished entity) one late
         events[0] = replace(events[0], start=0)
     escape = _Escaper()
@@ -143,7 +158,9 @@ def parse_html(source: str, *, protect: bool = True) -> Document:
         return UnitBuilder(protect=protect, escape=escape, line_breaks=preformatted)
 
     builder = new_builder()
-    open_inline: list[tuple[str, int]] = []  # (name, span index) in the current unit
+    # Span indices of the inline elements open in the current unit, by name (a stack each,
+    # so a closing tag finds its opening in constant time however many are left open).
+    open_inline: dict[str, list[int]] = {}
     skipping: tuple[str, int, bool] | None = None  # (element, depth inside it, inline)
     skipped: list[str] = []
 
@@ -188,21 +205,15 @@ def parse_html(source: str, *, protect: bool = True) -> Document:
             if len(stack) > MAX_DEPTH:
                 raise MarkupError(f"HTML nested deeper than {MAX_DEPTH} elements")
             if event.name in INLINE:
-                open_inline.append((event.name, builder.add_span(raw)))
+                open_inline.setdefault(event.name, []).append(builder.add_span(raw))
             else:
                 literal(raw)
         elif event.kind == "end":
             if event.name in stack:
                 del stack[len(stack) - 1 - stack[::-1].index(event.name) :]
             if event.name in INLINE:
-                opening = next(
-                    (i for i, (name, _) in enumerate(open_inline[::-1]) if name == event.name),
-                    None,
-                )
-                closes = None
-                if opening is not None:
-                    closes = open_inline.pop(len(open_inline) - 1 - opening)[1]
-                builder.add_span(raw, closes)
+                opened = open_inline.get(event.name)
+                builder.add_span(raw, opened.pop() if opened else None)
             else:
                 literal(raw)
         elif event.kind == "void":

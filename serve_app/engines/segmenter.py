@@ -39,9 +39,21 @@ class Segmented:
         return "".join(parts)
 
 
+# How far back a full stop's word is looked for: longer than any abbreviation with its dots.
+_WORD_WINDOW = 32
+
+
 def _is_abbreviation(text: str, end: int) -> bool:
-    """Whether the full stop ending at ``end`` closes an abbreviation or an initial."""
-    word = text[:end].rsplit(None, 1)[-1].rstrip(".").lower()
+    """Whether the full stop ending at ``end`` closes an abbreviation or an initial.
+
+    Only the last :data:`_WORD_WINDOW` characters are read (a copy of the text up to each
+    full stop made long texts quadratic); a word longer than that is no abbreviation.
+    """
+    start = max(0, end - _WORD_WINDOW)
+    words = text[start:end].split()
+    if not words or (start > 0 and len(words) == 1 and not text[start - 1].isspace()):
+        return False  # no word, or one that began before the window
+    word = words[-1].rstrip(".").lower()
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
@@ -69,29 +81,32 @@ def split_sentences(paragraph: str) -> list[tuple[str, str]]:
 def _chunk(sentence: str, max_chars: int) -> list[tuple[str, str]]:
     """Splits an over-long sentence at whitespace (or hard, where it has none)."""
     chunks: list[tuple[str, str]] = []
-    rest = sentence
-    while len(rest) > max_chars:
-        cut = rest.rfind(" ", max_chars // 2, max_chars + 1)
-        if cut <= 0:
+    start, length = 0, len(sentence)  # offsets, not copies of the rest: linear in the length
+    while length - start > max_chars:
+        limit = start + max_chars
+        cut = sentence.rfind(" ", start + max_chars // 2, limit + 1)
+        if cut <= start:
             # A hard cut, but never through a masked span's sentinel ("{12}").
-            cut = max_chars
-            for match in SENTINEL.finditer(rest, 0, max_chars + 16):
+            cut = limit
+            for match in SENTINEL.finditer(sentence, start, limit + 16):
                 if match.start() < cut < match.end():
-                    cut = match.start() or match.end()
-            chunks.append((rest[:cut], ""))
-            rest = rest[cut:]
+                    cut = match.start() if match.start() > start else match.end()
+            chunks.append((sentence[start:cut], ""))
+            start = cut
             continue
         space_end = cut
-        while space_end < len(rest) and rest[space_end] == " ":
+        while space_end < length and sentence[space_end] == " ":
             space_end += 1
-        chunks.append((rest[:cut], rest[cut:space_end]))
-        rest = rest[space_end:]
-    if rest:
-        chunks.append((rest, ""))
+        chunks.append((sentence[start:cut], sentence[cut:space_end]))
+        start = space_end
+    if start < length:
+        chunks.append((sentence[start:], ""))
     return chunks
 
 
-_LINE_BREAKS = re.compile(r"(\s*\n\s*)")
+# A whitespace run holding a line break, matched only from the run's first character (so a
+# long run without one is read once, not once per character).
+_LINE_BREAKS = re.compile(r"((?<![^\S\n])[^\S\n]*+\n\s*)")
 
 
 def segment(text: str, max_chars: int = 400, *, line_breaks: bool = True) -> Segmented:

@@ -20,11 +20,13 @@ SENTINEL = re.compile(r"\{(\d+)\}")
 _SENTINEL_OUT = re.compile(r"\{\s*(\d+)\s*\}")
 
 # Web and mail addresses: protected here, and words of no language to the detector. URLs
-# end before the punctuation that ends the sentence around them.
+# end before the punctuation that ends the sentence around them. Every part of a mail
+# address has its RFC 5321 bound (64 characters before the "@", labels of 63, at most 127 of
+# them), so a text with no "@" costs a bounded scan per word, never one to its end.
 ADDRESSES = (
     r"\b(?:https?|ftp)://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
     r"\bwww\.[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
-    r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b",
+    r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,127}\b",
 )
 
 # One alternation, scanned once; earlier alternatives win where two could match.
@@ -90,7 +92,9 @@ class UnitBuilder:
     ) -> None:
         self._line_breaks = line_breaks
         self._parts: list[str] = []
-        self.spans: list[Span] = []
+        # Each span's raw pieces (spans with no text between them are one) and pairing.
+        self._span_raws: list[list[str]] = []
+        self._span_closes: list[int | None] = []
         self._raw: list[str] = []
         self._pending: list[str] = []
         self._protect = protect
@@ -114,7 +118,7 @@ class UnitBuilder:
         start = 0
         for match in pattern.finditer(text):
             self._text(text[start : match.start()])
-            self._span(Span(self._escape(match.group())))
+            self._span(self._escape(match.group()))
             start = match.end()
         self._text(text[start:])
 
@@ -127,21 +131,23 @@ class UnitBuilder:
         """Adds an opaque span (an inline tag, a comment); its index in the unit's spans."""
         self._scan()
         self._raw.append(raw)
-        return self._span(Span(raw, closes))
+        return self._span(raw, closes)
 
-    def _span(self, span: Span) -> int:
-        """Appends ``span``; spans with no text between them are one (``</a></b>``, or
+    def _span(self, raw: str, closes: int | None = None) -> int:
+        """Appends a span; spans with no text between them are one (``</a></b>``, or
         ``<a>`` and the number it starts with): fewer sentinels for the model to keep. A
-        merged span keeps the first's pairing, or takes the new one's."""
+        merged span keeps the first's pairing, or takes the new one's. Its pieces are
+        joined once, in :meth:`build` (joined on each merge, a run of tags was quadratic)."""
         if self._after_span:
-            last = self.spans[-1]
-            closes = last.closes if last.closes is not None else span.closes
-            self.spans[-1] = Span(last.raw + span.raw, closes)
+            self._span_raws[-1].append(raw)
+            if self._span_closes[-1] is None:
+                self._span_closes[-1] = closes
         else:
-            self.spans.append(span)
-            self._parts.append(f"{{{len(self.spans) - 1}}}")
+            self._span_raws.append([raw])
+            self._span_closes.append(closes)
+            self._parts.append(f"{{{len(self._span_raws) - 1}}}")
             self._after_span = True
-        return len(self.spans) - 1
+        return len(self._span_raws) - 1
 
     @property
     def empty(self) -> bool:
@@ -149,9 +155,13 @@ class UnitBuilder:
 
     def build(self) -> Unit:
         self._scan()
+        spans = [
+            Span("".join(raws), closes)
+            for raws, closes in zip(self._span_raws, self._span_closes, strict=True)
+        ]
         return Unit(
             "".join(self._parts),
-            self.spans,
+            spans,
             "".join(self._raw),
             self._escape,
             self._line_breaks,
@@ -229,10 +239,12 @@ def masked_sentence(sentence: str, unit: Unit) -> MaskedSentence:
 
     model_text = SENTINEL.sub(renumber, sentence)
     closes = {
-        local[index]: local[span.closes]
-        for index, span in enumerate(unit.spans)
+        local[index]: local[closes]
+        # Only this sentence's spans: a loop over all of the unit's, per sentence, made a
+        # long text with many spans quadratic.
+        for index in local
         # (a tag merged with its own closing tag, "<a>42</a>", is one span: no pair)
-        if index in local and span.closes not in (None, index) and span.closes in local
+        if (closes := unit.spans[index].closes) not in (None, index) and closes in local
     }
     return MaskedSentence(model_text, spans, closes)
 
