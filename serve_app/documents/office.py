@@ -34,17 +34,17 @@ def _paragraph_runs(
     root: etree._Element, paragraph: str, text: str
 ) -> Iterator[tuple[etree._Element, list[etree._Element]]]:
     """Each ``paragraph`` element under ``root`` with its own ``text`` elements (not those of
-    a paragraph nested in it, such as a text box's)."""
+    a paragraph nested in it, such as a text box's). One pass over the text elements, each
+    to its nearest paragraph: walking every paragraph's texts, nested ones included, cost
+    depth times texts (a part nested 120 deep: ~150 s a megabyte)."""
+    own: dict[etree._Element, list[etree._Element]] = {}
+    for t in root.iter(text):
+        p = next(t.iterancestors(paragraph), None)
+        if p is not None:
+            own.setdefault(p, []).append(t)
     for p in root.iter(paragraph):
-        own = []
-        for t in p.iter(text):
-            parent = t.getparent()
-            while parent is not None and parent.tag != paragraph:
-                parent = parent.getparent()
-            if parent is p:
-                own.append(t)
-        if own:
-            yield p, own
+        if p in own:
+            yield p, own[p]
 
 
 def _visit_paragraphs(root: etree._Element, namespace: str, visit: Visit) -> None:

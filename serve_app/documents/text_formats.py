@@ -117,6 +117,22 @@ _TAGS = {"strong": "b", "em": "i", "s": "s"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<])")
 
 
+def _link_text(children: list[Any], start: int) -> str:
+    """The text of the link whose content starts at ``children[start]`` (that link's own:
+    the whole paragraph's, joined per link, was quadratic)."""
+    parts = []
+    for child in children[start : start + _MAX_LINK_CHILDREN]:
+        if child.type == "link_close":
+            break
+        if child.type == "text":
+            parts.append(child.content)
+    return "".join(parts)
+
+
+# An autolink holds one text child; a bound, however markdown-it tokenises it.
+_MAX_LINK_CHILDREN = 64
+
+
 class _Inline:
     """One inline token's children as an HTML snippet, remembering each piece of syntax."""
 
@@ -124,7 +140,7 @@ class _Inline:
         self.syntax: list[tuple[str, str]] = []  # per data-k: (opening, closing) markdown
         parts: list[str] = []
         kept_until: str | None = None  # inside an autolink: its text is kept whole
-        for child in children:
+        for index, child in enumerate(children):
             kind = child.type
             if kept_until is not None:
                 if kind == kept_until:
@@ -142,8 +158,7 @@ class _Inline:
             elif kind.endswith("_close") and kind[:-6] in _TAGS:
                 parts.append(f"</{_TAGS[kind[:-6]]}>")
             elif kind == "link_open" and child.markup in ("autolink", "linkify"):
-                text = "".join(c.content for c in children if c.type == "text")
-                href = str(child.attrs.get("href", text))
+                href = str(child.attrs.get("href") or _link_text(children, index + 1))
                 parts.append(self._void(f"<{href.removeprefix('mailto:')}>"))
                 kept_until = "link_close"
             elif kind == "link_open":

@@ -30,7 +30,8 @@ _DETECT = re.compile(r"\b(detect|identify|which language|what language)\b", re.I
 _TRANSLATE = re.compile(r"\b(translate|translation|render)\b", re.I)
 _TARGETS = re.compile(r"\b(?:to|into|in)\s+([A-Za-z][A-Za-z ,]+(?:and\s+[A-Za-z ]+)?)", re.I)
 _SOURCE = re.compile(r"\bfrom\s+([A-Za-z]+)", re.I)
-_CSV = re.compile(r"([\w\-./]+\.csv)\b", re.I)
+# From the start of a name only (not re-read from each of its characters: quadratic).
+_CSV = re.compile(r"(?<![\w\-./])([\w\-./]+\.csv)\b", re.I)
 _ANALYSES = (
     ("missing_data_analysis", re.compile(r"\b(missing|null|nan|incomplete)\b", re.I)),
     ("basic_info", re.compile(r"\b(basic info\w*|overview|shape|columns|structure)\b", re.I)),

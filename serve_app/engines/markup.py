@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 
@@ -151,10 +152,12 @@ def parse_html(source: str, *, protect: bool = True) -> Document:
     escape = _Escaper()
     document: Document = []
     stack: list[str] = []
+    # How many of each element are open: constant-time questions at any depth.
+    open_count: Counter[str] = Counter()
 
     def new_builder() -> UnitBuilder:
         # Line breaks are spaces in HTML, except in preformatted text.
-        preformatted = any(name in PREFORMATTED for name in stack)
+        preformatted = any(open_count[name] for name in PREFORMATTED)
         return UnitBuilder(protect=protect, escape=escape, line_breaks=preformatted)
 
     builder = new_builder()
@@ -200,8 +203,9 @@ def parse_html(source: str, *, protect: bool = True) -> Document:
                 skipped = [raw]
                 continue
             if event.name in IMPLIED_END and stack and stack[-1] == event.name:
-                stack.pop()
+                open_count[stack.pop()] -= 1
             stack.append(event.name)
+            open_count[event.name] += 1
             if len(stack) > MAX_DEPTH:
                 raise MarkupError(f"HTML nested deeper than {MAX_DEPTH} elements")
             if event.name in INLINE:
@@ -209,8 +213,10 @@ def parse_html(source: str, *, protect: bool = True) -> Document:
             else:
                 literal(raw)
         elif event.kind == "end":
-            if event.name in stack:
-                del stack[len(stack) - 1 - stack[::-1].index(event.name) :]
+            if open_count[event.name]:  # closes it and every element opened inside it
+                while (name := stack.pop()) != event.name:
+                    open_count[name] -= 1
+                open_count[name] -= 1
             if event.name in INLINE:
                 opened = open_inline.get(event.name)
                 builder.add_span(raw, opened.pop() if opened else None)
