@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,10 +124,13 @@ async def text_job_payload(
     }
     readable = body.texts
     if body.format != "text":  # refused now rather than failing the job later
-        readable = [
-            check_markup(text, body.format, f"texts.{index}")
-            for index, text in enumerate(body.texts)
-        ]
+        # Up to max_job_chars of markup: parsed in a worker thread, not on the event loop.
+        readable = await asyncio.to_thread(
+            lambda: [
+                check_markup(text, body.format, f"texts.{index}")
+                for index, text in enumerate(body.texts)
+            ]
+        )
     if body.glossary_id is not None:
         # The job carries the terms it needs, so it runs as submitted even if the glossary
         # is deleted before it does.
@@ -134,12 +138,16 @@ async def text_job_payload(
         # Sources may be detected only when the job runs: terms of every source into the
         # target that occur in the texts.
         target = payload["target_language"]
-        payload["glossary"] = [
-            list(term)
-            for source, into in glossary.language_pairs
-            if into == target
-            for term in glossaries.terms_for(glossary, readable, [source] * len(readable), [target])
-        ]
+        payload["glossary"] = await asyncio.to_thread(
+            lambda: [
+                list(term)
+                for source, into in glossary.language_pairs
+                if into == target
+                for term in glossaries.terms_for(
+                    glossary, readable, [source] * len(readable), [target]
+                )
+            ]
+        )
         payload["glossary_mode"] = body.glossary_mode
     served = await corrections.table(services, principal)
     if served:
