@@ -18,6 +18,7 @@ from serve_app.agents.registry import AgentRegistry
 from serve_app.agents.translation import language_handlers, translation_handlers
 from serve_app.config import AppArgs
 from serve_app.dsl.executor import WorkflowExecutor
+from serve_app.dsl.limits import RunLimits
 from serve_app.dsl.llm_planner import LLMPlanner
 from serve_app.dsl.planner import PlanningError, plan_yaml, to_yaml
 from serve_app.dsl.validator import Workflow
@@ -44,7 +45,18 @@ class OrchestratorDeployment:
         eda = EdaAgent(self.args.eda.data_dir, self.args.eda.output_dir)
         self.registry.bind("eda_agent", eda.handlers())
         self._pruning = asyncio.get_event_loop().create_task(self._prune_charts(eda))
-        self.executor = WorkflowExecutor(self.registry, self.args.workflows.task_timeout_seconds)
+        workflows = self.args.workflows
+        self.executor = WorkflowExecutor(
+            self.registry,
+            workflows.task_timeout_seconds,
+            RunLimits(
+                max_param_bytes=workflows.max_param_bytes,
+                max_output_bytes=workflows.max_output_bytes,
+                max_run_bytes=workflows.max_run_bytes,
+                max_parallel_tasks=workflows.max_parallel_tasks,
+                max_run_seconds=workflows.max_run_seconds,
+            ),
+        )
         planner = self.args.planner
         self.llm = (
             LLMPlanner.from_model(planner.model, max_new_tokens=planner.max_new_tokens)

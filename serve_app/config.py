@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from serve_app.serving import GRPC_MESSAGE_BYTES
+
 MemoryLimit = Annotated[
     int | None,
     Field(
@@ -604,6 +606,21 @@ class WorkflowConfig(BaseModel):
 
     task_timeout_seconds: float = Field(120, gt=0, description="Default per-task time limit.")
     sync_wait_seconds: float = Field(60, gt=0, description="Legacy POST /workflows waits this.")
+    # What one run may cost (serve_app/dsl/limits.py); a run over one ends in an error naming
+    # it, without a retry.
+    max_param_bytes: int = Field(
+        1_000_000, ge=1, description="A task's parameters with references resolved (bytes)."
+    )
+    max_output_bytes: int = Field(1_000_000, ge=1, description="One task's output (bytes).")
+    max_run_bytes: int = Field(
+        2_000_000,
+        ge=1,
+        le=GRPC_MESSAGE_BYTES * 3 // 4,
+        description="All task outputs of a run together (bytes): what its snapshots and result "
+        "carry between deployments, under gRPC's 4 MiB message limit.",
+    )
+    max_parallel_tasks: int = Field(8, ge=1, le=256, description="Tasks of one run at once.")
+    max_run_seconds: float = Field(900, gt=0, description="A whole run's time limit.")
 
 
 class AppArgs(BaseSettings):

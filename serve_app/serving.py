@@ -29,6 +29,10 @@ import shutil
 import sys
 from pathlib import Path
 
+# gRPC's default largest message, which fast mode's calls between deployments are held to:
+# what crosses between them stays under it by design (a workflow run's outputs, for one).
+GRPC_MESSAGE_BYTES = 4 * 1024 * 1024
+
 MODES = ("fast", "classic")
 MODE_VARIABLE = "TAFSIRI_SERVE_MODE"
 

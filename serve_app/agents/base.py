@@ -18,6 +18,17 @@ class ActionContext:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     artifacts: dict[str, Any] = field(default_factory=dict)
     run_id: str = "run"
+    # The most a task's output may hold (bytes; None: no limit), so that an action which can
+    # multiply its input (join, template) refuses before building what would be refused.
+    max_output_bytes: int | None = None
+
+    def check_output_size(self, size: int) -> None:
+        """Raises :class:`ActionError` when an output of ``size`` would pass the limit."""
+        if self.max_output_bytes is not None and size > self.max_output_bytes:
+            raise ActionError(
+                f"the output would be {size} characters, over the workflow limit "
+                f"workflows.max_output_bytes ({self.max_output_bytes})"
+            )
 
     def artifact_of(self, kind: type) -> Any:
         """The nearest dependency's artifact of ``kind`` (e.g. a DataFrame)."""

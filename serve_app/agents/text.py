@@ -36,20 +36,24 @@ async def chunk(params: BaseModel, _: ActionContext) -> ActionResult:
     return ActionResult({"items": chunks, "count": len(chunks)})
 
 
-async def join(params: BaseModel, _: ActionContext) -> ActionResult:
+async def join(params: BaseModel, context: ActionContext) -> ActionResult:
     assert isinstance(params, JoinParams)
-    return ActionResult({"text": params.separator.join(params.items)})
+    items = params.items
+    context.check_output_size(sum(map(len, items)) + len(params.separator) * max(0, len(items) - 1))
+    return ActionResult({"text": params.separator.join(items)})
 
 
-async def template(params: BaseModel, _: ActionContext) -> ActionResult:
-    """Plain ``{name}`` substitution: no attribute access or format specs, unlike str.format."""
+async def template(params: BaseModel, context: ActionContext) -> ActionResult:
+    """Plain ``{name}`` substitution: no attribute access or format specs, unlike str.format.
+    Its size is known before it is built (each value once per time it is named)."""
     assert isinstance(params, TemplateParams)
-    missing = sorted({m for m in _PLACEHOLDER.findall(params.template)} - set(params.values))
+    named = _PLACEHOLDER.findall(params.template)
+    missing = sorted(set(named) - set(params.values))
     if missing:
         raise ActionError(f"template placeholders without values: {', '.join(missing)}")
-    return ActionResult(
-        {"text": _PLACEHOLDER.sub(lambda m: str(params.values[m.group(1)]), params.template)}
-    )
+    values = {name: str(value) for name, value in params.values.items()}
+    context.check_output_size(len(params.template) + sum(len(values[name]) for name in named))
+    return ActionResult({"text": _PLACEHOLDER.sub(lambda m: values[m.group(1)], params.template)})
 
 
 HANDLERS: dict[str, Handler] = {"split": split, "chunk": chunk, "join": join, "template": template}

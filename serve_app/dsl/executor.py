@@ -1,4 +1,5 @@
-"""Runs a validated workflow as a DAG: independent tasks in parallel, retries, timeouts."""
+"""Runs a validated workflow as a DAG: independent tasks in parallel, retries, timeouts,
+within the run's limits (:mod:`serve_app.dsl.limits`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from serve_app.agents.base import ActionContext, ActionError
 from serve_app.agents.registry import AgentRegistry
+from serve_app.dsl.limits import LimitExceededError, RunLimits, size_of
 from serve_app.dsl.validator import Task, Workflow, resolve
 
 # Called after every state change with a snapshot; False means stop (cancelled, lease lost).
@@ -35,9 +37,15 @@ class RunResult:
 
 
 class WorkflowExecutor:
-    def __init__(self, registry: AgentRegistry, default_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        registry: AgentRegistry,
+        default_timeout: float = 120.0,
+        limits: RunLimits | None = None,
+    ) -> None:
         self.registry = registry
         self.default_timeout = default_timeout
+        self.limits = limits or RunLimits()
 
     async def run(
         self, workflow: Workflow, run_id: str, on_update: OnUpdate | None = None
@@ -47,6 +55,8 @@ class WorkflowExecutor:
         artifacts: dict[str, Any] = {}
         running: dict[asyncio.Task[None], str] = {}
         by_id = {task.id: task for task in workflow.tasks}
+        limits = self.limits
+        run_bytes = [0]  # all outputs so far
 
         async def publish() -> bool:
             if on_update is None:
@@ -63,14 +73,29 @@ class WorkflowExecutor:
             for attempt in range(task.retries + 1):
                 state.attempts = attempt + 1
                 try:
-                    params = resolve(task.params, outputs)
+                    params = resolve(task.params, outputs, limits.max_param_bytes)
                     context = ActionContext(
-                        task.id, list(task.depends_on), outputs, artifacts, run_id
+                        task.id,
+                        list(task.depends_on),
+                        outputs,
+                        artifacts,
+                        run_id,
+                        max_output_bytes=limits.max_output_bytes,
                     )
                     result = await asyncio.wait_for(
                         self.registry.run(task.agent, task.action, params, context),
                         task.timeout or self.default_timeout,
                     )
+                    size = size_of(result.output, limits.max_output_bytes)
+                    if size > limits.max_output_bytes:
+                        raise LimitExceededError(
+                            "the task's output", "max_output_bytes", limits.max_output_bytes
+                        )
+                    if run_bytes[0] + size > limits.max_run_bytes:
+                        raise LimitExceededError(
+                            "the run's outputs together", "max_run_bytes", limits.max_run_bytes
+                        )
+                    run_bytes[0] += size
                 except (ActionError, ValueError, KeyError) as exc:
                     state.error = str(exc)
                     break  # bad input: another attempt would fail the same way
@@ -97,18 +122,26 @@ class WorkflowExecutor:
                 if any(p in ("error", "skipped") for p in parents):
                     state.status = "skipped"
                     state.error = "a dependency failed"
-                elif all(p == "done" for p in parents):
+                elif all(p == "done" for p in parents) and len(running) < limits.max_parallel_tasks:
+                    state.status = "running"
                     running[asyncio.create_task(execute(by_id[task.id]))] = task.id
 
+        deadline = asyncio.get_running_loop().time() + limits.max_run_seconds
         launch_ready()
         while running:
             if not await publish():
                 return await self._cancel(running, states)
             try:
-                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                finished, _ = await asyncio.wait(
+                    running,
+                    timeout=max(0.0, deadline - asyncio.get_running_loop().time()),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
             except asyncio.CancelledError:
                 await self._cancel(running, states)  # the run was stopped from outside
                 raise
+            if not finished:  # the run's time is up: what runs is stopped, the rest skipped
+                return await self._out_of_time(running, states, limits.max_run_seconds)
             for job in finished:
                 running.pop(job)
             launch_ready()
@@ -121,6 +154,22 @@ class WorkflowExecutor:
         await publish()
         status = "done" if all(s.status == "done" for s in states.values()) else "error"
         return RunResult(status, states)
+
+    @staticmethod
+    async def _out_of_time(
+        running: dict[asyncio.Task[None], str], states: dict[str, TaskState], seconds: float
+    ) -> RunResult:
+        for job, task_id in running.items():
+            job.cancel()
+            states[task_id].status = "error"
+            states[task_id].error = str(
+                LimitExceededError("the run's time", "max_run_seconds", seconds)
+            )
+        await asyncio.gather(*running, return_exceptions=True)
+        for state in states.values():
+            if state.status == "pending":
+                state.status, state.error = "skipped", "the run's time was up"
+        return RunResult("error", states)
 
     @staticmethod
     async def _cancel(

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from serve_app.agents.catalog import CATALOG, find_action
+from serve_app.dsl.limits import LimitExceededError, size_of, text_bytes
 from serve_app.engines.languages import LanguageDatabase, UnknownLanguageError
 
 MAX_DSL_BYTES = 64_000
@@ -344,18 +345,48 @@ def _check_params(
                 report.error(f"{where}.params.{name}", str(exc), "INVALID_PARAMS")
 
 
-def resolve(value: Any, outputs: dict[str, dict[str, Any]]) -> Any:
-    """Replaces references in a param value with the outputs of finished tasks."""
-    if isinstance(value, str):
-        whole = _WHOLE_REFERENCE.match(value)
-        if whole:
-            return _lookup(outputs, whole.group(1), whole.group(2))
-        return REFERENCE.sub(lambda m: str(_lookup(outputs, m.group(1), m.group(2))), value)
-    if isinstance(value, dict):
-        return {key: resolve(item, outputs) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve(item, outputs) for item in value]
-    return value
+def resolve(value: Any, outputs: dict[str, dict[str, Any]], max_bytes: int | None = None) -> Any:
+    """Replaces references in a param value with the outputs of finished tasks.
+
+    With ``max_bytes``, raises :class:`LimitExceededError` (``max_param_bytes``) as soon as
+    the resolved value passes it, before building more of it: a list of a thousand
+    references to one large output must not be built to be refused.
+    """
+    left = max_bytes
+
+    def spend(size: int) -> None:
+        nonlocal left
+        if left is None:
+            return
+        left -= size
+        if left < 0:
+            raise LimitExceededError(
+                "the task's parameters (references resolved)", "max_param_bytes", max_bytes or 0
+            )
+
+    def substitute(match: re.Match[str]) -> str:
+        text = str(_lookup(outputs, match.group(1), match.group(2)))
+        spend(text_bytes(text))
+        return text
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            whole = _WHOLE_REFERENCE.match(item)
+            if whole:
+                found = _lookup(outputs, whole.group(1), whole.group(2))
+                if left is not None:
+                    spend(size_of(found, max(left, 0)))
+                return found
+            if left is not None:
+                spend(text_bytes(item))
+            return REFERENCE.sub(substitute, item)
+        if isinstance(item, dict):
+            return {key: walk(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [walk(inner) for inner in item]
+        return item
+
+    return walk(value)
 
 
 def _lookup(outputs: dict[str, dict[str, Any]], task_id: str, path: str) -> Any:

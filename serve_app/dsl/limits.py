@@ -1,0 +1,74 @@
+"""What one workflow run may cost: bytes of parameters and outputs, tasks at once, seconds.
+
+A workflow of a few kilobytes can ask for gigabytes: each task joining the previous output
+with itself doubles it (18 tasks made 131 MB in 3 s; 25 would be tens of GB, in the shared
+Orchestrator), and a template repeats its values as often as it names them. So sizes are
+measured as the run goes, each against its limit, before a value that passes it is built,
+and a run over a limit ends with an error naming that limit (never retried: the same
+workflow would pass it again). The limit on all of a run's outputs together also keeps
+every snapshot, and the result, under the 4 MiB message limit of gRPC between deployments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from serve_app.serving import GRPC_MESSAGE_BYTES
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Limits of one run; each is named in the error of a run that passes it."""
+
+    max_param_bytes: int = 1_000_000  # one task's parameters, references resolved
+    max_output_bytes: int = 1_000_000  # one task's output
+    max_run_bytes: int = 2_000_000  # all tasks' outputs together
+    max_parallel_tasks: int = 8  # tasks of one run running at once
+    max_run_seconds: float = 900.0  # the whole run, from its first task to its last
+
+    def __post_init__(self) -> None:
+        if self.max_run_bytes > GRPC_MESSAGE_BYTES * 3 // 4:
+            raise ValueError(
+                f"max_run_bytes {self.max_run_bytes} leaves no room under the "
+                f"{GRPC_MESSAGE_BYTES} byte message limit between deployments"
+            )
+        if self.max_parallel_tasks < 1:
+            raise ValueError("max_parallel_tasks must be at least 1")
+
+
+class LimitExceededError(ValueError):
+    """A run passed one of its :class:`RunLimits`; ``limit`` names it."""
+
+    def __init__(self, what: str, limit: str, value: float) -> None:
+        shown = f"{int(value)}" if float(value).is_integer() else f"{value:g}"
+        super().__init__(f"{what} is over the workflow limit workflows.{limit} ({shown})")
+        self.limit = limit
+
+
+def text_bytes(text: str) -> int:
+    """``text``'s UTF-8 size (its length when ASCII, which CPython knows at no cost)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def size_of(value: Any, limit: int) -> int:
+    """About the bytes of ``value`` as JSON (strings by their UTF-8 size, a few bytes per
+    other item); stops counting past ``limit`` and then returns a number above it."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += text_bytes(item) + 2
+        elif isinstance(item, dict):
+            total += 2
+            for key, inner in item.items():
+                stack += [key, inner]
+        elif isinstance(item, list | tuple):
+            total += 2
+            stack += item
+        else:
+            total += 8
+        if total > limit:
+            return total
+    return total

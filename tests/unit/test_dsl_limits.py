@@ -1,0 +1,187 @@
+"""A workflow run's limits: sizes refused before they are built, tasks at once, run time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from serve_app.agents import text
+from serve_app.agents.base import ActionContext, ActionResult
+from serve_app.agents.registry import AgentRegistry
+from serve_app.dsl.executor import RunResult, WorkflowExecutor
+from serve_app.dsl.limits import RunLimits, size_of
+from serve_app.dsl.validator import Workflow, validate
+from serve_app.engines.languages import LanguageDatabase
+
+
+@pytest.fixture
+def registry() -> AgentRegistry:
+    registry = AgentRegistry()
+    registry.bind("text", text.HANDLERS)
+    return registry
+
+
+def run(
+    registry: AgentRegistry, tasks: list[dict[str, Any]], limits: RunLimits | None = None
+) -> tuple[RunResult, int]:
+    """The run's result and the peak of memory it allocated (bytes)."""
+    workflow = {"name": "t", "tasks": tasks}
+    assert validate(workflow, LanguageDatabase.default()).valid
+    executor = WorkflowExecutor(registry, default_timeout=10, limits=limits)
+    tracemalloc.start()
+    try:
+        result = asyncio.run(executor.run(Workflow.model_validate(workflow), "r"))
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def doubling(tasks: int) -> list[dict[str, Any]]:
+    """Each task joins the previous one's output with itself: 2 ** tasks times the seed."""
+    chain = [{"id": "t0", "agent": "text", "action": "join", "params": {"items": ["ab" * 500]}}]
+    for i in range(1, tasks):
+        previous = f"${{t{i - 1}.text}}"
+        chain.append(
+            {
+                "id": f"t{i}",
+                "agent": "text",
+                "action": "join",
+                "params": {"items": [previous, previous], "separator": ""},
+                "depends_on": [f"t{i - 1}"],
+            }
+        )
+    return chain
+
+
+def test_a_doubling_workflow_ends_at_the_output_limit_not_out_of_memory(
+    registry: AgentRegistry,
+) -> None:
+    # 40 tasks: 2**40 KB unbounded. The task that would pass the limit is refused while its
+    # parameters (twice the last output) are resolved; those after it are skipped.
+    result, peak = run(registry, doubling(40))
+    assert result.status == "error"
+    errors = {task: state.error for task, state in result.tasks.items() if state.error}
+    first = min(errors, key=lambda task: int(task[1:]))
+    assert first == "t10"  # 1 kB * 2**10 = 1 MB
+    assert errors[first] == (
+        "the task's parameters (references resolved) is over the workflow limit "
+        "workflows.max_param_bytes (1000000)"
+    )
+    assert result.tasks[first].attempts == 1  # never retried
+    assert result.tasks["t39"].status == "skipped"
+    assert peak < 16_000_000
+
+
+def test_all_outputs_of_a_run_together_stay_under_the_run_limit(
+    registry: AgentRegistry,
+) -> None:
+    # Five independent tasks of 600 kB each: each under the task limit, together over 2 MB.
+    tasks = [
+        {"id": f"t{i}", "agent": "text", "action": "join", "params": {"items": ["x" * 600_000]}}
+        for i in range(5)
+    ]
+    result, _ = run(registry, tasks)
+    assert result.status == "error"
+    assert sum(state.status == "done" for state in result.tasks.values()) == 3
+    errors = [state.error or "" for state in result.tasks.values() if state.status == "error"]
+    assert len(errors) == 2
+    assert all("workflows.max_run_bytes" in error for error in errors)
+    kept = sum(size_of(state.output, 10**9) for state in result.tasks.values() if state.output)
+    assert kept <= RunLimits().max_run_bytes
+
+
+def test_a_template_that_repeats_a_large_value_is_refused_before_it_is_built(
+    registry: AgentRegistry,
+) -> None:
+    tasks = [
+        {
+            "id": "bomb",
+            "agent": "text",
+            "action": "template",
+            "params": {"template": "{a}" * 30_000, "values": {"a": "v" * 50_000}},
+        }
+    ]
+    result, peak = run(registry, tasks)  # 1.5 GB if built
+    assert result.tasks["bomb"].status == "error"
+    assert "workflows.max_output_bytes" in (result.tasks["bomb"].error or "")
+    assert peak < 16_000_000
+
+
+def test_parameters_that_resolve_past_their_limit_are_refused_while_resolving(
+    registry: AgentRegistry,
+) -> None:
+    tasks = [
+        {"id": "seed", "agent": "text", "action": "join", "params": {"items": ["z" * 100_000]}},
+        {
+            "id": "many",
+            "agent": "text",
+            "action": "join",
+            "params": {"items": ["${seed.text}"] * 5_000},  # 500 MB resolved
+            "depends_on": ["seed"],
+        },
+    ]
+    result, peak = run(registry, tasks)
+    assert result.tasks["many"].status == "error"
+    assert "workflows.max_param_bytes" in (result.tasks["many"].error or "")
+    assert result.tasks["many"].attempts == 1
+    assert peak < 16_000_000
+
+
+def test_no_more_tasks_of_a_run_than_its_limit_run_at_once() -> None:
+    registry = AgentRegistry()
+    running = [0, 0]  # now, most
+
+    async def slow(params: BaseModel, context: ActionContext) -> ActionResult:
+        running[0] += 1
+        running[1] = max(running)
+        await asyncio.sleep(0.05)
+        running[0] -= 1
+        return ActionResult({"text": "ok"})
+
+    registry.bind("text", {**text.HANDLERS, "join": slow})
+    tasks = [
+        {"id": f"t{i}", "agent": "text", "action": "join", "params": {"items": []}}
+        for i in range(7)
+    ]
+    result, _ = run(registry, tasks, RunLimits(max_parallel_tasks=2))
+    assert result.status == "done"
+    assert running[1] == 2
+
+
+def test_a_run_past_its_time_ends_with_an_error_naming_the_limit() -> None:
+    registry = AgentRegistry()
+
+    async def hang(params: BaseModel, context: ActionContext) -> ActionResult:
+        await asyncio.sleep(30)
+        return ActionResult({"text": "late"})
+
+    registry.bind("text", {**text.HANDLERS, "join": hang})
+    tasks = [
+        {"id": "a", "agent": "text", "action": "join", "params": {"items": []}},
+        {"id": "b", "agent": "text", "action": "split", "params": {"text": "x"}},
+        {
+            "id": "c",
+            "agent": "text",
+            "action": "split",
+            "params": {"text": "y"},
+            "depends_on": ["a"],
+        },
+    ]
+    started = time.monotonic()
+    result, _ = run(registry, tasks, RunLimits(max_run_seconds=0.3))
+    assert time.monotonic() - started < 5
+    assert result.status == "error"
+    assert "workflows.max_run_seconds" in (result.tasks["a"].error or "")
+    assert result.tasks["b"].status == "done"
+    assert result.tasks["c"].status == "skipped"
+
+
+def test_a_run_limit_past_the_message_limit_between_deployments_is_refused() -> None:
+    with pytest.raises(ValueError, match="message limit"):
+        RunLimits(max_run_bytes=4_000_000)
+    assert size_of({"k": ["é" * 10, 1]}, 10**6) == 2 + 3 + 2 + 22 + 8
