@@ -7,8 +7,9 @@ policy, calls the Translator and records the request's metrics.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from serve_app.api.errors import ApiError
 from serve_app.api.glossaries import terms_for
@@ -28,6 +29,18 @@ from serve_app.routing import UnknownModelError
 
 # The "model" of an answer that only corrections gave (no model was asked).
 CORRECTIONS_MODEL = "corrections"
+# Texts longer than this together are parsed and matched in a worker thread, not on the
+# event loop every other request of the replica waits on (shorter: the hop costs more).
+OFF_THE_LOOP_CHARS = 16_384
+
+T = TypeVar("T")
+
+
+async def off_the_loop(texts: Sequence[str], work: Callable[[], T]) -> T:
+    """``work()``, in a worker thread when ``texts`` hold more than OFF_THE_LOOP_CHARS."""
+    if sum(map(len, texts)) > OFF_THE_LOOP_CHARS:
+        return await asyncio.to_thread(work)
+    return work()
 
 
 @dataclass(frozen=True)
@@ -132,10 +145,13 @@ async def translate(
     readable = (
         texts
         if text_format == "text"
-        else [
-            check_markup(text, text_format, "text" if single else f"text.{i}")
-            for i, text in enumerate(texts)
-        ]
+        else await off_the_loop(
+            texts,
+            lambda: [
+                check_markup(text, text_format, "text" if single else f"text.{i}")
+                for i, text in enumerate(texts)
+            ],
+        )
     )
     try:
         sources = await source_languages(readable, source, lambda batch: detect(services, batch, 1))
@@ -157,6 +173,15 @@ async def translate(
     sent = [i for i in range(len(texts)) if any((i, t) not in corrected for t in targets)]
     outcome = TranslateOutcome(model=CORRECTIONS_MODEL)
     if sent:
+        # The glossary's terms in the texts sent, found once for every call (a call split
+        # over models carries the terms of all: the Translator applies those it finds).
+        terms: tuple[tuple[str, str, str, str], ...] = ()
+        if glossary is not None:
+            found_in = [readable[i] for i in sent]
+            terms = await off_the_loop(
+                found_in,
+                lambda: terms_for(glossary, found_in, [sources.codes[i] for i in sent], targets),
+            )
 
         def call(indexes: list[int], call_targets: list[str]) -> TranslateCall:
             """The Translator call for the texts ``indexes`` into ``call_targets``."""
@@ -171,9 +196,7 @@ async def translate(
                 text_format=text_format,
                 protect_spans=protect_spans,
                 quality=quality,
-                glossary=terms_for(glossary, [readable[i] for i in indexes], chosen, call_targets)
-                if glossary
-                else (),
+                glossary=terms,
                 glossary_mode=glossary_mode,
             )
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from serve_app.api.translating import Translated, TranslatedItem
+import asyncio
+import threading
+
+from serve_app.api.translating import (
+    OFF_THE_LOOP_CHARS,
+    Translated,
+    TranslatedItem,
+    off_the_loop,
+)
 from serve_app.engines.glossary import TermReport
 from serve_app.engines.quality import Quality
 from serve_app.engines.source_language import SourceLanguages
@@ -42,3 +50,14 @@ def test_a_call_names_its_targets() -> None:
     )
     assert one.targets == ("fra_Latn",)
     assert several.targets == ("fra_Latn", "deu_Latn")
+
+
+def test_parsing_and_matching_large_texts_leaves_the_event_loop() -> None:
+    # A large request's markup and glossary work runs in a worker thread, so the replica's
+    # event loop keeps serving; a small one's stays inline (a thread hop costs more).
+    async def where(texts: list[str]) -> bool:
+        loop_thread = threading.get_ident()
+        return await off_the_loop(texts, lambda: threading.get_ident() != loop_thread)
+
+    assert asyncio.run(where(["x" * (OFF_THE_LOOP_CHARS + 1)])) is True
+    assert asyncio.run(where(["x" * 100] * 3)) is False

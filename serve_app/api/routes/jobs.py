@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from serve_app.api.schemas import (
 )
 from serve_app.api.security import Principal
 from serve_app.api.services import Services, ServicesDep
-from serve_app.api.translating import check_markup
+from serve_app.api.translating import check_markup, off_the_loop
 from serve_app.api.validation import language_code
 from serve_app.jobs.model import Job, JobKind, JobStatus
 
@@ -125,11 +124,12 @@ async def text_job_payload(
     readable = body.texts
     if body.format != "text":  # refused now rather than failing the job later
         # Up to max_job_chars of markup: parsed in a worker thread, not on the event loop.
-        readable = await asyncio.to_thread(
+        readable = await off_the_loop(
+            body.texts,
             lambda: [
                 check_markup(text, body.format, f"texts.{index}")
                 for index, text in enumerate(body.texts)
-            ]
+            ],
         )
     if body.glossary_id is not None:
         # The job carries the terms it needs, so it runs as submitted even if the glossary
@@ -138,7 +138,8 @@ async def text_job_payload(
         # Sources may be detected only when the job runs: terms of every source into the
         # target that occur in the texts.
         target = payload["target_language"]
-        payload["glossary"] = await asyncio.to_thread(
+        payload["glossary"] = await off_the_loop(
+            readable,
             lambda: [
                 list(term)
                 for source, into in glossary.language_pairs
@@ -146,7 +147,7 @@ async def text_job_payload(
                 for term in glossaries.terms_for(
                     glossary, readable, [source] * len(readable), [target]
                 )
-            ]
+            ],
         )
         payload["glossary_mode"] = body.glossary_mode
     served = await corrections.table(services, principal)
