@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
+from urllib.parse import unquote
 
 import docx
 import openpyxl
@@ -16,6 +17,7 @@ import pytest
 from ebooklib import ITEM_DOCUMENT, epub
 from lxml import etree
 
+from serve_app.api.routes.documents import content_disposition
 from serve_app.documents.errors import DocumentError
 from serve_app.documents.formats import DocumentLimits, render, segments, sniff_format
 from serve_app.documents.safety import OLE_SIGNATURE
@@ -367,3 +369,17 @@ def test_size_and_segment_limits() -> None:
     error = refused(files.TXT, "a.txt", DocumentLimits(max_segments=2))
     assert error.status == 413
     assert "segments" in error.message
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ré\r\nSet-Cookie: x=1.docx", 'a"b\\c;.docx', "tab\there\x00\x7f.docx", "日本語.docx"],
+)
+def test_a_download_name_cannot_break_its_header(name: str) -> None:
+    header = content_disposition(name)
+    assert header.isascii()
+    assert header.isprintable()
+    fallback = header.split('filename="', 1)[1].split('"; filename*=', 1)[0]
+    assert '"' not in fallback
+    assert "\\" not in fallback
+    assert unquote(header.split("filename*=UTF-8''", 1)[1]) == name  # the exact name kept

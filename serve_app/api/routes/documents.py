@@ -11,6 +11,7 @@ so no partial file is ever fetchable.
 from __future__ import annotations
 
 import base64
+import re
 import time
 import uuid
 from pathlib import PurePath
@@ -159,6 +160,19 @@ def _download_name(filename: str, target: str, output: str) -> str:
     return f"{stem}.{target.split('_')[0]}.{output}"
 
 
+# What may not stand in a quoted header value: control characters (a line break would end
+# the header), quotes, backslashes; and, for the ASCII fallback, anything not ASCII.
+_UNSAFE_IN_HEADER = re.compile(r'[\x00-\x1f\x7f"\\]|[^\x00-\x7f]')
+
+
+def content_disposition(download: str) -> str:
+    """An attachment header for the file name ``download`` (an uploader's name, so
+    anything): an ASCII fallback with every unsafe character as "_", and the exact name
+    percent-encoded in ``filename*`` (RFC 6266)."""
+    fallback = _UNSAFE_IN_HEADER.sub("_", download)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(download, safe='')}"
+
+
 @router.get(
     "/documents/{token}/result",
     response_class=Response,
@@ -192,12 +206,8 @@ async def document_result(token: str, services: ServicesDep, principal: Principa
         output,
     )
     download = _download_name(document["filename"], job.payload["target_language"], output)
-    fallback = download.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     return Response(
         rendered,
         media_type=MEDIA_TYPES[output],
-        headers={
-            "Content-Disposition": f'attachment; filename="{fallback}"; '
-            f"filename*=UTF-8''{quote(download)}"
-        },
+        headers={"Content-Disposition": content_disposition(download)},
     )
