@@ -299,6 +299,12 @@ class ApiConfig(BaseModel):
     max_memory_mib: MemoryLimit = None
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     cors_allow_credentials: bool = False
+    public_docs: bool | None = Field(
+        None,
+        description="Serve /docs, /redoc and /openapi.json, and /status's details (version, "
+        "environment, uptime) to callers without a key: unset = yes in development, no in "
+        "production (a public API's shape and version help an attacker more than a user).",
+    )
 
 
 class GlossariesConfig(BaseModel):
@@ -650,6 +656,13 @@ class AppArgs(BaseSettings):
     workflows: WorkflowConfig = Field(default_factory=WorkflowConfig)
     planner: PlannerConfig = Field(default_factory=PlannerConfig)
     deployments: DeploymentsConfig = Field(default_factory=DeploymentsConfig)
+
+    @property
+    def docs_public(self) -> bool:
+        """Whether the API's description and /status's details are open to anyone."""
+        if self.api.public_docs is not None:
+            return self.api.public_docs
+        return self.environment != "production"
 
     def _choose_models(self) -> None:
         """Applies ``models``: which models load, and what they may fall back to."""

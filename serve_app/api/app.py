@@ -44,10 +44,14 @@ def create_api(services: Services) -> FastAPI:
     response time, body limit, metrics), admission (503 past ``api.max_in_flight``).
     """
     config = services.args.api
+    public = services.args.docs_public  # else the API's description is not served at all
     app = FastAPI(
         title="Tafsiri",
         version=__version__,
         description="Multilingual translation (NLLB-200 on CTranslate2) on Ray Serve.",
+        docs_url="/docs" if public else None,
+        redoc_url="/redoc" if public else None,
+        openapi_url="/openapi.json" if public else None,
     )
     app.state.services = services
     install_error_handlers(app)

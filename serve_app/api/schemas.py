@@ -341,11 +341,13 @@ class HealthResponse(BaseModel):
 
 
 class StatusResponse(BaseModel):
+    """Liveness; the details only for a caller with a key when ``api.public_docs`` is off."""
+
     status: Literal["ok"]
     service: str
-    version: str
-    environment: str
-    uptime_seconds: float
+    version: str | None = None
+    environment: str | None = None
+    uptime_seconds: float | None = None
     timestamp: datetime
 
 

@@ -134,13 +134,21 @@ async def health(request: Request, services: ServicesDep) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if any(answering) else 503)
 
 
-@router.get("/status", response_model=StatusResponse, summary="Liveness and uptime")
-async def status(services: ServicesDep) -> StatusResponse:
+@router.get(
+    "/status",
+    response_model=StatusResponse,
+    response_model_exclude_none=True,
+    summary="Liveness and uptime",
+)
+async def status(request: Request, services: ServicesDep) -> StatusResponse:
+    args = services.args
+    if not args.docs_public and args.auth.enabled and caller(request, services) is None:
+        return StatusResponse(status="ok", service="tafsiri", timestamp=utc_now())
     return StatusResponse(
         status="ok",
         service="tafsiri",
         version=__version__,
-        environment=services.args.environment,
+        environment=args.environment,
         uptime_seconds=round(time.time() - services.started_at, 3),
         timestamp=utc_now(),
     )

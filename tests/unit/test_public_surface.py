@@ -1,0 +1,49 @@
+"""What a caller without a key sees of the API's surface: its description (/docs, /redoc,
+/openapi.json) and /status's details are a setting, on in development, off in production."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from serve_app.api.app import create_api
+from serve_app.api.security import hash_key
+from serve_app.api.services import Services
+from serve_app.config import AppArgs
+
+KEY = "k" * 40
+DESCRIPTION = ("/docs", "/redoc", "/openapi.json")
+
+
+def client(**args: object) -> TestClient:
+    settings = AppArgs.model_validate(
+        {"auth": {"enabled": True, "api_keys": [{"id": "ops", "sha256": hash_key(KEY)}]}, **args}
+    )
+    return TestClient(create_api(Services(None, None, None, settings)))
+
+
+def test_production_keeps_the_api_description_and_status_details_private() -> None:
+    api = client(environment="production")
+    for path in DESCRIPTION:
+        assert api.get(path).status_code == 404, path
+    anonymous = api.get("/status").json()
+    assert set(anonymous) == {"status", "service", "timestamp"}
+    keyed = api.get("/status", headers={"Authorization": f"Bearer {KEY}"}).json()
+    assert keyed["environment"] == "production"
+    assert keyed["version"]
+
+
+@pytest.mark.parametrize(
+    ("args", "public"),
+    [
+        ({}, True),  # development
+        ({"environment": "production", "api": {"public_docs": True}}, True),
+        ({"api": {"public_docs": False}}, False),
+    ],
+)
+def test_the_setting_decides_and_the_environment_chooses_its_default(
+    args: dict[str, object], public: bool
+) -> None:
+    api = client(**args)
+    assert all((api.get(path).status_code == 200) is public for path in DESCRIPTION)
+    assert ("version" in api.get("/status").json()) is public
