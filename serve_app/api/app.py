@@ -20,7 +20,7 @@ from serve_app.api.routes import (
     translation,
     workflows,
 )
-from serve_app.api.security import authenticate
+from serve_app.api.security import authenticate, key_of
 from serve_app.api.services import Services
 
 # Routers behind the API key (when auth is on) as one dependency of the whole router.
@@ -64,6 +64,11 @@ def create_api(services: Services) -> FastAPI:
         upload_paths=(documents.UPLOAD_PATH,),
         # The file and the form's few fields around it.
         max_upload_bytes=services.args.documents.max_bytes + 64 * 1024,
+        authorized=(
+            (lambda header: key_of(services.args.auth, header) is not None)
+            if services.args.auth.enabled
+            else None
+        ),
     )
     app.add_middleware(
         CORSMiddleware,

@@ -6,11 +6,13 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serve_app.api.errors import error_body
+from serve_app.api.security import uniform_401
 from serve_app.metrics import Metrics
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -45,9 +47,18 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+# Methods whose requests carry a body: with auth on, every route taking one needs a key.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
 class RequestContextMiddleware:
     """Gives every request an id (the client's ``X-Request-ID`` when sane), answers bodies
-    over the limit with 413 before reading them, and records latency and status metrics."""
+    over the limit with 413 before reading them, and records latency and status metrics.
+
+    With ``authorized`` (auth on), a request with a body and no valid key is answered with
+    the API's uniform 401 before its body is read or parsed: an anonymous client cannot make
+    the service read, count or decode megabytes it would refuse anyway.
+    """
 
     def __init__(
         self,
@@ -56,8 +67,10 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         upload_paths: tuple[str, ...] = (),
         max_upload_bytes: int = 0,
+        authorized: Callable[[str], bool] | None = None,
     ) -> None:
         self.app = app
+        self._authorized = authorized
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
         # File uploads (documents) have a limit of their own, for these paths only.
@@ -88,6 +101,22 @@ class RequestContextMiddleware:
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
+        if (
+            self._authorized is not None
+            and scope.get("method") in _BODY_METHODS
+            and not self._authorized(headers.get(b"authorization", b"").decode("latin-1"))
+        ):
+            message, code, extra = uniform_401()
+            await send_error(
+                send_with_headers,
+                401,
+                message,
+                code,
+                request_id,
+                headers=[(k.lower().encode(), v.encode()) for k, v in extra.items()],
+            )
+            self._record(scope, 401, time.perf_counter() - started)
+            return
         length = headers.get(b"content-length", b"")
         limit = self._max_body_bytes
         if self._upload_paths and scope.get("path", "") in self._upload_paths:

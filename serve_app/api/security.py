@@ -36,10 +36,19 @@ def identify(config: AuthConfig, presented: str | None) -> str | None:
 
 def caller(request: Request, services: Services) -> str | None:
     """The id of the key the request presents, ``None`` for none or an unknown one."""
-    header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
+    return key_of(services.args.auth, request.headers.get("authorization", ""))
+
+
+def key_of(config: AuthConfig, authorization: str) -> str | None:
+    """The id of the key an ``Authorization`` header value presents (a bearer token)."""
+    scheme, _, credentials = authorization.partition(" ")
     bearer = credentials.strip() if scheme.lower() == "bearer" else None
-    return identify(services.args.auth, bearer)
+    return identify(config, bearer)
+
+
+def uniform_401() -> tuple[str, str, dict[str, str]]:
+    """The one answer to a missing or unknown key: message, code, headers."""
+    return _UNAUTHORIZED, "UNAUTHORIZED", {"WWW-Authenticate": "Bearer"}
 
 
 async def authenticate(request: Request, services: ServicesDep) -> str | None:
@@ -48,9 +57,8 @@ async def authenticate(request: Request, services: ServicesDep) -> str | None:
         return None
     key_id = caller(request, services)
     if key_id is None:
-        raise ApiError(
-            401, _UNAUTHORIZED, code="UNAUTHORIZED", headers={"WWW-Authenticate": "Bearer"}
-        )
+        message, code, headers = uniform_401()
+        raise ApiError(401, message, code=code, headers=headers)
     return key_id
 
 

@@ -47,3 +47,18 @@ def test_the_setting_decides_and_the_environment_chooses_its_default(
     api = client(**args)
     assert all((api.get(path).status_code == 200) is public for path in DESCRIPTION)
     assert ("version" in api.get("/status").json()) is public
+
+
+@pytest.mark.parametrize("path", ["/api/v1/translate", "/api/v1/jobs/translate", "/workflows"])
+def test_a_body_without_a_key_is_refused_before_it_is_read(path: str) -> None:
+    # Malformed and oversized bodies: 401 without a key (nothing read or parsed), and only
+    # with a key the body's own answer (422, 413).
+    api = client()
+    json_type = {"content-type": "application/json"}
+    keyed = {**json_type, "Authorization": f"Bearer {KEY}"}
+    for body, answer in ((b"{not json", 422), (b"x" * 3_000_000, 413)):
+        refused = api.post(path, content=body, headers=json_type)
+        assert refused.status_code == 401
+        assert refused.json()["errors"][0]["code"] == "UNAUTHORIZED"
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert api.post(path, content=body, headers=keyed).status_code == answer
