@@ -49,6 +49,7 @@ class Models:
         quality: bool = False,
         glossary: tuple[tuple[str, str, str, str], ...] = (),
         glossary_mode: str = "enforce",
+        cache_scope: str = "",
     ) -> Translations:
         """The translations, with the engine's quality signals when ``quality`` and each
         glossary term's fate when ``glossary`` terms are given."""
@@ -62,6 +63,7 @@ class Models:
                 quality=quality,
                 glossary=glossary,
                 glossary_mode=glossary_mode,
+                cache_scope=cache_scope,
             )
         )
         if outcome.error:

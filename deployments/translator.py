@@ -302,6 +302,7 @@ class TranslatorDeployment:
                             call.protect_spans,
                             quality=call.quality,
                             glossary=glossaries.get((source, target)),
+                            cache_scope=call.cache_scope,
                         )
                     )
                     group.documents.append(document)

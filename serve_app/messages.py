@@ -36,6 +36,10 @@ class TranslateCall:
     # those found in the texts (the caller looked); and how (engines.glossary.MODES).
     glossary: tuple[tuple[str, str, str, str], ...] = ()
     glossary_mode: str = "enforce"
+    # Whose part of the translation cache this call reads and fills: the caller's API key
+    # id, so that no key is served from (or learns of) another key's translations; empty
+    # (auth off, one trust domain): the shared part.
+    cache_scope: str = ""
 
     @property
     def targets(self) -> tuple[str, ...]:

@@ -131,6 +131,7 @@ async def translate(
     glossary_mode: str = "enforce",
     corrections: Corrections | None = None,
     model: str | None = None,
+    owner: str | None = None,
 ) -> Translated:
     """Translates ``texts`` (FLORES-200 codes already normalised) into each of ``targets``,
     all in one Translator call (so in one batch). HTML is detected on its readable text.
@@ -139,7 +140,8 @@ async def translate(
     texts are applied (``glossary_mode``) and each one's fate reported. A text with one of the
     caller's ``corrections`` (for its pair) is answered with it; one corrected into every
     target never reaches the Translator. ``model`` names a registered model; else each pair
-    goes to the model the routing table gives it (``serve_app.routing``)."""
+    goes to the model the routing table gives it (``serve_app.routing``). ``owner`` (the
+    caller's key id) is the part of the translation cache the call uses."""
     check_beam(services, beam_size)
     # Markup is checked here, at the edge, and detection reads only the page's text.
     readable = (
@@ -198,6 +200,7 @@ async def translate(
                 quality=quality,
                 glossary=terms,
                 glossary_mode=glossary_mode,
+                cache_scope=owner or "",
             )
 
         outcome = await _translate_routed(

@@ -164,6 +164,8 @@ class TranslationRequest:
     quality: bool = False
     # Glossary terms of this language pair to apply (see engines.glossary).
     glossary: GlossaryTerms | None = None
+    # The part of the translation cache this request reads and fills (one per API key).
+    cache_scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,8 @@ class _UniqueSentence:
     hypotheses: int = 0
     # Glossary (source, target) terms whose targets re-rank the hypotheses (`prefer`).
     prefer: tuple[tuple[str, str], ...] = ()
+    # The cache's part it is read from and written to (TranslationRequest.cache_scope).
+    cache_scope: str = ""
     # Source tokens, made only when the sentence is decoded (a cache hit needs none).
     source: list[str] = field(default_factory=list)
 
@@ -511,7 +515,13 @@ class Translator:
             text: str, request: TranslationRequest, prefer: tuple[tuple[str, str], ...] = ()
         ) -> int:
             hypotheses = max(PREFER_HYPOTHESES, opts.num_alternatives) if prefer else 0
-            key = (request.source_language, request.target_language, text, prefer)
+            key = (
+                request.source_language,
+                request.target_language,
+                text,
+                prefer,
+                request.cache_scope,
+            )
             if key not in jobs:
                 jobs[key] = len(job_list)
                 job_list.append(
@@ -521,6 +531,7 @@ class Translator:
                         text,
                         hypotheses,
                         prefer,
+                        request.cache_scope,
                     )
                 )
             return jobs[key]
@@ -628,6 +639,7 @@ class Translator:
         keys = [
             cache_key(
                 self.cache_namespace,
+                j.cache_scope,
                 j.source_language,
                 j.target_language,
                 (*decoding, j.hypotheses) if j.hypotheses else decoding,

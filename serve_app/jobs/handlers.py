@@ -40,6 +40,7 @@ class Translate(Protocol):
         quality: bool = False,
         glossary: tuple[tuple[str, str, str, str], ...] = (),
         glossary_mode: str = "enforce",
+        cache_scope: str = "",
     ) -> Awaitable[Translations]: ...
 
 
@@ -170,6 +171,7 @@ class JobHandlers:
                         quality=measure,
                         glossary=glossary,
                         glossary_mode=job.payload.get("glossary_mode", "enforce"),
+                        cache_scope=job.owner or "",
                     )
                 )
 

@@ -43,6 +43,24 @@ def test_a_repeated_call_is_served_from_the_cache_exactly(engine: Translator) ->
     ]
 
 
+def test_one_keys_translations_are_neither_served_to_nor_revealed_to_another(
+    engine: Translator,
+) -> None:
+    # With auth on, each API key has its part of the cache: whether a sentence is cached
+    # (cached_sentences, or a faster answer) tells a key nothing about another key's texts.
+    def scoped(scope: str) -> list[TranslationRequest]:
+        return [TranslationRequest(t, "eng_Latn", "swh_Latn", cache_scope=scope) for t in TEXTS]
+
+    engine.translate(scoped("alice"))
+    assert engine.translate(scoped("bob")).timings.cached_sentences == 0
+    assert engine.translate(requests()).timings.cached_sentences == 0  # nor the shared part
+    assert engine.translate(scoped("alice")).timings.cached_sentences == 3
+    # The same sentence for two keys in one batch is decoded for each, cached for each.
+    both = engine.translate([*scoped("carol"), *scoped("dave")])
+    assert both.timings.unique_sentences == 6
+    assert engine.translate(scoped("dave")).timings.cached_sentences == 3
+
+
 def test_only_the_misses_reach_the_model(engine: Translator) -> None:
     engine.translate(requests()[:1])
     out = engine.translate(requests())

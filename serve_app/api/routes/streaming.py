@@ -25,6 +25,7 @@ from fastapi.responses import StreamingResponse
 from serve_app.api import translating
 from serve_app.api.errors import ApiError, error_body, request_id_of
 from serve_app.api.schemas import StreamTranslateRequest
+from serve_app.api.security import Principal
 from serve_app.api.services import ServicesDep
 from serve_app.api.validation import language_code
 from serve_app.engines.segmenter import segment
@@ -48,7 +49,7 @@ def _event(name: str, data: dict[str, Any]) -> str:
     summary="Translate a long text, its sentences streamed as server-sent events",
 )
 async def translate_stream(
-    body: StreamTranslateRequest, request: Request, services: ServicesDep
+    body: StreamTranslateRequest, request: Request, services: ServicesDep, principal: Principal
 ) -> StreamingResponse:
     limit = services.args.api.max_job_chars
     if len(body.text) > limit:
@@ -90,6 +91,7 @@ async def translate_stream(
             single=True,
             beam_size=body.beam_size,
             model=body.model,
+            owner=principal,
         )
 
     async def events() -> AsyncIterator[str]:

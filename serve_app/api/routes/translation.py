@@ -88,6 +88,7 @@ async def translate(
         glossary_mode=body.glossary_mode,
         corrections=served,
         model=body.model,
+        owner=principal,
     )
     outcome = done.outcome
     per_target = {
