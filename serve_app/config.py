@@ -455,13 +455,30 @@ class RateLimitConfig(BaseModel):
         "`redis://host:port/db` (counted by every ingress replica in Redis; multi-node).",
     )
     key_prefix: str = Field("tafsiri-ratelimit", min_length=1, description="Redis key prefix.")
+    # What requests cost, beside how many there are: characters for everything that
+    # translates or detects, bytes for uploads (serve_app/ratelimit.py).
+    characters_per_minute: int = Field(
+        6_000_000, ge=1, description="Characters one client may have translated or detected."
+    )
+    characters_per_hour: int = Field(60_000_000, ge=1)
+    min_request_characters: int = Field(
+        100, ge=1, description="The least a costly request is charged (its own overhead)."
+    )
+    upload_bytes_per_hour: int = Field(
+        500_000_000, ge=1, description="Bytes of documents one client may upload."
+    )
 
     @property
     def in_redis(self) -> bool:
         """Whether the windows live in Redis (every replica counts itself) or in the actor."""
         return not self.storage_uri.startswith("memory://")
 
-    def limit_strings(self) -> list[str]:
+    def limit_strings(self, kind: str = "requests") -> list[str]:
+        """The windows of one kind of budget, in the ``limits`` library's notation."""
+        if kind == "characters":
+            return [f"{self.characters_per_minute}/minute", f"{self.characters_per_hour}/hour"]
+        if kind == "upload_bytes":
+            return [f"{self.upload_bytes_per_hour}/hour"]
         return [
             f"{self.burst}/second",
             f"{self.requests_per_minute}/minute",
@@ -692,6 +709,16 @@ class AppArgs(BaseSettings):
             raise ValueError("jobs.min_workers may not exceed jobs.max_workers")
         if self.auth.enabled and not self.auth.api_keys:
             raise ValueError("auth.enabled needs at least one entry in auth.api_keys")
+        limits = self.rate_limits
+        if limits.enabled and min(limits.characters_per_minute, limits.characters_per_hour) < max(
+            self.api.max_job_chars, self.api.max_text_chars * self.api.max_batch_items
+        ):
+            raise ValueError(
+                "rate_limits.characters_per_minute and _per_hour must allow the largest request "
+                "(api.max_job_chars, api.max_text_chars * api.max_batch_items)"
+            )
+        if limits.enabled and limits.upload_bytes_per_hour < self.documents.max_bytes:
+            raise ValueError("rate_limits.upload_bytes_per_hour must allow documents.max_bytes")
         if self.environment == "production" and not self.auth.enabled:
             raise ValueError("production refuses to run without auth: set auth.enabled")
         self._choose_models()

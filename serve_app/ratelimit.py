@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from limits import RateLimitItem, parse_many, storage, strategies
 
@@ -38,35 +38,41 @@ class Verdict:
 _UNLIMITED = Verdict(allowed=True, limit=0, remaining=0, reset=0, retry_after=0)
 
 
+# What a client spends: requests (submissions), characters (translated or detected), bytes
+# (uploaded). Each has windows of its own (RateLimitConfig.limit_strings).
+KINDS = ("requests", "characters", "upload_bytes")
+
+
 class RateLimiter:
-    """Counts requests per client key against the configured per-second/minute/hour limits."""
+    """Counts requests per client key against the configured per-second/minute/hour limits,
+    and charges characters and upload bytes against their own windows."""
 
     def __init__(self, config: RateLimitConfig | dict[str, Any]) -> None:
         self.config = RateLimitConfig.model_validate(config)
         # Smallest window first: a request refused by the per-second limit uses up nothing,
         # so a client hammering at 429 does not burn its hourly quota.
-        self._limits: list[RateLimitItem] = sorted(
-            parse_many(";".join(self.config.limit_strings())),
-            key=lambda item: item.get_expiry(),
-        )
-        # The limit and reset the headers report are the per-minute window's.
-        self._minute = next(
-            i for i, item in enumerate(self._limits) if item.GRANULARITY.name == "minute"
-        )
+        self._windows: dict[str, list[RateLimitItem]] = {
+            kind: sorted(
+                parse_many(";".join(self.config.limit_strings(kind))),
+                key=lambda item: item.get_expiry(),
+            )
+            for kind in KINDS
+        }
         options = {"key_prefix": self.config.key_prefix} if self.config.in_redis else {}
         self._limiter = strategies.MovingWindowRateLimiter(
             storage.storage_from_string(self.config.storage_uri, **options)
         )
         self._failing_since: float | None = None
 
-    def hit(self, key: str) -> Verdict:
-        """Counts one request for ``key`` unless a window is full; says what is left.
+    def hit(self, key: str, kind: str = "requests", cost: int = 1) -> Verdict:
+        """Charges ``cost`` of ``kind`` (one request by default) to ``key`` unless a window
+        would overflow; says what is left.
 
         When the storage cannot be reached the request is let through (fail open, logged):
         an outage of the limiter's Redis must not take the API down with it.
         """
         try:
-            verdict = self._hit(key)
+            verdict = self._hit(key, kind, cost)
         except Exception as error:
             now = time.monotonic()
             if self._failing_since is None or now - self._failing_since > 30:
@@ -76,22 +82,26 @@ class RateLimiter:
         self._failing_since = None
         return verdict
 
-    def _hit(self, key: str) -> Verdict:
+    def _hit(self, key: str, kind: str, cost: int) -> Verdict:
         # Each hit is atomic in the storage; `test` first spares the windows of a client that
         # is plainly blocked. Two replicas racing past `test` are settled by the atomic hits.
-        allowed = all(self._limiter.test(limit, key) for limit in self._limits)
+        windows = self._windows[kind]
+        ids = (key,) if kind == "requests" else (kind, key)  # requests: keys as they were
+        allowed = all(self._limiter.test(limit, *ids, cost=cost) for limit in windows)
         if allowed:
-            allowed = all(self._limiter.hit(limit, key) for limit in self._limits)
-        stats = [self._limiter.get_window_stats(limit, key) for limit in self._limits]
-        blocked = [s for s in stats if s.remaining <= 0]
+            allowed = all(self._limiter.hit(limit, *ids, cost=cost) for limit in windows)
+        stats = [self._limiter.get_window_stats(limit, *ids) for limit in windows]
+        blocked = [s for s, limit in zip(stats, windows, strict=True) if s.remaining < cost]
         retry_after = (
             max(1, int(max(s.reset_time for s in blocked) - time.time()) + 1) if blocked else 1
         )
+        # The limit and reset the headers report: the per-minute window's, else the first.
+        shown = next((i for i, item in enumerate(windows) if item.GRANULARITY.name == "minute"), 0)
         return Verdict(
             allowed=allowed,
-            limit=self._limits[self._minute].amount,
+            limit=windows[shown].amount,
             remaining=max(0, min(s.remaining for s in stats)),
-            reset=int(stats[self._minute].reset_time),
+            reset=int(stats[shown].reset_time),
             retry_after=0 if allowed else retry_after,
         )
 
@@ -103,21 +113,33 @@ class RateLimiterActor(RateLimiter, Generational):
         super().__init__(config)
         self._start_generation(self.config.limiter_name)
 
-    def hit(self, key: str) -> Verdict:
+    def hit(self, key: str, kind: str = "requests", cost: int = 1) -> Verdict:
         self.touch()
-        return super().hit(key)
+        return super().hit(key, kind, cost)
 
 
-CountRequest = Callable[[str], Awaitable[Verdict]]
+class CountRequest(Protocol):
+    """``await limiter(key)`` counts a request; ``limiter(key, kind, cost)`` charges more."""
+
+    def __call__(self, key: str, kind: str = "requests", cost: int = 1) -> Awaitable[Verdict]: ...
 
 
 def rate_limiter(config: RateLimitConfig, namespace: str) -> CountRequest:
-    """``await limiter(key)`` counts a request: in Redis from this process when the limits live
-    there, else in the one limiter actor that every ingress replica shares."""
+    """Counts and charges: in Redis from this process when the limits live there, else in the
+    one limiter actor that every ingress replica shares."""
     if config.in_redis:
         limiter = RateLimiter(config)
-        return lambda key: asyncio.to_thread(limiter.hit, key)
+
+        def in_redis(key: str, kind: str = "requests", cost: int = 1) -> Awaitable[Verdict]:
+            return asyncio.to_thread(limiter.hit, key, kind, cost)
+
+        return in_redis
     actor = named_actor(
         RateLimiterActor, config.limiter_name, namespace, config.model_dump(mode="json")
     )
-    return lambda key: actor.hit.remote(key)
+
+    def in_actor(key: str, kind: str = "requests", cost: int = 1) -> Awaitable[Verdict]:
+        verdict: Awaitable[Verdict] = actor.hit.remote(key, kind, cost)
+        return verdict
+
+    return in_actor

@@ -89,3 +89,45 @@ async def enforce_rate_limit(services: ServicesDep, key: str, response: Response
             },
         )
     response.headers.update(headers)
+
+
+def client_key(request: Request, principal: str | None, client_id: str | None = None) -> str:
+    """Whom a request is charged to: its API key with auth on; else the ``client_id`` it
+    names, or the address it comes from (behind a proxy that forwards no address, every
+    anonymous client is one)."""
+    if principal is not None:
+        return principal
+    if client_id:
+        return client_id
+    return f"addr:{request.client.host}" if request.client else "anonymous"
+
+
+async def charge(services: ServicesDep, key: str, amount: int, *, kind: str = "characters") -> None:
+    """Charges ``amount`` characters (or upload bytes) to ``key``'s budget: 429 with
+    ``retry_after`` when its windows cannot take it now, 413 when no window ever could."""
+    config = services.args.rate_limits
+    if not config.enabled or services.rate_limiter is None:
+        return
+    if kind == "characters":
+        amount = max(amount, config.min_request_characters)
+    unit = "characters" if kind == "characters" else "bytes of uploads"
+    windows = config.limit_strings(kind)
+    budget = min(int(window.split("/")[0]) for window in windows)
+    if amount > budget:
+        raise ApiError(
+            413,
+            f"This request alone costs {amount} {unit}; a client may spend {budget} per "
+            f"{windows[0].split('/')[1]}",
+            code="PAYLOAD_TOO_LARGE",
+        )
+    verdict = await services.rate_limiter(key, kind, amount)
+    if not verdict.allowed:
+        retry = str(verdict.retry_after)
+        raise ApiError(
+            429,
+            f"Rate limit exceeded: {amount} {unit} asked, {verdict.remaining} left in this "
+            "window. Please try again later.",
+            code="RATE_LIMITED",
+            headers={"Retry-After": retry, "X-RateLimit-Retry-After": retry},
+            extra={"retry_after": verdict.retry_after, "limit": f"{windows[0]} {unit}"},
+        )

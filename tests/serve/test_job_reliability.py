@@ -444,7 +444,11 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
         "limiter_name": "tafsiri-rl-limiter",
         "burst": 40,
         "requests_per_minute": 10,
+        # Characters too: 2,000 a minute, the largest request allowed being 1,000.
+        "characters_per_minute": 2000,
+        "characters_per_hour": 20_000,
     }
+    base["api"] |= {"max_job_chars": 1000, "max_text_chars": 500, "max_batch_items": 2}
     if storage == "redis":
         # Each ingress replica counts into Redis itself: no limiter actor at all.
         base["rate_limits"] |= {"storage_uri": request.getfixturevalue("redis_url")}
@@ -479,6 +483,16 @@ def test_rate_limit_is_exact_across_two_ingress_replicas(
         codes = asyncio.run(burst())
         assert set(codes) <= {202, 429}
         assert codes.count(202) == 10  # the limit, exactly, shared by both replicas
+        # Synchronous translation is charged by characters, across both replicas too:
+        # four texts of 495 nearly fill the minute's 2,000, the fifth is refused.
+        with httpx.Client(base_url=url, timeout=60) as http:
+            text = {"text": "Habari. " * 61 + "Karibu.", "source_language": "sw"}
+            answers = [
+                http.post("/api/v1/translate", json=text | {"target_language": "en"})
+                for _ in range(5)
+            ]
+        assert [a.status_code for a in answers] == [200] * 4 + [429], answers[-1].text
+        assert answers[-1].json()["errors"][0]["code"] == "RATE_LIMITED"
         limiter_actors = named_actors("tafsiri-rl-limiter")
         assert len(limiter_actors) == (1 if storage == "memory" else 0)
         # Both replicas answered part of the 40 (each one's count, in Ray's metrics export).

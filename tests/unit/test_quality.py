@@ -190,6 +190,7 @@ def handlers(translator: Translator, detector: LanguageDetector) -> JobHandlers:
         quality: bool = False,
         glossary: tuple[tuple[str, str, str, str], ...] = (),
         glossary_mode: str = "enforce",
+        cache_scope: str = "",
     ) -> Translations:
         pairs = by_pair(glossary, glossary_mode)
         requests = [
@@ -201,6 +202,7 @@ def handlers(translator: Translator, detector: LanguageDetector) -> JobHandlers:
                 protect_spans,
                 quality=quality,
                 glossary=pairs.get((s, target)),
+                cache_scope=cache_scope,
             )
             for t, s in zip(texts, sources, strict=True)
         ]

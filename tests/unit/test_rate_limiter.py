@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -60,3 +61,29 @@ def test_unreachable_redis_lets_requests_through_and_says_so(
 def test_storage_uri_is_validated() -> None:
     with pytest.raises(ValueError, match="storage_uri"):
         RateLimitConfig.model_validate({"storage_uri": "postgres://db"})
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_characters_are_charged_against_windows_of_their_own(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    uri = "memory://" if backend == "memory" else request.getfixturevalue("redis_url")
+    client, other = f"client-{uuid.uuid4().hex}", f"other-{uuid.uuid4().hex}"
+    limiter = RateLimiter(
+        config(uri, burst=2, characters_per_minute=1000, characters_per_hour=1500)
+    )
+    first = limiter.hit(client, "characters", 600)
+    assert first.allowed
+    assert first.remaining == 400
+    second = limiter.hit(client, "characters", 600)  # 1,200 > 1,000 a minute
+    assert not second.allowed
+    assert second.retry_after >= 1
+    assert limiter.hit(client, "characters", 400).allowed  # exactly what was left
+    # Characters and requests are separate budgets, and so are clients.
+    assert limiter.hit(client).allowed
+    assert limiter.hit(client).allowed
+    assert not limiter.hit(client).allowed  # the burst of 2 requests
+    assert limiter.hit(other, "characters", 1000).allowed
+    upload = RateLimiter(config(uri, upload_bytes_per_hour=5000))
+    assert upload.hit(client, "upload_bytes", 5000).allowed
+    assert not upload.hit(client, "upload_bytes", 1).allowed

@@ -26,7 +26,7 @@ from serve_app.api.errors import ApiError
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.routes.jobs import poll_link, text_job_payload
 from serve_app.api.schemas import GlossaryMode, JobAccepted, TextJobRequest
-from serve_app.api.security import Principal, enforce_rate_limit
+from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import ServicesDep
 from serve_app.config import DocumentsConfig
 from serve_app.documents.errors import DocumentError
@@ -100,6 +100,10 @@ async def submit_document(
         )
     if not data:
         raise ApiError(400, "the file is empty", field="file", code="EMPTY_DOCUMENT")
+    # Counted and charged by its bytes before the file is parsed (its characters are charged
+    # with the text job it becomes).
+    await enforce_rate_limit(services, principal or client_id, response)
+    await charge(services, principal or client_id, len(data), kind="upload_bytes")
     filename = PurePath(file.filename or "").name
     try:
         name, output, found = await anyio.to_thread.run_sync(
@@ -122,7 +126,6 @@ async def submit_document(
         glossary_mode=glossary_mode,
     )
     payload = await text_job_payload(body, services, principal)
-    await enforce_rate_limit(services, principal or client_id, response)
     record = OwnedRecord(
         uuid.uuid4().hex,
         records.owner_of(principal),

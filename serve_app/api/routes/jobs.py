@@ -17,7 +17,7 @@ from serve_app.api.schemas import (
     TextJobRequest,
     WorkflowTranslateRequest,
 )
-from serve_app.api.security import Principal
+from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import Services, ServicesDep
 from serve_app.api.translating import check_markup, off_the_loop
 from serve_app.api.validation import language_code
@@ -80,6 +80,8 @@ async def submit_text_job(
     services: ServicesDep,
     principal: Principal,
 ) -> JobAccepted:
+    # Counted first: nothing of the job is read for a client over its limits.
+    await enforce_rate_limit(services, principal or body.client_id, response)
     return await submit_job(
         services,
         response,
@@ -89,6 +91,7 @@ async def submit_text_job(
         client_id=body.client_id,
         priority=body.priority,
         metadata=body.metadata,
+        counted=True,
     )
 
 
@@ -106,6 +109,8 @@ async def text_job_payload(
             field="texts",
             code="PAYLOAD_TOO_LARGE",
         )
+    # Charged before its markup is parsed or its glossary's terms are found.
+    await charge(services, principal or body.client_id, total)
     payload: dict[str, Any] = {
         "texts": body.texts,
         "target_language": language_code(

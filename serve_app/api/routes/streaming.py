@@ -25,7 +25,7 @@ from fastapi.responses import StreamingResponse
 from serve_app.api import translating
 from serve_app.api.errors import ApiError, error_body, request_id_of
 from serve_app.api.schemas import StreamTranslateRequest
-from serve_app.api.security import Principal
+from serve_app.api.security import Principal, charge, client_key
 from serve_app.api.services import ServicesDep
 from serve_app.api.validation import language_code
 from serve_app.engines.segmenter import segment
@@ -59,6 +59,7 @@ async def translate_stream(
             field="text",
             code="PAYLOAD_TOO_LARGE",
         )
+    await charge(services, client_key(request, principal), len(body.text))
     target = language_code(body.target_language, services.languages, "target_language")
     source = body.source_language and language_code(
         body.source_language, services.languages, "source_language"

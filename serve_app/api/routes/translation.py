@@ -25,7 +25,7 @@ from serve_app.api.schemas import (
     TranslateResponse,
     TranslationItem,
 )
-from serve_app.api.security import Principal
+from serve_app.api.security import Principal, charge, client_key
 from serve_app.api.services import Services, ServicesDep
 from serve_app.api.translating import TranslatedItem
 from serve_app.api.validation import as_text_list, language_code
@@ -56,6 +56,12 @@ async def translate(
     texts, single = as_text_list(body.text, services.args.api)
     asked = body.target_language
     several = isinstance(asked, list)
+    # Charged before any work: each text once per target it is translated into.
+    await charge(
+        services,
+        client_key(request, principal),
+        sum(map(len, texts)) * (len(set(asked)) if isinstance(asked, list) else 1),
+    )
     if not isinstance(asked, list):
         asked = [asked]
     targets: list[str] = []
@@ -205,9 +211,10 @@ def _detection_out(services: Services, detection: Detection, text: str) -> Detec
     summary="Detect the language of a text or a list of texts",
 )
 async def detect_language(
-    body: DetectRequest, request: Request, services: ServicesDep
+    body: DetectRequest, request: Request, services: ServicesDep, principal: Principal
 ) -> DetectResponse | BatchDetectResponse:
     texts, single = as_text_list(body.text, services.args.api)
+    await charge(services, client_key(request, principal), sum(map(len, texts)))
     k = body.top_k or services.args.detector.top_k
     outcome = await translating.detect_outcome(services, texts, k)
     results = [

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse
 from serve_app.api.errors import ApiError, request_id_of, utc_now
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import DslRequest, LegacyWorkflowRequest, SuggestRequest
-from serve_app.api.security import Principal, enforce_rate_limit
+from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import Services, ServicesDep
 from serve_app.dsl.planner import PlanningError, plan
 from serve_app.dsl.suggest import suggest
@@ -178,6 +178,8 @@ async def legacy_workflow(
     services: ServicesDep,
     principal: Principal,
 ) -> dict[str, Any]:
+    await enforce_rate_limit(services, principal or body.client_id, response)
+    await charge(services, principal or body.client_id, len(body.natural_language))
     datasets = await services.orchestrator.datasets.remote()
     try:
         workflow = plan(body.natural_language, services.languages, datasets)
@@ -189,7 +191,9 @@ async def legacy_workflow(
             code="NEEDS_HUMAN",
             message=str(exc),
         ) from exc
-    token = await _start(services, response, principal, workflow, body.client_id, 5, {})
+    token = await _start(
+        services, response, principal, workflow, body.client_id, 5, {}, counted=True
+    )
     deadline = time.monotonic() + services.args.workflows.sync_wait_seconds
     job = await load_job(services, token, principal, "Workflow")
     while job.status not in TERMINAL and time.monotonic() < deadline:
