@@ -92,9 +92,9 @@ class JobWorkerDeployment:
         return plan
 
     def _execute_workflow(
-        self, workflow: dict[str, Any], token: str
+        self, workflow: dict[str, Any], run_id: str
     ) -> AsyncIterator[dict[str, Any]]:
-        stream: AsyncIterator[dict[str, Any]] = self._workflows.execute.remote(workflow, token)
+        stream: AsyncIterator[dict[str, Any]] = self._workflows.execute.remote(workflow, run_id)
         return stream
 
     async def _retrying(self, call: Callable[[], Awaitable[T]], within_s: float) -> T:

@@ -87,7 +87,7 @@ class OrchestratorDeployment:
             return True
 
         run = asyncio.create_task(
-            self.executor.run(Workflow.model_validate(workflow), run_id[:12], publish)
+            self.executor.run(Workflow.model_validate(workflow), run_id, publish)
         )
         try:
             while not run.done() or not updates.empty():

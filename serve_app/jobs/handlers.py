@@ -19,7 +19,7 @@ from serve_app.engines.source_language import (
     source_languages,
 )
 from serve_app.engines.translator import UnsupportedLanguageError
-from serve_app.jobs.model import Job, JobKind
+from serve_app.jobs.model import Job, JobKind, run_id_of
 
 # How much of a document its language is detected from.
 DOCUMENT_DETECT_CHARS = 4000
@@ -101,7 +101,7 @@ class JobHandlers:
 
     async def _workflow_run(self, job: Job, progress: Progress) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        async for update in self._execute(job.payload["workflow"], job.token):
+        async for update in self._execute(job.payload["workflow"], run_id_of(job)):
             if "progress" in update:
                 done, total = update["progress"]["done"], update["progress"]["total"]
                 await progress(done, total, update["tasks"])

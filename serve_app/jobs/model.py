@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -40,6 +41,17 @@ def new_token() -> str:
 
 def is_token(value: str) -> bool:
     return bool(TOKEN_RE.match(value))
+
+
+def owner_tag(owner: str | None) -> str:
+    """A short, stable tag of a job's owner (an API key's id; None without auth): the files
+    a job writes (charts) start with it, so only the owner's key can read them back."""
+    return hashlib.sha256(f"owner:{owner or ''}".encode()).hexdigest()[:12]
+
+
+def run_id_of(job: Job) -> str:
+    """A workflow run's id: its owner's tag and the start of its token (in chart names)."""
+    return f"{owner_tag(job.owner)}-{job.token[:12]}"
 
 
 @dataclass

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -10,6 +12,7 @@ from serve_app.api.app import create_api
 from serve_app.api.security import hash_key
 from serve_app.api.services import Services
 from serve_app.config import AppArgs
+from serve_app.jobs.model import Job, JobKind, new_token, run_id_of
 
 KEY = "k" * 40
 DESCRIPTION = ("/docs", "/redoc", "/openapi.json")
@@ -17,7 +20,7 @@ DESCRIPTION = ("/docs", "/redoc", "/openapi.json")
 
 def client(**args: object) -> TestClient:
     settings = AppArgs.model_validate(
-        {"auth": {"enabled": True, "api_keys": [{"id": "ops", "sha256": hash_key(KEY)}]}, **args}
+        {"auth": {"enabled": True, "api_keys": [{"id": "ops", "sha256": hash_key(KEY)}]}} | args
     )
     return TestClient(create_api(Services(None, None, None, settings)))
 
@@ -62,3 +65,25 @@ def test_a_body_without_a_key_is_refused_before_it_is_read(path: str) -> None:
         assert refused.json()["errors"][0]["code"] == "UNAUTHORIZED"
         assert refused.headers["www-authenticate"] == "Bearer"
         assert api.post(path, content=body, headers=keyed).status_code == answer
+
+
+def test_a_chart_is_readable_by_its_owners_key_only(tmp_path: Path) -> None:
+    other = "o" * 40
+    api = client(
+        auth={
+            "enabled": True,
+            "api_keys": [
+                {"id": "ops", "sha256": hash_key(KEY)},
+                {"id": "other", "sha256": hash_key(other)},
+            ],
+        },
+        eda={"output_dir": str(tmp_path)},
+    )
+    job = Job(new_token(), JobKind.WORKFLOW_RUN, {}, owner="ops")
+    name = f"{run_id_of(job)}-histogram-0123abcd.png"  # as the EDA agent names it
+    (tmp_path / name).write_bytes(b"\x89PNG chart")
+    url = f"/api/v1/artifacts/{name}"
+    assert api.get(url, headers={"Authorization": f"Bearer {KEY}"}).content == b"\x89PNG chart"
+    refused = api.get(url, headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code == 404  # as if there were none
+    assert api.get(url).status_code == 401

@@ -21,7 +21,7 @@ from serve_app.api.services import Services, ServicesDep
 from serve_app.dsl.planner import PlanningError, plan
 from serve_app.dsl.suggest import suggest
 from serve_app.dsl.validator import validate
-from serve_app.jobs.model import TERMINAL, Job, JobKind
+from serve_app.jobs.model import TERMINAL, Job, JobKind, owner_tag
 
 router = APIRouter(tags=["workflows"])
 
@@ -158,9 +158,15 @@ _ARTIFACT_NAME = re.compile(r"^[\w.-]{1,200}\.png$")
     response_class=FileResponse,
 )
 def artifact(name: str, services: ServicesDep, principal: Principal) -> FileResponse:
+    """A chart of one of the caller's runs: another key's is not found, like a missing one."""
     root = Path(services.args.eda.output_dir).resolve()
     path = (root / name).resolve()
-    if not _ARTIFACT_NAME.match(name) or path.parent != root or not path.is_file():
+    if (
+        not _ARTIFACT_NAME.match(name)
+        or not name.startswith(f"{owner_tag(principal)}-")
+        or path.parent != root
+        or not path.is_file()
+    ):
         raise ApiError(404, "Artifact not found", field="name", code="NOT_FOUND")
     return FileResponse(path, media_type="image/png")
 
