@@ -593,6 +593,9 @@ class ApiKey(BaseModel):
 
     id: str = Field(..., min_length=1, max_length=64, description="Client identity.")
     sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the key.")
+    max_priority: int = Field(
+        10, ge=1, le=10, description="The highest job priority this key may ask for (10 first)."
+    )
 
 
 class AuthConfig(BaseModel):

@@ -35,6 +35,14 @@ async def from_store(call: Awaitable[T]) -> T:
         ) from exc
 
 
+def max_priority(services: Services, principal: str | None) -> int:
+    """The highest priority ``principal``'s key may submit at (any, without auth)."""
+    for key in services.args.auth.api_keys:
+        if key.id == principal:
+            return key.max_priority
+    return 10
+
+
 def status_path(kind: JobKind | str, token: str) -> str:
     if kind == JobKind.WORKFLOW_PLANNING:
         return f"/api/v1/translation/{token}"
@@ -56,7 +64,16 @@ async def submit_job(
     counted: bool = False,
 ) -> JobAccepted:
     """Counts the submission against the caller's limits (unless the route already
-    ``counted`` it), stores the job, answers 202."""
+    ``counted`` it), stores the job, answers 202. A priority above the key's
+    ``max_priority`` is refused (403)."""
+    allowed = max_priority(services, principal)
+    if priority > allowed:
+        raise ApiError(
+            403,
+            f"priority {priority} is above the highest this API key may ask for ({allowed})",
+            field="priority",
+            code="PRIORITY_NOT_ALLOWED",
+        )
     if not counted:
         await enforce_rate_limit(services, principal or client_id, response)
     job = new_job(

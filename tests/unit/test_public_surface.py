@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serve_app.api.app import create_api
+from serve_app.api.job_access import max_priority
 from serve_app.api.security import hash_key
 from serve_app.api.services import Services
 from serve_app.config import AppArgs
@@ -87,3 +88,23 @@ def test_a_chart_is_readable_by_its_owners_key_only(tmp_path: Path) -> None:
     refused = api.get(url, headers={"Authorization": f"Bearer {other}"})
     assert refused.status_code == 404  # as if there were none
     assert api.get(url).status_code == 401
+
+
+@pytest.mark.parametrize("priority", [7, 10])
+def test_a_key_asks_for_no_higher_priority_than_it_is_allowed(priority: int) -> None:
+    keys = [{"id": "ops", "sha256": hash_key(KEY), "max_priority": 6}]
+    api = client(auth={"enabled": True, "api_keys": keys})
+    refused = api.post(
+        "/api/v1/jobs/translate",
+        json={"texts": ["Habari"], "target_language": "fr", "priority": priority},
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0] == {
+        "field": "priority",
+        "message": f"priority {priority} is above the highest this API key may ask for (6)",
+        "code": "PRIORITY_NOT_ALLOWED",
+    }
+    services = api.app.state.services  # type: ignore[attr-defined]
+    assert max_priority(services, "ops") == 6
+    assert max_priority(services, None) == 10  # no auth: any

@@ -28,6 +28,7 @@ from serve_app.api.routes.jobs import poll_link, text_job_payload
 from serve_app.api.schemas import GlossaryMode, JobAccepted, TextJobRequest
 from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import ServicesDep
+from serve_app.api.translating import off_the_loop
 from serve_app.config import DocumentsConfig
 from serve_app.documents.errors import DocumentError
 from serve_app.documents.formats import (
@@ -136,7 +137,10 @@ async def submit_document(
     await records.create(services, DOCUMENT, record, config.max_per_owner, "document")
     payload |= {
         "document": {"id": record.id, "filename": filename, "format": name, "output": output},
-        "weights": [max(1, len(segment(readable_text(text, "html")).sentences)) for text in found],
+        "weights": await off_the_loop(
+            found,
+            lambda: [max(1, len(segment(readable_text(text, "html")).sentences)) for text in found],
+        ),
         "detect_as_one": True,
     }
     try:
