@@ -259,40 +259,45 @@ def test_agents_listing(client: httpx.Client) -> None:
     assert all(action["available"] for agent in agents.values() for action in agent["actions"])
 
 
-def _joins(tasks: int, seed: str, *, doubling: bool) -> str:
-    """Tasks joining text: each the previous output with itself (doubling), or the seed."""
-    lines = [
-        f"name: big\ntasks:\n  - {{id: t0, agent: text, action: join, params: {{items: [{seed}]}}}}"
-    ]
-    for i in range(1, tasks):
-        if doubling:
-            ref = f"'${{t{i - 1}.text}}'"
-            params = f"{{items: [{ref}, {ref}], separator: ''}}, depends_on: [t{i - 1}]"
-        else:
-            params = f"{{items: [{seed}]}}"
-        lines.append(f"  - {{id: t{i}, agent: text, action: join, params: {params}}}")
+def doubling(chains: dict[str, int]) -> str:
+    """Chains of join tasks from a 1,000-character seed, each task the previous output
+    with itself: chain "a" of 10 tasks ends in 512,000 characters (a9). Small YAML."""
+    lines = ["name: big", "tasks:"]
+    for chain, tasks in chains.items():
+        seed = "ab" * 500
+        lines.append(
+            f"  - {{id: {chain}0, agent: text, action: join, params: {{items: [{seed}]}}}}"
+        )
+        for i in range(1, tasks):
+            ref = f"'${{{chain}{i - 1}.text}}'"
+            lines.append(
+                f"  - {{id: {chain}{i}, agent: text, action: join, params: {{items: [{ref}, "
+                f"{ref}], separator: ''}}, depends_on: [{chain}{i - 1}]}}"
+            )
     return "\n".join(lines) + "\n"
 
 
 def test_a_run_near_its_size_limit_crosses_between_deployments_whole(
     client: httpx.Client,
 ) -> None:
-    # Three outputs of 600 kB: 1.8 MB of outputs in every snapshot and in the result, which
-    # cross from the Orchestrator to the worker (gRPC in fast mode, 4 MiB at most).
-    dsl = _joins(3, "x" * 600_000, doubling=False)
+    # Two chains: 1.53 MB of outputs in the last snapshots and the result, which cross from
+    # the Orchestrator to the worker (gRPC in fast mode, 4 MiB at most).
+    dsl = doubling({"a": 10, "b": 9})
     workflow_id = client.post("/api/v1/workflows/dsl", json={"dsl_yaml": dsl}).json()["workflow_id"]
     done = wait_workflow(client, workflow_id)
     assert done["status"] == "done", done.get("error")
-    assert [len(done["tasks"][f"t{i}"]["output"]["text"]) for i in range(3)] == [600_000] * 3
+    assert len(done["tasks"]["a9"]["output"]["text"]) == 512_000
+    assert len(done["tasks"]["b8"]["output"]["text"]) == 256_000
 
 
 def test_a_doubling_workflow_ends_naming_its_limit_without_a_retry(
     client: httpx.Client,
 ) -> None:
-    # 30 tasks of 2 kB of YAML each doubling the last: 2**30 KB unbounded. Before the
-    # limits, 16 of them failed by accident (a 8 MB gRPC message) and were retried 3 times.
-    dsl = _joins(30, "ab" * 500, doubling=True)
-    workflow_id = client.post("/api/v1/workflows/dsl", json={"dsl_yaml": dsl}).json()["workflow_id"]
+    # 30 tasks in 3 kB of YAML, each doubling the last: 2**30 kB unbounded. Before the
+    # limits, 16 of them failed by accident (an 8 MB gRPC message), retried 3 times.
+    workflow_id = client.post(
+        "/api/v1/workflows/dsl", json={"dsl_yaml": doubling({"t": 30})}
+    ).json()["workflow_id"]
     done = wait_workflow(client, workflow_id)
     assert done["status"] == "error"
     assert "workflows.max_param_bytes" in done["tasks"]["t10"]["error"]
