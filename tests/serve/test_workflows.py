@@ -283,7 +283,8 @@ def test_a_run_near_its_size_limit_crosses_between_deployments_whole(
     # Two chains: 1.53 MB of outputs in the last snapshots and the result, which cross from
     # the Orchestrator to the worker (gRPC in fast mode, 4 MiB at most).
     dsl = doubling({"a": 10, "b": 9})
-    workflow_id = client.post("/api/v1/workflows/dsl", json={"dsl_yaml": dsl}).json()["workflow_id"]
+    body = {"dsl_yaml": dsl, "client_id": unique_client()}
+    workflow_id = client.post("/api/v1/workflows/dsl", json=body).json()["workflow_id"]
     done = wait_workflow(client, workflow_id)
     assert done["status"] == "done", done.get("error")
     assert len(done["tasks"]["a9"]["output"]["text"]) == 512_000
@@ -295,9 +296,8 @@ def test_a_doubling_workflow_ends_naming_its_limit_without_a_retry(
 ) -> None:
     # 30 tasks in 3 kB of YAML, each doubling the last: 2**30 kB unbounded. Before the
     # limits, 16 of them failed by accident (an 8 MB gRPC message), retried 3 times.
-    workflow_id = client.post(
-        "/api/v1/workflows/dsl", json={"dsl_yaml": doubling({"t": 30})}
-    ).json()["workflow_id"]
+    body = {"dsl_yaml": doubling({"t": 30}), "client_id": unique_client()}
+    workflow_id = client.post("/api/v1/workflows/dsl", json=body).json()["workflow_id"]
     done = wait_workflow(client, workflow_id)
     assert done["status"] == "error"
     assert "workflows.max_param_bytes" in done["tasks"]["t10"]["error"]

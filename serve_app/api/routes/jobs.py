@@ -17,7 +17,7 @@ from serve_app.api.schemas import (
     TextJobRequest,
     WorkflowTranslateRequest,
 )
-from serve_app.api.security import Principal, charge, enforce_rate_limit
+from serve_app.api.security import Principal, charge
 from serve_app.api.services import Services, ServicesDep
 from serve_app.api.translating import check_markup, off_the_loop
 from serve_app.api.validation import language_code
@@ -80,8 +80,8 @@ async def submit_text_job(
     services: ServicesDep,
     principal: Principal,
 ) -> JobAccepted:
-    # Counted first: nothing of the job is read for a client over its limits.
-    await enforce_rate_limit(services, principal or body.client_id, response)
+    # The payload's characters are charged before its markup or glossary is read; the
+    # submission is counted once it is a job (a refused one costs the client no request).
     return await submit_job(
         services,
         response,
@@ -91,7 +91,6 @@ async def submit_text_job(
         client_id=body.client_id,
         priority=body.priority,
         metadata=body.metadata,
-        counted=True,
     )
 
 

@@ -184,7 +184,6 @@ async def legacy_workflow(
     services: ServicesDep,
     principal: Principal,
 ) -> dict[str, Any]:
-    await enforce_rate_limit(services, principal or body.client_id, response)
     await charge(services, principal or body.client_id, len(body.natural_language))
     datasets = await services.orchestrator.datasets.remote()
     try:
@@ -197,9 +196,7 @@ async def legacy_workflow(
             code="NEEDS_HUMAN",
             message=str(exc),
         ) from exc
-    token = await _start(
-        services, response, principal, workflow, body.client_id, 5, {}, counted=True
-    )
+    token = await _start(services, response, principal, workflow, body.client_id, 5, {})
     deadline = time.monotonic() + services.args.workflows.sync_wait_seconds
     job = await load_job(services, token, principal, "Workflow")
     while job.status not in TERMINAL and time.monotonic() < deadline:
