@@ -18,10 +18,12 @@ def local_app(
     max_batch_items: int,
     translator: dict[str, Any] | None = None,
     translator_deployment: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """Starts Ray (2 CPUs) and Serve on 127.0.0.1:``port``, runs the app on the bundled
     detector and ``translator_model`` (with ``translator`` settings and ``translator_deployment``
-    Serve options over the defaults), yields its base URL and shuts both down. Ray's chatter
+    Serve options over the defaults, and any other top-level ``settings``), yields its base URL
+    and shuts both down. Ray's chatter
     goes to stderr: the benchmarks' stdout is their JSON."""
     import ray
     from ray import serve
@@ -40,6 +42,7 @@ def local_app(
             }
             if translator_deployment:
                 values["deployments"] = {"translator": translator_deployment}
+            values |= settings or {}  # other top-level settings (auth, rate_limits, ...)
             app_args = AppArgs.model_validate(values)
             serve.run(build_app(app_args), name="tafsiri", route_prefix="/")
             yield f"http://127.0.0.1:{port}"
