@@ -39,15 +39,22 @@ from serve_app.testmodel.build import build_test_model
 HONEST, HOSTILE = 16, 4
 
 
-def _doubling(tasks: int) -> str:
+def doubling_workflow(chains: dict[str, int]) -> str:
+    """Chains of join tasks from a 1,000-character seed, each task the previous output
+    with itself: chain "a" of 10 tasks ends in 512,000 characters (a9), 2**tasks kB
+    unbounded, in a few kB of YAML. (Also the serve tests' workflow past its limits.)"""
     lines = ["name: doubling", "tasks:"]
-    lines.append("  - {id: t0, agent: text, action: join, params: {items: [" + "ab" * 500 + "]}}")
-    for i in range(1, tasks):
-        ref = f"'${{t{i - 1}.text}}'"
+    for chain, tasks in chains.items():
+        seed = "ab" * 500
         lines.append(
-            f"  - {{id: t{i}, agent: text, action: join, "
-            f"params: {{items: [{ref}, {ref}], separator: ''}}, depends_on: [t{i - 1}]}}"
+            f"  - {{id: {chain}0, agent: text, action: join, params: {{items: [{seed}]}}}}"
         )
+        for i in range(1, tasks):
+            ref = f"'${{{chain}{i - 1}.text}}'"
+            lines.append(
+                f"  - {{id: {chain}{i}, agent: text, action: join, params: {{items: [{ref}, "
+                f"{ref}], separator: ''}}, depends_on: [{chain}{i - 1}]}}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -68,7 +75,7 @@ HOSTILE_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
         {"text": ["a." * 2500] * 64, "source_language": "eng_Latn", "target_language": "swh_Latn"},
     ),
     ("detect", "/api/v1/detect-language", {"text": ["1-" * 2499 + "é"] * 64}),
-    ("workflow", "/api/v1/workflows/dsl", {"dsl_yaml": _doubling(30)}),
+    ("workflow", "/api/v1/workflows/dsl", {"dsl_yaml": doubling_workflow({"t": 30})}),
 ]
 
 

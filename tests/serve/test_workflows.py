@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.hostile_soak import doubling_workflow
 from tests.serve.conftest import SEED_PORT
 from tests.serve.test_jobs import TERMINAL, unique_client, wait_for
 
@@ -259,30 +260,12 @@ def test_agents_listing(client: httpx.Client) -> None:
     assert all(action["available"] for agent in agents.values() for action in agent["actions"])
 
 
-def doubling(chains: dict[str, int]) -> str:
-    """Chains of join tasks from a 1,000-character seed, each task the previous output
-    with itself: chain "a" of 10 tasks ends in 512,000 characters (a9). Small YAML."""
-    lines = ["name: big", "tasks:"]
-    for chain, tasks in chains.items():
-        seed = "ab" * 500
-        lines.append(
-            f"  - {{id: {chain}0, agent: text, action: join, params: {{items: [{seed}]}}}}"
-        )
-        for i in range(1, tasks):
-            ref = f"'${{{chain}{i - 1}.text}}'"
-            lines.append(
-                f"  - {{id: {chain}{i}, agent: text, action: join, params: {{items: [{ref}, "
-                f"{ref}], separator: ''}}, depends_on: [{chain}{i - 1}]}}"
-            )
-    return "\n".join(lines) + "\n"
-
-
 def test_a_run_near_its_size_limit_crosses_between_deployments_whole(
     client: httpx.Client,
 ) -> None:
     # Two chains: 1.53 MB of outputs in the last snapshots and the result, which cross from
     # the Orchestrator to the worker (gRPC in fast mode, 4 MiB at most).
-    dsl = doubling({"a": 10, "b": 9})
+    dsl = doubling_workflow({"a": 10, "b": 9})
     body = {"dsl_yaml": dsl, "client_id": unique_client()}
     workflow_id = client.post("/api/v1/workflows/dsl", json=body).json()["workflow_id"]
     done = wait_workflow(client, workflow_id)
@@ -296,7 +279,7 @@ def test_a_doubling_workflow_ends_naming_its_limit_without_a_retry(
 ) -> None:
     # 30 tasks in 3 kB of YAML, each doubling the last: 2**30 kB unbounded. Before the
     # limits, 16 of them failed by accident (an 8 MB gRPC message), retried 3 times.
-    body = {"dsl_yaml": doubling({"t": 30}), "client_id": unique_client()}
+    body = {"dsl_yaml": doubling_workflow({"t": 30}), "client_id": unique_client()}
     workflow_id = client.post("/api/v1/workflows/dsl", json=body).json()["workflow_id"]
     done = wait_workflow(client, workflow_id)
     assert done["status"] == "error"
