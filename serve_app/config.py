@@ -473,17 +473,21 @@ class RateLimitConfig(BaseModel):
         """Whether the windows live in Redis (every replica counts itself) or in the actor."""
         return not self.storage_uri.startswith("memory://")
 
+    def windows(self, kind: str = "requests") -> list[tuple[int, str]]:
+        """The windows of one kind of budget: (amount, period) each."""
+        if kind == "characters":
+            return [(self.characters_per_minute, "minute"), (self.characters_per_hour, "hour")]
+        if kind == "upload_bytes":
+            return [(self.upload_bytes_per_hour, "hour")]
+        return [
+            (self.burst, "second"),
+            (self.requests_per_minute, "minute"),
+            (self.requests_per_hour, "hour"),
+        ]
+
     def limit_strings(self, kind: str = "requests") -> list[str]:
         """The windows of one kind of budget, in the ``limits`` library's notation."""
-        if kind == "characters":
-            return [f"{self.characters_per_minute}/minute", f"{self.characters_per_hour}/hour"]
-        if kind == "upload_bytes":
-            return [f"{self.upload_bytes_per_hour}/hour"]
-        return [
-            f"{self.burst}/second",
-            f"{self.requests_per_minute}/minute",
-            f"{self.requests_per_hour}/hour",
-        ]
+        return [f"{amount}/{period}" for amount, period in self.windows(kind)]
 
 
 class AutoscalingOptions(BaseModel):

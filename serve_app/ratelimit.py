@@ -58,6 +58,11 @@ class RateLimiter:
             )
             for kind in KINDS
         }
+        # Per kind, the window the headers report: the per-minute one, else the first.
+        self._shown = {
+            kind: next((i for i, item in enumerate(items) if item.GRANULARITY.name == "minute"), 0)
+            for kind, items in self._windows.items()
+        }
         options = {"key_prefix": self.config.key_prefix} if self.config.in_redis else {}
         self._limiter = strategies.MovingWindowRateLimiter(
             storage.storage_from_string(self.config.storage_uri, **options)
@@ -91,12 +96,11 @@ class RateLimiter:
         if allowed:
             allowed = all(self._limiter.hit(limit, *ids, cost=cost) for limit in windows)
         stats = [self._limiter.get_window_stats(limit, *ids) for limit in windows]
-        blocked = [s for s, limit in zip(stats, windows, strict=True) if s.remaining < cost]
+        blocked = [s for s in stats if s.remaining < cost]
         retry_after = (
             max(1, int(max(s.reset_time for s in blocked) - time.time()) + 1) if blocked else 1
         )
-        # The limit and reset the headers report: the per-minute window's, else the first.
-        shown = next((i for i, item in enumerate(windows) if item.GRANULARITY.name == "minute"), 0)
+        shown = self._shown[kind]
         return Verdict(
             allowed=allowed,
             limit=windows[shown].amount,

@@ -91,14 +91,13 @@ async def enforce_rate_limit(services: ServicesDep, key: str, response: Response
     response.headers.update(headers)
 
 
-def client_key(request: Request, principal: str | None, client_id: str | None = None) -> str:
-    """Whom a request is charged to: its API key with auth on; else the ``client_id`` it
-    names, or the address it comes from (behind a proxy that forwards no address, every
-    anonymous client is one)."""
+def client_key(request: Request, principal: str | None) -> str:
+    """Whom a request that names no ``client_id`` is charged to: its API key with auth on,
+    else the address it comes from (behind a proxy that forwards no address, every anonymous
+    client is one). Routes whose body names a ``client_id`` use ``principal or client_id``,
+    as their request counts do."""
     if principal is not None:
         return principal
-    if client_id:
-        return client_id
     return f"addr:{request.client.host}" if request.client else "anonymous"
 
 
@@ -111,13 +110,12 @@ async def charge(services: ServicesDep, key: str, amount: int, *, kind: str = "c
     if kind == "characters":
         amount = max(amount, config.min_request_characters)
     unit = "characters" if kind == "characters" else "bytes of uploads"
-    windows = config.limit_strings(kind)
-    budget = min(int(window.split("/")[0]) for window in windows)
+    windows = config.windows(kind)
+    budget, period = min(windows)
     if amount > budget:
         raise ApiError(
             413,
-            f"This request alone costs {amount} {unit}; a client may spend {budget} per "
-            f"{windows[0].split('/')[1]}",
+            f"This request alone costs {amount} {unit}; a client may spend {budget} per {period}",
             code="PAYLOAD_TOO_LARGE",
         )
     verdict = await services.rate_limiter(key, kind, amount)
@@ -129,5 +127,8 @@ async def charge(services: ServicesDep, key: str, amount: int, *, kind: str = "c
             "window. Please try again later.",
             code="RATE_LIMITED",
             headers={"Retry-After": retry, "X-RateLimit-Retry-After": retry},
-            extra={"retry_after": verdict.retry_after, "limit": f"{windows[0]} {unit}"},
+            extra={
+                "retry_after": verdict.retry_after,
+                "limit": f"{windows[0][0]} {unit} per {windows[0][1]}",
+            },
         )

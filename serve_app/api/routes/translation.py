@@ -56,12 +56,6 @@ async def translate(
     texts, single = as_text_list(body.text, services.args.api)
     asked = body.target_language
     several = isinstance(asked, list)
-    # Charged before any work: each text once per target it is translated into.
-    await charge(
-        services,
-        client_key(request, principal),
-        sum(map(len, texts)) * (len(set(asked)) if isinstance(asked, list) else 1),
-    )
     if not isinstance(asked, list):
         asked = [asked]
     targets: list[str] = []
@@ -70,6 +64,8 @@ async def translate(
         normalised = language_code(code, services.languages, field)
         if normalised not in targets:  # "fr" and "fra_Latn" are one target
             targets.append(normalised)
+    # Charged before any work: each text once per target it is translated into.
+    await charge(services, client_key(request, principal), sum(map(len, texts)) * len(targets))
     source = (
         language_code(body.source_language, services.languages, "source_language")
         if body.source_language
