@@ -47,15 +47,7 @@ class OrchestratorDeployment:
         self._pruning = asyncio.get_event_loop().create_task(self._prune_charts(eda))
         workflows = self.args.workflows
         self.executor = WorkflowExecutor(
-            self.registry,
-            workflows.task_timeout_seconds,
-            RunLimits(
-                max_param_bytes=workflows.max_param_bytes,
-                max_output_bytes=workflows.max_output_bytes,
-                max_run_bytes=workflows.max_run_bytes,
-                max_parallel_tasks=workflows.max_parallel_tasks,
-                max_run_seconds=workflows.max_run_seconds,
-            ),
+            self.registry, workflows.task_timeout_seconds, RunLimits.from_config(workflows)
         )
         planner = self.args.planner
         self.llm = (

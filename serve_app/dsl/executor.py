@@ -56,7 +56,7 @@ class WorkflowExecutor:
         running: dict[asyncio.Task[None], str] = {}
         by_id = {task.id: task for task in workflow.tasks}
         limits = self.limits
-        run_bytes = [0]  # all outputs so far
+        run_bytes = 0  # all outputs so far
 
         async def publish() -> bool:
             if on_update is None:
@@ -67,6 +67,7 @@ class WorkflowExecutor:
             return await on_update(snapshot)
 
         async def execute(task: Task) -> None:
+            nonlocal run_bytes
             state = states[task.id]
             state.status = "running"
             started = time.perf_counter()
@@ -91,11 +92,11 @@ class WorkflowExecutor:
                         raise LimitExceededError(
                             "the task's output", "max_output_bytes", limits.max_output_bytes
                         )
-                    if run_bytes[0] + size > limits.max_run_bytes:
+                    if run_bytes + size > limits.max_run_bytes:
                         raise LimitExceededError(
                             "the run's outputs together", "max_run_bytes", limits.max_run_bytes
                         )
-                    run_bytes[0] += size
+                    run_bytes += size
                 except (ActionError, ValueError, KeyError) as exc:
                     state.error = str(exc)
                     break  # bad input: another attempt would fail the same way
@@ -130,18 +131,25 @@ class WorkflowExecutor:
         launch_ready()
         while running:
             if not await publish():
-                return await self._cancel(running, states)
+                await self._stop(running, states, "cancelled", "cancelled")
+                return RunResult("cancelled", states)
             try:
                 finished, _ = await asyncio.wait(
                     running,
                     timeout=max(0.0, deadline - asyncio.get_running_loop().time()),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
-            except asyncio.CancelledError:
-                await self._cancel(running, states)  # the run was stopped from outside
+            except asyncio.CancelledError:  # the run was stopped from outside
+                await self._stop(running, states, "cancelled", "cancelled")
                 raise
             if not finished:  # the run's time is up: what runs is stopped, the rest skipped
-                return await self._out_of_time(running, states, limits.max_run_seconds)
+                out_of_time = LimitExceededError(
+                    "the run's time", "max_run_seconds", limits.max_run_seconds
+                )
+                await self._stop(
+                    running, states, "error", "skipped", str(out_of_time), "the run's time was up"
+                )
+                return RunResult("error", states)
             for job in finished:
                 running.pop(job)
             launch_ready()
@@ -156,30 +164,21 @@ class WorkflowExecutor:
         return RunResult(status, states)
 
     @staticmethod
-    async def _out_of_time(
-        running: dict[asyncio.Task[None], str], states: dict[str, TaskState], seconds: float
-    ) -> RunResult:
+    async def _stop(
+        running: dict[asyncio.Task[None], str],
+        states: dict[str, TaskState],
+        running_to: str,
+        pending_to: str,
+        running_error: str | None = None,
+        pending_error: str | None = None,
+    ) -> None:
+        """Cancels the tasks running (their state ``running_to``, with ``running_error``)
+        and gives the tasks not started ``pending_to`` (with ``pending_error``)."""
         for job, task_id in running.items():
             job.cancel()
-            states[task_id].status = "error"
-            states[task_id].error = str(
-                LimitExceededError("the run's time", "max_run_seconds", seconds)
-            )
+            states[task_id].status = running_to
+            states[task_id].error = running_error or states[task_id].error
         await asyncio.gather(*running, return_exceptions=True)
         for state in states.values():
             if state.status == "pending":
-                state.status, state.error = "skipped", "the run's time was up"
-        return RunResult("error", states)
-
-    @staticmethod
-    async def _cancel(
-        running: dict[asyncio.Task[None], str], states: dict[str, TaskState]
-    ) -> RunResult:
-        for job, task_id in running.items():
-            job.cancel()
-            states[task_id].status = "cancelled"
-        await asyncio.gather(*running, return_exceptions=True)
-        for state in states.values():
-            if state.status == "pending":
-                state.status = "cancelled"
-        return RunResult("cancelled", states)
+                state.status, state.error = pending_to, pending_error or state.error

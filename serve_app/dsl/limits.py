@@ -14,18 +14,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from serve_app.config import WorkflowConfig
 from serve_app.serving import GRPC_MESSAGE_BYTES
+
+# The settings' own defaults (workflows.*, described there), written once.
+_DEFAULTS = WorkflowConfig()
 
 
 @dataclass(frozen=True)
 class RunLimits:
     """Limits of one run; each is named in the error of a run that passes it."""
 
-    max_param_bytes: int = 1_000_000  # one task's parameters, references resolved
-    max_output_bytes: int = 1_000_000  # one task's output
-    max_run_bytes: int = 2_000_000  # all tasks' outputs together
-    max_parallel_tasks: int = 8  # tasks of one run running at once
-    max_run_seconds: float = 900.0  # the whole run, from its first task to its last
+    max_param_bytes: int = _DEFAULTS.max_param_bytes
+    max_output_bytes: int = _DEFAULTS.max_output_bytes
+    max_run_bytes: int = _DEFAULTS.max_run_bytes
+    max_parallel_tasks: int = _DEFAULTS.max_parallel_tasks
+    max_run_seconds: float = _DEFAULTS.max_run_seconds
+
+    @classmethod
+    def from_config(cls, config: WorkflowConfig) -> RunLimits:
+        """The limits the ``workflows.*`` settings give."""
+        return cls(
+            max_param_bytes=config.max_param_bytes,
+            max_output_bytes=config.max_output_bytes,
+            max_run_bytes=config.max_run_bytes,
+            max_parallel_tasks=config.max_parallel_tasks,
+            max_run_seconds=config.max_run_seconds,
+        )
 
     def __post_init__(self) -> None:
         if self.max_run_bytes > GRPC_MESSAGE_BYTES * 3 // 4:
