@@ -398,6 +398,14 @@ class JobsConfig(BaseModel):
         description="Waiting this long counts as one priority level, so old low-priority jobs "
         "overtake newer high-priority ones instead of starving.",
     )
+    running_per_owner: int = Field(
+        2,
+        ge=1,
+        le=1024,
+        description="Jobs of one owner (API key) running at once before the jobs other owners "
+        "queued go first: one key cannot fill every worker slot while others wait. With "
+        "nobody else waiting its jobs use every slot.",
+    )
     redis_durability: Literal["warn", "require"] = Field(
         "warn",
         description="What the job manager does when the job store's Redis could lose accepted "

@@ -33,12 +33,20 @@ log = logging.getLogger(__name__)
 def open_store(config: JobsConfig) -> JobStore:
     """The store ``config`` names; a Redis that could lose accepted jobs is reported (or, with
     ``jobs.redis_durability: require``, refused)."""
-    aging = config.priority_aging_seconds
+    aging, per_owner = config.priority_aging_seconds, config.running_per_owner
     if config.backend == "sqlite":
         return SQLiteJobStore(
-            config.sqlite_path, synchronous=config.sqlite_synchronous, aging_seconds=aging
+            config.sqlite_path,
+            synchronous=config.sqlite_synchronous,
+            aging_seconds=aging,
+            running_per_owner=per_owner,
         )
-    store = RedisJobStore(config.redis_url, prefix=config.redis_prefix, aging_seconds=aging)
+    store = RedisJobStore(
+        config.redis_url,
+        prefix=config.redis_prefix,
+        aging_seconds=aging,
+        running_per_owner=per_owner,
+    )
     if problems := store.durability_problems():
         message = "job store Redis may lose accepted jobs: " + "; ".join(problems)
         if config.redis_durability == "require":

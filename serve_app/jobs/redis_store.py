@@ -2,7 +2,8 @@
 
 Layout under ``prefix``: ``job:{token}`` JSON with a Redis TTL; ``queue:{kind}`` sorted sets
 ordered by the store's queue key (priority with aging); ``leases`` (score: lease expiry),
-``deadlines`` (score: deadline), ``completed`` (score: completion time), ``totals`` hash.
+``deadlines`` (score: deadline), ``completed`` (score: completion time), ``totals`` hash,
+``owners`` hash (token → owner of each unfinished job, ``""`` for none).
 
 Multi-key transitions run under one Redis lock, so any number of processes can share one
 store. Within a process, threads (the job manager's sweeper beside its calls) take a local
@@ -23,12 +24,18 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from serve_app.jobs.model import TERMINAL, Job, JobStatus
-from serve_app.jobs.store import DEFAULT_AGING_SECONDS, Clock, JobStore
+from serve_app.jobs.store import (
+    DEFAULT_AGING_SECONDS,
+    DEFAULT_RUNNING_PER_OWNER,
+    Clock,
+    JobStore,
+)
 
 log = logging.getLogger(__name__)
 # A section that holds the lock longer than this loses it (and its writes are refused, so a
@@ -38,6 +45,10 @@ LOCK_SECONDS = 5
 LOCK_WAIT_SECONDS = 15
 # Sweeps delete expired jobs in pipelines of this many.
 DELETE_CHUNK = 500
+# A queue is read this many tokens at a time when owners are passed over, and no further than
+# SCAN_LIMIT: past it, the head is taken (request budgets keep one key's queued jobs far below).
+SCAN_CHUNK = 256
+SCAN_LIMIT = 8192
 
 
 class LockLostError(RuntimeError):
@@ -52,9 +63,10 @@ class RedisJobStore(JobStore):
         prefix: str = "tafsiri",
         clock: Clock = time.time,
         aging_seconds: float = DEFAULT_AGING_SECONDS,
+        running_per_owner: int = DEFAULT_RUNNING_PER_OWNER,
         client: Any = None,
     ) -> None:
-        super().__init__(clock, aging_seconds)
+        super().__init__(clock, aging_seconds, running_per_owner)
         import redis
 
         # redis-py annotates results as sync-or-async unions; this client is sync.
@@ -170,11 +182,13 @@ class RedisJobStore(JobStore):
             else:
                 pipe.zrem(self._key("status", status.value), job.token)
         if job.terminal:
+            pipe.hdel(self._key("owners"), job.token)
             pipe.zrem(self._key("deadlines"), job.token)
             pipe.zadd(self._key("expiry"), {job.token: job.expires_at})
             if job.status is JobStatus.DONE and job.completed_at is not None:
                 pipe.zadd(self._key("completed"), {job.token: job.completed_at})
         else:
+            pipe.hset(self._key("owners"), job.token, job.owner or "")
             pipe.zadd(self._key("deadlines"), {job.token: job.deadline_at})
             pipe.zadd(self._key("expiry"), {job.token: job.expires_at})
 
@@ -187,23 +201,46 @@ class RedisJobStore(JobStore):
             chunk = tokens[start : start + DELETE_CHUNK]
             with self._fenced() as pipe:
                 pipe.delete(*(self._key("job", token) for token in chunk))
+                pipe.hdel(self._key("owners"), *chunk)
                 for index in indexes:
                     pipe.zrem(self._key(index), *chunk)
 
-    def _next_queued(self, kinds: frozenset[str] | None) -> str | None:
+    def _next_queued(
+        self, kinds: frozenset[str] | None, passed_over: frozenset[str] = frozenset()
+    ) -> str | None:
         candidates = kinds if kinds is not None else set(self._redis.hkeys(self._key("kinds")))
         best: tuple[float, str] | None = None
         for kind in candidates:
-            head = self._redis.zrange(self._key("queue", kind), 0, 0, withscores=True)
-            if head and (best is None or head[0][1] < best[0]):
-                best = (head[0][1], head[0][0])
+            head = self._head(self._key("queue", kind), passed_over)
+            if head and (best is None or head[1] < best[0]):
+                best = (head[1], head[0])
         if best is None:
             return None
         token = best[1]
         if self._redis.exists(self._key("job", token)):
             return token
         self._delete([token])  # its key expired by TTL: drop the stale index entries
-        return self._next_queued(kinds)
+        return self._next_queued(kinds, passed_over)
+
+    def _head(self, queue: str, passed_over: frozenset[str]) -> tuple[str, float] | None:
+        """The first (token, score) of ``queue`` whose owner is not passed over."""
+        if not passed_over:
+            head = self._redis.zrange(queue, 0, 0, withscores=True)
+            return (head[0][0], head[0][1]) if head else None
+        for start in range(0, SCAN_LIMIT, SCAN_CHUNK):
+            entries = self._redis.zrange(queue, start, start + SCAN_CHUNK - 1, withscores=True)
+            if not entries:
+                return None
+            owners = self._redis.hmget(self._key("owners"), [token for token, _ in entries])
+            for (token, score), owner in zip(entries, owners, strict=True):
+                if (owner or "") not in passed_over:
+                    return token, score
+        return None
+
+    def _running_owners(self) -> Counter[str]:
+        running = self._redis.zrange(self._key("leases"), 0, -1)
+        owners = self._redis.hmget(self._key("owners"), running) if running else []
+        return Counter(owner or "" for owner in owners)
 
     def _token_of_lease(self, lease_id: str) -> str | None:
         token: str | None = self._redis.get(self._key("lease", lease_id))

@@ -6,13 +6,19 @@ import json
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
 from serve_app.jobs.model import Job
-from serve_app.jobs.store import DEFAULT_AGING_SECONDS, Clock, JobStore
+from serve_app.jobs.store import (
+    DEFAULT_AGING_SECONDS,
+    DEFAULT_RUNNING_PER_OWNER,
+    Clock,
+    JobStore,
+)
 
 
 class SQLiteJobStore(JobStore):
@@ -41,7 +47,11 @@ class SQLiteJobStore(JobStore):
     }
 
     # Columns added after the first release, created on open when an older file lacks them.
-    _ADDED_COLUMNS: ClassVar[dict[str, str]] = {"queue_key": "REAL", "lease_id": "TEXT"}
+    _ADDED_COLUMNS: ClassVar[dict[str, str]] = {
+        "queue_key": "REAL",
+        "lease_id": "TEXT",
+        "owner": "TEXT",  # "" for none: the fair share of worker slots (JobStore.lease)
+    }
 
     def __init__(
         self,
@@ -50,8 +60,9 @@ class SQLiteJobStore(JobStore):
         synchronous: str = "FULL",
         clock: Clock = time.time,
         aging_seconds: float = DEFAULT_AGING_SECONDS,
+        running_per_owner: int = DEFAULT_RUNNING_PER_OWNER,
     ):
-        super().__init__(clock, aging_seconds)
+        super().__init__(clock, aging_seconds, running_per_owner)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -72,6 +83,9 @@ class SQLiteJobStore(JobStore):
                 self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
         self._db.execute("CREATE INDEX IF NOT EXISTS jobs_queue_key ON jobs (status, queue_key)")
         self._db.execute("CREATE INDEX IF NOT EXISTS jobs_lease ON jobs (lease_id)")
+        self._db.execute(
+            "UPDATE jobs SET owner = IFNULL(json_extract(data, '$.owner'), '') WHERE owner IS NULL"
+        )
         # The aging setting may have changed since these jobs were queued.
         self._db.execute(
             "UPDATE jobs SET queue_key = created_at - priority * ? WHERE status = 'queued'",
@@ -100,8 +114,8 @@ class SQLiteJobStore(JobStore):
     def _save(self, job: Job) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO jobs (token, kind, status, priority, created_at, "
-            "completed_at, deadline_at, expires_at, lease_expires_at, queue_key, lease_id, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "completed_at, deadline_at, expires_at, lease_expires_at, queue_key, lease_id, owner, "
+            "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.token,
                 job.kind,
@@ -114,6 +128,7 @@ class SQLiteJobStore(JobStore):
                 job.lease_expires_at,
                 self.queue_key(job),
                 job.lease_id,
+                job.owner or "",
                 json.dumps(job.to_dict()),
             ),
         )
@@ -125,16 +140,27 @@ class SQLiteJobStore(JobStore):
         row = self._db.execute("SELECT token FROM jobs WHERE lease_id = ?", (lease_id,)).fetchone()
         return row[0] if row else None
 
-    def _next_queued(self, kinds: frozenset[str] | None) -> str | None:
+    def _next_queued(
+        self, kinds: frozenset[str] | None, passed_over: frozenset[str] = frozenset()
+    ) -> str | None:
         query = "SELECT token FROM jobs WHERE status = 'queued'"
         params: list[Any] = []
         if kinds is not None:
             query += f" AND kind IN ({','.join('?' * len(kinds))})"
             params += sorted(kinds)
+        if passed_over:
+            query += f" AND owner NOT IN ({','.join('?' * len(passed_over))})"
+            params += sorted(passed_over)
         row = self._db.execute(
             query + " ORDER BY queue_key ASC, created_at ASC LIMIT 1", params
         ).fetchone()
         return row[0] if row else None
+
+    def _running_owners(self) -> Counter[str]:
+        rows = self._db.execute(
+            "SELECT owner, COUNT(*) FROM jobs WHERE status = 'processing' GROUP BY owner"
+        )
+        return Counter({owner or "": n for owner, n in rows})
 
     def _tokens_where(self, condition: str, now: float) -> list[str]:
         sql = f"SELECT token FROM jobs WHERE {self._CONDITIONS[condition]}"  # noqa: S608 - fixed

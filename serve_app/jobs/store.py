@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -20,14 +21,22 @@ from serve_app.jobs.model import TERMINAL, Job, JobStatus, Lease, QueueStats
 Clock = Callable[[], float]
 # Waiting this long counts as one priority level (see JobStore.queue_key).
 DEFAULT_AGING_SECONDS = 60.0
+# Jobs of one owner running at once before the others' queued jobs go first (JobStore.lease).
+DEFAULT_RUNNING_PER_OWNER = 2
 
 
 class JobStore(ABC):
     """Priority queue with leases and at-least-once delivery, exactly-once results."""
 
-    def __init__(self, clock: Clock = time.time, aging_seconds: float = DEFAULT_AGING_SECONDS):
+    def __init__(
+        self,
+        clock: Clock = time.time,
+        aging_seconds: float = DEFAULT_AGING_SECONDS,
+        running_per_owner: int = DEFAULT_RUNNING_PER_OWNER,
+    ):
         self.clock = clock
         self.aging_seconds = aging_seconds
+        self.running_per_owner = running_per_owner
 
     def queue_key(self, job: Job) -> float:
         """Queue order, smallest first: priority with aging. A job of priority ``p`` queues
@@ -52,8 +61,15 @@ class JobStore(ABC):
     def _delete(self, tokens: list[str]) -> None: ...
 
     @abstractmethod
-    def _next_queued(self, kinds: frozenset[str] | None) -> str | None:
-        """Token of the queued job with the smallest :meth:`queue_key`."""
+    def _next_queued(
+        self, kinds: frozenset[str] | None, passed_over: frozenset[str] = frozenset()
+    ) -> str | None:
+        """Token of the queued job with the smallest :meth:`queue_key` among those whose
+        owner (``""`` for none) is not ``passed_over``."""
+
+    @abstractmethod
+    def _running_owners(self) -> Counter[str]:
+        """How many jobs each owner (``""`` for none) has processing."""
 
     @abstractmethod
     def _token_of_lease(self, lease_id: str) -> str | None:
@@ -135,7 +151,7 @@ class JobStore(ABC):
                 if held is not None and held.lease_expires_at is not None:
                     return Lease(held, lease_id, held.lease_expires_at)
             self._requeue_expired_leases()
-            while (token := self._next_queued(kinds)) is not None:
+            while (token := self._next_for_lease(kinds)) is not None:
                 job = self._load(token)
                 if job is None:
                     continue
@@ -152,6 +168,18 @@ class JobStore(ABC):
                 self._save(job)
                 return Lease(job, job.lease_id, job.lease_expires_at)
         return None
+
+    def _next_for_lease(self, kinds: frozenset[str] | None) -> str | None:
+        """Fair share of the worker slots: an owner with ``running_per_owner`` jobs running
+        is passed over while anyone else's job waits, so one key cannot fill every slot
+        while others queue behind it. Nobody else waiting, its next job runs (no slot idles);
+        a running job is never pre-empted, so another owner's job waits at most for the
+        first slot to free."""
+        busy = frozenset(
+            owner for owner, n in self._running_owners().items() if n >= self.running_per_owner
+        )
+        token = self._next_queued(kinds, busy) if busy else None
+        return token if token is not None else self._next_queued(kinds)
 
     def heartbeat(
         self,

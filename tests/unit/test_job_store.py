@@ -53,8 +53,10 @@ def job(
     timeout: float = 300,
     ttl: float = 3600,
     max_retries: int = 2,
+    owner: str | None = None,
 ) -> Job:
     return Job(
+        owner=owner,
         token=new_token(),
         kind=kind,
         payload={"n": 1},
@@ -84,6 +86,63 @@ def test_priority_then_age_ordering(clock_and_store: tuple[FakeClock, JobStore])
     expected = sorted(submitted, key=lambda j: (-j.priority, j.created_at))
     assert order == [j.token for j in expected]
     assert store.lease("w", 30) is None
+
+
+def test_one_owner_cannot_fill_every_slot(
+    clock_and_store: tuple[FakeClock, JobStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An owner with ``running_per_owner`` (2) jobs running is passed over while anyone
+    else's job waits, however far ahead its own jobs queue; nobody else waiting, it gets
+    every slot."""
+    monkeypatch.setattr("serve_app.jobs.redis_store.SCAN_CHUNK", 3)  # scans past a chunk
+    clock, store = clock_and_store
+    heavy = []
+    for _ in range(8):
+        clock.now += 1
+        heavy.append(store.submit(job(clock, priority=10, owner="heavy")).token)
+    anonymous = store.submit(job(clock, priority=1)).token
+    clock.now += 1
+    light = store.submit(job(clock, priority=1, owner="light")).token
+
+    def next_token() -> str:
+        lease = store.lease("w", 30)
+        assert lease is not None
+        return lease.job.token
+
+    assert [next_token(), next_token()] == heavy[:2]
+    assert [next_token(), next_token()] == [anonymous, light]  # others first, however queued
+    assert next_token() == heavy[2]  # nobody else waits: no slot idles
+    assert next_token() == heavy[3]
+    later = store.submit(job(clock, priority=1, owner="light")).token
+    assert next_token() == later
+    # A slot of heavy's frees up: heavy is still at its share while others run.
+    lease = store.lease("w", 30)
+    assert lease is not None
+    assert lease.job.owner == "heavy"
+
+
+def test_sqlite_file_before_owners_is_read_fairly(tmp_path: Path) -> None:
+    """A job file written before the owner column: owners are read back from the jobs."""
+    clock = FakeClock()
+    path = tmp_path / "jobs.db"
+    store = SQLiteJobStore(path, clock=clock)
+    heavy = []
+    for _ in range(3):
+        clock.now += 1
+        heavy.append(store.submit(job(clock, priority=10, owner="heavy")).token)
+    light = store.submit(job(clock, priority=1, owner="light")).token
+    assert store.lease("w", 30) is not None
+    assert store.lease("w", 30) is not None
+    store._db.execute("ALTER TABLE jobs DROP COLUMN owner")  # as an older release left it
+    store.close()
+    reopened = SQLiteJobStore(path, clock=clock)
+    lease = reopened.lease("w", 30)
+    assert lease is not None
+    assert lease.job.token == light
+    lease = reopened.lease("w", 30)
+    assert lease is not None
+    assert lease.job.token == heavy[2]
+    reopened.close()
 
 
 def test_kinds_filter(clock_and_store: tuple[FakeClock, JobStore]) -> None:
