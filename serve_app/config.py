@@ -353,6 +353,21 @@ class DocumentsConfig(BaseModel):
         ge=1,
         description="Uploaded documents one API key keeps at once (until their jobs expire).",
     )
+    max_bytes_per_owner: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Bytes of uploaded documents one API key keeps stored at once (until their "
+        "jobs expire); at least max_bytes.",
+    )
+
+    @property
+    def stored_size_per_owner(self) -> int:
+        """``max_bytes_per_owner`` as the length of the base64 bodies documents are kept in."""
+        return -(-self.max_bytes_per_owner // 3) * 4
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.max_bytes_per_owner < self.max_bytes:
+            raise ValueError("documents.max_bytes_per_owner must allow documents.max_bytes")
 
 
 class CorrectionsConfig(BaseModel):

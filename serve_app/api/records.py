@@ -7,7 +7,7 @@ import re
 from serve_app.api.errors import ApiError
 from serve_app.api.job_access import from_store
 from serve_app.api.services import Services
-from serve_app.jobs.records import OwnedRecord, TooManyRecordsError
+from serve_app.jobs.records import OwnedRecord, RecordsTooLargeError, TooManyRecordsError
 
 RECORD_ID = re.compile(r"^[0-9a-f]{32}$")
 # Owner of the records when auth is off: one shared namespace.
@@ -25,18 +25,34 @@ def not_found(what: str, field: str) -> ApiError:
 
 
 async def create(
-    services: Services, kind: str, record: OwnedRecord, max_per_owner: int, what: str
+    services: Services,
+    kind: str,
+    record: OwnedRecord,
+    max_per_owner: int,
+    what: str,
+    max_size: int | None = None,
 ) -> None:
-    """Stores ``record``; 422 when its owner keeps ``max_per_owner`` of them already."""
+    """Stores ``record``; 422 when its owner keeps ``max_per_owner`` of them already, or
+    when theirs and its bodies would pass ``max_size`` characters together."""
 
-    async def stored() -> bool:
+    async def stored() -> str:
         try:
-            await services.job_manager.create_record.remote(kind, record, max_per_owner)
-        except TooManyRecordsError:  # (Ray's error for it is one too)
-            return False
-        return True
+            await services.job_manager.create_record.remote(kind, record, max_per_owner, max_size)
+        except RecordsTooLargeError:  # (Ray's error for it is one too)
+            return "size"
+        except TooManyRecordsError:
+            return "count"
+        return ""
 
-    if not await from_store(stored()):
+    refused = await from_store(stored())
+    if refused == "size":
+        raise ApiError(
+            422,
+            f"your {what}s and this one would take more storage than one key may keep; "
+            "delete one first or wait for their jobs to expire",
+            code="STORAGE_QUOTA_EXCEEDED",
+        )
+    if refused:
         raise ApiError(
             422,
             f"you keep {max_per_owner} {what}s already, the most allowed; delete one first",

@@ -210,11 +210,13 @@ class JobManager(Generational):
     def ping(self) -> str:
         return "ok"
 
-    def create_record(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None:
-        """Stores a client's record (a glossary, a correction); TooManyRecordsError when its
-        owner keeps ``max_per_owner`` of that kind already."""
+    def create_record(
+        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
+    ) -> None:
+        """Stores a client's record (a glossary, a correction, a document); see
+        RecordStore.create for the quotas."""
         self.touch()
-        self.records.create(kind, record, max_per_owner)
+        self.records.create(kind, record, max_per_owner, max_size)
 
     def record(self, kind: str, record_id: str) -> OwnedRecord | None:
         self.touch()

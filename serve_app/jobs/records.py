@@ -28,6 +28,10 @@ class TooManyRecordsError(Exception):
     """The owner keeps as many records of this kind as allowed already."""
 
 
+class RecordsTooLargeError(TooManyRecordsError):
+    """The owner's records of this kind would pass the size allowed (their bodies' length)."""
+
+
 @dataclass(frozen=True)
 class OwnedRecord:
     id: str
@@ -38,7 +42,13 @@ class OwnedRecord:
 
 
 class RecordStore(Protocol):
-    def create(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None: ...
+    def create(
+        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
+    ) -> None:
+        """Stores ``record``, unless its owner keeps ``max_per_owner`` of ``kind`` already
+        (TooManyRecordsError) or their bodies and its would be longer than ``max_size``
+        characters together (RecordsTooLargeError)."""
+        ...
 
     def get(self, kind: str, record_id: str) -> OwnedRecord | None: ...
 
@@ -77,15 +87,21 @@ class SQLiteRecords:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(self._SCHEMA)
 
-    def create(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None:
+    def create(
+        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
+    ) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                (count,) = self._db.execute(
-                    "SELECT COUNT(*) FROM owned WHERE kind = ? AND owner = ?", (kind, record.owner)
+                count, size = self._db.execute(
+                    "SELECT COUNT(*), IFNULL(SUM(LENGTH(body)), 0) FROM owned "
+                    "WHERE kind = ? AND owner = ?",
+                    (kind, record.owner),
                 ).fetchone()
                 if count >= max_per_owner:
                     raise TooManyRecordsError(record.owner)
+                if max_size is not None and size + len(record.body) > max_size:
+                    raise RecordsTooLargeError(record.owner)
                 self._db.execute(
                     "INSERT INTO owned VALUES (?, ?, ?, ?, ?, ?)",
                     (
@@ -161,12 +177,16 @@ class RedisRecords:
     def _owned(self, kind: str, owner: str) -> str:
         return f"{self._prefix}:{kind}:owner:{owner}"
 
-    def create(self, kind: str, record: OwnedRecord, max_per_owner: int) -> None:
+    def create(
+        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
+    ) -> None:
         owned = self._owned(kind, record.owner)
 
         def add(pipe: Any) -> None:
             if pipe.zcard(owned) >= max_per_owner:  # read under WATCH: a race retries
                 raise TooManyRecordsError(record.owner)
+            if max_size is not None and self._size(kind, owned) + len(record.body) > max_size:
+                raise RecordsTooLargeError(record.owner)
             pipe.multi()
             pipe.hset(
                 self._key(kind, record.id),
@@ -180,6 +200,14 @@ class RedisRecords:
             pipe.zadd(owned, {record.id: record.created_at})
 
         self._redis.transaction(add, owned)
+
+    def _size(self, kind: str, owned: str) -> int:
+        """The length of the bodies listed in ``owned`` (records are written once, and the
+        list is WATCHed by the caller: a record added or deleted meanwhile retries)."""
+        with self._redis.pipeline(transaction=False) as reads:
+            for record_id in self._redis.zrange(owned, 0, -1):
+                reads.hstrlen(self._key(kind, record_id), "body")
+            return sum(reads.execute())
 
     def get(self, kind: str, record_id: str) -> OwnedRecord | None:
         found = self._redis.hgetall(self._key(kind, record_id))

@@ -36,6 +36,7 @@ def test_environment_variables_set_nested_fields(monkeypatch: pytest.MonkeyPatch
         ({"jobs": {"min_workers": 5, "max_workers": 2}}, "min_workers"),
         ({"auth": {"enabled": True, "api_keys": [{"id": "a", "sha256": "not-hex"}]}}, "sha256"),
         ({"translator": {"unknown": 1}}, "unknown"),
+        ({"documents": {"max_bytes_per_owner": 4096}}, "max_bytes_per_owner must allow"),
     ],
 )
 def test_unsafe_or_invalid_settings_are_refused(args: dict, message: str) -> None:

@@ -16,6 +16,7 @@ from serve_app.jobs.records import (
     DOCUMENT,
     GLOSSARY,
     OwnedRecord,
+    RecordsTooLargeError,
     RecordStore,
     RedisRecords,
     SQLiteRecords,
@@ -91,6 +92,27 @@ def test_an_owner_keeps_at_most_max_per_owner_of_each_kind(store: RecordStore) -
     store.delete(GLOSSARY, kept[0].id, "carol")
     store.create(GLOSSARY, glossary_record(glossary("carol")), max_per_owner=2)  # room again
     assert len(store.list(GLOSSARY, "carol")) == 2
+
+
+def test_an_owner_keeps_at_most_max_size_of_bodies(store: RecordStore) -> None:
+    """Documents are kept by size too: the bodies of an owner's records of one kind, this
+    one's included, may not pass ``max_size``; others' and other kinds' do not count."""
+
+    def document(owner: str, size: int) -> OwnedRecord:
+        return OwnedRecord(uuid.uuid4().hex, owner, time.time(), {}, "x" * size)
+
+    first = document("frank", 600)
+    store.create(DOCUMENT, first, 100, max_size=1000)
+    store.create(DOCUMENT, document("frank", 400), 100, max_size=1000)  # exactly full
+    with pytest.raises(RecordsTooLargeError):
+        store.create(DOCUMENT, document("frank", 1), 100, max_size=1000)
+    store.create(DOCUMENT, document("gina", 1000), 100, max_size=1000)  # another owner
+    store.create(CORRECTION, document("frank", 1000), 100, max_size=1000)  # another kind
+    store.delete(DOCUMENT, first.id, "frank")
+    store.create(DOCUMENT, document("frank", 600), 100, max_size=1000)  # room again
+    with pytest.raises(RecordsTooLargeError):
+        store.create(DOCUMENT, document("frank", 1), 100, max_size=1000)
+    assert len(store.list(DOCUMENT, "frank")) == 2
 
 
 def test_sqlite_records_outlive_the_connection(tmp_path: Path) -> None:

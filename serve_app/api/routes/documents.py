@@ -134,7 +134,14 @@ async def submit_document(
         {"filename": filename, "format": name, "output": output, "bytes": len(data)},
         base64.b64encode(data).decode("ascii"),
     )
-    await records.create(services, DOCUMENT, record, config.max_per_owner, "document")
+    await records.create(
+        services,
+        DOCUMENT,
+        record,
+        config.max_per_owner,
+        "document",
+        max_size=config.stored_size_per_owner,
+    )
     payload |= {
         "document": {"id": record.id, "filename": filename, "format": name, "output": output},
         "weights": await off_the_loop(
