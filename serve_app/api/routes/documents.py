@@ -49,7 +49,7 @@ router = APIRouter(prefix="/api/v1", tags=["documents"])
 
 
 def limits_of(config: DocumentsConfig) -> DocumentLimits:
-    return DocumentLimits(**config.model_dump(exclude={"max_per_owner"}))
+    return DocumentLimits(**config.model_dump(exclude={"max_per_owner", "max_bytes_per_owner"}))
 
 
 def _refused(exc: DocumentError) -> ApiError:
