@@ -674,6 +674,12 @@ class WorkflowConfig(BaseModel):
     )
     max_parallel_tasks: int = Field(8, ge=1, le=256, description="Tasks of one run at once.")
     max_run_seconds: float = Field(900, gt=0, description="A whole run's time limit.")
+    max_run_cpu_seconds: float = Field(
+        60,
+        gt=0,
+        description="CPU time one run may spend in the Orchestrator (its actions, their "
+        "threads, resolving and sizing values); translation is metered by characters.",
+    )
 
 
 class AppArgs(BaseSettings):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
+
+R = TypeVar("R")
 
 
 @dataclass
@@ -21,6 +25,21 @@ class ActionContext:
     # The most a task's output may hold (bytes; None: no limit), so that an action which can
     # multiply its input (join, template) refuses before building what would be refused.
     max_output_bytes: int | None = None
+    # Told the CPU seconds an action spends in threads of its own (the run's CPU budget).
+    on_thread_cpu: Callable[[float], None] | None = None
+
+    async def in_thread(self, function: Callable[..., R], *args: Any) -> R:
+        """``function(*args)`` in a worker thread, its CPU time counted to the run."""
+
+        def timed() -> tuple[R, float]:
+            started = time.thread_time()
+            result = function(*args)
+            return result, time.thread_time() - started
+
+        result, seconds = await asyncio.to_thread(timed)
+        if self.on_thread_cpu is not None:
+            self.on_thread_cpu(seconds)
+        return result
 
     def check_output_size(self, size: int) -> None:
         """Raises :class:`ActionError` when an output of ``size`` would pass the limit."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import re
@@ -50,12 +49,12 @@ class EdaAgent:
             raise ActionError(f"file {name!r} is larger than {MAX_FILE_BYTES} bytes")
         return path
 
-    async def load_data(self, params: BaseModel, _: ActionContext) -> ActionResult:
+    async def load_data(self, params: BaseModel, context: ActionContext) -> ActionResult:
         import pandas as pd
 
         assert isinstance(params, LoadDataParams)
         path = self.resolve_file(params.file)
-        frame = await asyncio.to_thread(pd.read_csv, path)
+        frame = await context.in_thread(pd.read_csv, path)
         return ActionResult(
             {"file": params.file, "rows": len(frame), "columns": [str(c) for c in frame.columns]},
             artifact=frame,
@@ -136,7 +135,7 @@ class EdaAgent:
         else:
             column = self._column(frame, params.column, numeric=params.type != "bar")
             columns = {"column": column}
-        await asyncio.to_thread(self._plot, frame, params, columns, path)
+        await context.in_thread(self._plot, frame, params, columns, path)
         # The chart's name and where the API serves it; never the server's own path.
         return ActionResult(
             {

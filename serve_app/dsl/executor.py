@@ -11,7 +11,7 @@ from typing import Any
 
 from serve_app.agents.base import ActionContext, ActionError
 from serve_app.agents.registry import AgentRegistry
-from serve_app.dsl.limits import LimitExceededError, RunLimits, size_of
+from serve_app.dsl.limits import CpuAccount, LimitExceededError, RunLimits, metered, size_of
 from serve_app.dsl.validator import Task, Workflow, resolve
 
 # Called after every state change with a snapshot; False means stop (cancelled, lease lost).
@@ -57,6 +57,7 @@ class WorkflowExecutor:
         by_id = {task.id: task for task in workflow.tasks}
         limits = self.limits
         run_bytes = 0  # all outputs so far
+        cpu = CpuAccount(limits.max_run_cpu_seconds)
 
         async def publish() -> bool:
             if on_update is None:
@@ -82,11 +83,12 @@ class WorkflowExecutor:
                         artifacts,
                         run_id,
                         max_output_bytes=limits.max_output_bytes,
+                        on_thread_cpu=cpu.add,
                     )
-                    result = await asyncio.wait_for(
-                        self.registry.run(task.agent, task.action, params, context),
-                        task.timeout or self.default_timeout,
-                    )
+                    # In this task (asyncio.timeout, not wait_for's task of its own), so
+                    # the action's steps are counted to the run's CPU time with the rest.
+                    async with asyncio.timeout(task.timeout or self.default_timeout):
+                        result = await self.registry.run(task.agent, task.action, params, context)
                     size = size_of(result.output, limits.max_output_bytes)
                     if size > limits.max_output_bytes:
                         raise LimitExceededError(
@@ -125,9 +127,11 @@ class WorkflowExecutor:
                     state.error = "a dependency failed"
                 elif all(p == "done" for p in parents) and len(running) < limits.max_parallel_tasks:
                     state.status = "running"
-                    running[asyncio.create_task(execute(by_id[task.id]))] = task.id
+                    job = asyncio.create_task(metered(execute(by_id[task.id]), cpu))
+                    running[job] = task.id
 
         deadline = asyncio.get_running_loop().time() + limits.max_run_seconds
+        over_cpu: asyncio.Task[Any] = asyncio.create_task(cpu.over.wait())
         launch_ready()
         while running:
             if not await publish():
@@ -135,20 +139,26 @@ class WorkflowExecutor:
                 return RunResult("cancelled", states)
             try:
                 finished, _ = await asyncio.wait(
-                    running,
+                    [*running, over_cpu],
                     timeout=max(0.0, deadline - asyncio.get_running_loop().time()),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
             except asyncio.CancelledError:  # the run was stopped from outside
+                over_cpu.cancel()
                 await self._stop(running, states, "cancelled", "cancelled")
                 raise
-            if not finished:  # the run's time is up: what runs is stopped, the rest skipped
-                out_of_time = LimitExceededError(
+            over = None
+            if not finished:
+                over = LimitExceededError(
                     "the run's time", "max_run_seconds", limits.max_run_seconds
                 )
-                await self._stop(
-                    running, states, "error", "skipped", str(out_of_time), "the run's time was up"
+            elif cpu.over.is_set():
+                over = LimitExceededError(
+                    "the run's CPU time", "max_run_cpu_seconds", limits.max_run_cpu_seconds
                 )
+            if over is not None:  # what runs is stopped, the rest skipped
+                over_cpu.cancel()
+                await self._stop(running, states, "error", "skipped", str(over), str(over))
                 return RunResult("error", states)
             for job in finished:
                 running.pop(job)
@@ -159,6 +169,7 @@ class WorkflowExecutor:
                 launch_ready()
                 if before == [s.status for s in states.values()]:
                     break
+        over_cpu.cancel()
         await publish()
         status = "done" if all(s.status == "done" for s in states.values()) else "error"
         return RunResult(status, states)

@@ -1,4 +1,5 @@
-"""What one workflow run may cost: bytes of parameters and outputs, tasks at once, seconds.
+"""What one workflow run may cost: bytes of parameters and outputs, tasks at once, seconds,
+CPU seconds.
 
 A workflow of a few kilobytes can ask for gigabytes: each task joining the previous output
 with itself doubles it (18 tasks made 131 MB in 3 s; 25 would be tens of GB, in the shared
@@ -11,12 +12,16 @@ every snapshot, and the result, under the 4 MiB message limit of gRPC between de
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Coroutine, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from serve_app.config import WorkflowConfig
 from serve_app.serving import GRPC_MESSAGE_BYTES
 
+T = TypeVar("T")
 # The settings' own defaults (workflows.*, described there), written once.
 _DEFAULTS = WorkflowConfig()
 
@@ -30,6 +35,7 @@ class RunLimits:
     max_run_bytes: int = _DEFAULTS.max_run_bytes
     max_parallel_tasks: int = _DEFAULTS.max_parallel_tasks
     max_run_seconds: float = _DEFAULTS.max_run_seconds
+    max_run_cpu_seconds: float = _DEFAULTS.max_run_cpu_seconds
 
     @classmethod
     def from_config(cls, config: WorkflowConfig) -> RunLimits:
@@ -40,6 +46,7 @@ class RunLimits:
             max_run_bytes=config.max_run_bytes,
             max_parallel_tasks=config.max_parallel_tasks,
             max_run_seconds=config.max_run_seconds,
+            max_run_cpu_seconds=config.max_run_cpu_seconds,
         )
 
     def __post_init__(self) -> None:
@@ -59,6 +66,52 @@ class LimitExceededError(ValueError):
         shown = f"{int(value)}" if float(value).is_integer() else f"{value:g}"
         super().__init__(f"{what} is over the workflow limit workflows.{limit} ({shown})")
         self.limit = limit
+
+
+class CpuAccount:
+    """The CPU seconds a run has spent, against its limit: ``over`` is set once past it."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.seconds = 0.0
+        self.over = asyncio.Event()
+
+    def add(self, seconds: float) -> None:
+        self.seconds += seconds
+        if self.seconds > self.limit:
+            self.over.set()
+
+
+class _Metered:
+    """Awaits a coroutine step by step, each step's CPU time (on this thread) counted."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, T], account: CpuAccount) -> None:
+        self.coroutine = coroutine
+        self.account = account
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            started = time.thread_time()
+            try:
+                if thrown is not None:
+                    yielded = self.coroutine.throw(thrown)
+                else:
+                    yielded = self.coroutine.send(sent)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            finally:
+                self.account.add(time.thread_time() - started)
+            try:
+                sent, thrown = (yield yielded), None
+            except BaseException as exc:  # a cancellation, passed on where it was waiting
+                sent, thrown = None, exc
+
+
+async def metered(coroutine: Coroutine[Any, Any, T], account: CpuAccount) -> T:
+    """``coroutine``'s result, the CPU time of its steps counted to ``account``."""
+    return await _Metered(coroutine, account)
 
 
 def text_bytes(text: str) -> int:

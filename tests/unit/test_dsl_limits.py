@@ -181,6 +181,71 @@ def test_a_run_past_its_time_ends_with_an_error_naming_the_limit() -> None:
     assert result.tasks["c"].status == "skipped"
 
 
+def burn(seconds: float) -> None:
+    """Spends ``seconds`` of this thread's CPU time."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def test_a_run_past_its_cpu_time_ends_with_an_error_naming_the_limit() -> None:
+    """CPU time is counted step by step on the loop and in an action's threads; a run
+    past its limit is stopped at once (not at its tasks' time-outs); waiting costs none."""
+    registry = AgentRegistry()
+
+    async def spin(params: BaseModel, context: ActionContext) -> ActionResult:
+        for _ in range(1000):  # 20 s of CPU, 10 ms at a time
+            burn(0.01)
+            await asyncio.sleep(0)
+        return ActionResult({"text": "spun"})
+
+    async def in_a_thread(params: BaseModel, context: ActionContext) -> ActionResult:
+        await context.in_thread(burn, 0.4)
+        return ActionResult({"text": "threaded"})
+
+    async def wait(params: BaseModel, context: ActionContext) -> ActionResult:
+        await asyncio.sleep(0.6)
+        return ActionResult({"text": "waited"})
+
+    async def hang(params: BaseModel, context: ActionContext) -> ActionResult:
+        await asyncio.sleep(30)
+        return ActionResult({"text": "late"})
+
+    handlers = {"join": spin, "split": in_a_thread, "template": wait, "chunk": hang}
+    registry.bind("text", {**text.HANDLERS, **handlers})
+    after = {"agent": "text", "action": "template", "params": {"template": "x"}}
+    started = time.monotonic()
+    result, _ = run(
+        registry,
+        [
+            {"id": "a", "agent": "text", "action": "join", "params": {"items": []}},
+            {"id": "b", "agent": "text", "action": "chunk", "params": {"text": "x"}},
+            {"id": "c", **after, "depends_on": ["b"]},
+        ],
+        RunLimits(max_run_cpu_seconds=0.3),
+    )
+    assert time.monotonic() - started < 5
+    assert result.status == "error"
+    assert result.tasks["a"].error == (
+        "the run's CPU time is over the workflow limit workflows.max_run_cpu_seconds (0.3)"
+    )
+    assert result.tasks["c"].status == "skipped"
+    assert "max_run_cpu_seconds" in (result.tasks["c"].error or "")
+    # A thread's CPU counts as much; a run that only waits spends none.
+    threaded, _ = run(
+        registry,
+        [
+            {"id": "t", "agent": "text", "action": "split", "params": {"text": "x"}},
+            {"id": "u", **after, "depends_on": ["t"]},
+        ],
+        RunLimits(max_run_cpu_seconds=0.3),
+    )
+    assert threaded.status == "error"
+    assert threaded.tasks["u"].status == "skipped"
+    waited, _ = run(registry, [{"id": "w", **after}], RunLimits(max_run_cpu_seconds=0.3))
+    assert waited.status == "done"
+
+
 def test_a_run_limit_past_the_message_limit_between_deployments_is_refused() -> None:
     with pytest.raises(ValueError, match="message limit"):
         RunLimits(max_run_bytes=4_000_000)
