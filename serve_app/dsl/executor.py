@@ -14,8 +14,12 @@ from serve_app.agents.registry import AgentRegistry
 from serve_app.dsl.limits import CpuAccount, LimitExceededError, RunLimits, metered, size_of
 from serve_app.dsl.validator import Task, Workflow, resolve
 
-# Called after every state change with a snapshot; False means stop (cancelled, lease lost).
+# Called with a snapshot after state changes (at most every SNAPSHOT_INTERVAL_S, and once
+# at the end); False means stop (cancelled, lease lost).
 OnUpdate = Callable[[dict[str, Any]], Awaitable[bool]]
+# A snapshot (each task's state; outputs come with the result) is streamed to the job's worker
+# and stored with the job: at most this often, the last change never left unpublished.
+SNAPSHOT_INTERVAL_S = 0.5
 
 
 @dataclass
@@ -32,8 +36,13 @@ class RunResult:
     status: str  # done, error, cancelled
     tasks: dict[str, TaskState] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "tasks": {k: asdict(v) for k, v in self.tasks.items()}}
+    def to_dict(self, outputs: bool = True) -> dict[str, Any]:
+        """The run as JSON; without ``outputs``, each task's state only (a snapshot)."""
+        tasks = {k: asdict(v) for k, v in self.tasks.items()}
+        if not outputs:
+            for state in tasks.values():
+                state["output"] = None
+        return {"status": self.status, "tasks": tasks}
 
 
 class WorkflowExecutor:
@@ -59,10 +68,19 @@ class WorkflowExecutor:
         run_bytes = 0  # all outputs so far
         cpu = CpuAccount(limits.max_run_cpu_seconds)
 
-        async def publish() -> bool:
+        loop = asyncio.get_running_loop()
+        published_at = -SNAPSHOT_INTERVAL_S
+        unpublished = False  # a change since the last snapshot
+
+        async def publish(final: bool = False) -> bool:
+            nonlocal published_at, unpublished
             if on_update is None:
                 return True
-            snapshot = RunResult("running", states).to_dict()
+            if not final and loop.time() - published_at < SNAPSHOT_INTERVAL_S:
+                unpublished = True
+                return True
+            published_at, unpublished = loop.time(), False
+            snapshot = RunResult("running", states).to_dict(outputs=False)
             done = sum(1 for s in states.values() if s.status in ("done", "error", "skipped"))
             snapshot["progress"] = {"done": done, "total": len(states)}
             return await on_update(snapshot)
@@ -130,23 +148,28 @@ class WorkflowExecutor:
                     job = asyncio.create_task(metered(execute(by_id[task.id]), cpu))
                     running[job] = task.id
 
-        deadline = asyncio.get_running_loop().time() + limits.max_run_seconds
+        deadline = loop.time() + limits.max_run_seconds
         over_cpu: asyncio.Task[Any] = asyncio.create_task(cpu.over.wait())
         launch_ready()
         while running:
             if not await publish():
                 await self._stop(running, states, "cancelled", "cancelled")
                 return RunResult("cancelled", states)
+            wake = deadline
+            if unpublished:  # the snapshot held back is published when its time comes
+                wake = min(wake, published_at + SNAPSHOT_INTERVAL_S)
             try:
                 finished, _ = await asyncio.wait(
                     [*running, over_cpu],
-                    timeout=max(0.0, deadline - asyncio.get_running_loop().time()),
+                    timeout=max(0.0, wake - loop.time()),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
             except asyncio.CancelledError:  # the run was stopped from outside
                 over_cpu.cancel()
                 await self._stop(running, states, "cancelled", "cancelled")
                 raise
+            if not finished and loop.time() < deadline:
+                continue  # the held-back snapshot is due: published at the top
             over = None
             if not finished:
                 over = LimitExceededError(
@@ -170,7 +193,7 @@ class WorkflowExecutor:
                 if before == [s.status for s in states.values()]:
                     break
         over_cpu.cancel()
-        await publish()
+        await publish(final=True)
         status = "done" if all(s.status == "done" for s in states.values()) else "error"
         return RunResult(status, states)
 

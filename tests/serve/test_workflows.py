@@ -263,8 +263,8 @@ def test_agents_listing(client: httpx.Client) -> None:
 def test_a_run_near_its_size_limit_crosses_between_deployments_whole(
     client: httpx.Client,
 ) -> None:
-    # Two chains: 1.53 MB of outputs in the last snapshots and the result, which cross from
-    # the Orchestrator to the worker (gRPC in fast mode, 4 MiB at most).
+    # Two chains: 1.53 MB of outputs in the result, which crosses from the Orchestrator to
+    # the worker (gRPC in fast mode, 4 MiB at most); snapshots carry task states only.
     dsl = doubling_workflow({"a": 10, "b": 9})
     body = {"dsl_yaml": dsl, "client_id": unique_client()}
     workflow_id = client.post("/api/v1/workflows/dsl", json=body).json()["workflow_id"]

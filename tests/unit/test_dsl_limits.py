@@ -246,6 +246,62 @@ def test_a_run_past_its_cpu_time_ends_with_an_error_naming_the_limit() -> None:
     assert waited.status == "done"
 
 
+def test_snapshots_are_published_at_most_every_interval_and_never_left_behind() -> None:
+    """A snapshot is stored with the job each time: 40 quick tasks publish a few, not 80; a
+    change before a long task is published while it runs, not after it. Snapshots carry
+    each task's state, not its output (megabytes each time): outputs come with the result."""
+    registry = AgentRegistry()
+
+    async def quick(params: BaseModel, context: ActionContext) -> ActionResult:
+        await asyncio.sleep(0.01)
+        return ActionResult({"text": "x"})
+
+    async def long(params: BaseModel, context: ActionContext) -> ActionResult:
+        await asyncio.sleep(1.5)
+        return ActionResult({"text": "y"})
+
+    registry.bind("text", {**text.HANDLERS, "join": quick, "chunk": long})
+    tasks: list[dict[str, Any]] = [
+        {"id": "q0", "agent": "text", "action": "join", "params": {"items": []}}
+    ]
+    for i in range(1, 40):
+        tasks.append({**tasks[0], "id": f"q{i}", "depends_on": [f"q{i - 1}"]})
+    tasks.append(
+        {
+            "id": "long",
+            "agent": "text",
+            "action": "chunk",
+            "params": {"text": "x"},
+            "depends_on": ["q39"],
+        }
+    )
+    snapshots: list[tuple[float, dict[str, Any]]] = []
+
+    async def on_update(snapshot: dict[str, Any]) -> bool:
+        snapshots.append((time.monotonic(), snapshot))
+        return True
+
+    workflow = Workflow.model_validate({"name": "t", "tasks": tasks})
+    started = time.monotonic()
+    result = asyncio.run(
+        WorkflowExecutor(registry, limits=RunLimits()).run(workflow, "r", on_update)
+    )
+    assert result.status == "done"
+    assert len(snapshots) <= 8  # ~1 s of quick tasks and 1.5 s of the long one, by 0.5 s
+    assert snapshots[-1][1]["progress"] == {"done": 41, "total": 41}
+    assert all(
+        state["output"] is None for _, snapshot in snapshots for state in snapshot["tasks"].values()
+    )
+    assert result.tasks["long"].output == {"text": "y"}
+    while_long = [
+        at - started
+        for at, snapshot in snapshots
+        if snapshot["tasks"]["q39"]["status"] == "done"
+        and snapshot["tasks"]["long"]["status"] == "running"
+    ]
+    assert while_long, "the last quick task's end was held back until the run ended"
+
+
 def test_a_run_limit_past_the_message_limit_between_deployments_is_refused() -> None:
     with pytest.raises(ValueError, match="message limit"):
         RunLimits(max_run_bytes=4_000_000)
