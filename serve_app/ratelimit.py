@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -147,3 +147,28 @@ def rate_limiter(config: RateLimitConfig, namespace: str) -> CountRequest:
         return verdict
 
     return in_actor
+
+
+# How long a replica refuses a spent key on its own, at most, before asking the limiter again.
+SPENT_HOLD_S = 5.0
+
+
+class SpentBudgets:
+    """Keys whose budget of a kind this replica found spent (not even the smallest request
+    fits), until when: their costly requests are refused before the body is read, parsed
+    and validated, so a client that ignores ``Retry-After`` costs little while it waits."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[tuple[str, str], float] = {}
+
+    def spend(self, key: str, kind: str, retry_after: float) -> None:
+        now = self._clock()
+        if len(self._until) > 10_000:  # one entry per key and kind; forget what has passed
+            self._until = {k: t for k, t in self._until.items() if t > now}
+        self._until[(key, kind)] = now + min(retry_after, SPENT_HOLD_S)
+
+    def wait(self, key: str, kinds: tuple[str, ...]) -> float:
+        """Seconds until ``key`` may be charged any of ``kinds`` again (0: now)."""
+        now = self._clock()
+        return max((self._until.get((key, kind), now) - now for kind in kinds), default=0.0)

@@ -20,7 +20,7 @@ from serve_app.api.routes import (
     translation,
     workflows,
 )
-from serve_app.api.security import authenticate, key_of
+from serve_app.api.security import authenticate, key_of, spent_wait
 from serve_app.api.services import Services
 
 # Routers behind the API key (when auth is on) as one dependency of the whole router.
@@ -67,6 +67,11 @@ def create_api(services: Services) -> FastAPI:
         authorized=(
             (lambda header: key_of(services.args.auth, header) is not None)
             if services.args.auth.enabled
+            else None
+        ),
+        spent=(
+            (lambda header, path: spent_wait(services, header, path))
+            if services.args.auth.enabled and services.args.rate_limits.enabled
             else None
         ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import uuid
@@ -57,7 +58,9 @@ class RequestContextMiddleware:
 
     With ``authorized`` (auth on), a request with a body and no valid key is answered with
     the API's uniform 401 before its body is read or parsed: an anonymous client cannot make
-    the service read, count or decode megabytes it would refuse anyway.
+    the service read, count or decode megabytes it would refuse anyway. With ``spent`` (the
+    seconds a key must wait before a path may charge it again), a key whose budget is spent
+    is answered 429 the same way.
     """
 
     def __init__(
@@ -68,9 +71,11 @@ class RequestContextMiddleware:
         upload_paths: tuple[str, ...] = (),
         max_upload_bytes: int = 0,
         authorized: Callable[[str], bool] | None = None,
+        spent: Callable[[str, str], float] | None = None,
     ) -> None:
         self.app = app
         self._authorized = authorized
+        self._spent = spent
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
         # File uploads (documents) have a limit of their own, for these paths only.
@@ -116,6 +121,27 @@ class RequestContextMiddleware:
                 headers=[(k.lower().encode(), v.encode()) for k, v in extra.items()],
             )
             self._record(scope, 401, time.perf_counter() - started)
+            return
+        wait = (
+            self._spent(headers.get(b"authorization", b"").decode("latin-1"), scope.get("path", ""))
+            if self._spent is not None and scope.get("method") in _BODY_METHODS
+            else 0.0
+        )
+        if wait > 0:  # its budget is spent: refused before the body is read or parsed
+            retry = str(math.ceil(wait)).encode()
+            await send_error(
+                send_with_headers,
+                429,
+                "Rate limit exceeded: this key's budget is spent. Please try again later.",
+                "RATE_LIMITED",
+                request_id,
+                headers=[
+                    (b"retry-after", retry),
+                    (b"x-ratelimit-retry-after", retry),
+                ],
+                retry_after=math.ceil(wait),
+            )
+            self._record(scope, 429, time.perf_counter() - started)
             return
         length = headers.get(b"content-length", b"")
         limit = self._max_body_bytes

@@ -14,6 +14,16 @@ from serve_app.api.services import Services, ServicesDep
 from serve_app.config import AuthConfig
 
 _UNAUTHORIZED = "Invalid or missing API key"
+# The routes that charge a client's budgets, and which: a key whose budget is spent is
+# refused them before their bodies are read (RequestContextMiddleware, ratelimit.SpentBudgets).
+CHARGED_PATHS: dict[str, tuple[str, ...]] = {
+    "/api/v1/translate": ("characters",),
+    "/api/v1/translate/stream": ("characters",),
+    "/api/v1/detect-language": ("characters",),
+    "/api/v1/jobs/translate": ("characters",),
+    "/workflows": ("characters",),  # the legacy natural-language workflows
+    "/api/v1/documents": ("characters", "upload_bytes"),
+}
 
 
 def hash_key(key: str) -> str:
@@ -44,6 +54,16 @@ def key_of(config: AuthConfig, authorization: str) -> str | None:
     scheme, _, credentials = authorization.partition(" ")
     bearer = credentials.strip() if scheme.lower() == "bearer" else None
     return identify(config, bearer)
+
+
+def spent_wait(services: Services, authorization: str, path: str) -> float:
+    """Seconds the key ``authorization`` presents must wait before ``path`` may charge it
+    again, as this replica last heard (0: ask the limiter)."""
+    kinds = CHARGED_PATHS.get(path)
+    if not kinds:
+        return 0.0
+    key = key_of(services.args.auth, authorization)
+    return services.spent.wait(key, kinds) if key is not None else 0.0
 
 
 def uniform_401() -> tuple[str, str, dict[str, str]]:
@@ -120,6 +140,8 @@ async def charge(services: ServicesDep, key: str, amount: int, *, kind: str = "c
         )
     verdict = await services.rate_limiter(key, kind, amount)
     if not verdict.allowed:
+        if verdict.remaining < config.min_request_characters:
+            services.spent.spend(key, kind, verdict.retry_after)
         retry = str(verdict.retry_after)
         raise ApiError(
             429,

@@ -16,7 +16,7 @@ from serve_app.engines.glossary import Glossary
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.jobs.model import QueueStats
 from serve_app.metrics import Metrics
-from serve_app.ratelimit import CountRequest
+from serve_app.ratelimit import CountRequest, SpentBudgets
 from serve_app.routing import ModelRouter, multiplexed_id
 
 
@@ -32,6 +32,8 @@ class Services:
     bulk_translator: Any = None
     job_manager: Any = None
     rate_limiter: CountRequest | None = None
+    # Keys whose budgets this replica found spent (refused before their bodies are read).
+    spent: SpentBudgets = field(default_factory=SpentBudgets)
     metrics: Metrics = field(default_factory=Metrics)
     languages: LanguageDatabase = field(default_factory=LanguageDatabase.default)
     started_at: float = field(default_factory=time.time)

@@ -14,9 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serve_app.api.app import create_api
+from serve_app.api.security import CHARGED_PATHS, hash_key, new_api_key
 from serve_app.api.services import Services
 from serve_app.config import AppArgs
-from serve_app.ratelimit import RateLimiter, rate_limiter
+from serve_app.ratelimit import SPENT_HOLD_S, RateLimiter, SpentBudgets, rate_limiter
 
 PER_MINUTE = 20_000
 
@@ -100,3 +101,53 @@ def test_an_upload_is_charged_by_its_bytes_before_it_is_parsed(
     )
     assert refused.status_code == 429, refused.text
     assert "bytes of uploads" in refused.json()["detail"]
+
+
+def test_every_charged_path_is_a_route_that_takes_a_body() -> None:
+    app = create_api(Services(None, None, None, AppArgs()))
+    posted = {path for path, ops in app.openapi()["paths"].items() if "post" in ops}
+    assert set(CHARGED_PATHS) <= posted
+
+
+def test_a_key_whose_budget_is_spent_is_refused_before_its_body_is_read(redis_url: str) -> None:
+    """Once the limiter said a key's characters are spent, this replica refuses that key's
+    costly requests at once: a body that is not even JSON is answered 429, not 422. Other
+    keys, other routes, and the same key once the hold is over go on as before."""
+    keys = {"spender": new_api_key(), "other": new_api_key()}
+    args = AppArgs.model_validate(
+        {
+            "auth": {
+                "enabled": True,
+                "api_keys": [{"id": i, "sha256": hash_key(k)} for i, k in keys.items()],
+            },
+            "rate_limits": {
+                "storage_uri": redis_url,
+                "key_prefix": f"spent-{uuid.uuid4().hex}",
+                "characters_per_minute": PER_MINUTE,
+                "characters_per_hour": 10 * PER_MINUTE,
+            },
+            "api": {"max_text_chars": 5000, "max_batch_items": 4, "max_job_chars": 20_000},
+        }
+    )
+    now = [1000.0]
+    services = Services(None, None, None, args, rate_limiter=rate_limiter(args.rate_limits, "t"))
+    services.spent = SpentBudgets(clock=lambda: now[0])
+    api = TestClient(create_api(services))
+    assert RateLimiter(args.rate_limits).hit("spender", "characters", PER_MINUTE).allowed
+
+    def post(who: str, path: str, **body: Any) -> Any:
+        return api.post(path, headers={"Authorization": f"Bearer {keys[who]}"}, **body)
+
+    first = post("spender", "/api/v1/translate", json={"text": "Habari", "target_language": "fr"})
+    assert first.status_code == 429  # the limiter's answer
+    for path in ("/api/v1/translate", "/api/v1/detect-language", "/api/v1/documents"):
+        refused = post("spender", path, content=b"{not json")
+        assert refused.status_code == 429, (path, refused.text)
+        assert refused.json()["errors"][0]["code"] == "RATE_LIMITED"
+        assert refused.headers["retry-after"] == str(refused.json()["retry_after"])
+        assert 1 <= refused.json()["retry_after"] <= SPENT_HOLD_S
+    # Another key, and a route that charges nothing, read and parse the body as before.
+    assert post("other", "/api/v1/translate", content=b"{not json").status_code == 422
+    assert post("spender", "/api/v1/glossaries", content=b"{not json").status_code == 422
+    now[0] += SPENT_HOLD_S + 0.1  # the hold is over: the limiter is asked again
+    assert post("spender", "/api/v1/translate", content=b"{not json").status_code == 422
