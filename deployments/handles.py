@@ -34,9 +34,11 @@ class Models:
         outcome: DetectOutcome = await self._detector.detect.remote(DetectCall(texts, k))
         return outcome.detections
 
-    async def translate(self, texts: list[str], sources: list[str], target: str) -> list[str]:
+    async def translate(
+        self, texts: list[str], sources: list[str], target: str, cache_scope: str = ""
+    ) -> list[str]:
         """Plain-text translations (the workflow agents' ``TranslateTexts``)."""
-        return (await self.translate_texts(texts, sources, target)).texts
+        return (await self.translate_texts(texts, sources, target, cache_scope=cache_scope)).texts
 
     async def translate_texts(
         self,

@@ -92,9 +92,11 @@ class JobWorkerDeployment:
         return plan
 
     def _execute_workflow(
-        self, workflow: dict[str, Any], run_id: str
+        self, workflow: dict[str, Any], run_id: str, owner: str
     ) -> AsyncIterator[dict[str, Any]]:
-        stream: AsyncIterator[dict[str, Any]] = self._workflows.execute.remote(workflow, run_id)
+        stream: AsyncIterator[dict[str, Any]] = self._workflows.execute.remote(
+            workflow, run_id, owner
+        )
         return stream
 
     async def _retrying(self, call: Callable[[], Awaitable[T]], within_s: float) -> T:

@@ -68,10 +68,13 @@ class OrchestratorDeployment:
         result = await self.registry.run(agent, action, params)
         return result.output
 
-    async def execute(self, workflow: dict[str, Any], run_id: str) -> AsyncIterator[dict[str, Any]]:
-        """Runs a validated workflow, streaming a snapshot after every state change and the
-        result last. The job's worker is the one writer of its state: it stores what this
-        streams, and stops the run (cancelling this stream) when the job is cancelled."""
+    async def execute(
+        self, workflow: dict[str, Any], run_id: str, owner: str = ""
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Runs a validated workflow for ``owner`` (its part of the translation cache),
+        streaming snapshots as it goes and the result last. The job's worker is the one
+        writer of its state: it stores what this streams, and stops the run (cancelling this
+        stream) when the job is cancelled."""
         updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
         async def publish(snapshot: dict[str, Any]) -> bool:
@@ -79,7 +82,7 @@ class OrchestratorDeployment:
             return True
 
         run = asyncio.create_task(
-            self.executor.run(Workflow.model_validate(workflow), run_id, publish)
+            self.executor.run(Workflow.model_validate(workflow), run_id, publish, owner=owner)
         )
         try:
             while not run.done() or not updates.empty():

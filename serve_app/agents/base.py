@@ -25,6 +25,9 @@ class ActionContext:
     # The most a task's output may hold (bytes; None: no limit), so that an action which can
     # multiply its input (join, template) refuses before building what would be refused.
     max_output_bytes: int | None = None
+    # Whose run this is (an API key's id, "" for none): the part of the translation cache
+    # its actions read and write, so no key learns from another's translations.
+    owner: str = ""
     # Told the CPU seconds an action spends in threads of its own (the run's CPU budget).
     on_thread_cpu: Callable[[float], None] | None = None
 

@@ -18,9 +18,10 @@ from serve_app.engines.source_language import SourceLanguages, source_languages
 
 # (texts, top k) -> one detection per text.
 DetectLanguages = Callable[[list[str], int], Awaitable[Sequence[Detection]]]
-# (texts, one FLORES-200 source per text, FLORES-200 target) -> one translation per text;
-# raises ValueError for a language the model cannot translate.
-TranslateTexts = Callable[[list[str], list[str], str], Awaitable[list[str]]]
+# (texts, one FLORES-200 source per text, FLORES-200 target, the cache part of the run's
+# owner) -> one translation per text; raises ValueError for a language the model cannot
+# translate.
+TranslateTexts = Callable[[list[str], list[str], str, str], Awaitable[list[str]]]
 
 
 def language_handlers(detect: DetectLanguages) -> dict[str, Handler]:
@@ -47,17 +48,17 @@ def translation_handlers(
     once, and every text without a given source is detected on its own."""
 
     async def run(
-        texts: list[str], source: str | None, target: str
+        texts: list[str], source: str | None, target: str, owner: str
     ) -> tuple[list[str], SourceLanguages, str]:
         target_code = languages.normalize(target)
         given = languages.normalize(source) if source else None
         sources = await source_languages(texts, given, lambda batch: detect(batch, 1))
-        return await translate(texts, sources.codes, target_code), sources, target_code
+        return await translate(texts, sources.codes, target_code, owner), sources, target_code
 
-    async def translate_one(params: BaseModel, _: ActionContext) -> ActionResult:
+    async def translate_one(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, TranslateParams)
         (text,), sources, target = await run(
-            [params.text], params.source_language, params.target_language
+            [params.text], params.source_language, params.target_language, context.owner
         )
         return ActionResult(
             {
@@ -67,10 +68,10 @@ def translation_handlers(
             }
         )
 
-    async def translate_batch(params: BaseModel, _: ActionContext) -> ActionResult:
+    async def translate_batch(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, TranslateBatchParams)
         texts, sources, target = await run(
-            params.texts, params.source_language, params.target_language
+            params.texts, params.source_language, params.target_language, context.owner
         )
         return ActionResult(
             {

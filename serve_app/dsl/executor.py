@@ -57,8 +57,15 @@ class WorkflowExecutor:
         self.limits = limits or RunLimits()
 
     async def run(
-        self, workflow: Workflow, run_id: str, on_update: OnUpdate | None = None
+        self,
+        workflow: Workflow,
+        run_id: str,
+        on_update: OnUpdate | None = None,
+        *,
+        owner: str = "",
     ) -> RunResult:
+        """Runs ``workflow``; ``owner`` (the run's API key, "" for none) is the part of the
+        translation cache its actions read and write."""
         states = {task.id: TaskState() for task in workflow.tasks}
         outputs: dict[str, dict[str, Any]] = {}
         artifacts: dict[str, Any] = {}
@@ -102,6 +109,7 @@ class WorkflowExecutor:
                         run_id,
                         max_output_bytes=limits.max_output_bytes,
                         on_thread_cpu=cpu.add,
+                        owner=owner,
                     )
                     # In this task (asyncio.timeout, not wait_for's task of its own), so
                     # the action's steps are counted to the run's CPU time with the rest.

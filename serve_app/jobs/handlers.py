@@ -47,9 +47,10 @@ class Translate(Protocol):
 Detect = Callable[[list[str]], Awaitable[Sequence[Detection]]]
 # Natural language -> workflow DSL; raises NeedsHumanError when no valid plan exists.
 Plan = Callable[[str], Awaitable[str]]
-# Runs a validated workflow: yields run snapshots (``{"progress", "tasks"}``) while it runs,
-# the run's result (``{"status", "tasks"}``) last.
-Execute = Callable[[dict[str, Any], str], AsyncIterator[dict[str, Any]]]
+# Runs a validated workflow (the workflow, its run id, its owner's cache scope): yields run
+# snapshots (``{"progress", "tasks"}``) while it runs, the run's result (``{"status", "tasks"}``)
+# last.
+Execute = Callable[[dict[str, Any], str, str], AsyncIterator[dict[str, Any]]]
 # Reports progress (done, total) and, for workflow runs, the per-task snapshot.
 Progress = Callable[[int, int, dict[str, Any] | None], Awaitable[None]]
 
@@ -101,7 +102,8 @@ class JobHandlers:
 
     async def _workflow_run(self, job: Job, progress: Progress) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        async for update in self._execute(job.payload["workflow"], run_id_of(job)):
+        run = self._execute(job.payload["workflow"], run_id_of(job), job.owner or "")
+        async for update in run:
             if "progress" in update:
                 done, total = update["progress"]["done"], update["progress"]["total"]
                 await progress(done, total, update["tasks"])

@@ -306,3 +306,24 @@ def test_a_run_limit_past_the_message_limit_between_deployments_is_refused() -> 
     with pytest.raises(ValueError, match="message limit"):
         RunLimits(max_run_bytes=4_000_000)
     assert size_of({"k": ["é" * 10, 1]}, 10**6) == 2 + 3 + 2 + 22 + 8
+
+
+def test_each_action_knows_whose_run_it_is() -> None:
+    """The run's owner reaches every action (the translation agent's part of the cache)."""
+    registry = AgentRegistry()
+    seen: list[str] = []
+
+    async def record(params: BaseModel, context: ActionContext) -> ActionResult:
+        seen.append(context.owner)
+        return ActionResult({"text": "ok"})
+
+    registry.bind("text", {**text.HANDLERS, "join": record})
+    workflow = Workflow.model_validate(
+        {
+            "name": "t",
+            "tasks": [{"id": "a", "agent": "text", "action": "join", "params": {"items": []}}],
+        }
+    )
+    executor = WorkflowExecutor(registry)
+    assert asyncio.run(executor.run(workflow, "r", owner="key-a")).status == "done"
+    assert seen == ["key-a"]

@@ -46,20 +46,24 @@ def test_each_text_gets_its_own_language(detector: LanguageDetector) -> None:
 def test_translate_batch_agent_translates_mixed_texts_from_their_own_languages(
     detector: LanguageDetector, translator: Translator
 ) -> None:
-    calls: list[list[str]] = []
+    calls: list[tuple[list[str], str]] = []
 
     async def detect(texts: list[str], k: int) -> Sequence[Detection]:
         return detector.detect(texts, k)
 
-    async def translate(texts: list[str], sources: list[str], target: str) -> list[str]:
-        calls.append(sources)
-        requests = [TranslationRequest(t, s, target) for t, s in zip(texts, sources, strict=True)]
+    async def translate(texts: list[str], sources: list[str], target: str, scope: str) -> list[str]:
+        calls.append((sources, scope))
+        requests = [
+            TranslationRequest(t, s, target, cache_scope=scope)
+            for t, s in zip(texts, sources, strict=True)
+        ]
         return [result.text for result in translator.translate(requests).results]
 
     handlers = translation_handlers(detect, translate, LanguageDatabase.default())
     params = TranslateBatchParams(texts=list(MIXED.values()), target_language="en")
-    result = asyncio.run(handlers["translate_batch"](params, ActionContext("t")))
-    assert calls == [list(MIXED)]  # the translator was told each text's own source
+    result = asyncio.run(handlers["translate_batch"](params, ActionContext("t", owner="key-a")))
+    # The translator was told each text's own source, and the run owner's part of the cache.
+    assert calls == [(list(MIXED), "key-a")]
     assert result.output == {
         "translations": list(MIXED.values()),
         "source_languages": list(MIXED),
