@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from serve_app.dsl.llm_planner import LLMPlanner
 from serve_app.dsl.planner import PlanningError, plan_yaml, to_yaml
 from serve_app.dsl.validator import Workflow
 from serve_app.engines.languages import LanguageDatabase
+from serve_app.ratelimit import rate_limiter
 
 CHART_PRUNE_INTERVAL_S = 300.0
 
@@ -47,7 +48,10 @@ class OrchestratorDeployment:
         self._pruning = asyncio.get_event_loop().create_task(self._prune_charts(eda))
         workflows = self.args.workflows
         self.executor = WorkflowExecutor(
-            self.registry, workflows.task_timeout_seconds, RunLimits.from_config(workflows)
+            self.registry,
+            workflows.task_timeout_seconds,
+            RunLimits.from_config(workflows),
+            meter=self._meter(),
         )
         planner = self.args.planner
         self.llm = (
@@ -55,6 +59,22 @@ class OrchestratorDeployment:
             if planner.backend == "llm" and planner.model
             else None
         )
+
+    def _meter(self) -> Callable[[str, int], Awaitable[bool]] | None:
+        """What a run's actions translate, charged to its owner's character budget in the
+        limiter the API charges (with auth on: a run's owner is its key)."""
+        limits = self.args.rate_limits
+        if not limits.enabled:
+            return None
+        count = rate_limiter(limits, self.args.jobs.namespace)
+
+        async def meter(owner: str, characters: int) -> bool:
+            verdict = await count(
+                owner, "characters", max(characters, limits.min_request_characters)
+            )
+            return verdict.allowed
+
+        return meter
 
     async def _prune_charts(self, eda: EdaAgent) -> None:
         """Charts live as long as the job results that name them (jobs.ttl_seconds)."""

@@ -28,8 +28,19 @@ class ActionContext:
     # Whose run this is (an API key's id, "" for none): the part of the translation cache
     # its actions read and write, so no key learns from another's translations.
     owner: str = ""
+    # Charges the run's owner characters (True: within its budget); None: not metered.
+    meter: Callable[[int], Awaitable[bool]] | None = None
     # Told the CPU seconds an action spends in threads of its own (the run's CPU budget).
     on_thread_cpu: Callable[[float], None] | None = None
+
+    async def charge_characters(self, characters: int) -> None:
+        """Charges what an action is about to translate to the run's owner, as the API
+        charges its requests; ActionError (never retried) when the budget is spent."""
+        if self.meter is not None and not await self.meter(characters):
+            raise ActionError(
+                f"translating {characters} characters is over this key's character budget "
+                "(rate_limits.characters_per_minute / _per_hour); try again later"
+            )
 
     async def in_thread(self, function: Callable[..., R], *args: Any) -> R:
         """``function(*args)`` in a worker thread, its CPU time counted to the run."""

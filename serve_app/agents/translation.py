@@ -48,17 +48,19 @@ def translation_handlers(
     once, and every text without a given source is detected on its own."""
 
     async def run(
-        texts: list[str], source: str | None, target: str, owner: str
+        texts: list[str], source: str | None, target: str, context: ActionContext
     ) -> tuple[list[str], SourceLanguages, str]:
         target_code = languages.normalize(target)
         given = languages.normalize(source) if source else None
+        await context.charge_characters(sum(map(len, texts)))
         sources = await source_languages(texts, given, lambda batch: detect(batch, 1))
-        return await translate(texts, sources.codes, target_code, owner), sources, target_code
+        translated = await translate(texts, sources.codes, target_code, context.owner)
+        return translated, sources, target_code
 
     async def translate_one(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, TranslateParams)
         (text,), sources, target = await run(
-            [params.text], params.source_language, params.target_language, context.owner
+            [params.text], params.source_language, params.target_language, context
         )
         return ActionResult(
             {
@@ -71,7 +73,7 @@ def translation_handlers(
     async def translate_batch(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, TranslateBatchParams)
         texts, sources, target = await run(
-            params.texts, params.source_language, params.target_language, context.owner
+            params.texts, params.source_language, params.target_language, context
         )
         return ActionResult(
             {

@@ -51,10 +51,14 @@ class WorkflowExecutor:
         registry: AgentRegistry,
         default_timeout: float = 120.0,
         limits: RunLimits | None = None,
+        meter: Callable[[str, int], Awaitable[bool]] | None = None,
     ) -> None:
+        """``meter(owner, characters)`` charges what a run's actions translate to its owner's
+        budget (False: spent); without it, or for a run without an owner, nothing is."""
         self.registry = registry
         self.default_timeout = default_timeout
         self.limits = limits or RunLimits()
+        self.meter = meter
 
     async def run(
         self,
@@ -74,6 +78,12 @@ class WorkflowExecutor:
         limits = self.limits
         run_bytes = 0  # all outputs so far
         cpu = CpuAccount(limits.max_run_cpu_seconds)
+        charge = None
+        if self.meter is not None and owner:
+            meter = self.meter
+
+            async def charge(characters: int) -> bool:
+                return await meter(owner, characters)
 
         loop = asyncio.get_running_loop()
         published_at = -SNAPSHOT_INTERVAL_S
@@ -110,6 +120,7 @@ class WorkflowExecutor:
                         max_output_bytes=limits.max_output_bytes,
                         on_thread_cpu=cpu.add,
                         owner=owner,
+                        meter=charge,
                     )
                     # In this task (asyncio.timeout, not wait_for's task of its own), so
                     # the action's steps are counted to the run's CPU time with the rest.

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from serve_app.agents import text
 from serve_app.agents.base import ActionContext, ActionResult
 from serve_app.agents.registry import AgentRegistry
+from serve_app.agents.translation import translation_handlers
 from serve_app.dsl.executor import RunResult, WorkflowExecutor
 from serve_app.dsl.limits import RunLimits, size_of
 from serve_app.dsl.validator import Workflow, validate
@@ -327,3 +328,52 @@ def test_each_action_knows_whose_run_it_is() -> None:
     executor = WorkflowExecutor(registry)
     assert asyncio.run(executor.run(workflow, "r", owner="key-a")).status == "done"
     assert seen == ["key-a"]
+
+
+def test_what_a_run_translates_is_charged_to_its_owner() -> None:
+    """A run's translation tasks are charged to its owner's character budget before they
+    translate; past it, a task ends naming the budget and nothing more is translated. A run
+    without an owner (auth off) is not metered here."""
+    budget = {"key-a": 30}
+    charged: list[tuple[str, int]] = []
+    translated: list[str] = []
+
+    async def meter(owner: str, characters: int) -> bool:
+        charged.append((owner, characters))
+        if characters > budget[owner]:
+            return False
+        budget[owner] -= characters
+        return True
+
+    async def detect(texts: list[str], k: int) -> list[Any]:
+        raise AssertionError("sources are given")
+
+    async def translate(texts: list[str], sources: list[str], target: str, scope: str) -> list[str]:
+        translated.extend(texts)
+        return [t.upper() for t in texts]
+
+    registry = AgentRegistry()
+    registry.bind(
+        "translation", translation_handlers(detect, translate, LanguageDatabase.default())
+    )
+    task = {"agent": "translation", "action": "translate", "depends_on": []}
+    params = {"source_language": "en", "target_language": "sw"}
+    workflow = Workflow.model_validate(
+        {
+            "name": "t",
+            "tasks": [
+                {**task, "id": "a", "params": {**params, "text": "x" * 20}},
+                {**task, "id": "b", "params": {**params, "text": "y" * 20}, "depends_on": ["a"]},
+            ],
+        }
+    )
+    result = asyncio.run(WorkflowExecutor(registry, meter=meter).run(workflow, "r", owner="key-a"))
+    assert result.tasks["a"].status == "done"
+    assert result.tasks["b"].status == "error"
+    assert "over this key's character budget" in (result.tasks["b"].error or "")
+    assert result.tasks["b"].attempts == 1  # not retried
+    assert charged == [("key-a", 20), ("key-a", 20)]
+    assert translated == ["x" * 20]
+    anonymous = asyncio.run(WorkflowExecutor(registry, meter=meter).run(workflow, "r"))
+    assert anonymous.status == "done"
+    assert len(charged) == 2
