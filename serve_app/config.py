@@ -467,9 +467,9 @@ class RateLimitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    requests_per_minute: int = Field(60, ge=1)
+    requests_per_minute: int = Field(30, ge=1)
     requests_per_hour: int = Field(1000, ge=1)
-    burst: int = Field(10, ge=1, description="Requests allowed within one second.")
+    burst: int = Field(5, ge=1, description="Requests allowed within one second.")
     limiter_name: str = Field("tafsiri-rate-limiter", description="Named limiter actor.")
     storage_uri: str = Field(
         "memory://",
@@ -481,9 +481,9 @@ class RateLimitConfig(BaseModel):
     # What requests cost, beside how many there are: characters for everything that
     # translates or detects, bytes for uploads (serve_app/ratelimit.py).
     characters_per_minute: int = Field(
-        6_000_000, ge=1, description="Characters one client may have translated or detected."
+        1_000_000, ge=1, description="Characters one client may have translated or detected."
     )
-    characters_per_hour: int = Field(60_000_000, ge=1)
+    characters_per_hour: int = Field(20_000_000, ge=1)
     min_request_characters: int = Field(
         100, ge=1, description="The least a costly request is charged (its own overhead)."
     )

@@ -279,19 +279,19 @@ def test_rate_limit_burst_gives_429_with_retry_after(client: httpx.Client) -> No
     }
     for _ in range(3):
         started = time.monotonic()
-        statuses = [client.post("/api/v1/jobs/translate", json=payload) for _ in range(12)]
+        statuses = [client.post("/api/v1/jobs/translate", json=payload) for _ in range(7)]
         if time.monotonic() - started < 0.9:
             break
         # Slower than the one-second window (a loaded CI machine): the burst was not tested.
         payload["client_id"] = unique_client()
     codes = [r.status_code for r in statuses]
-    assert codes.count(202) == 10, codes
+    assert codes.count(202) == 5, codes  # the default burst: 5 a second
     limited = statuses[-1]
     assert limited.status_code == 429
     body = limited.json()
     assert body["detail"] == "Rate limit exceeded. Please try again later."
     assert body["retry_after"] >= 1
-    assert body["limit"] == "60 requests per minute"
+    assert body["limit"] == "30 requests per minute"
     assert int(limited.headers["retry-after"]) >= 1
     assert limited.headers["x-ratelimit-remaining"] == "0"
     # Another client is not affected.

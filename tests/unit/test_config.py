@@ -11,7 +11,7 @@ def test_defaults_are_the_embedded_setup() -> None:
     # Real models by default (NLLB's LID), the bundled ones as the development fallback.
     assert args.detector.model == "lid218e"
     assert args.detector.fallback_model == "lid.176"
-    assert args.rate_limits.limit_strings() == ["10/second", "60/minute", "1000/hour"]
+    assert args.rate_limits.limit_strings() == ["5/second", "30/minute", "1000/hour"]
 
 
 def test_environment_variables_set_nested_fields(monkeypatch: pytest.MonkeyPatch) -> None:
