@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from serve_app.serving import GRPC_MESSAGE_BYTES
 
@@ -688,6 +688,20 @@ class AppArgs(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TAFSIRI_", env_nested_delimiter="__", extra="forbid"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment overrides the file: ``serve_config.yaml``'s ``args`` arrive as init
+        values, and a container is configured by its environment (``TAFSIRI_JOBS__BACKEND``
+        wins over ``jobs.backend``; nested settings merge, field by field)."""
+        return env_settings, init_settings, dotenv_settings, file_secret_settings
 
     environment: str = Field("development", description="development or production.")
     models: Literal["auto", "hub", "bundled"] = Field(

@@ -23,7 +23,12 @@ def test_environment_variables_set_nested_fields(monkeypatch: pytest.MonkeyPatch
     assert args.translator.revision is None
     assert args.translator.fallback_model is None
     assert args.jobs.backend == "redis"
-    # The config file wins over the environment.
+    # The environment wins over the file (a container's settings), field by field: what the
+    # file sets beside it stays.
+    from_file = AppArgs.model_validate({"jobs": {"backend": "sqlite", "sqlite_path": "x/j.db"}})
+    assert from_file.jobs.backend == "redis"
+    assert from_file.jobs.sqlite_path == "x/j.db"
+    monkeypatch.delenv("TAFSIRI_JOBS__BACKEND")
     assert AppArgs.model_validate({"jobs": {"backend": "sqlite"}}).jobs.backend == "sqlite"
 
 
