@@ -126,9 +126,7 @@ async def phase(
                 await asyncio.sleep(0)
 
     clients = [honest(i) for i in range(HONEST)]
-    clients += [
-        attacker(i) for i, (name, _, _) in enumerate(HOSTILE_REQUESTS) if name in hostile
-    ]
+    clients += [attacker(i) for i, (name, _, _) in enumerate(HOSTILE_REQUESTS) if name in hostile]
     await asyncio.gather(*clients)
     summary = {
         "requests": len(latencies),
