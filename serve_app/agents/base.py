@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,17 +44,21 @@ class ActionContext:
             )
 
     async def in_thread(self, function: Callable[..., R], *args: Any) -> R:
-        """``function(*args)`` in a worker thread, its CPU time counted to the run."""
+        """``function(*args)`` in a worker thread, its CPU time counted to the run however
+        it ends: returned, raised, or still running after the task was cancelled."""
+        loop = asyncio.get_running_loop()
+        count = self.on_thread_cpu
 
-        def timed() -> tuple[R, float]:
+        def timed() -> R:
             started = time.thread_time()
-            result = function(*args)
-            return result, time.thread_time() - started
+            try:
+                return function(*args)
+            finally:
+                if count is not None:
+                    with contextlib.suppress(RuntimeError):  # the loop is gone: the run too
+                        loop.call_soon_threadsafe(count, time.thread_time() - started)
 
-        result, seconds = await asyncio.to_thread(timed)
-        if self.on_thread_cpu is not None:
-            self.on_thread_cpu(seconds)
-        return result
+        return await asyncio.to_thread(timed)
 
     def check_output_size(self, size: int) -> None:
         """Raises :class:`ActionError` when an output of ``size`` would pass the limit."""

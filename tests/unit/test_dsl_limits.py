@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from serve_app.agents import text
 from serve_app.agents.base import ActionContext, ActionResult
 from serve_app.agents.registry import AgentRegistry
-from serve_app.agents.translation import translation_handlers
+from serve_app.agents.translation import language_handlers, translation_handlers
 from serve_app.dsl.executor import RunResult, WorkflowExecutor
 from serve_app.dsl.limits import RunLimits, size_of
 from serve_app.dsl.validator import Workflow, validate
@@ -195,7 +195,7 @@ def test_a_run_past_its_cpu_time_ends_with_an_error_naming_the_limit() -> None:
     registry = AgentRegistry()
 
     async def spin(params: BaseModel, context: ActionContext) -> ActionResult:
-        for _ in range(1000):  # 20 s of CPU, 10 ms at a time
+        for _ in range(1000):  # 10 s of CPU, 10 ms at a time
             burn(0.01)
             await asyncio.sleep(0)
         return ActionResult({"text": "spun"})
@@ -245,6 +245,36 @@ def test_a_run_past_its_cpu_time_ends_with_an_error_naming_the_limit() -> None:
     assert threaded.tasks["u"].status == "skipped"
     waited, _ = run(registry, [{"id": "w", **after}], RunLimits(max_run_cpu_seconds=0.3))
     assert waited.status == "done"
+
+
+def test_a_thread_that_fails_still_counts_its_cpu_time() -> None:
+    registry = AgentRegistry()
+
+    async def fails_in_a_thread(params: BaseModel, context: ActionContext) -> ActionResult:
+        def work() -> None:
+            burn(0.4)
+            raise ValueError("bad data, found late")
+
+        await context.in_thread(work)
+        return ActionResult({"text": "never"})
+
+    async def hang(params: BaseModel, context: ActionContext) -> ActionResult:
+        await asyncio.sleep(30)
+        return ActionResult({"text": "late"})
+
+    registry.bind("text", {**text.HANDLERS, "split": fails_in_a_thread, "chunk": hang})
+    started = time.monotonic()
+    result, _ = run(
+        registry,
+        [
+            {"id": "t", "agent": "text", "action": "split", "params": {"text": "x"}},
+            {"id": "h", "agent": "text", "action": "chunk", "params": {"text": "x"}},
+        ],
+        RunLimits(max_run_cpu_seconds=0.3),
+    )
+    assert time.monotonic() - started < 5  # stopped for its CPU, not at the 10 s time-out
+    assert result.tasks["t"].status == "error"  # its own error or the run's, whichever came first
+    assert "max_run_cpu_seconds" in (result.tasks["h"].error or "")
 
 
 def test_snapshots_are_published_at_most_every_interval_and_never_left_behind() -> None:
@@ -377,3 +407,18 @@ def test_what_a_run_translates_is_charged_to_its_owner() -> None:
     anonymous = asyncio.run(WorkflowExecutor(registry, meter=meter).run(workflow, "r"))
     assert anonymous.status == "done"
     assert len(charged) == 2
+    # Detection is charged as /detect-language is.
+    registry.bind("language", language_handlers(detect))
+    detecting = Workflow.model_validate(
+        {
+            "name": "d",
+            "tasks": [
+                {"id": "d", "agent": "language", "action": "detect", "params": {"text": "z" * 50}}
+            ],
+        }
+    )
+    refused = asyncio.run(
+        WorkflowExecutor(registry, meter=meter).run(detecting, "r", owner="key-a")
+    )
+    assert "over this key's character budget" in (refused.tasks["d"].error or "")
+    assert charged[-1] == ("key-a", 50)
