@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from serve_app.agents.base import ActionContext, ActionError
@@ -37,11 +37,12 @@ class RunResult:
     tasks: dict[str, TaskState] = field(default_factory=dict)
 
     def to_dict(self, outputs: bool = True) -> dict[str, Any]:
-        """The run as JSON; without ``outputs``, each task's state only (a snapshot)."""
-        tasks = {k: asdict(v) for k, v in self.tasks.items()}
-        if not outputs:
-            for state in tasks.values():
-                state["output"] = None
+        """The run as JSON; without ``outputs``, each task's state only (a snapshot, built
+        without copying the outputs)."""
+        if outputs:
+            tasks = {k: asdict(v) for k, v in self.tasks.items()}
+        else:
+            tasks = {k: asdict(replace(v, output=None)) for k, v in self.tasks.items()}
         return {"status": self.status, "tasks": tasks}
 
 
@@ -169,52 +170,52 @@ class WorkflowExecutor:
 
         deadline = loop.time() + limits.max_run_seconds
         over_cpu: asyncio.Task[Any] = asyncio.create_task(cpu.over.wait())
-        launch_ready()
-        while running:
-            if not await publish():
-                await self._stop(running, states, "cancelled", "cancelled")
-                return RunResult("cancelled", states)
-            wake = deadline
-            if unpublished:  # the snapshot held back is published when its time comes
-                wake = min(wake, published_at + SNAPSHOT_INTERVAL_S)
-            try:
-                finished, _ = await asyncio.wait(
-                    [*running, over_cpu],
-                    timeout=max(0.0, wake - loop.time()),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-            except asyncio.CancelledError:  # the run was stopped from outside
-                over_cpu.cancel()
-                await self._stop(running, states, "cancelled", "cancelled")
-                raise
-            if not finished and loop.time() < deadline:
-                continue  # the held-back snapshot is due: published at the top
-            over = None
-            if not finished:
-                over = LimitExceededError(
-                    "the run's time", "max_run_seconds", limits.max_run_seconds
-                )
-            elif cpu.over.is_set():
-                over = LimitExceededError(
-                    "the run's CPU time", "max_run_cpu_seconds", limits.max_run_cpu_seconds
-                )
-            if over is not None:  # what runs is stopped, the rest skipped
-                over_cpu.cancel()
-                await self._stop(running, states, "error", "skipped", str(over), str(over))
-                return RunResult("error", states)
-            for job in finished:
-                running.pop(job)
+        try:
             launch_ready()
-            # A newly skipped task can make further tasks skippable.
-            while any(s.status == "pending" for s in states.values()) and not running:
-                before = [s.status for s in states.values()]
+            while running:
+                if not await publish():
+                    await self._stop(running, states, "cancelled", "cancelled")
+                    return RunResult("cancelled", states)
+                wake = deadline
+                if unpublished:  # the snapshot held back is published when its time comes
+                    wake = min(wake, published_at + SNAPSHOT_INTERVAL_S)
+                try:
+                    finished, _ = await asyncio.wait(
+                        [*running, over_cpu],
+                        timeout=max(0.0, wake - loop.time()),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                except asyncio.CancelledError:  # the run was stopped from outside
+                    await self._stop(running, states, "cancelled", "cancelled")
+                    raise
+                if not finished and loop.time() < deadline:
+                    continue  # the held-back snapshot is due: published at the top
+                over = None
+                if not finished:
+                    over = LimitExceededError(
+                        "the run's time", "max_run_seconds", limits.max_run_seconds
+                    )
+                elif cpu.over.is_set():
+                    over = LimitExceededError(
+                        "the run's CPU time", "max_run_cpu_seconds", limits.max_run_cpu_seconds
+                    )
+                if over is not None:  # what runs is stopped, the rest skipped
+                    await self._stop(running, states, "error", "skipped", str(over), str(over))
+                    return RunResult("error", states)
+                for job in finished:
+                    running.pop(job)
                 launch_ready()
-                if before == [s.status for s in states.values()]:
-                    break
-        over_cpu.cancel()
-        await publish(final=True)
-        status = "done" if all(s.status == "done" for s in states.values()) else "error"
-        return RunResult(status, states)
+                # A newly skipped task can make further tasks skippable.
+                while any(s.status == "pending" for s in states.values()) and not running:
+                    before = [s.status for s in states.values()]
+                    launch_ready()
+                    if before == [s.status for s in states.values()]:
+                        break
+            await publish(final=True)
+            status = "done" if all(s.status == "done" for s in states.values()) else "error"
+            return RunResult(status, states)
+        finally:
+            over_cpu.cancel()
 
     @staticmethod
     async def _stop(
