@@ -25,8 +25,9 @@ TranslateTexts = Callable[[list[str], list[str], str, str], Awaitable[list[str]]
 
 
 def language_handlers(detect: DetectLanguages) -> dict[str, Handler]:
-    async def detect_action(params: BaseModel, _: ActionContext) -> ActionResult:
+    async def detect_action(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, DetectParams)
+        await context.charge_characters(len(params.text))
         (found,) = await detect([params.text], params.top_k)
         return ActionResult(
             {
