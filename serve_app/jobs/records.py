@@ -86,6 +86,11 @@ class SQLiteRecords:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(self._SCHEMA)
+        # Each body's length, kept beside it: a quota sums these, not megabytes of bodies.
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(owned)")}
+        if "size" not in columns:
+            self._db.execute("ALTER TABLE owned ADD COLUMN size INTEGER")
+        self._db.execute("UPDATE owned SET size = LENGTH(body) WHERE size IS NULL")
 
     def create(
         self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
@@ -94,8 +99,7 @@ class SQLiteRecords:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 count, size = self._db.execute(
-                    "SELECT COUNT(*), IFNULL(SUM(LENGTH(body)), 0) FROM owned "
-                    "WHERE kind = ? AND owner = ?",
+                    "SELECT COUNT(*), IFNULL(SUM(size), 0) FROM owned WHERE kind = ? AND owner = ?",
                     (kind, record.owner),
                 ).fetchone()
                 if count >= max_per_owner:
@@ -103,7 +107,8 @@ class SQLiteRecords:
                 if max_size is not None and size + len(record.body) > max_size:
                     raise RecordsTooLargeError(record.owner)
                 self._db.execute(
-                    "INSERT INTO owned VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO owned (kind, id, owner, created_at, summary, body, size) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         kind,
                         record.id,
@@ -111,6 +116,7 @@ class SQLiteRecords:
                         record.created_at,
                         json.dumps(record.summary, ensure_ascii=False),
                         record.body,
+                        len(record.body),
                     ),
                 )
             except BaseException:

@@ -115,6 +115,20 @@ def test_an_owner_keeps_at_most_max_size_of_bodies(store: RecordStore) -> None:
     assert len(store.list(DOCUMENT, "frank")) == 2
 
 
+def test_sqlite_file_before_sizes_counts_its_bodies(tmp_path: Path) -> None:
+    """Records written before the size column: their sizes are read from the bodies once."""
+    path = tmp_path / "jobs.db"
+    first = SQLiteRecords(path)
+    first.create(DOCUMENT, OwnedRecord(uuid.uuid4().hex, "hana", 1.0, {}, "x" * 600), 10)
+    first._db.execute("ALTER TABLE owned DROP COLUMN size")  # as an older release left it
+    first.close()
+    again = SQLiteRecords(path)
+    with pytest.raises(RecordsTooLargeError):
+        again.create(DOCUMENT, OwnedRecord(uuid.uuid4().hex, "hana", 2.0, {}, "y" * 401), 10, 1000)
+    again.create(DOCUMENT, OwnedRecord(uuid.uuid4().hex, "hana", 2.0, {}, "y" * 400), 10, 1000)
+    again.close()
+
+
 def test_sqlite_records_outlive_the_connection(tmp_path: Path) -> None:
     path = tmp_path / "jobs.db"
     first = SQLiteRecords(path)
