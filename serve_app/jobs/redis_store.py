@@ -80,6 +80,22 @@ class RedisJobStore(JobStore):
         # Threads of this process take turns here; only the thread inside touches _depth.
         self._local = threading.RLock()
         self._depth = 0
+        self._backfill_owners()
+
+    def _backfill_owners(self) -> None:
+        """The owners of jobs queued or running before the ``owners`` hash was kept (an
+        upgrade), read from the jobs once, so the fair share of slots counts them too."""
+        tokens = set(self._redis.zrange(self._key("leases"), 0, -1))
+        for kind in self._redis.hkeys(self._key("kinds")):
+            tokens.update(self._redis.zrange(self._key("queue", kind), 0, -1))
+        ordered = sorted(tokens)
+        for start in range(0, len(ordered), DELETE_CHUNK):
+            chunk = ordered[start : start + DELETE_CHUNK]
+            known = self._redis.hmget(self._key("owners"), chunk)
+            for token, owner in zip(chunk, known, strict=True):
+                job = self._load(token) if owner is None else None
+                if job is not None and not job.terminal:
+                    self._redis.hset(self._key("owners"), token, job.owner or "")
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))

@@ -112,13 +112,38 @@ def test_one_owner_cannot_fill_every_slot(
     assert [next_token(), next_token()] == heavy[:2]
     assert [next_token(), next_token()] == [anonymous, light]  # others first, however queued
     assert next_token() == heavy[2]  # nobody else waits: no slot idles
-    assert next_token() == heavy[3]
+    heavy_lease = store.lease("w", 30)
+    assert heavy_lease is not None
+    assert heavy_lease.job.token == heavy[3]
+    # One of heavy's four finishes: three still run, so another owner's job goes first.
+    assert store.complete(heavy[3], heavy_lease.lease_id, {"ok": True})
+    clock.now += 1
     later = store.submit(job(clock, priority=1, owner="light")).token
     assert next_token() == later
-    # A slot of heavy's frees up: heavy is still at its share while others run.
-    lease = store.lease("w", 30)
+    assert next_token() == heavy[4]  # nobody else waits again
+
+
+def test_redis_jobs_from_before_the_owners_hash_are_counted(
+    redis_url: str,
+) -> None:
+    """Jobs queued or running under a release that kept no owners: read back on open."""
+    clock = FakeClock()
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = RedisJobStore(redis_url, prefix=prefix, clock=clock)
+    heavy = []
+    for _ in range(3):
+        clock.now += 1
+        heavy.append(store.submit(job(clock, priority=10, owner="heavy")).token)
+    light = store.submit(job(clock, priority=1, owner="light")).token
+    assert store.lease("w", 30) is not None
+    assert store.lease("w", 30) is not None
+    store._redis.delete(f"{prefix}:owners")  # as an older release left it
+    store.close()
+    reopened = RedisJobStore(redis_url, prefix=prefix, clock=clock)
+    lease = reopened.lease("w", 30)
     assert lease is not None
-    assert lease.job.owner == "heavy"
+    assert lease.job.token == light
+    reopened.close()
 
 
 def test_sqlite_file_before_owners_is_read_fairly(tmp_path: Path) -> None:
