@@ -474,11 +474,14 @@ def _batch_translate(args: argparse.Namespace) -> int:
             args.min_actors,
             args.threads_per_actor,
         )
-        # The service's own settings (TAFSIRI_* variables), so a batch uses the same models.
-        settings: dict[str, Any] = {"models": args.models}
+        # The service's own settings (TAFSIRI_* variables), so a batch uses the same models;
+        # a flag given here wins over them (the environment outranks init values, so the
+        # flags are given as the environment, which the Ray workers started below inherit).
+        if args.models is not None:
+            os.environ["TAFSIRI_MODELS"] = args.models
         if args.model:
-            settings["translator"] = {"model": args.model}
-        app = AppArgs.model_validate(settings)
+            os.environ["TAFSIRI_TRANSLATOR__MODEL"] = args.model
+        app = AppArgs()
     except (BatchSpecError, ValueError) as exc:
         print(f"tafsiri: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -735,8 +738,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch_run.add_argument(
         "--models",
         choices=["auto", "hub", "bundled"],
-        default="auto",
-        help="auto: the real models, the bundled ones loudly when offline",
+        default=None,
+        help="auto (the default): the real models, the bundled ones loudly when offline",
     )
     batch_run.add_argument("--model", default=None, help="translator model (path or repo id)")
     batch_run.add_argument("--cpus-per-actor", type=int, default=1)

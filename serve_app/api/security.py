@@ -140,7 +140,8 @@ async def charge(services: ServicesDep, key: str, amount: int, *, kind: str = "c
         )
     verdict = await services.rate_limiter(key, kind, amount)
     if not verdict.allowed:
-        if verdict.remaining < config.min_request_characters:
+        smallest = config.min_request_characters if kind == "characters" else 1
+        if verdict.remaining < smallest:  # not even the smallest request fits: hold the key
             services.spent.spend(key, kind, verdict.retry_after)
         retry = str(verdict.retry_after)
         raise ApiError(
