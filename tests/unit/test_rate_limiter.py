@@ -18,6 +18,24 @@ def config(uri: str, **limits: int) -> RateLimitConfig:
     return RateLimitConfig.model_validate({"storage_uri": uri, "key_prefix": "t", **limits})
 
 
+@pytest.mark.parametrize(
+    ("limits", "wait"),
+    [
+        ({"burst": 100, "requests_per_minute": 3}, 60),  # the minute is spent: a minute
+        ({"burst": 3, "requests_per_minute": 100}, 1),  # the second is spent: a second
+    ],
+)
+def test_retry_after_is_when_the_spent_window_takes_a_request_again(
+    limits: dict[str, int], wait: int
+) -> None:
+    limiter = RateLimiter(config("memory://", **limits))
+    assert all(limiter.hit("client").allowed for _ in range(3))
+    refused = limiter.hit("client")
+    assert not refused.allowed
+    # The oldest hit leaves the window after `wait` seconds (+1 rounds up past it).
+    assert wait <= refused.retry_after <= wait + 1
+
+
 def test_burst_then_429_verdict_with_retry_after() -> None:
     limiter = RateLimiter(config("memory://", burst=5, requests_per_minute=60))
     verdicts = [limiter.hit("client") for _ in range(8)]
