@@ -63,6 +63,17 @@ def test_short_text_is_flagged_unreliable(detector: LanguageDetector) -> None:
     assert not result.reliable
 
 
+def test_a_confident_short_word_is_not_reliable(detector: LanguageDetector) -> None:
+    """"Bonjour" is French, and said with full confidence; 7 letters are still too few to
+    rely on (the letters rule alone says so: the confidence passes its own bar)."""
+    (result,) = detector.detect(["Bonjour"])
+    assert result.language == "fra_Latn"
+    assert result.confidence >= detector.tuning.reliable_confidence
+    assert not result.reliable
+    (longer,) = detector.detect(["Bonjour à tous"])
+    assert longer.language == "fra_Latn"
+
+
 def test_empty_batch_and_bad_arguments(detector: LanguageDetector) -> None:
     assert detector.detect([]) == []
     with pytest.raises(ValueError, match="k must be at least 1"):
