@@ -78,6 +78,13 @@ def test_only_the_misses_reach_the_model(engine: Translator) -> None:
         ("fra_Latn", None),
         ("swh_Latn", TranslationOptions(beam_size=1)),
         ("swh_Latn", TranslationOptions(num_alternatives=2)),
+        # Every option that can change what is decoded, one at a time.
+        ("swh_Latn", TranslationOptions(max_decoding_ratio=1.5)),
+        ("swh_Latn", TranslationOptions(max_decoding_offset=8)),
+        ("swh_Latn", TranslationOptions(max_decoding_length=256)),
+        ("swh_Latn", TranslationOptions(repetition_penalty=1.2)),
+        ("swh_Latn", TranslationOptions(no_repeat_ngram_size=3)),
+        ("swh_Latn", TranslationOptions(length_penalty=0.8)),
     ],
 )
 def test_another_target_or_decoding_is_another_entry(
@@ -85,6 +92,19 @@ def test_another_target_or_decoding_is_another_entry(
 ) -> None:
     engine.translate(requests())
     assert engine.translate(requests(target), options).timings.cached_sentences == 0
+    assert engine.translate(requests(target), options).timings.cached_sentences == 3  # unique
+
+
+def test_another_compute_type_is_another_namespace(
+    engine: Translator, test_model_dir: Path
+) -> None:
+    """The same files quantised otherwise decode otherwise: never served each other's."""
+    other = Translator(test_model_dir, intra_threads=1, compute_type="float32")
+    assert engine.compute_type != other.compute_type
+    assert other.cache_namespace != engine.cache_namespace
+    other.cache = engine.cache
+    engine.translate(requests())
+    assert other.translate(requests()).timings.cached_sentences == 0
 
 
 def test_from_cache_answers_only_when_every_sentence_is_there(engine: Translator) -> None:
