@@ -283,6 +283,22 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated() -> None:
     assert refused(files.make_docx(), "fine.docx", small).status == 413
 
 
+def test_a_container_of_more_files_than_allowed_is_refused_by_its_directory() -> None:
+    """A docx of 10,001 tiny entries (the limit is 10,000): refused from the zip's central
+    directory, naming the count; one entry fewer than the file holds opens."""
+    docx = files.make_docx()
+    entries = len(zipfile.ZipFile(io.BytesIO(docx)).infolist())
+    padded = io.BytesIO(docx)
+    with zipfile.ZipFile(padded, "a") as archive:
+        for i in range(10_001 - entries):
+            archive.writestr(f"customXml/pad{i}.xml", "<a/>")
+    error = refused(padded.getvalue(), "many.docx")
+    assert (error.status, error.code) == (413, "DOCUMENT_TOO_LARGE")
+    assert "holds 10001 files, more than the 10000 allowed" in error.message
+    assert segments(padded.getvalue(), "docx", DocumentLimits(max_entries=10_001))
+    assert refused(docx, "fine.docx", DocumentLimits(max_entries=entries - 1)).status == 413
+
+
 @pytest.mark.parametrize("payload", [files.BILLION_LAUGHS, files.XXE])
 def test_entity_declarations_in_office_xml_are_refused(payload: bytes) -> None:
     data = files.replace_entry(files.make_docx(), "word/document.xml", payload)
