@@ -82,6 +82,30 @@ def test_length_ratio_flags_outputs_far_shorter_or_longer() -> None:
     assert LENGTH_RATIO not in signals("too short", "x")  # under eight tokens: not judged
 
 
+def test_each_flag_starts_exactly_at_its_cut_off() -> None:
+    """Each flag's boundary, from both sides: a mutant moving one by a step fails here."""
+    ten = " ".join(f"s{i}" for i in range(10))
+    # Repetition: 3 repeats more than the source has back to back.
+    assert REPETITION in signals(ten, "a b c d e f g na na na na")  # 4 = 1 + 3
+    assert REPETITION not in signals(ten, "a b c d e f g na na na")  # 3
+    # Untranslated: 8 letters of text copied, not 7.
+    assert UNTRANSLATED in signals("Abcdefgh.", "Abcdefgh.")
+    assert UNTRANSLATED not in signals("Abcdefg.", "Abcdefg.")
+    # Length ratio: from 0.4 to 2.5 of the source's pieces is fine; judged from 8 pieces.
+    words = [f"w{i}" for i in range(60)]
+    twenty = " ".join(words[:20])
+    assert LENGTH_RATIO not in signals(twenty, " ".join(words[:8]))  # 0.4
+    assert LENGTH_RATIO in signals(twenty, " ".join(words[:7]))  # 0.35
+    assert LENGTH_RATIO not in signals(twenty, " ".join(words[:50]))  # 2.5
+    assert LENGTH_RATIO in signals(twenty, " ".join(words[:51]))  # 2.55
+    eight, seven = " ".join(words[:8]), " ".join(words[:7])
+    assert LENGTH_RATIO in signals(eight, "x")  # 8 pieces: judged
+    assert LENGTH_RATIO not in signals(seven, "x")  # 7: too few to judge
+    # min_quality: a score equal to it is kept; only a lower one is withheld.
+    assert not withheld(Quality(score=0.5, log_prob=0.0), 0.5)
+    assert withheld(Quality(score=0.499, log_prob=0.0), 0.5)
+
+
 def test_a_texts_score_is_its_weakest_sentence_halved_per_flag() -> None:
     good = SentenceSignals(math.log(0.8))
     bad = SentenceSignals(math.log(0.9), {UNTRANSLATED, REPETITION})
