@@ -18,6 +18,7 @@ from serve_app.client import (
     RateLimitError,
     ValidationFailedError,
 )
+from serve_app.config import RateLimitConfig
 
 pytestmark = pytest.mark.serve
 
@@ -109,7 +110,7 @@ def test_translate_workflow_and_job_waiting(base_url: str) -> None:
 
 def test_429_is_retried_after_retry_after(base_url: str) -> None:
     with client_for(base_url, max_retries=0) as impatient:
-        for _ in range(10):
+        for _ in range(RateLimitConfig().burst):  # the default burst: a second's submissions
             impatient.submit_text_job(["x y z"], "fra_Latn", "eng_Latn")
         with pytest.raises(RateLimitError) as limited:
             impatient.submit_text_job(["x y z"], "fra_Latn", "eng_Latn")
