@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from serve_app.config import RateLimitConfig
+
 pytestmark = pytest.mark.serve
 
 TERMINAL = {"done", "error", "timeout", "needs_human"}
@@ -68,7 +70,7 @@ def test_nl_to_dsl_submit_poll_done(client: httpx.Client) -> None:
     assert accepted["estimated_completion_seconds"] >= 1
     assert accepted["message"].startswith("Translation queued successfully")
     assert response.headers["location"] == f"/api/v1/translation/{accepted['token']}"
-    assert int(response.headers["x-ratelimit-limit"]) == 60
+    assert int(response.headers["x-ratelimit-limit"]) == RateLimitConfig().requests_per_minute
 
     done = wait_for(client, f"/api/v1/translation/{accepted['token']}")
     assert done["status"] == "done", done
