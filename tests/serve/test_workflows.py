@@ -76,7 +76,8 @@ def test_seed_requests_plan_validate_and_run_to_done(
     planned = wait_for(client, f"/api/v1/translation/{token}")
     assert planned["status"] == "done", planned
     check = client.post(
-        "/api/v1/workflows/dsl", json={"dsl_yaml": planned["dsl"], "validate_only": True}
+        "/api/v1/workflows/dsl",
+        json={"dsl_yaml": planned["dsl"], "validate_only": True, "client_id": unique_client()},
     ).json()
     assert check["valid"], check
     started = client.post(
@@ -99,7 +100,8 @@ def test_translation_workflow_outputs_flow_through_references(client: httpx.Clie
         "    params: {text: 'Mimi ni mwalimu wa shule', target_language: eng_Latn,"
         " source_language: '${detect.language}'}\n"
     )
-    workflow_id = client.post("/api/v1/workflows/dsl", json={"dsl_yaml": dsl}).json()["workflow_id"]
+    body = {"dsl_yaml": dsl, "client_id": unique_client()}
+    workflow_id = client.post("/api/v1/workflows/dsl", json=body).json()["workflow_id"]
     done = wait_workflow(client, workflow_id)
     assert done["tasks"]["detect"]["output"]["language"] == "swh_Latn"
     assert done["tasks"]["to_english"]["output"] == {
@@ -133,7 +135,9 @@ def test_mixed_language_batch_translates_each_text_from_its_own_language(
             }
         ],
     }
-    response = client.post("/api/v1/workflows/dsl", json={"dsl_yaml": json.dumps(dsl)})
+    response = client.post(
+        "/api/v1/workflows/dsl", json={"dsl_yaml": json.dumps(dsl), "client_id": unique_client()}
+    )
     done = wait_workflow(client, response.json()["workflow_id"])
     assert done["status"] == "done", done
     assert done["tasks"]["batch"]["output"] == {
@@ -159,6 +163,7 @@ def test_validate_only_reports_errors_with_paths(client: httpx.Client) -> None:
         json={
             "dsl_yaml": "name: x\ntasks:\n  - id: a\n    agent: eda_agent\n    action: teleport\n",
             "validate_only": True,
+            "client_id": unique_client(),
         },
     ).json()
     assert body["valid"] is False
@@ -167,7 +172,9 @@ def test_validate_only_reports_errors_with_paths(client: httpx.Client) -> None:
 
 
 def test_invalid_dsl_run_is_422_with_validation_results(client: httpx.Client) -> None:
-    response = client.post("/api/v1/workflows/dsl", json={"dsl_yaml": "a: &x 1\nb: *x"})
+    response = client.post(
+        "/api/v1/workflows/dsl", json={"dsl_yaml": "a: &x 1\nb: *x", "client_id": unique_client()}
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["detail"] == "DSL validation failed"
@@ -180,7 +187,8 @@ def test_failed_task_makes_the_run_error_with_task_details(client: httpx.Client)
         " params: {file: nothing_here.csv}}\n"
         "  - {id: info, agent: eda_agent, action: basic_info, depends_on: [load]}\n"
     )
-    workflow_id = client.post("/api/v1/workflows/dsl", json={"dsl_yaml": dsl}).json()["workflow_id"]
+    body = {"dsl_yaml": dsl, "client_id": unique_client()}
+    workflow_id = client.post("/api/v1/workflows/dsl", json=body).json()["workflow_id"]
     done = wait_workflow(client, workflow_id)
     assert done["status"] == "error"
     assert "not found" in done["tasks"]["load"]["error"]
@@ -194,10 +202,11 @@ def test_cancel_a_queued_run(client: httpx.Client) -> None:
         f"  - {{id: p{i}, agent: eda_agent, action: create_visualization, depends_on: [t{i}]}}\n"
         for i in range(3)
     )
-    client_id = unique_client()
+    # A client each: one client's submissions would pass the default burst (5 a second).
     ids = [
         client.post(
-            "/api/v1/workflows/dsl", json={"dsl_yaml": dsl, "client_id": client_id, "priority": 1}
+            "/api/v1/workflows/dsl",
+            json={"dsl_yaml": dsl, "client_id": unique_client(), "priority": 1},
         ).json()["workflow_id"]
         for _ in range(8)
     ]
@@ -229,7 +238,12 @@ def test_suggestions_are_valid_dsl(client: httpx.Client) -> None:
             assert suggestion["description"]
             assert suggestion["estimated_minutes"] >= 1
             check = client.post(
-                "/api/v1/workflows/dsl", json={"dsl_yaml": suggestion["dsl"], "validate_only": True}
+                "/api/v1/workflows/dsl",
+                json={
+                    "dsl_yaml": suggestion["dsl"],
+                    "validate_only": True,
+                    "client_id": unique_client(),
+                },
             )
             assert check.json()["valid"], check.json()
     assert "customers.csv" in body["suggestions"][0]["dsl"] or domain == "translation"

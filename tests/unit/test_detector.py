@@ -64,7 +64,7 @@ def test_short_text_is_flagged_unreliable(detector: LanguageDetector) -> None:
 
 
 def test_a_confident_short_word_is_not_reliable(detector: LanguageDetector) -> None:
-    """"Bonjour" is French, and said with full confidence; 7 letters are still too few to
+    """ "Bonjour" is French, and said with full confidence; 7 letters are still too few to
     rely on (the letters rule alone says so: the confidence passes its own bar)."""
     (result,) = detector.detect(["Bonjour"])
     assert result.language == "fra_Latn"
