@@ -154,12 +154,14 @@ def test_no_more_tasks_of_a_run_than_its_limit_run_at_once() -> None:
     assert running[1] == 2
 
 
+async def hang(params: BaseModel, context: ActionContext) -> ActionResult:
+    """An action that waits far past every time limit of the tests."""
+    await asyncio.sleep(30)
+    return ActionResult({"text": "late"})
+
+
 def test_a_run_past_its_time_ends_with_an_error_naming_the_limit() -> None:
     registry = AgentRegistry()
-
-    async def hang(params: BaseModel, context: ActionContext) -> ActionResult:
-        await asyncio.sleep(30)
-        return ActionResult({"text": "late"})
 
     registry.bind("text", {**text.HANDLERS, "join": hang})
     tasks = [
@@ -208,10 +210,6 @@ def test_a_run_past_its_cpu_time_ends_with_an_error_naming_the_limit() -> None:
         await asyncio.sleep(0.6)
         return ActionResult({"text": "waited"})
 
-    async def hang(params: BaseModel, context: ActionContext) -> ActionResult:
-        await asyncio.sleep(30)
-        return ActionResult({"text": "late"})
-
     handlers = {"join": spin, "split": in_a_thread, "template": wait, "chunk": hang}
     registry.bind("text", {**text.HANDLERS, **handlers})
     after = {"agent": "text", "action": "template", "params": {"template": "x"}}
@@ -257,10 +255,6 @@ def test_a_thread_that_fails_still_counts_its_cpu_time() -> None:
 
         await context.in_thread(work)
         return ActionResult({"text": "never"})
-
-    async def hang(params: BaseModel, context: ActionContext) -> ActionResult:
-        await asyncio.sleep(30)
-        return ActionResult({"text": "late"})
 
     registry.bind("text", {**text.HANDLERS, "split": fails_in_a_thread, "chunk": hang})
     started = time.monotonic()

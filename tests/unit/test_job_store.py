@@ -123,13 +123,8 @@ def test_one_owner_cannot_fill_every_slot(
     assert next_token() == heavy[4]  # nobody else waits again
 
 
-def test_redis_jobs_from_before_the_owners_hash_are_counted(
-    redis_url: str,
-) -> None:
-    """Jobs queued or running under a release that kept no owners: read back on open."""
-    clock = FakeClock()
-    prefix = f"test-{uuid.uuid4().hex}"
-    store = RedisJobStore(redis_url, prefix=prefix, clock=clock)
+def two_of_heavys_running(store: JobStore, clock: FakeClock) -> tuple[list[str], str]:
+    """Three jobs of "heavy" queued ahead of one of "light", and two of heavy's leased."""
     heavy = []
     for _ in range(3):
         clock.now += 1
@@ -137,6 +132,17 @@ def test_redis_jobs_from_before_the_owners_hash_are_counted(
     light = store.submit(job(clock, priority=1, owner="light")).token
     assert store.lease("w", 30) is not None
     assert store.lease("w", 30) is not None
+    return heavy, light
+
+
+def test_redis_jobs_from_before_the_owners_hash_are_counted(
+    redis_url: str,
+) -> None:
+    """Jobs queued or running under a release that kept no owners: read back on open."""
+    clock = FakeClock()
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = RedisJobStore(redis_url, prefix=prefix, clock=clock)
+    _, light = two_of_heavys_running(store, clock)
     store._redis.delete(f"{prefix}:owners")  # as an older release left it
     store.close()
     reopened = RedisJobStore(redis_url, prefix=prefix, clock=clock)
@@ -151,13 +157,7 @@ def test_sqlite_file_before_owners_is_read_fairly(tmp_path: Path) -> None:
     clock = FakeClock()
     path = tmp_path / "jobs.db"
     store = SQLiteJobStore(path, clock=clock)
-    heavy = []
-    for _ in range(3):
-        clock.now += 1
-        heavy.append(store.submit(job(clock, priority=10, owner="heavy")).token)
-    light = store.submit(job(clock, priority=1, owner="light")).token
-    assert store.lease("w", 30) is not None
-    assert store.lease("w", 30) is not None
+    heavy, light = two_of_heavys_running(store, clock)
     store._db.execute("ALTER TABLE jobs DROP COLUMN owner")  # as an older release left it
     store.close()
     reopened = SQLiteJobStore(path, clock=clock)
