@@ -70,7 +70,7 @@ class OrchestratorDeployment:
 
         async def meter(owner: str, characters: int) -> bool:
             verdict = await count(
-                owner, "characters", max(characters, limits.min_request_characters)
+                owner, "characters", max(characters, limits.smallest_charge("characters"))
             )
             return verdict.allowed
 

@@ -508,6 +508,11 @@ class RateLimitConfig(BaseModel):
             (self.requests_per_hour, "hour"),
         ]
 
+    def smallest_charge(self, kind: str) -> int:
+        """The least any request is charged of ``kind``: a costly request's own overhead in
+        characters (``min_request_characters``), one byte of an upload."""
+        return self.min_request_characters if kind == "characters" else 1
+
     def limit_strings(self, kind: str = "requests") -> list[str]:
         """The windows of one kind of budget, in the ``limits`` library's notation."""
         return [f"{amount}/{period}" for amount, period in self.windows(kind)]

@@ -127,8 +127,7 @@ async def charge(services: ServicesDep, key: str, amount: int, *, kind: str = "c
     config = services.args.rate_limits
     if not config.enabled or services.rate_limiter is None:
         return
-    if kind == "characters":
-        amount = max(amount, config.min_request_characters)
+    amount = max(amount, config.smallest_charge(kind))
     unit = "characters" if kind == "characters" else "bytes of uploads"
     windows = config.windows(kind)
     budget, period = min(windows)
@@ -140,8 +139,7 @@ async def charge(services: ServicesDep, key: str, amount: int, *, kind: str = "c
         )
     verdict = await services.rate_limiter(key, kind, amount)
     if not verdict.allowed:
-        smallest = config.min_request_characters if kind == "characters" else 1
-        if verdict.remaining < smallest:  # not even the smallest request fits: hold the key
+        if verdict.remaining < config.smallest_charge(kind):  # nothing fits: hold the key
             services.spent.spend(key, kind, verdict.retry_after)
         retry = str(verdict.retry_after)
         raise ApiError(
