@@ -151,3 +151,15 @@ def test_a_key_whose_budget_is_spent_is_refused_before_its_body_is_read(redis_ur
     assert post("spender", "/api/v1/glossaries", content=b"{not json").status_code == 422
     now[0] += SPENT_HOLD_S + 0.1  # the hold is over: the limiter is asked again
     assert post("spender", "/api/v1/translate", content=b"{not json").status_code == 422
+
+
+def test_a_request_costs_at_least_min_request_characters(
+    metered: tuple[TestClient, RateLimiter],
+) -> None:
+    """A one-character request is charged its overhead (100): 50 characters left in the
+    window do not take it; it is refused before any work."""
+    api, limiter = metered
+    assert limiter.hit("addr:testclient", "characters", PER_MINUTE - 50).allowed
+    refused = api.post("/api/v1/detect-language", json={"text": "H"})
+    assert refused.status_code == 429, refused.text
+    assert "100 characters asked" in refused.json()["detail"]
