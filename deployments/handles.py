@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ray.serve.handle import DeploymentHandle
 
-from serve_app.engines.detector import Detection
-from serve_app.engines.quality import Translations
-from serve_app.engines.translator import UnsupportedLanguageError
-from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+from serve_app.config import TranslatorConfig
+from serve_app.engines.languages import LanguageDatabase
+from serve_app.messages import DetectCall, DetectOutcome
+from serve_app.routing import ModelHandles, ModelRouter
+from serve_app.translation.service import TranslationService
 
 
 def ready(*handles: DeploymentHandle) -> None:
@@ -23,55 +24,21 @@ def ready(*handles: DeploymentHandle) -> None:
         handle.options()  # initialises the router that every method handle of it shares
 
 
-class Models:
-    """The detector and translator as plain async functions (for the job handlers and the
-    workflow agents, which are Ray-free and take them injected)."""
+def translation_service(
+    translator: DeploymentHandle, detector: DeploymentHandle, config: TranslatorConfig
+) -> TranslationService:
+    """The TranslationService over these handles (the job worker's, the Orchestrator's):
+    each model's calls go to replicas that hold it, as the ingress's do."""
 
-    def __init__(self, translator: DeploymentHandle, detector: DeploymentHandle) -> None:
-        self._translator, self._detector = translator, detector
+    async def detect(call: DetectCall) -> DetectOutcome:
+        outcome: DetectOutcome = await detector.detect.remote(call)
+        return outcome
 
-    async def detect(self, texts: list[str], k: int = 1) -> list[Detection]:
-        outcome: DetectOutcome = await self._detector.detect.remote(DetectCall(texts, k))
-        return outcome.detections
-
-    async def translate(
-        self, texts: list[str], sources: list[str], target: str, cache_scope: str = ""
-    ) -> list[str]:
-        """Plain-text translations (the workflow agents' ``TranslateTexts``)."""
-        return (await self.translate_texts(texts, sources, target, cache_scope=cache_scope)).texts
-
-    async def translate_texts(
-        self,
-        texts: list[str],
-        sources: list[str],
-        target: str,
-        *,
-        text_format: str = "text",
-        protect_spans: bool = True,
-        quality: bool = False,
-        glossary: tuple[tuple[str, str, str, str], ...] = (),
-        glossary_mode: str = "enforce",
-        cache_scope: str = "",
-    ) -> Translations:
-        """The translations, with the engine's quality signals when ``quality`` and each
-        glossary term's fate when ``glossary`` terms are given."""
-        outcome: TranslateOutcome = await self._translator.translate.remote(
-            TranslateCall(
-                texts,
-                sources,
-                target,
-                text_format=text_format,
-                protect_spans=protect_spans,
-                quality=quality,
-                glossary=glossary,
-                glossary_mode=glossary_mode,
-                cache_scope=cache_scope,
-            )
-        )
-        if outcome.error:
-            raise UnsupportedLanguageError(outcome.error)
-        return Translations(
-            outcome.texts,
-            outcome.qualities or [None] * len(outcome.texts),
-            outcome.glossary if glossary else None,
-        )
+    languages = LanguageDatabase.default()
+    return TranslationService(
+        ModelHandles(translator, config).translate,
+        detect,
+        ModelRouter(config, languages),
+        languages,
+        max_beam_size=config.max_beam_size,
+    )

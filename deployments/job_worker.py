@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from deployments.handles import Models, ready
-from serve_app.config import JobsConfig
+from deployments.handles import ready, translation_service
+from serve_app.config import JobsConfig, TranslatorConfig
 from serve_app.jobs.actors import job_manager
 from serve_app.jobs.handlers import JobHandlers, NeedsHumanError, PermanentJobError
 from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
@@ -48,6 +48,7 @@ class JobWorkerDeployment:
         detector: DeploymentHandle,
         orchestrator: DeploymentHandle,
         config: dict[str, Any],
+        translator_config: dict[str, Any],
         nice: int = 0,
     ) -> None:
         # Jobs are bulk work: with the bulk lane on, the worker that drives them runs at the
@@ -61,10 +62,10 @@ class JobWorkerDeployment:
         logger.info("job_worker_started worker_id=%s", self.worker_id)
         ready(translator, detector, orchestrator)
         self._workflows = orchestrator.options(stream=True)
-        models = Models(translator, detector)
         self.handlers = JobHandlers(
-            models.translate_texts,
-            lambda texts: models.detect(texts, 1),
+            translation_service(
+                translator, detector, TranslatorConfig.model_validate(translator_config)
+            ),
             self._plan(orchestrator),
             self._execute_workflow,
             self.config.chunk_texts,

@@ -11,7 +11,7 @@ from typing import Any
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from deployments.handles import Models, ready
+from deployments.handles import ready, translation_service
 from serve_app.agents import text
 from serve_app.agents.eda import EdaAgent
 from serve_app.agents.registry import AgentRegistry
@@ -35,12 +35,11 @@ class OrchestratorDeployment:
     ) -> None:
         ready(translator, detector)
         self.args = AppArgs.model_validate(args)
-        models = Models(translator, detector)
+        translation = translation_service(translator, detector, self.args.translator)
         self.registry = AgentRegistry()
-        self.registry.bind("language", language_handlers(models.detect))
+        self.registry.bind("language", language_handlers(translation.detect))
         self.registry.bind(
-            "translation",
-            translation_handlers(models.detect, models.translate, LanguageDatabase.default()),
+            "translation", translation_handlers(translation, LanguageDatabase.default())
         )
         self.registry.bind("text", text.HANDLERS)
         eda = EdaAgent(self.args.eda.data_dir, self.args.eda.output_dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ray import serve
@@ -13,8 +13,6 @@ from ray import serve
 from deployments.batching import BatchWait
 from serve_app.config import TRANSLATOR_BATCHING, CacheConfig, TranslatorConfig
 from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
-from serve_app.engines.glossary import by_pair
-from serve_app.engines.markup import Document, MarkupError, prepare
 from serve_app.engines.models import Loaded, ModelUnavailableError
 from serve_app.engines.translator import TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
@@ -22,6 +20,7 @@ from serve_app.loading import decoding_options, load_registered, load_translator
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
 from serve_app.routing import model_name
 from serve_app.serving import lower_priority, scheduling_class
+from serve_app.translation.calls import ServedModel, answer_calls
 
 logger = logging.getLogger("ray.serve")
 
@@ -77,15 +76,6 @@ def make_cache(config: CacheConfig) -> TranslationCache | None:
             config.redis_url, prefix=config.redis_prefix, ttl_seconds=config.ttl_seconds
         )
     return None
-
-
-@dataclass
-class _Group:
-    """The requests of one flush that share decoding options, with their callers."""
-
-    requests: list[TranslationRequest] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
-    owners: list[int] = field(default_factory=list)
 
 
 @serve.deployment(name="Translator")
@@ -262,83 +252,15 @@ class TranslatorDeployment:
     ) -> list[TranslateOutcome] | None:
         """The calls' outcomes; with ``cached_only``, None unless the cache holds every
         sentence (an error, e.g. an unknown language, is answered at once too)."""
-        engine, options = served.engine, self._options  # one snapshot per flush
-        outcomes = [TranslateOutcome(batch_requests=len(calls)) for _ in calls]
-        # One translate_batch per (hypotheses, beam) asked for: nearly always just one.
-        groups: dict[tuple[int, int], _Group] = {}
-        for index, call in enumerate(calls):
-            try:
-                targets = [engine.check_language(code) for code in call.targets]
-                sources = [engine.check_language(code) for code in call.source_languages]
-                for target in targets:  # a pair model serves its one pair
-                    for source in set(sources):
-                        engine.check_pair(source, target)
-            except ValueError as exc:
-                outcomes[index].error = str(exc)
-                outcomes[index].error_field = "language"
-                continue
-            try:  # markup is parsed once per text, whatever the number of targets
-                documents = [
-                    prepare(text, call.text_format, protect=call.protect_spans)
-                    for text in call.texts
-                ]
-            except MarkupError as exc:
-                outcomes[index].error = str(exc)
-                outcomes[index].error_field = "text"
-                outcomes[index].error_code = "INVALID_MARKUP"
-                continue
-            beam = call.beam_size or options.beam_size
-            group = groups.setdefault((1 + call.alternatives, beam), _Group())
-            glossaries = by_pair(call.glossary, call.glossary_mode)
-            # Several targets ride the same translate_batch, target by target.
-            for target in targets:
-                for text, source, document in zip(call.texts, sources, documents, strict=True):
-                    group.requests.append(
-                        TranslationRequest(
-                            text,
-                            source,
-                            target,
-                            call.text_format,
-                            call.protect_spans,
-                            quality=call.quality,
-                            glossary=glossaries.get((source, target)),
-                            cache_scope=call.cache_scope,
-                        )
-                    )
-                    group.documents.append(document)
-                    group.owners.append(index)
-        seconds, sentences = 0.0, 0
-        for (hypotheses, beam), group in groups.items():
-            group_options = replace(options, num_alternatives=hypotheses, beam_size=beam)
-            if cached_only:
-                found = engine.translate_from_cache(
-                    group.requests, group_options, prepared=group.documents
-                )
-                if found is None:
-                    return None
-                output = found
-            else:
-                output = engine.translate(
-                    group.requests, group_options, parallel=parallel, prepared=group.documents
-                )
-            for owner, result in zip(group.owners, output.results, strict=True):
-                outcomes[owner].beam_size = group_options.decoding_beam
-                outcomes[owner].texts.append(result.text)
-                outcomes[owner].alternatives.append([a.text for a in result.alternatives[1:]])
-                outcomes[owner].qualities.append(result.quality)
-                outcomes[owner].glossary.append(result.glossary)
-                outcomes[owner].repaired_sentences += result.repaired
-                outcomes[owner].cached_sentences += result.cached
-                outcomes[owner].sentences += result.sentences
-            seconds += output.timings.translate_seconds
-            sentences += output.timings.unique_sentences
-        for outcome in outcomes:
-            outcome.inference_seconds = seconds
-            outcome.batch_sentences = sentences
-            outcome.model = served.loaded.model
-            outcome.model_name = served.name
-            outcome.model_is_fallback = served.loaded.fallback_reason is not None
-        return outcomes
+        loaded = served.loaded
+        return answer_calls(
+            served.engine,
+            calls,
+            self._options,  # one snapshot per flush
+            ServedModel(served.name, loaded.model, loaded.fallback_reason is not None),
+            parallel,
+            cached_only=cached_only,
+        )
 
     def info(self) -> ComponentInfo:
         return ComponentInfo(

@@ -83,6 +83,7 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
         detector,
         orchestrator,
         app_args.jobs.store_config(),
+        app_args.translator.model_dump(mode="json"),
         bulk.nice if bulk.enabled else 0,
     )
     application: Application = deployment(IngressDeployment).bind(

@@ -34,15 +34,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from ray import serve
 
+from serve_app.config import TranslatorConfig
 from serve_app.engines.detector import Detection
 from serve_app.engines.glossary import TermReport
 from serve_app.engines.languages import LanguageDatabase, UnknownLanguageError
-from serve_app.engines.markup import MarkupError, readable_text
 from serve_app.engines.quality import Quality
-from serve_app.engines.source_language import SourceNotDetectedError, source_languages
 from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+from serve_app.routing import ModelHandles, ModelRouter
+from serve_app.translation.request import TranslationRequest
+from serve_app.translation.service import Translated, TranslationError, TranslationService
 
 __all__ = [
     "APP_NAME",
@@ -59,6 +62,7 @@ __all__ = [
     "TranslateCall",
     "TranslateOutcome",
     "Translation",
+    "TranslationRequest",
 ]
 
 # The application's name in serve_config.yaml, and its deployments' names.
@@ -82,25 +86,45 @@ class TafsiriError(ValueError):
 class Translation:
     """:meth:`Tafsiri.translate`'s answer: one translation per text, in order."""
 
-    texts: list[str]
+    texts: list[str | None]  # None: withheld under min_quality
     source_languages: list[str]  # each text's, given or detected
     target_language: str
     model: str  # the model that served
     model_is_fallback: bool
-    outcome: TranslateOutcome  # all the Translator said (alternatives, quality, batch, ...)
+    # What the Translator calls reported together (batch, beam, cache; no texts).
+    outcome: TranslateOutcome
+    # Everything, per target (alternatives, quality, glossary, corrections).
+    translated: Translated
 
 
 class Tafsiri:
     """Async calls to a running Tafsiri application in this Ray cluster.
 
     Build it where Serve handles can be made: in another deployment's constructor, an actor,
-    or a driver connected to the cluster.
+    or a driver connected to the cluster. ``translator`` is the application's translator
+    settings (``AppArgs().translator``): with registered models, the same routing as its
+    API's; by default, its one default model.
     """
 
-    def __init__(self, app_name: str = APP_NAME) -> None:
+    def __init__(
+        self, app_name: str = APP_NAME, translator: TranslatorConfig | None = None
+    ) -> None:
         self.translator = serve.get_deployment_handle(TRANSLATOR, app_name=app_name)
         self.detector = serve.get_deployment_handle(DETECTOR, app_name=app_name)
         self._languages = LanguageDatabase.default()
+        config = translator or TranslatorConfig()
+
+        async def detect(call: DetectCall) -> DetectOutcome:
+            outcome: DetectOutcome = await self.detector.detect.remote(call)
+            return outcome
+
+        self.service = TranslationService(
+            ModelHandles(self.translator, config).translate,
+            detect,
+            ModelRouter(config, self._languages),
+            self._languages,
+            max_beam_size=config.max_beam_size,
+        )
 
     def language(self, code: str, field: str = "language") -> str:
         """``code``'s FLORES-200 code (``"sw"`` -> ``"swh_Latn"``)."""
@@ -111,45 +135,38 @@ class Tafsiri:
 
     async def detect(self, texts: Sequence[str], k: int = 1) -> list[Detection]:
         """Each text's most likely language (``k`` candidates in ``Detection.candidates``)."""
-        outcome: DetectOutcome = await self.detector.detect.remote(DetectCall(list(texts), k))
-        return outcome.detections
+        return await self.service.detect(list(texts), k)
 
     async def translate(
         self,
         texts: Sequence[str],
-        target_language: str,
+        target_language: str | Sequence[str],
         source_language: str | None = None,
         **options: Any,
     ) -> Translation:
-        """``texts`` into ``target_language``, from ``source_language`` or, when it is not
-        given, from each text's detected language. ``options`` are :class:`TranslateCall`'s
-        (``alternatives``, ``beam_size``, ``text_format``, ``quality``, ``glossary``, ...).
-        """
+        """``texts`` into ``target_language`` (or each of several), from ``source_language``
+        or, when it is not given, from each text's detected language: the API's translation,
+        through the same service. ``options`` are :class:`TranslationRequest`'s
+        (``alternatives``, ``beam_size``, ``model``, ``text_format``, ``quality``,
+        ``min_quality``, ``glossary`` terms, ...)."""
         items = [texts] if isinstance(texts, str) else list(texts)
-        target = self.language(target_language, "target_language")
+        asked = [target_language] if isinstance(target_language, str) else list(target_language)
+        targets = list(dict.fromkeys(self.language(code, "target_language") for code in asked))
         given = self.language(source_language, "source_language") if source_language else None
-        text_format = options.get("text_format", "text")
-        try:  # detection reads what a reader sees: an HTML text's words, not its tags
-            readable = [readable_text(text, text_format) for text in items] if not given else items
-        except MarkupError as exc:
-            raise TafsiriError(str(exc), code="INVALID_MARKUP", field="texts") from exc
         try:
-            sources = await source_languages(readable, given, self.detect)
-        except SourceNotDetectedError as exc:
-            raise TafsiriError(str(exc), code="DETECTION_FAILED", field="texts") from exc
-        call = TranslateCall(items, sources.codes, target, **options)
-        outcome: TranslateOutcome = await self.translator.translate.remote(call)
-        if outcome.error:
-            raise TafsiriError(
-                outcome.error,
-                code=outcome.error_code or "UNSUPPORTED_LANGUAGE",
-                field=outcome.error_field,
-            )
+            request = TranslationRequest(texts=items, targets=targets, source=given, **options)
+            done = await self.service.translate(request)
+        except ValidationError as exc:
+            raise TafsiriError(str(exc), code="VALUE_ERROR") from exc
+        except TranslationError as exc:
+            raise TafsiriError(exc.message, code=exc.code, field=exc.field or "texts") from exc
+        outcome = done.outcome
         return Translation(
-            texts=outcome.texts,
-            source_languages=sources.codes,
-            target_language=target,
+            texts=[item.text for item in done.items[targets[0]]],
+            source_languages=done.sources.codes,
+            target_language=targets[0],
             model=outcome.model,
             model_is_fallback=outcome.model_is_fallback,
             outcome=outcome,
+            translated=done,
         )

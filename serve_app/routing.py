@@ -9,9 +9,11 @@ first: a route for the exact pair; a route for the source (any target); one for 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from serve_app.config import DEFAULT_MODEL_NAME, TranslatorConfig
 from serve_app.engines.languages import LanguageDatabase
+from serve_app.messages import TranslateCall, TranslateOutcome
 
 ANY = "*"
 
@@ -84,3 +86,30 @@ def multiplexed_id(name: str, config: TranslatorConfig) -> str:
 def model_name(model_id: str) -> str:
     """The registered name in a multiplexed id."""
     return model_id.split("@", 1)[0] if model_id else DEFAULT_MODEL_NAME
+
+
+class ModelHandles:
+    """The Translator handle to call for each registered model: its calls carry the model's
+    multiplexed id, so Serve sends them to a replica that holds it. Duck-typed over Ray's
+    handle (``.options(multiplexed_model_id=...)``), so that this module needs no Ray."""
+
+    def __init__(self, handle: Any, config: TranslatorConfig) -> None:
+        self._handle = handle
+        self._ids = {
+            name: multiplexed_id(name, config) for name in (DEFAULT_MODEL_NAME, *config.models)
+        }
+        self._handles: dict[str, Any] = {}
+
+    def __call__(self, name: str) -> Any:
+        model_id = self._ids[name]
+        if not model_id:
+            return self._handle
+        handle = self._handles.get(model_id)
+        if handle is None:
+            handle = self._handles[model_id] = self._handle.options(multiplexed_model_id=model_id)
+        return handle
+
+    async def translate(self, name: str, call: TranslateCall) -> TranslateOutcome:
+        """``call`` on a replica that holds the model ``name``."""
+        outcome: TranslateOutcome = await self(name).translate.remote(call)
+        return outcome

@@ -7,7 +7,7 @@ Orchestrator binds a handler to every action.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,16 +21,30 @@ class DetectParams(Params):
     top_k: int = Field(3, ge=1, le=10)
 
 
-class TranslateParams(Params):
-    text: str = Field(..., min_length=1, max_length=100_000)
-    target_language: str
+# Targets one translate action may name (as the API's translate).
+MAX_TARGETS = 8
+
+
+class TranslationOptionParams(Params):
+    """The options of the API's translate, the same in a workflow."""
+
+    target_language: str | Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
     source_language: str | None = Field(None, description="Detected when absent.")
+    model: str | None = Field(None, max_length=64)
+    alternatives: int = Field(0, ge=0, le=4)
+    beam_size: int | None = Field(None, ge=1, le=16)
+    format: Literal["text", "html"] = "text"
+    protect_spans: bool = True
+    quality: bool = False
+    min_quality: float | None = Field(None, ge=0, le=1)
 
 
-class TranslateBatchParams(Params):
+class TranslateParams(TranslationOptionParams):
+    text: str = Field(..., min_length=1, max_length=100_000)
+
+
+class TranslateBatchParams(TranslationOptionParams):
     texts: list[str] = Field(..., min_length=1, max_length=1000)
-    target_language: str
-    source_language: str | None = None
 
 
 class SplitParams(Params):
@@ -126,14 +140,33 @@ CATALOG: dict[str, AgentSpec] = {
                 "translate",
                 "Translate one text",
                 TranslateParams,
-                ("translated_text", "source_language", "target_language"),
+                (
+                    "translated_text",
+                    "source_language",
+                    "target_language",
+                    # With several targets: the translations by target, and the targets.
+                    "translations",
+                    "target_languages",
+                    "alternatives",
+                    "quality",
+                    "status",
+                ),
                 cues=("translate", "translation"),
             ),
             ActionSpec(
                 "translate_batch",
                 "Translate several texts, each from its own language unless one is given",
                 TranslateBatchParams,
-                ("translations", "source_languages", "source_language", "target_language"),
+                (
+                    "translations",
+                    "source_languages",
+                    "source_language",
+                    "target_language",
+                    "target_languages",
+                    "alternatives",
+                    "quality",
+                    "withheld",
+                ),
                 cues=("translate each", "translate all"),
             ),
         ),

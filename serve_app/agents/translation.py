@@ -1,27 +1,31 @@
-"""The `language` and `translation` agents, over injected detect and translate capabilities.
+"""The `language` and `translation` agents, over the TranslationService.
 
-Plain Python: the Orchestrator deployment injects callables that reach the LanguageDetector
-and Translator deployments; tests inject the engines directly.
+Plain Python: the Orchestrator deployment gives them a TranslationService over its handles;
+tests give them one over the engines. A workflow's translate takes the options of the API's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
+from typing import Any
 
 from pydantic import BaseModel
 
 from serve_app.agents.base import ActionContext, ActionResult, Handler
-from serve_app.agents.catalog import DetectParams, TranslateBatchParams, TranslateParams
+from serve_app.agents.catalog import (
+    DetectParams,
+    TranslateBatchParams,
+    TranslateParams,
+    TranslationOptionParams,
+)
 from serve_app.engines.detector import Detection
 from serve_app.engines.languages import LanguageDatabase
-from serve_app.engines.source_language import SourceLanguages, source_languages
+from serve_app.translation.request import TranslationRequest
+from serve_app.translation.service import Translated, TranslatedItem, TranslationService
 
 # (texts, top k) -> one detection per text.
 DetectLanguages = Callable[[list[str], int], Awaitable[Sequence[Detection]]]
-# (texts, one FLORES-200 source per text, FLORES-200 target, the cache part of the run's
-# owner) -> one translation per text; raises ValueError for a language the model cannot
-# translate.
-TranslateTexts = Callable[[list[str], list[str], str, str], Awaitable[list[str]]]
 
 
 def language_handlers(detect: DetectLanguages) -> dict[str, Handler]:
@@ -43,46 +47,91 @@ def language_handlers(detect: DetectLanguages) -> dict[str, Handler]:
 
 
 def translation_handlers(
-    detect: DetectLanguages, translate: TranslateTexts, languages: LanguageDatabase
+    translation: TranslationService, languages: LanguageDatabase
 ) -> dict[str, Handler]:
     """Workflow params are the edge where language codes arrive: they are normalised here,
-    once, and every text without a given source is detected on its own."""
+    once; every text without a given source is detected on its own."""
 
     async def run(
-        texts: list[str], source: str | None, target: str, context: ActionContext
-    ) -> tuple[list[str], SourceLanguages, str]:
-        target_code = languages.normalize(target)
-        given = languages.normalize(source) if source else None
-        await context.charge_characters(sum(map(len, texts)))
-        sources = await source_languages(texts, given, lambda batch: detect(batch, 1))
-        translated = await translate(texts, sources.codes, target_code, context.owner)
-        return translated, sources, target_code
+        texts: list[str], params: TranslationOptionParams, context: ActionContext
+    ) -> tuple[Translated, bool]:
+        asked = params.target_language
+        several = isinstance(asked, list)
+        targets = list(
+            dict.fromkeys(
+                languages.normalize(code)
+                for code in (asked if isinstance(asked, list) else [asked])
+            )
+        )
+        request = TranslationRequest(
+            texts=texts,
+            targets=targets,
+            source=languages.normalize(params.source_language) if params.source_language else None,
+            text_format=params.format,
+            protect_spans=params.protect_spans,
+            alternatives=params.alternatives,
+            beam_size=params.beam_size,
+            model=params.model,
+            quality=params.quality,
+            min_quality=params.min_quality,
+            owner=context.owner,
+        )
+        await context.charge_characters(request.characters)
+        return await translation.translate(request), several
+
+    def shaped(
+        done: Translated, several: bool, value: Callable[[list[TranslatedItem]], Any]
+    ) -> Any:
+        by_target = {target: value(items) for target, items in done.items.items()}
+        return by_target if several else by_target[done.request.targets[0]]
+
+    def extras(done: Translated, several: bool, one: bool) -> dict[str, Any]:
+        """What the options asked for, beside the translations."""
+        request, found = done.request, {}
+
+        def each(pick: Callable[[TranslatedItem], Any]) -> Any:
+            return shaped(
+                done, several, lambda items: pick(items[0]) if one else [pick(i) for i in items]
+            )
+
+        if request.alternatives:
+            found["alternatives"] = each(lambda item: item.alternatives)
+        if request.measured:
+            found["quality"] = each(lambda item: item.quality and asdict(item.quality))
+        if one and request.min_quality is not None:
+            found["status"] = each(lambda item: "withheld" if item.withheld else "ok")
+        if not one and done.withheld:
+            found["withheld"] = shaped(
+                done, several, lambda items: [i for i, item in enumerate(items) if item.withheld]
+            )
+        if several:
+            found["target_languages"] = request.targets
+        else:
+            found["target_language"] = request.targets[0]
+        return found
 
     async def translate_one(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, TranslateParams)
-        (text,), sources, target = await run(
-            [params.text], params.source_language, params.target_language, context
-        )
+        done, several = await run([params.text], params, context)
+        texts = shaped(done, several, lambda items: items[0].text)
         return ActionResult(
             {
-                "translated_text": text,
-                "source_language": sources.codes[0],
-                "target_language": target,
+                ("translations" if several else "translated_text"): texts,
+                "source_language": done.sources.codes[0],
+                **extras(done, several, one=True),
             }
         )
 
     async def translate_batch(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, TranslateBatchParams)
-        texts, sources, target = await run(
-            params.texts, params.source_language, params.target_language, context
-        )
+        done, several = await run(params.texts, params, context)
         return ActionResult(
             {
-                "translations": texts,
-                "source_languages": sources.codes,
+                "translations": shaped(done, several, lambda items: [i.text for i in items]),
+                "source_languages": done.sources.codes,
                 # The one source all texts share; null for a mixed-language batch.
-                "source_language": sources.common,
-                "target_language": target,
+                "source_language": done.sources.common,
+                **extras(done, several, one=False),
             }
         )
 

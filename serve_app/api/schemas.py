@@ -83,21 +83,22 @@ GlossaryMode = Annotated[
 ]
 
 
-class TranslateRequest(BaseModel):
+Targets = str | Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
+
+
+class TranslationOptions(BaseModel):
+    """What every way of asking for a translation accepts (translate, stream, text job,
+    document), each option the same everywhere."""
+
     model_config = ConfigDict(extra="forbid")
 
-    text: str | list[str] = Field(
-        ..., description="Text to translate, or a list of texts.", examples=["Habari ya asubuhi"]
+    target_language: Targets = Field(
+        ...,
+        description="FLORES-200 code, e.g. eng_Latn (or ISO 639); or a list of up to "
+        f"{MAX_TARGETS} targets, all decoded in the same batch, results keyed by target.",
+        examples=["eng_Latn", ["eng_Latn", "fra_Latn"]],
     )
-    target_language: str | Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)] = (
-        Field(
-            ...,
-            description="FLORES-200 code, e.g. eng_Latn (or ISO 639); or a list of up to "
-            f"{MAX_TARGETS} targets, all decoded in the same batch, results keyed by target.",
-            examples=["eng_Latn", ["eng_Latn", "fra_Latn"]],
-        )
-    )
-    source_language: str | None = Field(None, description="Detected per text when omitted.")
+    source_language: str | None = Field(None, description="Detected when omitted.")
     model: str | None = Field(
         None,
         description="A registered model by name (GET /api/v1/models); by default the routing "
@@ -122,18 +123,16 @@ class TranslateRequest(BaseModel):
     glossary_mode: GlossaryMode = "enforce"
 
 
-class StreamTranslateRequest(BaseModel):
+class TranslateRequest(TranslationOptions):
+    text: str | list[str] = Field(
+        ..., description="Text to translate, or a list of texts.", examples=["Habari ya asubuhi"]
+    )
+
+
+class StreamTranslateRequest(TranslationOptions):
     """One long text, its sentences streamed back as server-sent events as they are done."""
 
-    model_config = ConfigDict(extra="forbid")
-
     text: str = Field(..., min_length=1, description="Up to `api.max_job_chars` characters.")
-    target_language: str
-    source_language: str | None = Field(
-        None, description="Detected once, from the whole text, when omitted."
-    )
-    model: str | None = Field(None, max_length=64, description="A registered model by name.")
-    beam_size: int | None = Field(None, ge=1, le=16)
 
 
 class GlossaryTermOut(BaseModel):
@@ -372,20 +371,13 @@ class WorkflowTranslateRequest(BaseModel):
         return value
 
 
-class TextJobRequest(BaseModel):
+class TextJobRequest(TranslationOptions):
     """Long documents or many texts, translated asynchronously with progress."""
 
-    model_config = ConfigDict(extra="forbid")
-
     texts: list[str] = Field(..., min_length=1, max_length=10_000)
-    target_language: str
-    source_language: str | None = None
     client_id: str = Field("default", pattern=_CLIENT_ID)
     priority: int = Field(5, ge=1, le=10)
     metadata: dict[str, Any] = Field(default_factory=dict)
-    format: TextFormat = "text"
-    protect_spans: ProtectSpans = True
-    quality: AskQuality = False
     min_quality: Annotated[
         float | None,
         Field(
@@ -395,8 +387,6 @@ class TextJobRequest(BaseModel):
             "`error_details` hold every translation (null where withheld) with its quality.",
         ),
     ] = None
-    glossary_id: GlossaryId = None
-    glossary_mode: GlossaryMode = "enforce"
 
 
 class GlossaryEntryIn(BaseModel):

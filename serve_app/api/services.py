@@ -15,9 +15,11 @@ from serve_app.engines.corrections import Corrections
 from serve_app.engines.glossary import Glossary
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.jobs.model import QueueStats
+from serve_app.messages import DetectCall, DetectOutcome
 from serve_app.metrics import Metrics
 from serve_app.ratelimit import CountRequest, SpentBudgets
-from serve_app.routing import ModelRouter, multiplexed_id
+from serve_app.routing import ModelHandles, ModelRouter
+from serve_app.translation.service import TranslationService
 
 
 @dataclass
@@ -47,30 +49,34 @@ class Services:
 
     # Which registered model serves a pair (serve_app.routing), and a handle per model id.
     router: ModelRouter = field(init=False, repr=False)
-    _translators: dict[str, Any] = field(default_factory=dict, repr=False)
-    _model_ids: dict[str, str] = field(init=False, repr=False)
+    # Every translation of the routes (and streams) goes through this service.
+    translation: TranslationService = field(init=False, repr=False)
+    translator_for: ModelHandles = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.glossaries = _cache(self.args.glossaries.cache_seconds)
         self.corrections = _cache(self.args.corrections.cache_seconds)
         self.router = ModelRouter(self.args.translator, self.languages)
-        # Each model's multiplexed id, once: a digest of its definition, fixed per replica.
-        self._model_ids = {
-            name: multiplexed_id(name, self.args.translator) for name in self.router.names
-        }
+        self.translator_for = ModelHandles(self.translator, self.args.translator)
 
-    def translator_for(self, name: str) -> Any:
-        """The Translator handle for the model ``name``: its calls carry the model's
-        multiplexed id, so Serve sends them to a replica that holds it."""
-        model_id = self._model_ids[name]
-        if not model_id:
-            return self.translator
-        handle = self._translators.get(model_id)
-        if handle is None:
-            handle = self._translators[model_id] = self.translator.options(
-                multiplexed_model_id=model_id
-            )
-        return handle
+        async def detect(call: DetectCall) -> DetectOutcome:
+            outcome: DetectOutcome = await self.detector.detect.remote(call)
+            return outcome
+
+        self.translation = TranslationService(
+            self.translator_for.translate,
+            detect,
+            self.router,
+            self.languages,
+            max_beam_size=self.args.translator.max_beam_size,
+            on_detected=self.count_detections,
+        )
+
+    def count_detections(self, outcome: DetectOutcome) -> None:
+        """Counts what the detector found for a client (in the metrics)."""
+        self.metrics.detection_batch_size.observe(outcome.batch_requests)
+        for detection in outcome.detections:
+            self.metrics.detections.labels(detection.language).inc()
 
     async def queue_stats(self, max_age_s: float = 1.0) -> QueueStats:
         """The job queue's stats, at most ``max_age_s`` old: estimates on every submission

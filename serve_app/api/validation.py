@@ -59,3 +59,16 @@ def language_code(code: str, languages: LanguageDatabase, field: str) -> str:
             code="UNSUPPORTED_LANGUAGE",
             message=str(exc),
         ) from exc
+
+
+def target_codes(asked: str | list[str], languages: LanguageDatabase) -> tuple[list[str], bool]:
+    """``(targets, several)``: the FLORES-200 codes of the target or targets asked for (one
+    entry per language: "fr" and "fra_Latn" are one target); 400 naming an unknown one."""
+    several = isinstance(asked, list)
+    targets: list[str] = []
+    for index, code in enumerate(asked if isinstance(asked, list) else [asked]):
+        field = f"target_language.{index}" if several else "target_language"
+        normalised = language_code(code, languages, field)
+        if normalised not in targets:
+            targets.append(normalised)
+    return targets, several

@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
         "serve_app.routing",
     },
     {
+        "serve_app.translation",
         "serve_app.agents",
         "serve_app.dsl",
         "serve_app.jobs",

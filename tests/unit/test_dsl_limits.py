@@ -14,10 +14,14 @@ from serve_app.agents import text
 from serve_app.agents.base import ActionContext, ActionResult
 from serve_app.agents.registry import AgentRegistry
 from serve_app.agents.translation import language_handlers, translation_handlers
+from serve_app.config import TranslatorConfig
 from serve_app.dsl.executor import RunResult, WorkflowExecutor
 from serve_app.dsl.limits import RunLimits, size_of
 from serve_app.dsl.validator import Workflow, validate
 from serve_app.engines.languages import LanguageDatabase
+from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+from serve_app.routing import ModelRouter
+from serve_app.translation.service import TranslationService
 
 
 @pytest.fixture
@@ -369,17 +373,19 @@ def test_what_a_run_translates_is_charged_to_its_owner() -> None:
         budget[owner] -= characters
         return True
 
-    async def detect(texts: list[str], k: int) -> list[Any]:
+    async def detect(call: DetectCall) -> DetectOutcome:
         raise AssertionError("sources are given")
 
-    async def translate(texts: list[str], sources: list[str], target: str, scope: str) -> list[str]:
-        translated.extend(texts)
-        return [t.upper() for t in texts]
+    async def translate(name: str, call: TranslateCall) -> TranslateOutcome:
+        translated.extend(call.texts)
+        return TranslateOutcome(texts=[t.upper() for t in call.texts])
 
-    registry = AgentRegistry()
-    registry.bind(
-        "translation", translation_handlers(detect, translate, LanguageDatabase.default())
+    languages = LanguageDatabase.default()
+    service = TranslationService(
+        translate, detect, ModelRouter(TranslatorConfig(), languages), languages, max_beam_size=4
     )
+    registry = AgentRegistry()
+    registry.bind("translation", translation_handlers(service, languages))
     task = {"agent": "translation", "action": "translate", "depends_on": []}
     params = {"source_language": "en", "target_language": "sw"}
     workflow = Workflow.model_validate(

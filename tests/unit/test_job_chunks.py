@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
-from serve_app.engines.detector import Detection
-from serve_app.engines.quality import Translations
-from serve_app.engines.translator import UnsupportedLanguageError
+from serve_app.config import TranslatorConfig
+from serve_app.engines.languages import LanguageDatabase
 from serve_app.jobs.handlers import JobHandlers, PermanentJobError
 from serve_app.jobs.model import Job, JobKind
+from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+from serve_app.routing import ModelRouter
+from serve_app.translation.service import TranslationService
 
 
 class FakeTranslator:
@@ -26,17 +28,16 @@ class FakeTranslator:
         self.cancelled = 0
         self.fail_on = fail_on
 
-    async def __call__(
-        self, texts: list[str], sources: list[str], target: str, **_: Any
-    ) -> Translations:
+    async def __call__(self, name: str, call: TranslateCall) -> TranslateOutcome:
+        texts = call.texts
         self.calls.append(texts)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             if self.fail_on in texts:
-                raise UnsupportedLanguageError(f"cannot translate {self.fail_on}")
+                return TranslateOutcome(error=f"cannot translate {self.fail_on}")
             await asyncio.sleep(0.02 / len(self.calls))
-            return Translations([t.upper() for t in texts], [None] * len(texts))
+            return TranslateOutcome(texts=[t.upper() for t in texts])
         except asyncio.CancelledError:
             self.cancelled += 1
             raise
@@ -45,7 +46,7 @@ class FakeTranslator:
 
 
 def handlers(translate: FakeTranslator, ahead: int) -> JobHandlers:
-    async def detect(texts: list[str]) -> list[Detection]:
+    async def detect(call: DetectCall) -> DetectOutcome:
         raise AssertionError("the source is given")
 
     async def unused(*_: Any) -> Any:
@@ -54,10 +55,15 @@ def handlers(translate: FakeTranslator, ahead: int) -> JobHandlers:
     def execute(*_: Any) -> AsyncIterator[dict[str, Any]]:
         raise AssertionError("not a workflow")
 
-    return JobHandlers(translate, detect, unused, execute, chunk_texts=2, chunks_ahead=ahead)
+    config, languages = TranslatorConfig(), LanguageDatabase.default()
+    service = TranslationService(
+        translate, detect, ModelRouter(config, languages), languages, max_beam_size=4
+    )
+    return JobHandlers(service, unused, execute, chunk_texts=2, chunks_ahead=ahead)
 
 
 def job(texts: list[str]) -> Job:
+    # As an earlier version stored it: read as it was.
     payload = {"texts": texts, "source_language": "eng_Latn", "target_language": "fra_Latn"}
     return Job(token="c" * 32, kind=JobKind.TEXT_TRANSLATION, payload=payload)
 

@@ -13,7 +13,6 @@ import pytest
 
 from serve_app.engines.cache import MemoryCache
 from serve_app.engines.detector import Detection, LanguageDetector
-from serve_app.engines.glossary import by_pair
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.quality import (
     LENGTH_RATIO,
@@ -22,7 +21,6 @@ from serve_app.engines.quality import (
     WRONG_LANGUAGE,
     Quality,
     SentenceSignals,
-    Translations,
     check_output_languages,
     longest_loop,
     sentence_signals,
@@ -33,6 +31,7 @@ from serve_app.engines.translator import TranslationRequest, Translator
 from serve_app.jobs.handlers import JobHandlers, NeedsHumanError
 from serve_app.jobs.model import Job, JobKind
 from serve_app.testmodel.build import build_test_model
+from tests.unit.service_fixtures import EngineService
 
 SENTENCE = "Hello my dear friend, how are you today?"
 LANGUAGES = LanguageDatabase.default()
@@ -204,46 +203,14 @@ def test_the_output_language_is_checked_by_the_real_detector(detector: LanguageD
 
 
 def handlers(translator: Translator, detector: LanguageDetector) -> JobHandlers:
-    async def translate(
-        texts: list[str],
-        sources: list[str],
-        target: str,
-        *,
-        text_format: str = "text",
-        protect_spans: bool = True,
-        quality: bool = False,
-        glossary: tuple[tuple[str, str, str, str], ...] = (),
-        glossary_mode: str = "enforce",
-        cache_scope: str = "",
-    ) -> Translations:
-        pairs = by_pair(glossary, glossary_mode)
-        requests = [
-            TranslationRequest(
-                t,
-                s,
-                target,
-                text_format,
-                protect_spans,
-                quality=quality,
-                glossary=pairs.get((s, target)),
-                cache_scope=cache_scope,
-            )
-            for t, s in zip(texts, sources, strict=True)
-        ]
-        results = translator.translate(requests).results
-        return Translations(
-            [r.text for r in results],
-            [r.quality for r in results],
-            [r.glossary for r in results] if glossary else None,
-        )
-
     async def unused(*_: Any) -> Any:
         raise AssertionError("not a workflow")
 
     def execute(*_: Any) -> AsyncIterator[dict[str, Any]]:
         raise AssertionError("not a workflow")
 
-    return JobHandlers(translate, detect_with(detector), unused, execute, chunk_texts=2)
+    service = EngineService(translator, detector).service
+    return JobHandlers(service, unused, execute, chunk_texts=2)
 
 
 async def no_progress(done: int, total: int, detail: dict[str, Any] | None) -> None:

@@ -13,7 +13,8 @@ from serve_app.agents.translation import translation_handlers
 from serve_app.engines.detector import Detection, LanguageDetector
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.source_language import SourceNotDetectedError, source_languages
-from serve_app.engines.translator import TranslationRequest, Translator
+from serve_app.engines.translator import Translator
+from tests.unit.service_fixtures import EngineService
 
 MIXED = {
     "deu_Latn": "Ich habe heute leider keine Zeit, weil ich arbeiten muss.",
@@ -46,24 +47,13 @@ def test_each_text_gets_its_own_language(detector: LanguageDetector) -> None:
 def test_translate_batch_agent_translates_mixed_texts_from_their_own_languages(
     detector: LanguageDetector, translator: Translator
 ) -> None:
-    calls: list[tuple[list[str], str]] = []
-
-    async def detect(texts: list[str], k: int) -> Sequence[Detection]:
-        return detector.detect(texts, k)
-
-    async def translate(texts: list[str], sources: list[str], target: str, scope: str) -> list[str]:
-        calls.append((sources, scope))
-        requests = [
-            TranslationRequest(t, s, target, cache_scope=scope)
-            for t, s in zip(texts, sources, strict=True)
-        ]
-        return [result.text for result in translator.translate(requests).results]
-
-    handlers = translation_handlers(detect, translate, LanguageDatabase.default())
+    engines = EngineService(translator, detector)
+    handlers = translation_handlers(engines.service, LanguageDatabase.default())
     params = TranslateBatchParams(texts=list(MIXED.values()), target_language="en")
     result = asyncio.run(handlers["translate_batch"](params, ActionContext("t", owner="key-a")))
     # The translator was told each text's own source, and the run owner's part of the cache.
-    assert calls == [(list(MIXED), "key-a")]
+    ((_, call),) = engines.calls
+    assert (call.source_languages, call.cache_scope) == (list(MIXED), "key-a")
     assert result.output == {
         "translations": list(MIXED.values()),
         "source_languages": list(MIXED),

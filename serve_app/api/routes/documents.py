@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 from pathlib import PurePath
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -28,7 +28,6 @@ from serve_app.api.routes.jobs import poll_link, text_job_payload
 from serve_app.api.schemas import GlossaryMode, JobAccepted, TextJobRequest
 from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import ServicesDep
-from serve_app.api.translating import off_the_loop
 from serve_app.config import DocumentsConfig
 from serve_app.documents.errors import DocumentError
 from serve_app.documents.formats import (
@@ -42,7 +41,9 @@ from serve_app.documents.formats import (
 from serve_app.engines.markup import readable_text
 from serve_app.engines.segmenter import segment
 from serve_app.jobs.model import JobKind, JobStatus
+from serve_app.jobs.payloads import DocumentRef, TextJobPayload, TextJobResult
 from serve_app.jobs.records import DOCUMENT, OwnedRecord
+from serve_app.translation.service import off_the_loop
 
 UPLOAD_PATH = "/api/v1/documents"
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -82,6 +83,18 @@ async def submit_document(
     ] = None,
     glossary_id: Annotated[str | None, Form()] = None,
     glossary_mode: Annotated[GlossaryMode, Form()] = "enforce",
+    model: Annotated[str | None, Form(max_length=64, description="A registered model.")] = None,
+    beam_size: Annotated[int | None, Form(ge=1, le=16)] = None,
+    protect_spans: Annotated[bool, Form()] = True,
+    quality: Annotated[bool, Form(description="Measure each segment's quality.")] = False,
+    min_quality: Annotated[
+        float | None,
+        Form(
+            ge=0,
+            le=1,
+            description="A segment below this quality ends the job `needs_human` (no file).",
+        ),
+    ] = None,
     priority: Annotated[int, Form(ge=1, le=10)] = 5,
     client_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_.:@-]{1,64}$")] = "default",
 ) -> JobAccepted:
@@ -125,8 +138,13 @@ async def submit_document(
         format="html",
         glossary_id=glossary_id,
         glossary_mode=glossary_mode,
+        model=model,
+        beam_size=beam_size,
+        protect_spans=protect_spans,
+        quality=quality,
+        min_quality=min_quality,
     )
-    payload = await text_job_payload(body, services, principal)
+    payload = await text_job_payload(body, services, principal, as_one=True)
     record = OwnedRecord(
         uuid.uuid4().hex,
         records.owner_of(principal),
@@ -142,21 +160,24 @@ async def submit_document(
         "document",
         max_size=config.stored_size_per_owner,
     )
-    payload |= {
-        "document": {"id": record.id, "filename": filename, "format": name, "output": output},
-        "weights": await off_the_loop(
-            found,
-            lambda: [max(1, len(segment(readable_text(text, "html")).sentences)) for text in found],
-        ),
-        "detect_as_one": True,
-    }
+    payload = payload.model_copy(
+        update={
+            "document": DocumentRef(id=record.id, filename=filename, format=name, output=output),
+            "weights": await off_the_loop(
+                found,
+                lambda: [
+                    max(1, len(segment(readable_text(text, "html")).sentences)) for text in found
+                ],
+            ),
+        }
+    )
     try:
         accepted = await submit_job(
             services,
             response,
             principal,
             JobKind.TEXT_TRANSLATION,
-            payload,
+            payload.model_dump(mode="json"),
             client_id=client_id,
             priority=priority,
             metadata={"document": filename, "format": name, "segments": len(found)},
@@ -198,7 +219,10 @@ def content_disposition(download: str) -> str:
 )
 async def document_result(token: str, services: ServicesDep, principal: Principal) -> Response:
     job = await load_job(services, token, principal, "Document")
-    document: dict[str, Any] | None = job.payload.get("document")
+    document = None
+    if job.kind == JobKind.TEXT_TRANSLATION:
+        payload = TextJobPayload.model_validate(job.payload)
+        document = payload.document
     if document is None:
         raise ApiError(404, "Document token not found or expired", field="token", code="NOT_FOUND")
     if job.status != JobStatus.DONE:
@@ -208,18 +232,26 @@ async def document_result(token: str, services: ServicesDep, principal: Principa
             field="token",
             code="DOCUMENT_NOT_READY",
         )
-    stored = await records.load(services, DOCUMENT, document["id"], principal, "document", "token")
-    translations = (job.result or {})["translations"]
-    output = document["output"]
+    stored = await records.load(services, DOCUMENT, document.id, principal, "document", "token")
+    result = TextJobResult.model_validate(job.result)
+    # A done document job answered every segment into its one target (a withheld one
+    # ends the job needs_human instead).
+    found = result.translations if isinstance(result.translations, list) else []
+    translations = [text for text in found if text is not None]
+    if not translations or len(translations) != len(found):
+        raise ApiError(
+            409, "the document's job has no whole translation", code="DOCUMENT_NOT_READY"
+        )
+    output = document.output
     rendered = await anyio.to_thread.run_sync(
         render,
         base64.b64decode(stored.body),
-        document["format"],
+        document.format,
         translations,
         limits_of(services.args.documents),
         output,
     )
-    download = _download_name(document["filename"], job.payload["target_language"], output)
+    download = _download_name(document.filename, payload.target, output)
     return Response(
         rendered,
         media_type=MEDIA_TYPES[output],

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from serve_app.api import corrections, glossaries
+from serve_app.api import translating
 from serve_app.api.errors import ApiError
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import (
@@ -19,9 +19,9 @@ from serve_app.api.schemas import (
 )
 from serve_app.api.security import Principal, charge
 from serve_app.api.services import Services, ServicesDep
-from serve_app.api.translating import check_markup, off_the_loop
-from serve_app.api.validation import language_code
+from serve_app.api.validation import target_codes
 from serve_app.jobs.model import Job, JobKind, JobStatus
+from serve_app.jobs.payloads import PlanningPayload, TextJobPayload
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 
@@ -60,7 +60,7 @@ async def submit_workflow_planning(
         response,
         principal,
         JobKind.WORKFLOW_PLANNING,
-        {"natural_language": body.natural_language},
+        PlanningPayload(natural_language=body.natural_language).model_dump(),
         client_id=body.client_id,
         priority=body.priority,
         metadata=body.metadata,
@@ -87,7 +87,7 @@ async def submit_text_job(
         response,
         principal,
         JobKind.TEXT_TRANSLATION,
-        await text_job_payload(body, services, principal),
+        (await text_job_payload(body, services, principal)).model_dump(mode="json"),
         client_id=body.client_id,
         priority=body.priority,
         metadata=body.metadata,
@@ -95,10 +95,11 @@ async def submit_text_job(
 
 
 async def text_job_payload(
-    body: TextJobRequest, services: Services, principal: str | None
-) -> dict[str, Any]:
-    """A text job's payload, checked (size, languages, markup) and carrying what it needs
-    of the caller's glossary and corrections: the same for texts and for a document."""
+    body: TextJobRequest, services: Services, principal: str | None, *, as_one: bool = False
+) -> TextJobPayload:
+    """A text job's payload, checked (size, languages, markup, model, beam) and carrying
+    what it needs of the caller's glossary and corrections: the same for texts and for a
+    document (whose texts, ``as_one``, share one language read from the whole)."""
     limit = services.args.api.max_job_chars
     total = sum(len(text) for text in body.texts)
     if total > limit:
@@ -108,63 +109,15 @@ async def text_job_payload(
             field="texts",
             code="PAYLOAD_TOO_LARGE",
         )
-    # Charged before its markup is parsed or its glossary's terms are found.
-    await charge(services, principal or body.client_id, total)
-    payload: dict[str, Any] = {
-        "texts": body.texts,
-        "target_language": language_code(
-            body.target_language, services.languages, "target_language"
-        ),
-        "source_language": language_code(
-            body.source_language, services.languages, "source_language"
-        )
-        if body.source_language
-        else None,
-        "format": body.format,
-        "protect_spans": body.protect_spans,
-        "quality": body.quality,
-        "min_quality": body.min_quality,
-    }
-    readable = body.texts
-    if body.format != "text":  # refused now rather than failing the job later
-        # Up to max_job_chars of markup: parsed in a worker thread, not on the event loop.
-        readable = await off_the_loop(
-            body.texts,
-            lambda: [
-                check_markup(text, body.format, f"texts.{index}")
-                for index, text in enumerate(body.texts)
-            ],
-        )
-    if body.glossary_id is not None:
-        # The job carries the terms it needs, so it runs as submitted even if the glossary
-        # is deleted before it does.
-        glossary = await glossaries.load(services, body.glossary_id, principal, "glossary_id")
-        # Sources may be detected only when the job runs: terms of every source into the
-        # target that occur in the texts.
-        target = payload["target_language"]
-        payload["glossary"] = await off_the_loop(
-            readable,
-            lambda: [
-                list(term)
-                for source, into in glossary.language_pairs
-                if into == target
-                for term in glossaries.terms_for(
-                    glossary, readable, [source] * len(readable), [target]
-                )
-            ],
-        )
-        payload["glossary_mode"] = body.glossary_mode
-    served = await corrections.table(services, principal)
-    if served:
-        # The owner's corrections of these texts, as they stand at submission.
-        offered = {
-            str(i): {source: [c.id, c.translation] for source, c in found.items()}
-            for i, text in enumerate(body.texts)
-            if (found := served.offered(text, payload["target_language"]))
-        }
-        if offered:
-            payload["corrections"] = offered
-    return payload
+    targets, several = target_codes(body.target_language, services.languages)
+    # Charged before its markup is parsed or its glossary's terms are found: each text once
+    # per target.
+    await charge(services, principal or body.client_id, total * len(targets))
+    field_of = translating.texts_field(False, "texts")
+    request = await translating.request_of(services, body, body.texts, targets, principal, field_of)
+    if as_one:
+        request = request.model_copy(update={"detect_as_one": True})
+    return TextJobPayload(request=request, several=several)
 
 
 def _status(job: Job) -> JobStatusResponse:

@@ -3,20 +3,26 @@
 The text is cut into sentences by the same segmenter the Translator uses, and each sentence is
 one Translator call (a few in flight at once: Serve's dynamic batching puts them in batches
 with everyone else's requests), so the sentences and their separators, joined, are what
-``POST /api/v1/translate`` answers for the same text, letter for letter. A client that goes
-away cancels the calls in flight and sends no more.
+``POST /api/v1/translate`` answers for the same text, letter for letter. Every option of
+``/translate`` applies (through the same TranslationService). A client that goes away
+cancels the calls in flight and sends no more.
 
-Events: ``sentence`` (``{"index", "delta", "translation"}``: append ``delta``, the separator
-before the sentence and its translation), then ``done`` (``{"translated_text",
-"source_language", "sentences", "model_name"}``) or ``error`` (the error format).
+Events: ``sentence``, one per sentence and target (``{"index", "target_language", "delta",
+"translation"}``: append ``delta``, the separator before the sentence and its translation;
+with ``alternatives``, ``quality``, a glossary or a correction, the same fields as a
+``/translate`` item; a sentence below ``min_quality`` has ``"status": "withheld"``, a null
+``translation`` and a ``delta`` of its separator only), then ``done`` (``{"translated_text",
+"target_language", "source_language", "sentences", "model_name", "withheld"}``; with several
+targets ``translated_texts`` and ``target_languages`` instead) or ``error`` (the error
+format). HTML comes as one piece (its tags may span sentences), as does a text you
+corrected.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections import deque
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,19 +33,36 @@ from serve_app.api.errors import ApiError, error_body, request_id_of
 from serve_app.api.schemas import StreamTranslateRequest
 from serve_app.api.security import Principal, charge, client_key
 from serve_app.api.services import ServicesDep
-from serve_app.api.validation import language_code
-from serve_app.engines.segmenter import segment
-from serve_app.engines.source_language import SourceNotDetectedError, source_languages
+from serve_app.api.validation import target_codes
+from serve_app.translation.service import TranslatedItem, TranslationError
 
 router = APIRouter(prefix="/api/v1", tags=["translation"])
 # Sentences in flight per stream: enough to fill batches, few enough to stop soon.
 IN_FLIGHT = 8
-# How much of the text its language is detected from.
-DETECT_CHARS = 4000
 
 
 def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _sentence(index: int, target: str, separator: str, item: TranslatedItem) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "index": index,
+        "target_language": target,
+        "delta": separator + (item.text or ""),
+        "translation": item.text,
+    }
+    if item.withheld:
+        data["status"] = "withheld"
+    if item.alternatives:
+        data["alternatives"] = item.alternatives
+    if item.quality is not None:
+        data["quality"] = asdict(item.quality)
+    if item.glossary is not None:
+        data["glossary_terms"] = [report.as_dict() for report in item.glossary]
+    if item.correction is not None:
+        data["correction_id"] = item.correction.id
+    return data
 
 
 @router.post(
@@ -59,85 +82,72 @@ async def translate_stream(
             field="text",
             code="PAYLOAD_TOO_LARGE",
         )
-    await charge(services, client_key(request, principal), len(body.text))
-    target = language_code(body.target_language, services.languages, "target_language")
-    source = body.source_language and language_code(
-        body.source_language, services.languages, "source_language"
+    targets, several = target_codes(body.target_language, services.languages)
+    await charge(services, client_key(request, principal), len(body.text) * len(targets))
+    field_of = translating.texts_field(True)
+    asked = await translating.request_of(services, body, [body.text], targets, principal, field_of)
+    stream = services.translation.stream(
+        asked, max_sentence_chars=services.args.translator.max_sentence_chars, ahead=IN_FLIGHT
     )
-    translating.check_beam(services, body.beam_size)
-    if not source:
-        try:
-            found = await source_languages(
-                [body.text[:DETECT_CHARS]],
-                None,
-                lambda batch: translating.detect(services, batch, 1),
-            )
-        except SourceNotDetectedError as exc:
-            raise ApiError(
-                400,
-                "Could not detect the source language; pass source_language",
-                field="text",
-                code="DETECTION_FAILED",
-            ) from exc
-        source = found.codes[0]
-    pieces = segment(body.text, services.args.translator.max_sentence_chars)
+    try:  # the source is found (or refused) before the response starts
+        first = await anext(stream, None)
+    except TranslationError as exc:
+        await stream.aclose()
+        raise translating.refused(exc, field_of) from exc
     metrics = services.metrics
 
-    async def one(sentence: str) -> translating.Translated:
-        return await translating.translate(
-            services,
-            [sentence],
-            [target],
-            source,
-            single=True,
-            beam_size=body.beam_size,
-            model=body.model,
-            owner=principal,
-        )
-
     async def events() -> AsyncIterator[str]:
-        sentences, separators = pieces.sentences, pieces.separators
-        pending: deque[asyncio.Task[translating.Translated]] = deque()
-        parts: list[str] = []
-        model_name = ""
-        next_sent = 0  # sentences handed to the Translator
-        index_sent = 0  # sentences streamed to the client
+        parts: dict[str, list[str]] = {target: [] for target in targets}
+        withheld: dict[str, list[int]] = {target: [] for target in targets}
+        source, model_name, sentences, streamed = "", "", 0, 0
         try:
-            for index in range(len(sentences)):
-                while next_sent < len(sentences) and len(pending) < IN_FLIGHT:
-                    pending.append(asyncio.ensure_future(one(sentences[next_sent])))
-                    next_sent += 1
+            piece = first
+            while piece is not None:
+                done = piece.translated
+                translating.record(services, done)
+                source, model_name = done.sources.codes[0], done.outcome.model_name
+                sentences = piece.total
+                for target in targets:
+                    (item,) = done.items[target]
+                    parts[target].append(piece.separator + (item.text or ""))
+                    if item.withheld:
+                        withheld[target].append(piece.index)
+                    yield _event("sentence", _sentence(piece.index, target, piece.separator, item))
+                for target in targets:
+                    parts[target].append(piece.trailing)
+                streamed += 1
+                metrics.streamed_sentences.labels("sent").inc()
                 try:
-                    done = await pending.popleft()
-                except ApiError as exc:
+                    piece = await anext(stream, None)
+                except TranslationError as exc:
+                    error = translating.refused(exc, field_of)
                     yield _event(
-                        "error", error_body(exc.detail, exc.errors, request_id_of(request))
+                        "error", error_body(error.detail, error.errors, request_id_of(request))
                     )
                     return
-                translation = done.outcome.texts[0]
-                model_name = done.outcome.model_name
-                metrics.streamed_sentences.labels("sent").inc()
-                index_sent += 1
-                delta = separators[index] + translation
-                parts.append(delta)
-                yield _event(
-                    "sentence", {"index": index, "delta": delta, "translation": translation}
-                )
-            parts.append(separators[-1])
-            yield _event(
-                "done",
-                {
-                    "translated_text": "".join(parts),
-                    "source_language": source,
-                    "sentences": len(sentences),
-                    "model_name": model_name,
-                },
-            )
+            texts = {target: "".join(parts[target]) for target in targets}
+            summary: dict[str, Any] = {
+                "source_language": source,
+                "sentences": sentences,
+                "model_name": model_name,
+            }
+            if several:
+                summary |= {
+                    "translated_texts": texts,
+                    "target_languages": targets,
+                    "withheld": withheld,
+                }
+            else:
+                summary |= {
+                    "translated_text": texts[targets[0]],
+                    "target_language": targets[0],
+                    "withheld": withheld[targets[0]],
+                }
+            yield _event("done", summary)
         finally:
             # The client went away (or an error ended the stream): nothing more is decoded.
-            for task in pending:
-                task.cancel()
-            unsent = len(sentences) - index_sent
+            await stream.aclose()
+            unsent = max(0, sentences - streamed)
             if unsent:
                 metrics.streamed_sentences.labels("cancelled").inc(unsent)
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Request
 
-from serve_app.api import corrections, glossaries, translating
+from serve_app.api import translating
 from serve_app.api.errors import request_id_of, utc_now
 from serve_app.api.schemas import (
     BatchDetectResponse,
@@ -27,10 +27,9 @@ from serve_app.api.schemas import (
 )
 from serve_app.api.security import Principal, charge, client_key
 from serve_app.api.services import Services, ServicesDep
-from serve_app.api.translating import TranslatedItem
-from serve_app.api.validation import as_text_list, language_code
+from serve_app.api.validation import as_text_list, target_codes
 from serve_app.engines.detector import UNKNOWN_LANGUAGE, Detection
-from serve_app.engines.quality import withheld
+from serve_app.translation.service import TranslatedItem
 
 router = APIRouter(prefix="/api/v1", tags=["translation"])
 logger = logging.getLogger("ray.serve")
@@ -54,50 +53,20 @@ async def translate(
 ) -> TranslateAnswer:
     started = time.perf_counter()
     texts, single = as_text_list(body.text, services.args.api)
-    asked = body.target_language
-    several = isinstance(asked, list)
-    if not isinstance(asked, list):
-        asked = [asked]
-    targets: list[str] = []
-    for index, code in enumerate(asked):
-        field = f"target_language.{index}" if several else "target_language"
-        normalised = language_code(code, services.languages, field)
-        if normalised not in targets:  # "fr" and "fra_Latn" are one target
-            targets.append(normalised)
+    targets, several = target_codes(body.target_language, services.languages)
     # Charged before any work: each text once per target it is translated into.
     await charge(services, client_key(request, principal), sum(map(len, texts)) * len(targets))
-    source = (
-        language_code(body.source_language, services.languages, "source_language")
-        if body.source_language
-        else None
-    )
-    glossary = None
-    if body.glossary_id is not None:
-        glossary = await glossaries.load(services, body.glossary_id, principal, "glossary_id")
-    served = await corrections.table(services, principal)
+    field_of = translating.texts_field(single)
     done = await translating.translate(
         services,
-        texts,
-        targets,
-        source,
-        single=single,
-        alternatives=body.alternatives,
-        beam_size=body.beam_size,
-        text_format=body.format,
-        protect_spans=body.protect_spans,
-        quality=body.quality or body.min_quality is not None,
-        glossary=glossary,
-        glossary_mode=body.glossary_mode,
-        corrections=served,
-        model=body.model,
-        owner=principal,
+        await translating.request_of(services, body, texts, targets, principal, field_of),
+        field_of,
     )
     outcome = done.outcome
     per_target = {
         target: [
             _item(
                 translated,
-                body.min_quality,
                 source_language=source_code,
                 source_language_detected=detection is not None,
                 detection_confidence=detection.confidence if detection else None,
@@ -107,13 +76,8 @@ async def translate(
                 items, done.sources.codes, done.sources.detections, texts, strict=True
             )
         ]
-        for target, items in done.by_target().items()
+        for target, items in done.items.items()
     }
-    withheld_items = sum(
-        item.status == "withheld" for items in per_target.values() for item in items
-    )
-    if withheld_items:
-        services.metrics.withheld_translations.inc(withheld_items)
     common = {
         "character_count": done.characters,
         "cached_sentences": outcome.cached_sentences,
@@ -159,9 +123,7 @@ async def translate(
     return BatchTranslateResponse(translations=items, target_language=targets[0], **common)
 
 
-def _item(
-    translated: TranslatedItem, min_quality: float | None, **details: object
-) -> TranslationItem:
+def _item(translated: TranslatedItem, **details: object) -> TranslationItem:
     """One translation as answered: withheld (no text) when below ``min_quality``."""
     quality, shown = translated.quality, None
     if translated.correction is not None:
@@ -172,7 +134,7 @@ def _item(
         ]
     if quality is not None:
         shown = QualityOut(**asdict(quality))
-    if withheld(quality, min_quality):
+    if translated.withheld:
         return TranslationItem(translated_text=None, status="withheld", quality=shown, **details)
     return TranslationItem(
         translated_text=translated.text,

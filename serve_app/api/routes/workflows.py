@@ -22,6 +22,7 @@ from serve_app.dsl.planner import PlanningError, plan
 from serve_app.dsl.suggest import suggest
 from serve_app.dsl.validator import validate
 from serve_app.jobs.model import TERMINAL, Job, JobKind, owner_tag
+from serve_app.jobs.payloads import WorkflowRunPayload
 
 router = APIRouter(tags=["workflows"])
 
@@ -64,7 +65,7 @@ async def _start(
         response,
         principal,
         JobKind.WORKFLOW_RUN,
-        {"workflow": workflow},
+        WorkflowRunPayload(workflow=workflow).model_dump(),
         client_id=client_id,
         priority=priority,
         metadata=metadata,
