@@ -63,7 +63,7 @@ OVERRIDES: dict[str, Any] = {
     "http_options.host": "0.0.0.0",  # noqa: S104 - inside the pod network, behind a Service
     "args.jobs.backend": "redis",
     "args.jobs.redis_url": f"{REDIS}/1",
-    # Refuse to start on a Redis that could lose accepted jobs (see cluster/README.md).
+    # Refuse to start on a Redis that could lose accepted jobs (see docs/deployment.md).
     "args.jobs.redis_durability": "require",
     "args.rate_limits.storage_uri": f"{REDIS}/2",
     # One translation cache for every Translator replica, so a sentence is decoded once.

@@ -38,7 +38,7 @@ _ENGINE_FIELDS = (
 HEALTH_PROBE = TranslationRequest("Health check.", "eng_Latn", "fra_Latn")
 # Flushes in progress at once: while one decodes, the next starts on the worker it leaves
 # idle instead of waiting for the slowest sentence of the first (32 clients, base model:
-# 5.6-7.2 req/s against 5.6-6.0 with one at a time; see README "Serving benchmark").
+# 5.6-7.2 req/s against 5.6-6.0 with one at a time; see CHANGELOG.md, 2026-11-24).
 CONCURRENT_FLUSHES = 2
 # Characters of a call whose cache probe runs on the replica's loop (see translate()).
 INLINE_PROBE_CHARS = 2000

@@ -1,1 +1,1 @@
-"""Runnable examples of using Tafsiri (see README)."""
+"""Runnable examples of using Tafsiri (see docs/deployment.md)."""

@@ -3,7 +3,7 @@
 ``AppArgs`` is what ``serve_config.yaml`` passes as ``args`` to :func:`serve_app.app.build_app`.
 Every field can also be set by an environment variable, ``TAFSIRI_`` + the field path in
 capitals with ``__`` between levels, e.g. ``TAFSIRI_TRANSLATOR__MODEL=/models/nllb-600m``.
-Values in the config file win over the environment.
+The environment wins over the config file, field by field (``settings_customise_sources``).
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ class DocumentsConfig(BaseModel):
     """Whole-file translation jobs (``POST /api/v1/documents``): what an upload may be.
 
     Each limit answers 413 (a password-protected file 422, a file that is not what its name
-    says 415); the README's Documents section lists them.
+    says 415); docs/documents.md lists them.
     """
 
     model_config = ConfigDict(extra="forbid")

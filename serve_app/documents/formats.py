@@ -70,7 +70,7 @@ _ODF_MIMETYPES = {
 
 @dataclass(frozen=True)
 class DocumentLimits:
-    """What an upload may be; each limit answers 413 (README: Documents)."""
+    """What an upload may be; each limit answers 413 (docs/documents.md)."""
 
     max_bytes: int = 20 * 1024 * 1024
     max_unpacked_bytes: int = 200 * 1024 * 1024

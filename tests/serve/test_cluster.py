@@ -79,7 +79,7 @@ def test_replica_and_node_autoscaling_together(
     """Serve's autoscaler asks for Translator replicas the head cannot hold; Ray's autoscaler
     (fake multi-node provider) launches worker nodes for them; every request is answered
     exactly; after the load replicas and then nodes go away. The same with a job backlog and
-    the JobWorker's queue-driven scaling. Figures: cluster/README.md."""
+    the JobWorker's queue-driven scaling. Figures: docs/benchmarks.md."""
     from tests.serve.autoscaling_scenario import MARKER, kill_everything_started
 
     marker = uuid.uuid4().hex

@@ -54,8 +54,8 @@ class ServeRun:
     def __init__(self, config: Path, ray_tmp: Path, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
         # Classic serve mode here: in the fast mode one full-suite run saw a job-status GET
-        # stall past 10 s in this scenario (cause not yet found; see the README's serving
-        # overhead section). What this test guards, the store's durability, is mode-free.
+        # stall past 10 s in this scenario (cause not yet found; see docs/deployment.md's serve
+        # modes section). What this test guards, the store's durability, is mode-free.
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("RAY_SERVE_")},
             "RAY_TMPDIR": str(ray_tmp),

@@ -1,5 +1,6 @@
 """Another Serve application in the same cluster calls Tafsiri's deployments by handle
-(``serve_app.handle_api``, through the README's example app ``examples/handle_caller.py``)."""
+(``serve_app.handle_api``, through the example app of docs/deployment.md,
+``examples/handle_caller.py``)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def test_the_client_translates_with_any_code_and_detects_sources(
 
     given = caller.translate.remote([texts[1]], "eng_Latn", "sw").result(timeout_s=60)
     assert (given["translations"], given["source_languages"]) == ([texts[1]], ["swh_Latn"])
-    # The example's own HTTP route, as the README's curl calls it.
+    # The example's own HTTP route, as docs/deployment.md's curl calls it.
     over_http = httpx.post(
         f"{base_url}/caller", json={"texts": [texts[0]], "to": "en", "from": "de"}, timeout=60
     ).json()
