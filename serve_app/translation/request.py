@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serve_app.engines.corrections import Corrections
 from serve_app.engines.glossary import Glossary
@@ -61,6 +61,13 @@ class TranslationRequest(BaseModel):
     corrections: tuple[CorrectionOffer, ...] = ()
     # Whose part of the translation cache this request uses (the caller's key id; "" shared).
     owner: str = ""
+
+    @model_validator(mode="after")
+    def _offers_name_texts(self) -> TranslationRequest:
+        for offer in self.corrections:
+            if offer.text >= len(self.texts):
+                raise ValueError(f"a correction names text {offer.text} of {len(self.texts)}")
+        return self
 
     @property
     def measured(self) -> bool:

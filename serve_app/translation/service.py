@@ -207,9 +207,12 @@ class TranslationService:
                 return SourceLanguages(whole.codes * count, whole.detections * count)
             return await source_languages(readable, request.source, self.detect)
         except SourceNotDetectedError as exc:
-            index = None if request.detect_as_one else exc.indexes[0]
+            if request.detect_as_one or count == 1:
+                message, index = "Could not detect the source language", None
+            else:  # which of them
+                message, index = str(exc).capitalize(), exc.indexes[0]
             raise TranslationError(
-                "Could not detect the source language; pass source_language",
+                message.removesuffix("; pass source_language") + "; pass source_language",
                 "DETECTION_FAILED",
                 index=index,
             ) from exc
@@ -263,7 +266,8 @@ class TranslationService:
             async with aclosing(in_order(calls, chunks_ahead)) as results:
                 position = 0
                 async for got, outcome in results:
-                    pieces.update(got)
+                    for key, piece in got.items():  # a correction stands where there is one
+                        pieces.setdefault(key, piece)
                     outcomes.append(outcome)
                     done += sum(weight[i] for i in chunks[position])
                     position += 1

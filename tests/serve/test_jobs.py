@@ -230,7 +230,7 @@ def test_undetectable_text_job_errors_without_retry(client: httpx.Client) -> Non
     ).json()["token"]
     done = wait_for(client, f"/api/v1/jobs/{token}")
     assert done["status"] == "error"
-    assert "could not detect" in done["error_message"]
+    assert "could not detect the source language" in done["error_message"].lower()
     assert done["retries"] == 0
 
 

@@ -80,6 +80,10 @@ def test_a_correction_answers_its_text_and_pair_without_the_model(
     assert (second.text, second.correction) == (FRENCH, None)
     ((_, call),) = engines.calls
     assert call.texts == [FRENCH]  # the corrected text never reached the Translator
+    # Corrected into one target of two: the model translates it into the other only.
+    engines.calls.clear()
+    done = run(engines, texts=[GERMAN], targets=["eng_Latn", "fra_Latn"], corrections=offers[:1])
+    assert [items[0].text for items in done.items.values()] == ["Sorry", GERMAN]
     # Corrected into every target: no call at all.
     engines.calls.clear()
     done = run(engines, texts=[GERMAN], targets=["eng_Latn"], corrections=offers[:1])

@@ -45,7 +45,9 @@ def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _sentence(index: int, target: str, separator: str, item: TranslatedItem) -> dict[str, Any]:
+def _sentence(
+    index: int, target: str, separator: str, item: TranslatedItem, alternatives: bool
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "index": index,
         "target_language": target,
@@ -54,7 +56,7 @@ def _sentence(index: int, target: str, separator: str, item: TranslatedItem) -> 
     }
     if item.withheld:
         data["status"] = "withheld"
-    if item.alternatives:
+    if alternatives:
         data["alternatives"] = item.alternatives
     if item.quality is not None:
         data["quality"] = asdict(item.quality)
@@ -112,7 +114,12 @@ async def translate_stream(
                     parts[target].append(piece.separator + (item.text or ""))
                     if item.withheld:
                         withheld[target].append(piece.index)
-                    yield _event("sentence", _sentence(piece.index, target, piece.separator, item))
+                    yield _event(
+                        "sentence",
+                        _sentence(
+                            piece.index, target, piece.separator, item, asked.alternatives > 0
+                        ),
+                    )
                 for target in targets:
                     parts[target].append(piece.trailing)
                 streamed += 1
