@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from serve_app.engines.languages import Language
+from serve_app.priority import DEFAULT_PRIORITY, Priority
 
 
 class ErrorItem(BaseModel):
@@ -361,7 +362,7 @@ class WorkflowTranslateRequest(BaseModel):
 
     natural_language: str = Field(..., max_length=5000, description="10 to 5000 characters.")
     client_id: str = Field("default", pattern=_CLIENT_ID)
-    priority: int = Field(5, ge=1, le=10, description="10 runs first.")
+    priority: Priority = DEFAULT_PRIORITY
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("natural_language")
@@ -381,7 +382,7 @@ class TextJobRequest(BaseModel):
     target_language: str
     source_language: str | None = None
     client_id: str = Field("default", pattern=_CLIENT_ID)
-    priority: int = Field(5, ge=1, le=10)
+    priority: Priority = DEFAULT_PRIORITY
     metadata: dict[str, Any] = Field(default_factory=dict)
     format: TextFormat = "text"
     protect_spans: ProtectSpans = True
@@ -556,7 +557,7 @@ class DslRequest(BaseModel):
     dsl_yaml: str = Field(..., min_length=1, max_length=64_000)
     client_id: str = Field("default", pattern=_CLIENT_ID)
     validate_only: bool = False
-    priority: int = Field(5, ge=1, le=10)
+    priority: Priority = DEFAULT_PRIORITY
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 

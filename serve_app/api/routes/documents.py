@@ -43,6 +43,7 @@ from serve_app.engines.markup import readable_text
 from serve_app.engines.segmenter import segment
 from serve_app.jobs.model import JobKind, JobStatus
 from serve_app.jobs.records import DOCUMENT, OwnedRecord
+from serve_app.priority import DEFAULT_PRIORITY, Priority
 
 UPLOAD_PATH = "/api/v1/documents"
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -82,7 +83,7 @@ async def submit_document(
     ] = None,
     glossary_id: Annotated[str | None, Form()] = None,
     glossary_mode: Annotated[GlossaryMode, Form()] = "enforce",
-    priority: Annotated[int, Form(ge=1, le=10)] = 5,
+    priority: Annotated[Priority, Form()] = DEFAULT_PRIORITY,
     client_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_.:@-]{1,64}$")] = "default",
 ) -> JobAccepted:
     """The file is checked at once (415 for a type it is not, 413 past a limit, 400 for a

@@ -22,6 +22,7 @@ from serve_app.dsl.planner import PlanningError, plan
 from serve_app.dsl.suggest import suggest
 from serve_app.dsl.validator import validate
 from serve_app.jobs.model import TERMINAL, Job, JobKind, owner_tag
+from serve_app.priority import DEFAULT_PRIORITY
 
 router = APIRouter(tags=["workflows"])
 
@@ -196,7 +197,9 @@ async def legacy_workflow(
             code="NEEDS_HUMAN",
             message=str(exc),
         ) from exc
-    token = await _start(services, response, principal, workflow, body.client_id, 5, {})
+    token = await _start(
+        services, response, principal, workflow, body.client_id, DEFAULT_PRIORITY, {}
+    )
     deadline = time.monotonic() + services.args.workflows.sync_wait_seconds
     job = await load_job(services, token, principal, "Workflow")
     while job.status not in TERMINAL and time.monotonic() < deadline:
