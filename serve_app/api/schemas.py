@@ -7,21 +7,50 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from serve_app.dsl.validator import Workflow
 from serve_app.engines.languages import Language
 from serve_app.priority import DEFAULT_PRIORITY, Priority
 
 
 class ErrorItem(BaseModel):
-    field: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    field: str | None = Field(
+        description="The request field at fault, as a dotted path; null: the request as a whole."
+    )
     message: str
-    code: str
+    code: str = Field(description="What went wrong, for programs: `NOT_FOUND`, `RATE_LIMITED`...")
+
+
+class DslValidation(BaseModel):
+    """What validating a DSL workflow found."""
+
+    valid: bool
+    warnings: list[str]
+    errors: list[ErrorItem]
+    parsed_workflow: Workflow | None = Field(
+        description="The workflow as it will run (null unless valid); optional keys without "
+        "a value (a workflow's `description`, a task's `timeout`) are left out."
+    )
 
 
 class ErrorResponse(BaseModel):
+    """The one body of every error the API answers (and of a stream's `error` event)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     detail: str
-    errors: list[ErrorItem] = Field(default_factory=list)
-    request_id: str | None = None
+    errors: list[ErrorItem]
+    request_id: str | None
     timestamp: datetime
+    # Only in the errors that have them (left out of the body otherwise).
+    retry_after: int | None = Field(
+        None, description="429 and 503: seconds to wait before retrying (as `Retry-After`)."
+    )
+    limit: str | None = Field(None, description="429 of a rate limit: the limit reached.")
+    validation_results: DslValidation | None = Field(
+        None, description="422 of `POST /api/v1/workflows/dsl`: the validation report."
+    )
 
 
 # Targets one translate request may name (each multiplies the work of the request).
