@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from serve_app.dsl.validator import Workflow
 from serve_app.engines.languages import Language
+from serve_app.jobs.model import JobStatus
 from serve_app.priority import DEFAULT_PRIORITY, Priority
 
 
@@ -590,12 +599,15 @@ class DslRequest(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+Complexity = Literal["simple", "medium", "complex"]
+
+
 class SuggestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     context: str = Field(..., min_length=3, max_length=5000)
     domain: str = Field("data-science", max_length=64)
-    complexity: Literal["simple", "medium", "complex"] = "medium"
+    complexity: Complexity = "medium"
 
 
 class LegacyWorkflowRequest(BaseModel):
@@ -603,3 +615,110 @@ class LegacyWorkflowRequest(BaseModel):
 
     natural_language: str = Field(..., min_length=3, max_length=5000)
     client_id: str = Field("default", pattern=_CLIENT_ID)
+
+
+class WorkflowStarted(BaseModel):
+    workflow_id: str = Field(description="Poll it at `/api/v1/workflows/{workflow_id}`.")
+    status: Literal["running"]
+    message: str
+    validation_results: DslValidation
+
+
+# A workflow run's times as they have always been answered: ISO 8601 with "+00:00".
+IsoTimestamp = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class WorkflowTaskState(BaseModel):
+    status: Literal["pending", "running", "done", "error", "skipped", "cancelled"]
+    attempts: int
+    seconds: float
+    output: dict[str, Any] | None = Field(
+        description="The outputs the action declares; null until the run's result holds them."
+    )
+    error: str | None
+
+
+class WorkflowProgress(BaseModel):
+    done: int
+    total: int
+
+
+class WorkflowRun(BaseModel):
+    """A workflow run and each of its tasks; `error_message` and `error_details` only in a
+    run that failed (`error`, `timeout`, `needs_human`)."""
+
+    workflow_id: str
+    name: str | None
+    status: JobStatus
+    created_at: IsoTimestamp
+    updated_at: IsoTimestamp
+    retries: int
+    progress: WorkflowProgress
+    tasks: dict[str, WorkflowTaskState] = Field(description="By task id.")
+    metadata: dict[str, Any] = Field(description="As submitted, with `priority` and `client_id`.")
+    error_message: str | None = None
+    error_details: dict[str, Any] | None = None
+
+
+# Its fields come first in the legacy answer: pydantic orders fields from the last base on.
+class _LegacyWorkflowHead(BaseModel):
+    natural_language: str
+    dsl: str = Field(description="The workflow planned from it, as DSL (YAML).")
+
+
+class LegacyWorkflowResponse(WorkflowRun, _LegacyWorkflowHead):
+    """The planned DSL, then the run as it stood when it ended or the wait did."""
+
+    request_id: str | None
+
+
+class WorkflowSuggestion(BaseModel):
+    title: str
+    description: str
+    dsl: str = Field(description="A valid workflow (YAML).")
+    estimated_minutes: int
+
+
+class SuggestResponse(BaseModel):
+    suggestions: list[WorkflowSuggestion]
+    context: str
+    domain: str
+    complexity: Complexity
+    generated_at: datetime
+
+
+class AgentActionOut(BaseModel):
+    name: str
+    description: str
+    params: dict[str, Any] = Field(description="The action's params, as a JSON Schema.")
+    outputs: list[str] = Field(description="The fields `${task_id.field}` may reference.")
+    available: bool = Field(description="A handler serves it.")
+
+
+class AgentOut(BaseModel):
+    name: str
+    description: str
+    actions: list[AgentActionOut]
+
+
+class AgentsResponse(BaseModel):
+    agents: list[AgentOut]
+
+
+class QueueStatsOut(BaseModel):
+    queue_depth: int
+    processing: int
+    by_status: dict[str, int]
+    completed_last_minute: int
+    oldest_queued_age_seconds: float
+    totals: dict[str, int]
+
+
+class StatsResponse(BaseModel):
+    translation_queue: QueueStatsOut
+    backend: str
+    timestamp: datetime

@@ -1,19 +1,117 @@
-"""The API's contract as its OpenAPI states it, read from the app without Ray: the one
-priority rule wherever a job is submitted."""
+"""The API's contract as its OpenAPI states it, read from the app without Ray: every route
+declares what it answers, and the one priority rule wherever a job is submitted."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
+
+from fastapi.testclient import TestClient
 
 from serve_app.api.app import create_api
 from serve_app.api.services import Services
 from serve_app.config import ApiKey, AppArgs
-from serve_app.jobs.model import Job
+from serve_app.jobs.model import Job, JobKind, JobStatus
 from serve_app.priority import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY
+
+JSON = "application/json"
+SUCCESS = ("200", "201", "202")
 
 
 def openapi() -> dict[str, Any]:
     return create_api(Services(None, None, None, AppArgs())).openapi()
+
+
+def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            yield method.upper(), path, operation
+
+
+def shapes(spec: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The object schemas ``schema`` may be (references followed, unions spread)."""
+    if "$ref" in schema:
+        return shapes(spec, spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]])
+    if "anyOf" in schema:
+        return [shape for branch in schema["anyOf"] for shape in shapes(spec, branch)]
+    return [schema]
+
+
+def test_every_route_declares_what_it_answers() -> None:
+    """JSON answers are models (each field named); other answers name their media type."""
+    spec = openapi()
+    untyped = []
+    for method, path, operation in operations(spec):
+        answers = {s: r for s, r in operation["responses"].items() if s in (*SUCCESS, "204")}
+        assert answers, f"{method} {path} documents no success"
+        for status, answer in answers.items():
+            content = answer.get("content", {})
+            if status == "204":
+                assert not content, f"{method} {path}"
+            elif JSON in content:
+                found = shapes(spec, content[JSON].get("schema", {}))
+                if not all(shape.get("properties") for shape in found):
+                    untyped.append(f"{method} {path} {status}")
+            else:
+                assert content, f"{method} {path} names no media type for {status}"
+    assert not untyped, f"JSON answers without a model: {untyped}"
+
+
+class _Remote:
+    """A deployment's method as the routes call it: ``await handle.method.remote(...)``."""
+
+    def __init__(self, answer: Callable[..., Any]) -> None:
+        self.answer = answer
+
+    def remote(self, *args: Any) -> Awaitable[Any]:
+        async def call() -> Any:
+            return self.answer(*args)
+
+        return call()
+
+
+def _task(status: str, error: str | None = None) -> dict[str, Any]:
+    return {"status": status, "attempts": 1, "seconds": 0.25, "output": None, "error": error}
+
+
+def test_a_typed_workflow_run_keeps_its_wire_format() -> None:
+    """Typed, a run's answer is what it was as a dict, byte for byte: times with "+00:00",
+    null outputs and errors kept, ``error_message``/``error_details`` only once it failed."""
+    workflow = {"workflow": {"name": "W", "tasks": [{"id": "a"}, {"id": "b"}]}}
+    times = {"created_at": 1700000000.5, "updated_at": 1700000001.0}
+    running = Job("1" * 32, JobKind.WORKFLOW_RUN, workflow, status=JobStatus.PROCESSING, **times)
+    running.detail = {"a": _task("done"), "b": _task("running")}
+    running.progress_done, running.progress_total = 1, 2
+    failed = Job("2" * 32, JobKind.WORKFLOW_RUN, workflow, status=JobStatus.ERROR, **times)
+    failed.error_message = "workflow tasks failed: a"
+    failed.error_details = {"tasks": {"a": _task("error", "boom"), "b": _task("skipped")}}
+    jobs = {job.token: job for job in (running, failed)}
+    store = SimpleNamespace(get=_Remote(jobs.get))
+    api = TestClient(create_api(Services(None, None, None, AppArgs(), job_manager=store)))
+
+    def answer(job: Job, status: str, done: int, **failure: Any) -> str:
+        return json.dumps(
+            {
+                "workflow_id": job.token,
+                "name": "W",
+                "status": status,
+                "created_at": "2023-11-14T22:13:20.500000+00:00",
+                "updated_at": "2023-11-14T22:13:21+00:00",
+                "retries": 0,
+                "progress": {"done": done, "total": 2},
+                "tasks": job.detail or (job.error_details or {})["tasks"],
+                "metadata": {"priority": DEFAULT_PRIORITY, "client_id": "default"},
+                **failure,
+            },
+            separators=(",", ":"),
+        )
+
+    assert api.get(f"/api/v1/workflows/{running.token}").text == answer(running, "processing", 1)
+    assert api.get(f"/api/v1/workflows/{failed.token}").text == answer(
+        failed, "error", 0, error_message="workflow tasks failed: a", error_details={}
+    )
 
 
 def test_every_priority_a_job_is_submitted_with_follows_the_one_rule() -> None:

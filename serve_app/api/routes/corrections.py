@@ -50,7 +50,12 @@ async def list_corrections(services: ServicesDep, principal: Principal) -> Corre
     return CorrectionListResponse(corrections=[_out(c) for c in found])
 
 
-@router.delete("/{correction_id}", status_code=204, summary="Withdraw a correction")
+@router.delete(
+    "/{correction_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Withdraw a correction",
+)
 async def delete_correction(
     correction_id: str, services: ServicesDep, principal: Principal
 ) -> Response:

@@ -80,7 +80,9 @@ async def get_glossary(
     return _out(await glossaries.load(services, glossary_id, principal, "glossary_id"))
 
 
-@router.delete("/{glossary_id}", status_code=204, summary="Delete a glossary")
+@router.delete(
+    "/{glossary_id}", status_code=204, response_class=Response, summary="Delete a glossary"
+)
 async def delete_glossary(
     glossary_id: str, services: ServicesDep, principal: Principal
 ) -> Response:
