@@ -57,6 +57,28 @@ def error_body(
     return body.model_dump(mode="json", exclude_unset=True)
 
 
+_ERROR_DESCRIPTIONS = {
+    400: "Bad request: an unknown language, model or region, a malformed token, bad markup",
+    401: "No valid API key (when auth is on)",
+    403: "Not allowed to this API key, or disabled on this server",
+    404: "Not found, expired, or another key's",
+    409: "Not in a state that allows it",
+    413: "Too large: the body, a text, a job, or more than a key's budget could ever take",
+    415: "Not a file type the service reads",
+    422: "Invalid request",
+    429: "Rate limited: retry after `retry_after` seconds",
+    503: "Busy or unavailable: retry shortly (`retry_after`, when given)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses``: each of ``statuses`` answered with the one error body."""
+    return {
+        status: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
 def _field_path(location: tuple[Any, ...]) -> str:
     parts = [str(part) for part in location if part not in ("body", "query", "path")]
     return ".".join(parts) or "body"

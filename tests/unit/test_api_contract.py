@@ -1,23 +1,33 @@
 """The API's contract as its OpenAPI states it, read from the app without Ray: every route
-declares what it answers, and the one priority rule wherever a job is submitted."""
+declares what it answers, every error is the one error body (declared, and answered), and
+the one priority rule wherever a job is submitted."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from serve_app.api.app import create_api
+from serve_app.api.schemas import ErrorResponse
+from serve_app.api.security import hash_key
 from serve_app.api.services import Services
 from serve_app.config import ApiKey, AppArgs
 from serve_app.jobs.model import Job, JobKind, JobStatus
 from serve_app.priority import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY
+from serve_app.ratelimit import Verdict
 
 JSON = "application/json"
 SUCCESS = ("200", "201", "202")
+ERROR_RESPONSE = {"$ref": "#/components/schemas/ErrorResponse"}
+# Public probes: they answer every request, /health's 503 with its own body.
+NO_CLIENT_ERRORS = {("GET", "/health"), ("GET", "/status")}
+KEY = "k" * 40
 
 
 def openapi() -> dict[str, Any]:
@@ -59,6 +69,21 @@ def test_every_route_declares_what_it_answers() -> None:
     assert not untyped, f"JSON answers without a model: {untyped}"
 
 
+def test_every_route_documents_its_errors_as_the_one_error_body() -> None:
+    spec = openapi()
+    for method, path, operation in operations(spec):
+        errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+        if (method, path) not in NO_CLIENT_ERRORS:
+            assert any(s.startswith("4") for s in errors), f"{method} {path}"
+        for status, error in errors.items():
+            schema = error["content"][JSON]["schema"]
+            if path == "/health":
+                assert schema == {"$ref": "#/components/schemas/HealthResponse"}
+            else:
+                assert schema == ERROR_RESPONSE, f"{method} {path} {status}"
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
 class _Remote:
     """A deployment's method as the routes call it: ``await handle.method.remote(...)``."""
 
@@ -70,6 +95,114 @@ class _Remote:
             return self.answer(*args)
 
         return call()
+
+
+def _down(*_: Any) -> Any:
+    raise ConnectionError("the store is down")
+
+
+async def _spent(key: str, kind: str = "requests", cost: int = 1) -> Verdict:
+    return Verdict(allowed=False, limit=60, remaining=0, reset=30, retry_after=17)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An error as a client meets it: ``route`` (as the OpenAPI names it) with ``values``."""
+
+    method: str
+    route: str
+    status: int
+    code: str
+    values: dict[str, str] = field(default_factory=dict)
+    request: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, Any] = field(default_factory=dict)
+    # Keys its body has besides detail, errors, request_id and timestamp.
+    extras: tuple[str, ...] = ()
+
+
+_AUTH = {"auth": {"enabled": True, "api_keys": [{"id": "ops", "sha256": hash_key(KEY)}]}}
+_STORE_DOWN = {"job_manager": SimpleNamespace(get=_Remote(_down), stats=_Remote(_down))}
+_TOKEN = {"token": "f" * 32}
+ERRORS = {
+    "malformed token": Refusal(
+        "GET", "/api/v1/jobs/{token}", 400, "INVALID_TOKEN", {"token": "not-a-token"}
+    ),
+    "no key": Refusal("GET", "/api/v1/models", 401, "UNAUTHORIZED", settings=_AUTH),
+    "no key, a body": Refusal(
+        "POST",
+        "/api/v1/translate",
+        401,
+        "UNAUTHORIZED",
+        request={"json": {"text": "x", "target_language": "fr"}},
+        settings=_AUTH,
+    ),
+    "unknown language": Refusal(
+        "GET", "/api/v1/languages/{code}", 404, "NOT_FOUND", {"code": "qq"}
+    ),
+    "no such route": Refusal("GET", "/nothing", 404, "NOT_FOUND"),
+    "body too large": Refusal(
+        "POST",
+        "/api/v1/translate",
+        413,
+        "PAYLOAD_TOO_LARGE",
+        request={"content": b"x" * 3_000_000, "headers": {"content-type": JSON}},
+    ),
+    "invalid body": Refusal(
+        "POST", "/api/v1/jobs/translate", 422, "TOO_SHORT", request={"json": {"texts": []}}
+    ),
+    "invalid workflow": Refusal(
+        "POST",
+        "/api/v1/workflows/dsl",
+        422,
+        "INVALID_DSL",
+        request={"json": {"dsl_yaml": "a: &x 1\nb: *x"}},
+        extras=("validation_results",),
+    ),
+    "rate limited": Refusal(
+        "POST",
+        "/api/v1/workflows/dsl",
+        429,
+        "RATE_LIMITED",
+        request={"json": {"dsl_yaml": "name: x"}},
+        services={"rate_limiter": _spent},
+        extras=("retry_after", "limit"),
+    ),
+    "store down": Refusal(
+        "GET",
+        "/api/v1/jobs/{token}",
+        503,
+        "STORE_UNAVAILABLE",
+        _TOKEN,
+        services=_STORE_DOWN,
+        extras=("retry_after",),
+    ),
+    "unexpected": Refusal("GET", "/stats", 500, "INTERNAL_ERROR", services=_STORE_DOWN),
+}
+
+
+@pytest.mark.parametrize("case", ERRORS.values(), ids=ERRORS.keys())
+def test_an_error_answered_is_the_error_body_documented(case: Refusal) -> None:
+    settings = AppArgs.model_validate(case.settings)
+    app = create_api(Services(None, None, None, settings, **case.services))
+    path = case.route.format(**case.values)
+    answer = TestClient(app, raise_server_exceptions=False).request(
+        case.method, path, **case.request
+    )
+    assert answer.status_code == case.status, answer.text
+    body = answer.json()
+    error = ErrorResponse.model_validate(body)  # no key it does not declare
+    assert error.model_dump(mode="json", exclude_unset=True) == body
+    assert error.errors[0].code == case.code
+    assert list(body) == ["detail", "errors", "request_id", "timestamp", *case.extras]
+    assert body["request_id"]
+    if case.status == 429:
+        assert (body["retry_after"], answer.headers["retry-after"]) == (17, "17")
+    if case.code == "INVALID_DSL":
+        assert body["validation_results"]["errors"][0]["code"] == "ALIAS_NOT_ALLOWED"
+    if case.route != "/nothing" and case.status != 500:  # a route's own error: documented
+        responses = openapi()["paths"][case.route][case.method.lower()]["responses"]
+        assert str(case.status) in responses
 
 
 def _task(status: str, error: str | None = None) -> dict[str, Any]:

@@ -22,10 +22,10 @@ import anyio.to_thread
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from serve_app.api import records
-from serve_app.api.errors import ApiError
+from serve_app.api.errors import ApiError, error_responses
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.routes.jobs import poll_link, text_job_payload
-from serve_app.api.schemas import GlossaryMode, JobAccepted, TextJobRequest
+from serve_app.api.schemas import ErrorResponse, GlossaryMode, JobAccepted, TextJobRequest
 from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import ServicesDep
 from serve_app.api.translating import off_the_loop
@@ -46,7 +46,11 @@ from serve_app.jobs.records import DOCUMENT, OwnedRecord
 from serve_app.priority import DEFAULT_PRIORITY, Priority
 
 UPLOAD_PATH = "/api/v1/documents"
-router = APIRouter(prefix="/api/v1", tags=["documents"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["documents"],
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+)
 
 
 def limits_of(config: DocumentsConfig) -> DocumentLimits:
@@ -193,7 +197,7 @@ def content_disposition(download: str) -> str:
     response_class=Response,
     responses={
         200: {"content": {media: {} for media in set(MEDIA_TYPES.values())}},
-        409: {"description": "The job is not done (yet)."},
+        409: {"model": ErrorResponse, "description": "The job is not done (yet)."},
     },
     summary="The translated file of a done document job",
 )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response
 
 from serve_app.api import glossaries, records
+from serve_app.api.errors import error_responses
 from serve_app.api.schemas import (
     GlossaryCreate,
     GlossaryEntryOut,
@@ -20,7 +21,11 @@ from serve_app.api.services import ServicesDep
 from serve_app.engines.glossary import Glossary
 from serve_app.jobs.records import GLOSSARY, OwnedRecord
 
-router = APIRouter(prefix="/api/v1/glossaries", tags=["glossaries"])
+router = APIRouter(
+    prefix="/api/v1/glossaries",
+    tags=["glossaries"],
+    responses=error_responses(400, 401, 404, 413, 422, 503),
+)
 
 
 def _summary(found: Glossary | OwnedRecord) -> GlossarySummaryOut:

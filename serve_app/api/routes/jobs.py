@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from serve_app.api import corrections, glossaries
-from serve_app.api.errors import ApiError
+from serve_app.api.errors import ApiError, error_responses
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import (
     JobAccepted,
@@ -23,7 +23,11 @@ from serve_app.api.translating import check_markup, off_the_loop
 from serve_app.api.validation import language_code
 from serve_app.jobs.model import Job, JobKind, JobStatus
 
-router = APIRouter(prefix="/api/v1", tags=["jobs"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["jobs"],
+    responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503),
+)
 
 
 def poll_link(operation_id: str) -> dict[int | str, dict[str, Any]]:

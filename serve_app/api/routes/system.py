@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serve_app import __version__
-from serve_app.api.errors import utc_now
+from serve_app.api.errors import error_responses, utc_now
 from serve_app.api.schemas import ComponentHealth, HealthResponse, StatsResponse, StatusResponse
 from serve_app.api.security import authenticate, caller
 from serve_app.api.services import Services, ServicesDep
@@ -162,6 +162,7 @@ async def status(request: Request, services: ServicesDep) -> StatusResponse:
 @router.get(
     "/stats",
     response_model=StatsResponse,
+    responses=error_responses(401, 503),
     summary="Job queue statistics",
     dependencies=[Depends(authenticate)],
 )
@@ -180,7 +181,7 @@ async def stats(services: ServicesDep) -> StatsResponse:
     "/metrics",
     summary="Prometheus metrics (a key is needed when auth is on)",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **error_responses(401)},
     dependencies=[Depends(authenticate)],
 )
 async def metrics(services: ServicesDep) -> Response:

@@ -13,7 +13,7 @@ import yaml
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
-from serve_app.api.errors import ApiError, request_id_of, utc_now
+from serve_app.api.errors import ApiError, error_responses, request_id_of, utc_now
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import (
     AgentsResponse,
@@ -34,7 +34,9 @@ from serve_app.dsl.validator import validate
 from serve_app.jobs.model import TERMINAL, Job, JobKind, owner_tag
 from serve_app.priority import DEFAULT_PRIORITY
 
-router = APIRouter(tags=["workflows"])
+router = APIRouter(
+    tags=["workflows"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503)
+)
 
 
 def _run_view(job: Job) -> WorkflowRun:
