@@ -22,6 +22,7 @@ from serve_app.client import (
     WaitTimeoutError,
 )
 from serve_app.engines.models import ModelUnavailableError
+from serve_app.priority import DEFAULT_PRIORITY
 from serve_app.serving import MODE_VARIABLE
 
 Handler = Callable[[argparse.Namespace], int]
@@ -658,7 +659,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--texts-file", help="translate these lines as a text job")
     submit.add_argument("--to", default="eng_Latn")
     submit.add_argument("--from", dest="source", default=None)
-    submit.add_argument("--priority", type=int, default=5)
+    submit.add_argument("--priority", type=int, default=DEFAULT_PRIORITY)
     submit.set_defaults(handler=_jobs_submit)
     status = jobs.add_parser("status", help="show a job's status")
     status.add_argument("token")

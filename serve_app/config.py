@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from serve_app.priority import MAX_PRIORITY, Priority
 from serve_app.serving import GRPC_MESSAGE_BYTES
 
 MemoryLimit = Annotated[
@@ -625,8 +626,8 @@ class ApiKey(BaseModel):
 
     id: str = Field(..., min_length=1, max_length=64, description="Client identity.")
     sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the key.")
-    max_priority: int = Field(
-        10, ge=1, le=10, description="The highest job priority this key may ask for (10 first)."
+    max_priority: Priority = Field(
+        MAX_PRIORITY, description="The highest job priority this key may ask for."
     )
 
 

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from serve_app.api.schemas import ErrorItem, ErrorResponse
+
 logger = logging.getLogger("tafsiri.api")
 
 
@@ -31,7 +33,7 @@ class ApiError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
-        self.errors = [{"field": field, "message": message or detail, "code": code}]
+        self.errors = [ErrorItem(field=field, message=message or detail, code=code)]
         self.headers = headers
         self.extra = extra or {}
 
@@ -45,14 +47,35 @@ def request_id_of(request: Request) -> str | None:
 
 
 def error_body(
-    detail: str, errors: list[dict[str, Any]], request_id: str | None, **extra: Any
+    detail: str, errors: list[ErrorItem], request_id: str | None, **extra: Any
 ) -> dict[str, Any]:
+    """The error format as JSON, built by its model: ``extra`` (``retry_after``, ...) only
+    where given."""
+    body = ErrorResponse(
+        detail=detail, errors=errors, request_id=request_id, timestamp=utc_now(), **extra
+    )
+    return body.model_dump(mode="json", exclude_unset=True)
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Bad request: an unknown language, model or region, a malformed token, bad markup",
+    401: "No valid API key (when auth is on)",
+    403: "Not allowed to this API key, or disabled on this server",
+    404: "Not found, expired, or another key's",
+    409: "Not in a state that allows it",
+    413: "Too large: the body, a text, a job, or more than a key's budget could ever take",
+    415: "Not a file type the service reads",
+    422: "Invalid request",
+    429: "Rate limited: retry after `retry_after` seconds",
+    503: "Busy or unavailable: retry shortly (`retry_after`, when given)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses``: each of ``statuses`` answered with the one error body."""
     return {
-        "detail": detail,
-        "errors": errors,
-        "request_id": request_id,
-        "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
-        **extra,
+        status: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in statuses
     }
 
 
@@ -85,11 +108,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {
-                "field": _field_path(tuple(error.get("loc", ()))),
-                "message": error.get("msg", "invalid value"),
-                "code": str(error.get("type", "value_error")).upper(),
-            }
+            ErrorItem(
+                field=_field_path(tuple(error.get("loc", ()))),
+                message=error.get("msg", "invalid value"),
+                code=str(error.get("type", "value_error")).upper(),
+            )
             for error in exc.errors()
         ]
         return JSONResponse(
@@ -102,7 +125,7 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = str(exc.detail)
         return JSONResponse(
             error_body(
-                detail, [{"field": None, "message": detail, "code": code}], request_id_of(request)
+                detail, [ErrorItem(field=None, message=detail, code=code)], request_id_of(request)
             ),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
@@ -114,7 +137,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(
                 "Internal server error",
-                [{"field": None, "message": type(exc).__name__, "code": "INTERNAL_ERROR"}],
+                [ErrorItem(field=None, message=type(exc).__name__, code="INTERNAL_ERROR")],
                 request_id_of(request),
             ),
             status_code=500,

@@ -14,6 +14,7 @@ from serve_app.api.security import enforce_rate_limit
 from serve_app.api.services import Services
 from serve_app.jobs.model import Job, JobKind, QueueStats, is_token
 from serve_app.jobs.submission import estimated_seconds, new_job
+from serve_app.priority import MAX_PRIORITY
 
 log = logging.getLogger("ray.serve")
 T = TypeVar("T")
@@ -40,7 +41,7 @@ def max_priority(services: Services, principal: str | None) -> int:
     for key in services.args.auth.api_keys:
         if key.id == principal:
             return key.max_priority
-    return 10
+    return MAX_PRIORITY
 
 
 def status_path(kind: JobKind | str, token: str) -> str:

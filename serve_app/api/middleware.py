@@ -13,6 +13,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serve_app.api.errors import error_body
+from serve_app.api.schemas import ErrorItem
 from serve_app.api.security import uniform_401
 from serve_app.metrics import Metrics
 
@@ -32,7 +33,7 @@ async def send_error(
 ) -> None:
     """A response in the contract's error format, straight from ASGI middleware."""
     body = json.dumps(
-        error_body(detail, [{"field": field, "message": detail, "code": code}], request_id, **extra)
+        error_body(detail, [ErrorItem(field=field, message=detail, code=code)], request_id, **extra)
     ).encode()
     await send(
         {

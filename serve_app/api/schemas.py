@@ -5,22 +5,61 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
+from serve_app.dsl.validator import Workflow
 from serve_app.engines.languages import Language
+from serve_app.jobs.model import JobStatus
+from serve_app.priority import DEFAULT_PRIORITY, Priority
 
 
 class ErrorItem(BaseModel):
-    field: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    field: str | None = Field(
+        description="The request field at fault, as a dotted path; null: the request as a whole."
+    )
     message: str
-    code: str
+    code: str = Field(description="What went wrong, for programs: `NOT_FOUND`, `RATE_LIMITED`...")
+
+
+class DslValidation(BaseModel):
+    """What validating a DSL workflow found."""
+
+    valid: bool
+    warnings: list[str]
+    errors: list[ErrorItem]
+    parsed_workflow: Workflow | None = Field(
+        description="The workflow as it will run (null unless valid); optional keys without "
+        "a value (a workflow's `description`, a task's `timeout`) are left out."
+    )
 
 
 class ErrorResponse(BaseModel):
+    """The one body of every error the API answers (and of a stream's `error` event)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     detail: str
-    errors: list[ErrorItem] = Field(default_factory=list)
-    request_id: str | None = None
+    errors: list[ErrorItem]
+    request_id: str | None
     timestamp: datetime
+    # Only in the errors that have them (left out of the body otherwise).
+    retry_after: int | None = Field(
+        None, description="429 and 503: seconds to wait before retrying (as `Retry-After`)."
+    )
+    limit: str | None = Field(None, description="429 of a rate limit: the limit reached.")
+    validation_results: DslValidation | None = Field(
+        None, description="422 of `POST /api/v1/workflows/dsl`: the validation report."
+    )
 
 
 # Targets one translate request may name (each multiplies the work of the request).
@@ -360,7 +399,7 @@ class WorkflowTranslateRequest(BaseModel):
 
     natural_language: str = Field(..., max_length=5000, description="10 to 5000 characters.")
     client_id: str = Field("default", pattern=_CLIENT_ID)
-    priority: int = Field(5, ge=1, le=10, description="10 runs first.")
+    priority: Priority = DEFAULT_PRIORITY
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("natural_language")
@@ -376,7 +415,7 @@ class TextJobRequest(TranslationOptions):
 
     texts: list[str] = Field(..., min_length=1, max_length=10_000)
     client_id: str = Field("default", pattern=_CLIENT_ID)
-    priority: int = Field(5, ge=1, le=10)
+    priority: Priority = DEFAULT_PRIORITY
     metadata: dict[str, Any] = Field(default_factory=dict)
     min_quality: Annotated[
         float | None,
@@ -546,8 +585,11 @@ class DslRequest(BaseModel):
     dsl_yaml: str = Field(..., min_length=1, max_length=64_000)
     client_id: str = Field("default", pattern=_CLIENT_ID)
     validate_only: bool = False
-    priority: int = Field(5, ge=1, le=10)
+    priority: Priority = DEFAULT_PRIORITY
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+Complexity = Literal["simple", "medium", "complex"]
 
 
 class SuggestRequest(BaseModel):
@@ -555,7 +597,7 @@ class SuggestRequest(BaseModel):
 
     context: str = Field(..., min_length=3, max_length=5000)
     domain: str = Field("data-science", max_length=64)
-    complexity: Literal["simple", "medium", "complex"] = "medium"
+    complexity: Complexity = "medium"
 
 
 class LegacyWorkflowRequest(BaseModel):
@@ -563,3 +605,110 @@ class LegacyWorkflowRequest(BaseModel):
 
     natural_language: str = Field(..., min_length=3, max_length=5000)
     client_id: str = Field("default", pattern=_CLIENT_ID)
+
+
+class WorkflowStarted(BaseModel):
+    workflow_id: str = Field(description="Poll it at `/api/v1/workflows/{workflow_id}`.")
+    status: Literal["running"]
+    message: str
+    validation_results: DslValidation
+
+
+# A workflow run's times as they have always been answered: ISO 8601 with "+00:00".
+IsoTimestamp = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class WorkflowTaskState(BaseModel):
+    status: Literal["pending", "running", "done", "error", "skipped", "cancelled"]
+    attempts: int
+    seconds: float
+    output: dict[str, Any] | None = Field(
+        description="The outputs the action declares; null until the run's result holds them."
+    )
+    error: str | None
+
+
+class WorkflowProgress(BaseModel):
+    done: int
+    total: int
+
+
+class WorkflowRun(BaseModel):
+    """A workflow run and each of its tasks; `error_message` and `error_details` only in a
+    run that failed (`error`, `timeout`, `needs_human`)."""
+
+    workflow_id: str
+    name: str | None
+    status: JobStatus
+    created_at: IsoTimestamp
+    updated_at: IsoTimestamp
+    retries: int
+    progress: WorkflowProgress
+    tasks: dict[str, WorkflowTaskState] = Field(description="By task id.")
+    metadata: dict[str, Any] = Field(description="As submitted, with `priority` and `client_id`.")
+    error_message: str | None = None
+    error_details: dict[str, Any] | None = None
+
+
+# Its fields come first in the legacy answer: pydantic orders fields from the last base on.
+class _LegacyWorkflowHead(BaseModel):
+    natural_language: str
+    dsl: str = Field(description="The workflow planned from it, as DSL (YAML).")
+
+
+class LegacyWorkflowResponse(WorkflowRun, _LegacyWorkflowHead):
+    """The planned DSL, then the run as it stood when it ended or the wait did."""
+
+    request_id: str | None
+
+
+class WorkflowSuggestion(BaseModel):
+    title: str
+    description: str
+    dsl: str = Field(description="A valid workflow (YAML).")
+    estimated_minutes: int
+
+
+class SuggestResponse(BaseModel):
+    suggestions: list[WorkflowSuggestion]
+    context: str
+    domain: str
+    complexity: Complexity
+    generated_at: datetime
+
+
+class AgentActionOut(BaseModel):
+    name: str
+    description: str
+    params: dict[str, Any] = Field(description="The action's params, as a JSON Schema.")
+    outputs: list[str] = Field(description="The fields `${task_id.field}` may reference.")
+    available: bool = Field(description="A handler serves it.")
+
+
+class AgentOut(BaseModel):
+    name: str
+    description: str
+    actions: list[AgentActionOut]
+
+
+class AgentsResponse(BaseModel):
+    agents: list[AgentOut]
+
+
+class QueueStatsOut(BaseModel):
+    queue_depth: int
+    processing: int
+    by_status: dict[str, int]
+    completed_last_minute: int
+    oldest_queued_age_seconds: float
+    totals: dict[str, int]
+
+
+class StatsResponse(BaseModel):
+    translation_queue: QueueStatsOut
+    backend: str
+    timestamp: datetime

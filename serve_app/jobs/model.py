@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from serve_app.priority import DEFAULT_PRIORITY
+
 
 class JobStatus(StrEnum):
     QUEUED = "queued"
@@ -63,7 +65,7 @@ class Job:
     payload: dict[str, Any]
     client_id: str = "default"
     owner: str | None = None
-    priority: int = 5
+    priority: int = DEFAULT_PRIORITY
     status: JobStatus = JobStatus.QUEUED
     created_at: float = field(default_factory=time.time)
     updated_at: float = 0.0

@@ -42,7 +42,7 @@ class JobStore(ABC):
         """Queue order, smallest first: priority with aging. A job of priority ``p`` queues
         as if submitted ``p × aging_seconds`` earlier, so higher priorities go first, but a
         job that has waited long enough overtakes newer ones of any priority: no client can
-        starve the others by submitting at priority 10."""
+        starve the others by submitting at the highest priority."""
         return job.created_at - job.priority * self.aging_seconds
 
     # -- primitives a backend provides -------------------------------------------------------

@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
         "serve_app.engines",
         "serve_app.testmodel",
         "serve_app.messages",
+        "serve_app.priority",
         "serve_app.actors",
         "serve_app.health",
         "serve_app.metrics",

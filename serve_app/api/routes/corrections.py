@@ -7,12 +7,17 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response
 
 from serve_app.api import corrections
+from serve_app.api.errors import error_responses
 from serve_app.api.schemas import CorrectionCreate, CorrectionListResponse, CorrectionOut
 from serve_app.api.security import Principal
 from serve_app.api.services import ServicesDep
 from serve_app.engines.corrections import Correction
 
-router = APIRouter(prefix="/api/v1/corrections", tags=["corrections"])
+router = APIRouter(
+    prefix="/api/v1/corrections",
+    tags=["corrections"],
+    responses=error_responses(400, 401, 403, 404, 413, 422, 503),
+)
 
 
 def _out(correction: Correction) -> CorrectionOut:
@@ -50,7 +55,12 @@ async def list_corrections(services: ServicesDep, principal: Principal) -> Corre
     return CorrectionListResponse(corrections=[_out(c) for c in found])
 
 
-@router.delete("/{correction_id}", status_code=204, summary="Withdraw a correction")
+@router.delete(
+    "/{correction_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Withdraw a correction",
+)
 async def delete_correction(
     correction_id: str, services: ServicesDep, principal: Principal
 ) -> Response:

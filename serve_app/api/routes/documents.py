@@ -22,10 +22,10 @@ import anyio.to_thread
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from serve_app.api import records
-from serve_app.api.errors import ApiError
+from serve_app.api.errors import ApiError, error_responses
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.routes.jobs import poll_link, text_job_payload
-from serve_app.api.schemas import GlossaryMode, JobAccepted, TextJobRequest
+from serve_app.api.schemas import ErrorResponse, GlossaryMode, JobAccepted, TextJobRequest
 from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import ServicesDep
 from serve_app.config import DocumentsConfig
@@ -43,10 +43,15 @@ from serve_app.engines.segmenter import segment
 from serve_app.jobs.model import JobKind, JobStatus
 from serve_app.jobs.payloads import DocumentRef, TextJobPayload, TextJobResult
 from serve_app.jobs.records import DOCUMENT, OwnedRecord
+from serve_app.priority import DEFAULT_PRIORITY, Priority
 from serve_app.translation.service import off_the_loop
 
 UPLOAD_PATH = "/api/v1/documents"
-router = APIRouter(prefix="/api/v1", tags=["documents"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["documents"],
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+)
 
 
 def limits_of(config: DocumentsConfig) -> DocumentLimits:
@@ -95,7 +100,7 @@ async def submit_document(
             description="A segment below this quality ends the job `needs_human` (no file).",
         ),
     ] = None,
-    priority: Annotated[int, Form(ge=1, le=10)] = 5,
+    priority: Annotated[Priority, Form()] = DEFAULT_PRIORITY,
     client_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_.:@-]{1,64}$")] = "default",
 ) -> JobAccepted:
     """The file is checked at once (415 for a type it is not, 413 past a limit, 400 for a
@@ -213,7 +218,7 @@ def content_disposition(download: str) -> str:
     response_class=Response,
     responses={
         200: {"content": {media: {} for media in set(MEDIA_TYPES.values())}},
-        409: {"description": "The job is not done (yet)."},
+        409: {"model": ErrorResponse, "description": "The job is not done (yet)."},
     },
     summary="The translated file of a done document job",
 )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response
 
 from serve_app.api import glossaries, records
+from serve_app.api.errors import error_responses
 from serve_app.api.schemas import (
     GlossaryCreate,
     GlossaryEntryOut,
@@ -20,7 +21,11 @@ from serve_app.api.services import ServicesDep
 from serve_app.engines.glossary import Glossary
 from serve_app.jobs.records import GLOSSARY, OwnedRecord
 
-router = APIRouter(prefix="/api/v1/glossaries", tags=["glossaries"])
+router = APIRouter(
+    prefix="/api/v1/glossaries",
+    tags=["glossaries"],
+    responses=error_responses(400, 401, 404, 413, 422, 503),
+)
 
 
 def _summary(found: Glossary | OwnedRecord) -> GlossarySummaryOut:
@@ -80,7 +85,9 @@ async def get_glossary(
     return _out(await glossaries.load(services, glossary_id, principal, "glossary_id"))
 
 
-@router.delete("/{glossary_id}", status_code=204, summary="Delete a glossary")
+@router.delete(
+    "/{glossary_id}", status_code=204, response_class=Response, summary="Delete a glossary"
+)
 async def delete_glossary(
     glossary_id: str, services: ServicesDep, principal: Principal
 ) -> Response:

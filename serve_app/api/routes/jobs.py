@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from serve_app.api import translating
-from serve_app.api.errors import ApiError
+from serve_app.api.errors import ApiError, error_responses
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import (
     JobAccepted,
@@ -23,7 +23,11 @@ from serve_app.api.validation import target_codes
 from serve_app.jobs.model import Job, JobKind, JobStatus
 from serve_app.jobs.payloads import PlanningPayload, TextJobPayload
 
-router = APIRouter(prefix="/api/v1", tags=["jobs"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["jobs"],
+    responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503),
+)
 
 
 def poll_link(operation_id: str) -> dict[int | str, dict[str, Any]]:

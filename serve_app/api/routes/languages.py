@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from serve_app.api.errors import ApiError
+from serve_app.api.errors import ApiError, error_responses
 from serve_app.api.schemas import LanguagesResponse
 from serve_app.api.services import ServicesDep
 from serve_app.engines.languages import Language, UnknownLanguageError
 
-router = APIRouter(prefix="/api/v1/languages", tags=["languages"])
+router = APIRouter(
+    prefix="/api/v1/languages",
+    tags=["languages"],
+    responses=error_responses(400, 401, 404, 422, 503),
+)
 
 
 @router.get("", response_model=LanguagesResponse, summary="List, search or filter languages")

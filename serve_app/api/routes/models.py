@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from serve_app.api.errors import error_responses
 from serve_app.api.services import ServicesDep
 from serve_app.config import DEFAULT_MODEL_NAME
 
-router = APIRouter(prefix="/api/v1/models", tags=["models"])
+router = APIRouter(prefix="/api/v1/models", tags=["models"], responses=error_responses(401, 503))
 
 
 class ModelState(BaseModel):

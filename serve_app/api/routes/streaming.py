@@ -29,14 +29,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from serve_app.api import translating
-from serve_app.api.errors import ApiError, error_body, request_id_of
+from serve_app.api.errors import ApiError, error_body, error_responses, request_id_of
 from serve_app.api.schemas import StreamTranslateRequest
 from serve_app.api.security import Principal, charge, client_key
 from serve_app.api.services import ServicesDep
 from serve_app.api.validation import target_codes
 from serve_app.translation.service import TranslatedItem, TranslationError
 
-router = APIRouter(prefix="/api/v1", tags=["translation"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["translation"],
+    responses=error_responses(400, 401, 413, 422, 429, 503),
+)
 # Sentences in flight per stream: enough to fill batches, few enough to stop soon.
 IN_FLIGHT = 8
 

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serve_app import __version__
-from serve_app.api.errors import utc_now
-from serve_app.api.schemas import ComponentHealth, HealthResponse, StatusResponse
+from serve_app.api.errors import error_responses, utc_now
+from serve_app.api.schemas import ComponentHealth, HealthResponse, StatsResponse, StatusResponse
 from serve_app.api.security import authenticate, caller
 from serve_app.api.services import Services, ServicesDep
 from serve_app.messages import ComponentInfo
@@ -103,7 +103,12 @@ async def web_page() -> HTMLResponse:
     )
 
 
-@router.get("/health", response_model=HealthResponse, summary="Per-component health")
+@router.get(
+    "/health",
+    response_model=HealthResponse,
+    responses={503: {"model": HealthResponse, "description": "No component answers"}},
+    summary="Per-component health",
+)
 async def health(request: Request, services: ServicesDep) -> JSONResponse:
     """Public, for probes and load balancers. With auth on, a caller without a valid key
     sees each component's status only (no models, replicas, memory or queue figures)."""
@@ -154,20 +159,29 @@ async def status(request: Request, services: ServicesDep) -> StatusResponse:
     )
 
 
-@router.get("/stats", summary="Job queue statistics", dependencies=[Depends(authenticate)])
-async def stats(services: ServicesDep) -> dict[str, Any]:
+@router.get(
+    "/stats",
+    response_model=StatsResponse,
+    responses=error_responses(401, 503),
+    summary="Job queue statistics",
+    dependencies=[Depends(authenticate)],
+)
+async def stats(services: ServicesDep) -> StatsResponse:
     queue = await services.job_manager.stats.remote()
-    return {
-        "translation_queue": asdict(queue),
-        "backend": services.args.jobs.backend,
-        "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
-    }
+    return StatsResponse.model_validate(
+        {
+            "translation_queue": asdict(queue),
+            "backend": services.args.jobs.backend,
+            "timestamp": utc_now(),
+        }
+    )
 
 
 @router.get(
     "/metrics",
     summary="Prometheus metrics (a key is needed when auth is on)",
     response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **error_responses(401)},
     dependencies=[Depends(authenticate)],
 )
 async def metrics(services: ServicesDep) -> Response:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Request
 
 from serve_app.api import translating
-from serve_app.api.errors import request_id_of, utc_now
+from serve_app.api.errors import error_responses, request_id_of, utc_now
 from serve_app.api.schemas import (
     BatchDetectResponse,
     BatchTranslateResponse,
@@ -31,7 +31,11 @@ from serve_app.api.validation import as_text_list, target_codes
 from serve_app.engines.detector import UNKNOWN_LANGUAGE, Detection
 from serve_app.translation.service import TranslatedItem
 
-router = APIRouter(prefix="/api/v1", tags=["translation"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["translation"],
+    responses=error_responses(400, 401, 404, 413, 422, 429, 503),
+)
 logger = logging.getLogger("ray.serve")
 
 

@@ -13,9 +13,19 @@ import yaml
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
-from serve_app.api.errors import ApiError, request_id_of, utc_now
+from serve_app.api.errors import ApiError, error_responses, request_id_of, utc_now
 from serve_app.api.job_access import load_job, submit_job
-from serve_app.api.schemas import DslRequest, LegacyWorkflowRequest, SuggestRequest
+from serve_app.api.schemas import (
+    AgentsResponse,
+    DslRequest,
+    DslValidation,
+    LegacyWorkflowRequest,
+    LegacyWorkflowResponse,
+    SuggestRequest,
+    SuggestResponse,
+    WorkflowRun,
+    WorkflowStarted,
+)
 from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import Services, ServicesDep
 from serve_app.dsl.planner import PlanningError, plan
@@ -23,11 +33,14 @@ from serve_app.dsl.suggest import suggest
 from serve_app.dsl.validator import validate
 from serve_app.jobs.model import TERMINAL, Job, JobKind, owner_tag
 from serve_app.jobs.payloads import WorkflowRunPayload
+from serve_app.priority import DEFAULT_PRIORITY
 
-router = APIRouter(tags=["workflows"])
+router = APIRouter(
+    tags=["workflows"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503)
+)
 
 
-def _run_view(job: Job) -> dict[str, Any]:
+def _run_view(job: Job) -> WorkflowRun:
     workflow = job.payload.get("workflow", {})
     tasks = (job.result or {}).get("tasks") or (job.error_details or {}).get("tasks") or job.detail
     body: dict[str, Any] = {
@@ -47,7 +60,7 @@ def _run_view(job: Job) -> dict[str, Any]:
     if job.status.value in ("error", "timeout", "needs_human"):
         body["error_message"] = job.error_message
         body["error_details"] = {k: v for k, v in (job.error_details or {}).items() if k != "tasks"}
-    return body
+    return WorkflowRun.model_validate(body)
 
 
 async def _start(
@@ -74,10 +87,15 @@ async def _start(
     return accepted.token
 
 
-@router.post("/api/v1/workflows/dsl", summary="Validate, or validate and run, a DSL workflow")
+@router.post(
+    "/api/v1/workflows/dsl",
+    response_model=DslValidation | WorkflowStarted,
+    response_model_exclude_unset=True,
+    summary="Validate, or validate and run, a DSL workflow",
+)
 async def workflow_dsl(
     body: DslRequest, response: Response, services: ServicesDep, principal: Principal
-) -> dict[str, Any]:
+) -> DslValidation | WorkflowStarted:
     # Counted first: validating up to 64 kB of YAML is the costly part of this route, and
     # it runs off the event loop, so that neither a flood nor one big workflow stalls the
     # replica (health checks included).
@@ -85,7 +103,7 @@ async def workflow_dsl(
     report = await asyncio.to_thread(validate, body.dsl_yaml, services.languages)
     results = report.to_dict()
     if body.validate_only:
-        return results
+        return DslValidation.model_validate(results)
     if not report.valid or report.workflow is None:
         raise ApiError(
             422,
@@ -105,25 +123,35 @@ async def workflow_dsl(
         counted=True,
     )
     response.status_code = 200  # the contract answers 200 with the run's id
-    return {
-        "workflow_id": token,
-        "status": "running",
-        "message": "DSL workflow started successfully",
-        "validation_results": results,
-    }
+    return WorkflowStarted(
+        workflow_id=token,
+        status="running",
+        message="DSL workflow started successfully",
+        validation_results=DslValidation.model_validate(results),
+    )
 
 
-@router.get("/api/v1/workflows/{workflow_id}", summary="Status, per-task state and results")
+@router.get(
+    "/api/v1/workflows/{workflow_id}",
+    response_model=WorkflowRun,
+    response_model_exclude_unset=True,
+    summary="Status, per-task state and results",
+)
 async def workflow_status(
     workflow_id: str, services: ServicesDep, principal: Principal
-) -> dict[str, Any]:
+) -> WorkflowRun:
     return _run_view(await load_job(services, workflow_id, principal, "Workflow"))
 
 
-@router.delete("/api/v1/workflows/{workflow_id}", summary="Cancel a workflow run")
+@router.delete(
+    "/api/v1/workflows/{workflow_id}",
+    response_model=WorkflowRun,
+    response_model_exclude_unset=True,
+    summary="Cancel a workflow run",
+)
 async def cancel_workflow(
     workflow_id: str, services: ServicesDep, principal: Principal
-) -> dict[str, Any]:
+) -> WorkflowRun:
     job = await load_job(services, workflow_id, principal, "Workflow")
     if job.terminal:
         raise ApiError(
@@ -136,18 +164,24 @@ async def cancel_workflow(
     return _run_view(await load_job(services, workflow_id, principal, "Workflow"))
 
 
-@router.post("/api/v1/workflows/suggest", summary="Suggest workflows for a context")
+@router.post(
+    "/api/v1/workflows/suggest",
+    response_model=SuggestResponse,
+    summary="Suggest workflows for a context",
+)
 async def suggest_workflows(
     body: SuggestRequest, services: ServicesDep, principal: Principal
-) -> dict[str, Any]:
+) -> SuggestResponse:
     datasets = await services.orchestrator.datasets.remote()
-    return {
-        "suggestions": suggest(body.context, body.domain, body.complexity, datasets),
-        "context": body.context,
-        "domain": body.domain,
-        "complexity": body.complexity,
-        "generated_at": utc_now().isoformat().replace("+00:00", "Z"),
-    }
+    return SuggestResponse.model_validate(
+        {
+            "suggestions": suggest(body.context, body.domain, body.complexity, datasets),
+            "context": body.context,
+            "domain": body.domain,
+            "complexity": body.complexity,
+            "generated_at": utc_now(),
+        }
+    )
 
 
 _ARTIFACT_NAME = re.compile(r"^[\w.-]{1,200}\.png$")
@@ -157,6 +191,7 @@ _ARTIFACT_NAME = re.compile(r"^[\w.-]{1,200}\.png$")
     "/api/v1/artifacts/{name}",
     summary="A file a workflow produced (PNG charts)",
     response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}},
 )
 def artifact(name: str, services: ServicesDep, principal: Principal) -> FileResponse:
     """A chart of one of the caller's runs: another key's is not found, like a missing one."""
@@ -172,19 +207,28 @@ def artifact(name: str, services: ServicesDep, principal: Principal) -> FileResp
     return FileResponse(path, media_type="image/png")
 
 
-@router.get("/api/v1/agents", summary="Agents, their actions, params and outputs")
-async def list_agents(services: ServicesDep, principal: Principal) -> dict[str, Any]:
-    return {"agents": await services.orchestrator.agents.remote()}
+@router.get(
+    "/api/v1/agents",
+    response_model=AgentsResponse,
+    summary="Agents, their actions, params and outputs",
+)
+async def list_agents(services: ServicesDep, principal: Principal) -> AgentsResponse:
+    return AgentsResponse.model_validate({"agents": await services.orchestrator.agents.remote()})
 
 
-@router.post("/workflows", summary="Legacy: natural language to DSL to result, synchronously")
+@router.post(
+    "/workflows",
+    response_model=LegacyWorkflowResponse,
+    response_model_exclude_unset=True,
+    summary="Legacy: natural language to DSL to result, synchronously",
+)
 async def legacy_workflow(
     body: LegacyWorkflowRequest,
     request: Request,
     response: Response,
     services: ServicesDep,
     principal: Principal,
-) -> dict[str, Any]:
+) -> LegacyWorkflowResponse:
     await charge(services, principal or body.client_id, len(body.natural_language))
     datasets = await services.orchestrator.datasets.remote()
     try:
@@ -197,16 +241,20 @@ async def legacy_workflow(
             code="NEEDS_HUMAN",
             message=str(exc),
         ) from exc
-    token = await _start(services, response, principal, workflow, body.client_id, 5, {})
+    token = await _start(
+        services, response, principal, workflow, body.client_id, DEFAULT_PRIORITY, {}
+    )
     deadline = time.monotonic() + services.args.workflows.sync_wait_seconds
     job = await load_job(services, token, principal, "Workflow")
     while job.status not in TERMINAL and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
         job = await load_job(services, token, principal, "Workflow")
     response.status_code = 200
-    return {
-        "natural_language": body.natural_language,
-        "dsl": yaml.safe_dump(workflow, sort_keys=False, allow_unicode=True),
-        **_run_view(job),
-        "request_id": request_id_of(request),
-    }
+    return LegacyWorkflowResponse.model_validate(
+        {
+            "natural_language": body.natural_language,
+            "dsl": yaml.safe_dump(workflow, sort_keys=False, allow_unicode=True),
+            **_run_view(job).model_dump(exclude_unset=True),
+            "request_id": request_id_of(request),
+        }
+    )
