@@ -8,10 +8,12 @@ MODEL  := models/tiny-nllb
 
 install: $(VENV)/.installed $(MODEL)/model.bin lexicon
 
-$(VENV)/.installed: pyproject.toml
+# The SDK (client/, its own distribution) and the server, which requires it, in one resolve:
+# the server's requirement is met by this checkout's SDK, not looked up in an index.
+$(VENV)/.installed: pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e ./client -e '.[dev]'
 	touch $@
 
 # The offline NLLB-style copy model: built here in about a second, never committed.

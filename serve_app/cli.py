@@ -14,16 +14,21 @@ from typing import Any
 
 import httpx
 
-from serve_app.client import (
-    DEFAULT_URL,
-    Client,
-    JobFailedError,
-    TafsiriError,
-    WaitTimeoutError,
-)
 from serve_app.engines.models import ModelUnavailableError
 from serve_app.priority import DEFAULT_PRIORITY
 from serve_app.serving import MODE_VARIABLE
+from tafsiri_client import (
+    DEFAULT_URL,
+    BatchTranslateResponse,
+    Client,
+    DetectResponse,
+    JobFailedError,
+    JobStatusResponse,
+    MultiTargetTranslateResponse,
+    TafsiriError,
+    TranslateResponse,
+    WaitTimeoutError,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -142,7 +147,7 @@ def _translate(args: argparse.Namespace) -> int:
             glossary_id=args.glossary,
             glossary_mode=args.glossary_mode,
         )
-        if len(targets) > 1:
+        if isinstance(result, MultiTargetTranslateResponse):
             # Plain output: "target<TAB>translation" per line, alternatives after the best.
             items = list(result.translations.items())
             lines = [
@@ -153,6 +158,7 @@ def _translate(args: argparse.Namespace) -> int:
             _emit(args, result, "\n".join(lines))
             return _withheld_exit([item for _, item in items])
         # Plain output: the best translation, then one line per alternative, best first.
+        assert isinstance(result, TranslateResponse)  # one text into one target
         _emit(args, result, "\n".join([_shown(args, result), *result.alternatives]))
     return _withheld_exit([result])
 
@@ -161,8 +167,6 @@ def _translate_document(args: argparse.Namespace, client: Client) -> int:
     """A file through a document job, with a progress bar in sentences; prints the path of
     the translated file."""
     from tqdm import tqdm
-
-    from serve_app.api.schemas import JobStatusResponse
 
     def progress(job: JobStatusResponse) -> None:
         if job.progress is not None:
@@ -254,6 +258,7 @@ def _translate_batch(args: argparse.Namespace, client: Client) -> int:
                 glossary_id=args.glossary,
                 glossary_mode=args.glossary_mode,
             )
+            assert isinstance(result, BatchTranslateResponse)  # texts into one target
             for (index, _), item in zip(chunk, result.translations, strict=True):
                 out[index] = item.translated_text or ""  # a withheld line is left empty
                 withheld += item.status == "withheld"
@@ -276,6 +281,7 @@ def _translate_batch(args: argparse.Namespace, client: Client) -> int:
 def _detect(args: argparse.Namespace) -> int:
     with _client(args) as client:
         result = client.detect(_read_text(args), args.top_k)
+    assert isinstance(result, DetectResponse)  # one text
     _emit(
         args,
         result,

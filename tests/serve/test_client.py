@@ -9,16 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from serve_app.client import (
+from serve_app.config import RateLimitConfig
+from tafsiri_client import (
     AsyncClient,
     BadRequestError,
     Client,
     JobFailedError,
     NotFoundError,
     RateLimitError,
+    StreamEvent,
     ValidationFailedError,
 )
-from serve_app.config import RateLimitConfig
 
 pytestmark = pytest.mark.serve
 
@@ -47,7 +48,7 @@ def test_sync_endpoints_return_typed_results(base_url: str) -> None:
         assert tafsiri.detect("Bonjour tout le monde, comment allez-vous?").language == "fra_Latn"
         assert tafsiri.languages(region="Oceania").total == 4
         assert tafsiri.language("sw").name == "Swahili"
-        assert tafsiri.health()["status"] == "healthy"
+        assert tafsiri.health().status == "healthy"
 
 
 def test_errors_carry_the_error_format(base_url: str) -> None:
@@ -55,7 +56,7 @@ def test_errors_carry_the_error_format(base_url: str) -> None:
         with pytest.raises(BadRequestError) as bad:
             tafsiri.translate("Hello there", "klingon")
         assert bad.value.status == 400
-        assert bad.value.errors[0]["field"] == "target_language"
+        assert bad.value.errors[0].field == "target_language"
         assert bad.value.request_id
         with pytest.raises(NotFoundError):
             tafsiri.language("xx")
@@ -75,7 +76,7 @@ def test_html_and_span_options_reach_the_service(base_url: str) -> None:
         assert tafsiri.translate(deep, "en", "sw", protect_spans=False).translated_text == deep
         with pytest.raises(BadRequestError) as refused:
             tafsiri.translate(deep, "en", "sw", format="html")
-        assert refused.value.errors[0]["code"] == "INVALID_MARKUP"
+        assert refused.value.errors[0].code == "INVALID_MARKUP"
         with pytest.raises(BadRequestError):
             tafsiri.submit_text_job([deep], "en", "sw", format="html")
         accepted = tafsiri.submit_text_job(["<i>Habari</i>"], "en", "sw", format="html")
@@ -232,7 +233,6 @@ def test_corrections_through_the_sdk(base_url: str) -> None:
 
 
 def test_documents_and_streams_sync_and_async(base_url: str, tmp_path: Path) -> None:
-    from serve_app.client import AsyncClient, Client, StreamEvent
     from serve_app.documents.formats import segments
     from tests.document_files import make_pptx
 

@@ -277,7 +277,7 @@ def test_a_model_that_cannot_load_is_unavailable_and_the_others_serve(
 def test_the_sdk_names_a_model_and_lists_them(mux: str) -> None:
     import asyncio as aio
 
-    from serve_app.client import AsyncClient, Client, TafsiriError
+    from tafsiri_client import AsyncClient, Client, TafsiriError
 
     with Client(mux) as tafsiri:
         answer = tafsiri.translate(TEXT, "deu_Latn", "eng_Latn", model="nllb-b")
@@ -285,7 +285,7 @@ def test_the_sdk_names_a_model_and_lists_them(mux: str) -> None:
         routed = tafsiri.translate(TEXT, "fra_Latn", "eng_Latn")  # no model: by pair
         assert served_by(routed.translated_text) == "opus-en-fr"
         listed = tafsiri.models()
-        assert {m["name"] for m in listed["models"]} >= {"default", "nllb-b", "opus-en-fr"}
+        assert {m.name for m in listed.models} >= {"default", "nllb-b", "opus-en-fr"}
         with pytest.raises(TafsiriError) as refused:
             tafsiri.translate(TEXT, "fra_Latn", "eng_Latn", model="nope")
         assert refused.value.status == 400

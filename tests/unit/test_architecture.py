@@ -1,13 +1,15 @@
 """The layers, read from the source: imports point one way and nothing imports in a circle.
 
 engines (and the other foundations) <- agents, dsl, jobs, ratelimit <- api <- deployments <- app.
-Every import counts, also one inside a function.
+Every import counts, also one inside a function. The SDK (client/tafsiri_client, its own
+distribution) is outside the layers: it imports none of them.
 """
 
 from __future__ import annotations
 
 import ast
 import graphlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,7 +41,7 @@ LAYERS: list[set[str]] = [
         "serve_app.batch",
         "serve_app.documents",
     },
-    {"serve_app.api", "serve_app.client", "serve_app.handle_api"},
+    {"serve_app.api", "serve_app.handle_api"},
     {"deployments"},
     {"serve_app.app", "serve_app.cli"},
 ]
@@ -141,3 +143,29 @@ def test_the_checks_see_a_cycle_and_an_upward_import() -> None:
     assert upward == ["serve_app.jobs.store"]
     with pytest.raises(graphlib.CycleError):
         graphlib.TopologicalSorter({"a": {"b"}, "b": {"a"}}).prepare()
+
+
+# What the SDK's modules may import: the standard library, its two requirements, itself.
+SDK_IMPORTS = {"httpx", "pydantic", "tafsiri_client", "__future__"}
+
+
+def top_level_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_sdk_imports_nothing_of_the_server() -> None:
+    sources = sorted((ROOT / "client" / "tafsiri_client").rglob("*.py"))
+    assert sources
+    outside = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sources
+        for name in top_level_imports(path)
+        if name not in SDK_IMPORTS and name not in sys.stdlib_module_names
+    }
+    assert not outside, "the SDK imports beyond httpx and pydantic:\n" + "\n".join(sorted(outside))
