@@ -33,6 +33,7 @@ from tafsiri_client._core import (
     stream_endpoint,
 )
 from tafsiri_client.models import (
+    DEFAULT_PRIORITY,
     BatchDetectResponse,
     BatchTranslateResponse,
     CorrectionCreate,
@@ -219,21 +220,36 @@ class Endpoints:
     def translate_stream(
         self,
         text: str,
-        target_language: str,
+        target_language: str | list[str],
         source_language: str | None = None,
         *,
         model: str | None = None,
+        alternatives: int = 0,
         beam_size: int | None = None,
+        format: str = "text",
+        protect_spans: bool = True,
+        quality: bool = False,
+        min_quality: float | None = None,
+        glossary_id: str | None = None,
+        glossary_mode: str = "enforce",
     ) -> Request:
-        """The translation of a long text as it is made: a ``sentence`` event per sentence,
-        in order, then ``done``. Closing the iterator early stops the work on the service."""
+        """The translation of a long text as it is made: a ``sentence`` event per sentence
+        (and target), in order, then ``done``; the options are :meth:`translate`'s. Closing
+        the iterator early stops the work on the service."""
         return TRANSLATE_STREAM.request(
             StreamTranslateRequest(
                 text=text,
                 target_language=target_language,
                 source_language=source_language,
                 model=model,
+                alternatives=alternatives,
                 beam_size=beam_size,
+                format=format,
+                protect_spans=protect_spans,
+                quality=quality,
+                min_quality=min_quality,
+                glossary_id=glossary_id,
+                glossary_mode=glossary_mode,
             )
         )
 
@@ -274,7 +290,11 @@ class Endpoints:
 
     @endpoint
     def submit_workflow_translation(
-        self, natural_language: str, *, priority: int = 5, metadata: dict[str, Any] | None = None
+        self,
+        natural_language: str,
+        *,
+        priority: int = DEFAULT_PRIORITY,
+        metadata: dict[str, Any] | None = None,
     ) -> Steps[JobAccepted]:
         """Queues natural language to be planned into a DSL workflow; poll with
         :meth:`wait_job` (its ``dsl``)."""
@@ -290,10 +310,13 @@ class Endpoints:
     def submit_text_job(
         self,
         texts: list[str],
-        target_language: str,
+        target_language: str | list[str],
         source_language: str | None = None,
         *,
-        priority: int = 5,
+        priority: int = DEFAULT_PRIORITY,
+        model: str | None = None,
+        alternatives: int = 0,
+        beam_size: int | None = None,
         format: str = "text",
         protect_spans: bool = True,
         quality: bool = False,
@@ -302,14 +325,18 @@ class Endpoints:
         glossary_mode: str = "enforce",
     ) -> Steps[JobAccepted]:
         """Queues many texts (or a long one, split) for translation; poll with
-        :meth:`wait_job` (its ``result["translations"]``). ``min_quality``: a translation
-        below it ends the job ``needs_human``."""
+        :meth:`wait_job` (its ``result["translations"]``: a list per text, or keyed by target
+        for a list of targets). The options are :meth:`translate`'s; ``min_quality``: a
+        translation below it ends the job ``needs_human``."""
         body = TextJobRequest(
             texts=texts,
             target_language=target_language,
             source_language=source_language,
             client_id=self.client_id,
             priority=priority,
+            model=model,
+            alternatives=alternatives,
+            beam_size=beam_size,
             format=format,
             protect_spans=protect_spans,
             quality=quality,
@@ -353,10 +380,18 @@ class Endpoints:
         source_language: str | None = None,
         output_format: str | None = None,
         glossary_id: str | None = None,
-        priority: int = 5,
+        glossary_mode: str | None = None,
+        model: str | None = None,
+        beam_size: int | None = None,
+        protect_spans: bool | None = None,
+        quality: bool | None = None,
+        min_quality: float | None = None,
+        priority: int = DEFAULT_PRIORITY,
     ) -> Steps[JobAccepted]:
         """Uploads a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf) for
-        translation; poll with :meth:`wait_job`, fetch with :meth:`document_result`."""
+        translation; poll with :meth:`wait_job`, fetch with :meth:`document_result`. The
+        options are :meth:`translate`'s that a file can take (one target, no alternatives);
+        below ``min_quality`` the job ends ``needs_human`` and no file is written."""
         file = Path(path)
         data: bytes = yield Blocking(file.read_bytes)
         form = DocumentForm(
@@ -364,6 +399,12 @@ class Endpoints:
             source_language=source_language,
             output_format=output_format,
             glossary_id=glossary_id,
+            glossary_mode=glossary_mode,
+            model=model,
+            beam_size=beam_size,
+            protect_spans=protect_spans,
+            quality=quality,
+            min_quality=min_quality,
             priority=priority,
             client_id=self.client_id,
         )
@@ -481,7 +522,7 @@ class Endpoints:
         self,
         natural_language: str,
         *,
-        priority: int = 5,
+        priority: int = DEFAULT_PRIORITY,
         timeout: float = 300.0,
         poll_interval: float = 0.5,
     ) -> Steps[str]:
@@ -500,7 +541,7 @@ class Endpoints:
         return self._send(DSL.call(DslRequest(dsl_yaml=dsl_yaml, validate_only=True)))
 
     @endpoint
-    def run_dsl(self, dsl_yaml: str, *, priority: int = 5) -> Steps[dict[str, Any]]:
+    def run_dsl(self, dsl_yaml: str, *, priority: int = DEFAULT_PRIORITY) -> Steps[dict[str, Any]]:
         """Starts a DSL workflow; its ``workflow_id`` is for :meth:`wait_workflow`."""
         body = DslRequest(dsl_yaml=dsl_yaml, client_id=self.client_id, priority=priority)
         return self._send(DSL.call(body))

@@ -14,6 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The service's default priority (1, lowest, to 10): what a submission without one gets.
+DEFAULT_PRIORITY = 5
+
 
 class Model(BaseModel):
     """An answer's model: unknown fields are kept, not refused."""
@@ -348,8 +351,9 @@ class Body(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class TranslateRequest(Body):
-    text: str | list[str]
+class TranslationOptions(Body):
+    """What every way of asking for a translation takes (translate, stream, text job)."""
+
     target_language: str | list[str]
     source_language: str | None = None
     model: str | None = None
@@ -363,12 +367,12 @@ class TranslateRequest(Body):
     glossary_mode: str | None = None
 
 
-class StreamTranslateRequest(Body):
+class TranslateRequest(TranslationOptions):
+    text: str | list[str]
+
+
+class StreamTranslateRequest(TranslationOptions):
     text: str
-    target_language: str
-    source_language: str | None = None
-    model: str | None = None
-    beam_size: int | None = None
 
 
 class DetectRequest(Body):
@@ -383,18 +387,10 @@ class WorkflowTranslateRequest(Body):
     metadata: dict[str, Any] | None = None
 
 
-class TextJobRequest(Body):
+class TextJobRequest(TranslationOptions):
     texts: list[str]
-    target_language: str
-    source_language: str | None = None
     client_id: str
     priority: int
-    format: str | None = None
-    protect_spans: bool | None = None
-    quality: bool | None = None
-    min_quality: float | None = None
-    glossary_id: str | None = None
-    glossary_mode: str | None = None
 
 
 class DocumentForm(Body):
@@ -404,6 +400,12 @@ class DocumentForm(Body):
     source_language: str | None = None
     output_format: str | None = None
     glossary_id: str | None = None
+    glossary_mode: str | None = None
+    model: str | None = None
+    beam_size: int | None = None
+    protect_spans: bool | None = None
+    quality: bool | None = None
+    min_quality: float | None = None
     priority: int
     client_id: str
 

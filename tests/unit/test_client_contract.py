@@ -311,3 +311,10 @@ def test_the_check_sees_drift(openapi: dict[str, Any]) -> None:
     found = Check(strict, openapi).reads(strict, server["TranslationItem"], "I")
     assert "I.glossary_terms: required by the client, optional on the server" in found
     assert any("glossary_terms[]" in p for p in found)
+
+
+def test_the_sdk_submits_at_the_services_default_priority() -> None:
+    from serve_app.priority import DEFAULT_PRIORITY
+    from tafsiri_client.models import DEFAULT_PRIORITY as SDK_DEFAULT
+
+    assert SDK_DEFAULT == DEFAULT_PRIORITY
