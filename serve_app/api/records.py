@@ -7,7 +7,7 @@ import re
 from serve_app.api.errors import ApiError
 from serve_app.api.job_access import from_store
 from serve_app.api.services import Services
-from serve_app.jobs.records import OwnedRecord, RecordsTooLargeError, TooManyRecordsError
+from serve_app.records import OwnedRecord, RecordKind, RecordsTooLargeError, TooManyRecordsError
 
 RECORD_ID = re.compile(r"^[0-9a-f]{32}$")
 # Owner of the records when auth is off: one shared namespace.
@@ -26,7 +26,7 @@ def not_found(what: str, field: str) -> ApiError:
 
 async def create(
     services: Services,
-    kind: str,
+    kind: RecordKind,
     record: OwnedRecord,
     max_per_owner: int,
     what: str,
@@ -61,7 +61,12 @@ async def create(
 
 
 async def load(
-    services: Services, kind: str, record_id: str, principal: str | None, what: str, field: str
+    services: Services,
+    kind: RecordKind,
+    record_id: str,
+    principal: str | None,
+    what: str,
+    field: str,
 ) -> OwnedRecord:
     """The caller's record: 404 for an unknown id and for another key's (indistinguishable)."""
     found: OwnedRecord | None = None
@@ -72,7 +77,7 @@ async def load(
     return found
 
 
-async def listed(services: Services, kind: str, principal: str | None) -> list[OwnedRecord]:
+async def listed(services: Services, kind: RecordKind, principal: str | None) -> list[OwnedRecord]:
     found: list[OwnedRecord] = await from_store(
         services.job_manager.list_records.remote(kind, owner_of(principal))
     )
@@ -80,7 +85,12 @@ async def listed(services: Services, kind: str, principal: str | None) -> list[O
 
 
 async def delete(
-    services: Services, kind: str, record_id: str, principal: str | None, what: str, field: str
+    services: Services,
+    kind: RecordKind,
+    record_id: str,
+    principal: str | None,
+    what: str,
+    field: str,
 ) -> None:
     """Deletes the caller's record; 404 when it has none of that id."""
     deleted = RECORD_ID.match(record_id) and await from_store(

@@ -22,10 +22,10 @@ from typing import Any
 from serve_app.actors import Generational, generation_name, named_actor
 from serve_app.config import JobsConfig
 from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
-from serve_app.jobs.records import DOCUMENT, OwnedRecord, open_records
 from serve_app.jobs.redis_store import RedisJobStore
 from serve_app.jobs.sqlite_store import SQLiteJobStore
 from serve_app.jobs.store import JobStore
+from serve_app.records import DOCUMENT, OwnedRecord, RecordKind, RecordsSettings, open_records
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class JobManager(Generational):
         self.store = open_store(self.config)
         self.store.sweep()  # leases of workers that died with the previous actor
         # Glossaries and corrections live in the same database; single writes or reads.
-        self.records = open_records(self.config)
+        self.records = open_records(RecordsSettings.of(self.config))
         self._store_lock = threading.RLock()
         self._signal = QueueSignal()
         self._stop = threading.Event()
@@ -211,22 +211,26 @@ class JobManager(Generational):
         return "ok"
 
     def create_record(
-        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
+        self,
+        kind: RecordKind,
+        record: OwnedRecord,
+        max_per_owner: int,
+        max_size: int | None = None,
     ) -> None:
         """Stores a client's record (a glossary, a correction, a document); see
         RecordStore.create for the quotas."""
         self.touch()
         self.records.create(kind, record, max_per_owner, max_size)
 
-    def record(self, kind: str, record_id: str) -> OwnedRecord | None:
+    def record(self, kind: RecordKind, record_id: str) -> OwnedRecord | None:
         self.touch()
         return self.records.get(kind, record_id)
 
-    def list_records(self, kind: str, owner: str) -> list[OwnedRecord]:
+    def list_records(self, kind: RecordKind, owner: str) -> list[OwnedRecord]:
         self.touch()
         return self.records.list(kind, owner)
 
-    def delete_record(self, kind: str, record_id: str, owner: str) -> bool:
+    def delete_record(self, kind: RecordKind, record_id: str, owner: str) -> bool:
         self.touch()
         return self.records.delete(kind, record_id, owner)
 

@@ -10,17 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from serve_app.engines.corrections import Correction
 from serve_app.engines.glossary import Glossary, GlossaryEntry
-from serve_app.jobs.records import (
+from serve_app.records import (
     CORRECTION,
     DOCUMENT,
     GLOSSARY,
     OwnedRecord,
+    Quota,
+    Records,
     RecordsTooLargeError,
     RecordStore,
     RedisRecords,
     SQLiteRecords,
     TooManyRecordsError,
+    correction_of,
+    correction_record,
     glossary_of,
     glossary_record,
 )
@@ -157,3 +162,64 @@ def test_expire_deletes_only_that_kind_older_than_the_cutoff(store: RecordStore)
     assert store.get(GLOSSARY, kept.id) is not None
     # The expired no longer count against their owner's limit.
     store.create(DOCUMENT, OwnedRecord(uuid.uuid4().hex, "b", 400.0), max_per_owner=1)
+
+
+def test_records_are_stored_where_earlier_releases_kept_them(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """Kinds are an enum now; what is stored is still the plain name: the SQLite ``kind``
+    column and the Redis keys an existing store holds are read as they are."""
+    item = glossary("ida")
+    sqlite = SQLiteRecords(tmp_path / "jobs.db")
+    sqlite.create(GLOSSARY, glossary_record(item), max_per_owner=5)
+    assert sqlite._db.execute("SELECT kind, id FROM owned").fetchall() == [("glossary", item.id)]
+    sqlite.close()
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    redis = RedisRecords(redis_url, prefix=prefix)
+    redis.create(GLOSSARY, glossary_record(item), max_per_owner=5)
+    assert set(redis._redis.keys(f"{prefix}:*")) == {
+        f"{prefix}:glossary:owner:ida",
+        f"{prefix}:glossary:{item.id}",
+    }
+    redis.close()
+
+
+def test_a_correction_is_kept_in_its_summary_as_before() -> None:
+    correction = Correction(
+        uuid.uuid4().hex, "jo", 5.0, "eng_Latn", "swh_Latn", "cloud", "wingu", original="mawingu"
+    )
+    record = correction_record(correction)
+    assert (record.id, record.owner, record.created_at, record.body) == (
+        correction.id,
+        "jo",
+        5.0,
+        "",
+    )
+    assert record.summary == {
+        "source_language": "eng_Latn",
+        "target_language": "swh_Latn",
+        "text": "cloud",
+        "translation": "wingu",
+        "original": "mawingu",
+    }
+    assert correction_of(record) == correction
+
+
+def test_the_service_reads_and_deletes_only_for_the_owner(store: RecordStore) -> None:
+    records = Records(store)
+    item = glossary("kim")
+    records.create(GLOSSARY, glossary_record(item), Quota(count=1))
+    found = records.get(GLOSSARY, item.id, "kim")
+    assert found is not None
+    assert glossary_of(found) == item
+    assert records.get(GLOSSARY, item.id, "lee") is None  # another owner's: not found
+    assert records.get(CORRECTION, item.id, "kim") is None
+    assert records.delete(GLOSSARY, item.id, "lee") is False
+    assert [r.id for r in records.list(GLOSSARY, "kim")] == [item.id]
+    with pytest.raises(TooManyRecordsError):  # the quota's count
+        records.create(GLOSSARY, glossary_record(glossary("kim")), Quota(count=1))
+    assert records.delete(GLOSSARY, item.id, "kim") is True
+    assert records.list(GLOSSARY, "kim") == []
+    big = OwnedRecord(uuid.uuid4().hex, "kim", 1.0, {}, "x" * 11)
+    with pytest.raises(RecordsTooLargeError):  # the quota's size
+        records.create(DOCUMENT, big, Quota(count=5, size=10))

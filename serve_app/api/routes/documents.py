@@ -42,7 +42,7 @@ from serve_app.documents.formats import (
 from serve_app.engines.markup import readable_text
 from serve_app.engines.segmenter import segment
 from serve_app.jobs.model import JobKind, JobStatus
-from serve_app.jobs.records import DOCUMENT, OwnedRecord
+from serve_app.records import DOCUMENT, OwnedRecord
 
 UPLOAD_PATH = "/api/v1/documents"
 router = APIRouter(prefix="/api/v1", tags=["documents"])
