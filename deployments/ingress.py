@@ -16,6 +16,7 @@ from serve_app.health import check_memory
 from serve_app.jobs.actors import job_manager
 from serve_app.metrics import Metrics
 from serve_app.ratelimit import rate_limiter
+from serve_app.records.keeper import record_keeper
 
 
 @serve.deployment(name="Ingress")
@@ -42,6 +43,7 @@ class IngressDeployment:
             self._args,
             bulk_translator=bulk_translator,
             job_manager=job_manager(self._args.jobs),
+            records=record_keeper(self._args.jobs),
             rate_limiter=rate_limiter(self._args.rate_limits, self._args.jobs.namespace),
             metrics=Metrics(export_to_ray=True),
         )

@@ -59,8 +59,10 @@ class Generational:
         """Call from the actor's constructor: starts the retiring thread (inside Ray only)."""
         self._base = base
         self._last_call = time.monotonic()
+        if not ray.is_initialized():  # a plain object (tests): asking Ray would start one
+            return
         context = ray.get_runtime_context()
-        name = context.get_actor_name() if ray.is_initialized() else None
+        name = context.get_actor_name()
         if name:
             threading.Thread(
                 target=self._retire_forever, args=(name, context.namespace), daemon=True

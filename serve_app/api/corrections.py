@@ -6,7 +6,6 @@ import logging
 import time
 import unicodedata
 import uuid
-from dataclasses import asdict
 
 from serve_app.api import records
 from serve_app.api.errors import ApiError
@@ -14,7 +13,7 @@ from serve_app.api.schemas import CorrectionCreate
 from serve_app.api.services import Services
 from serve_app.api.validation import language_code
 from serve_app.engines.corrections import Correction, Corrections
-from serve_app.jobs.records import CORRECTION, OwnedRecord
+from serve_app.records import CORRECTION, correction_of, correction_record
 
 log = logging.getLogger("ray.serve")
 
@@ -56,19 +55,9 @@ def build(services: Services, body: CorrectionCreate, principal: str | None) -> 
     )
 
 
-def correction_of(record: OwnedRecord) -> Correction:
-    return Correction(
-        id=record.id, owner=record.owner, created_at=record.created_at, **record.summary
-    )
-
-
 async def create(services: Services, correction: Correction) -> None:
-    summary = {
-        k: v for k, v in asdict(correction).items() if k not in ("id", "owner", "created_at")
-    }
-    record = OwnedRecord(correction.id, correction.owner, correction.created_at, summary)
     maximum = services.args.corrections.max_per_owner
-    await records.create(services, CORRECTION, record, maximum, "correction")
+    await records.create(services, CORRECTION, correction_record(correction), maximum, "correction")
     services.corrections.pop(correction.owner, None)  # this replica serves it at once
     # The audit trail: who corrected what, when (the texts themselves stay in the store).
     log.info(

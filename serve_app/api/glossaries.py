@@ -21,7 +21,7 @@ from serve_app.engines.glossary import (
     check_size,
     parse_csv,
 )
-from serve_app.jobs.records import GLOSSARY, glossary_of, glossary_record
+from serve_app.records import GLOSSARY, glossary_of, glossary_record
 
 
 def limits(services: Services) -> GlossaryLimits:

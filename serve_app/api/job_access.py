@@ -21,8 +21,9 @@ T = TypeVar("T")
 
 
 async def from_store(call: Awaitable[T]) -> T:
-    """A job-manager call; a store that cannot answer (its Redis restarting, say) is a 503
-    with Retry-After, so that clients retry instead of seeing a server error."""
+    """A call to the job manager or the record keeper; a store that cannot answer (its Redis
+    restarting, say) is a 503 with Retry-After, so that clients retry instead of seeing a
+    server error."""
     try:
         return await call
     except Exception as exc:

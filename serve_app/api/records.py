@@ -1,4 +1,5 @@
-"""A client's records (glossaries, corrections) through the job manager: its own only."""
+"""A client's records (glossaries, corrections, documents) through the record keeper: its own
+only."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import re
 from serve_app.api.errors import ApiError
 from serve_app.api.job_access import from_store
 from serve_app.api.services import Services
-from serve_app.jobs.records import OwnedRecord, RecordsTooLargeError, TooManyRecordsError
+from serve_app.records import (
+    OwnedRecord,
+    Quota,
+    RecordKind,
+    RecordsTooLargeError,
+    TooManyRecordsError,
+)
 
 RECORD_ID = re.compile(r"^[0-9a-f]{32}$")
 # Owner of the records when auth is off: one shared namespace.
@@ -26,7 +33,7 @@ def not_found(what: str, field: str) -> ApiError:
 
 async def create(
     services: Services,
-    kind: str,
+    kind: RecordKind,
     record: OwnedRecord,
     max_per_owner: int,
     what: str,
@@ -37,7 +44,7 @@ async def create(
 
     async def stored() -> str:
         try:
-            await services.job_manager.create_record.remote(kind, record, max_per_owner, max_size)
+            await services.records.create.remote(kind, record, Quota(max_per_owner, max_size))
         except RecordsTooLargeError:  # (Ray's error for it is one too)
             return "size"
         except TooManyRecordsError:
@@ -61,30 +68,40 @@ async def create(
 
 
 async def load(
-    services: Services, kind: str, record_id: str, principal: str | None, what: str, field: str
+    services: Services,
+    kind: RecordKind,
+    record_id: str,
+    principal: str | None,
+    what: str,
+    field: str,
 ) -> OwnedRecord:
     """The caller's record: 404 for an unknown id and for another key's (indistinguishable)."""
     found: OwnedRecord | None = None
     if RECORD_ID.match(record_id):
-        found = await from_store(services.job_manager.record.remote(kind, record_id))
+        found = await from_store(services.records.get.remote(kind, record_id, owner_of(principal)))
     if found is None or found.owner != owner_of(principal):
         raise not_found(what, field)
     return found
 
 
-async def listed(services: Services, kind: str, principal: str | None) -> list[OwnedRecord]:
+async def listed(services: Services, kind: RecordKind, principal: str | None) -> list[OwnedRecord]:
     found: list[OwnedRecord] = await from_store(
-        services.job_manager.list_records.remote(kind, owner_of(principal))
+        services.records.list.remote(kind, owner_of(principal))
     )
     return found
 
 
 async def delete(
-    services: Services, kind: str, record_id: str, principal: str | None, what: str, field: str
+    services: Services,
+    kind: RecordKind,
+    record_id: str,
+    principal: str | None,
+    what: str,
+    field: str,
 ) -> None:
     """Deletes the caller's record; 404 when it has none of that id."""
     deleted = RECORD_ID.match(record_id) and await from_store(
-        services.job_manager.delete_record.remote(kind, record_id, owner_of(principal))
+        services.records.delete.remote(kind, record_id, owner_of(principal))
     )
     if not deleted:
         raise not_found(what, field)

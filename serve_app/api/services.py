@@ -33,6 +33,8 @@ class Services:
     # The bulk lane's Translator (translator.bulk), asked for its health only.
     bulk_translator: Any = None
     job_manager: Any = None
+    # The record keeper actor (serve_app.records.keeper): glossaries, corrections, documents.
+    records: Any = None
     rate_limiter: CountRequest | None = None
     # Keys whose budgets this replica found spent (refused before their bodies are read).
     spent: SpentBudgets = field(default_factory=SpentBudgets)

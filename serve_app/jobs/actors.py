@@ -22,7 +22,6 @@ from typing import Any
 from serve_app.actors import Generational, generation_name, named_actor
 from serve_app.config import JobsConfig
 from serve_app.jobs.model import Job, JobKind, JobStatus, Lease, QueueStats
-from serve_app.jobs.records import DOCUMENT, OwnedRecord, open_records
 from serve_app.jobs.redis_store import RedisJobStore
 from serve_app.jobs.sqlite_store import SQLiteJobStore
 from serve_app.jobs.store import JobStore
@@ -97,8 +96,6 @@ class JobManager(Generational):
         self.config = JobsConfig.model_validate(config)
         self.store = open_store(self.config)
         self.store.sweep()  # leases of workers that died with the previous actor
-        # Glossaries and corrections live in the same database; single writes or reads.
-        self.records = open_records(self.config)
         self._store_lock = threading.RLock()
         self._signal = QueueSignal()
         self._stop = threading.Event()
@@ -111,8 +108,6 @@ class JobManager(Generational):
             try:
                 with self._store_lock:
                     swept = self.store.sweep()
-                # An uploaded document goes when the job translating it can no longer answer.
-                self.records.expire(DOCUMENT, time.time() - self.config.ttl_seconds)
             except Exception:  # noqa: S112 - a failed sweep is retried on the next tick
                 continue
             if swept["requeued"]:
@@ -209,26 +204,6 @@ class JobManager(Generational):
 
     def ping(self) -> str:
         return "ok"
-
-    def create_record(
-        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
-    ) -> None:
-        """Stores a client's record (a glossary, a correction, a document); see
-        RecordStore.create for the quotas."""
-        self.touch()
-        self.records.create(kind, record, max_per_owner, max_size)
-
-    def record(self, kind: str, record_id: str) -> OwnedRecord | None:
-        self.touch()
-        return self.records.get(kind, record_id)
-
-    def list_records(self, kind: str, owner: str) -> list[OwnedRecord]:
-        self.touch()
-        return self.records.list(kind, owner)
-
-    def delete_record(self, kind: str, record_id: str, owner: str) -> bool:
-        self.touch()
-        return self.records.delete(kind, record_id, owner)
 
 
 def job_manager_name(config: JobsConfig) -> str:

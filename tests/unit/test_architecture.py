@@ -1,6 +1,7 @@
 """The layers, read from the source: imports point one way and nothing imports in a circle.
 
-engines (and the other foundations) <- agents, dsl, jobs, ratelimit <- api <- deployments <- app.
+engines (and the other foundations) <- agents, dsl, jobs, records, ratelimit <- api <- deployments
+<- app.
 Every import counts, also one inside a function. The SDK (client/tafsiri_client, its own
 distribution) is outside the layers: it imports none of them.
 """
@@ -37,6 +38,7 @@ LAYERS: list[set[str]] = [
         "serve_app.agents",
         "serve_app.dsl",
         "serve_app.jobs",
+        "serve_app.records",
         "serve_app.ratelimit",
         "serve_app.batch",
         "serve_app.documents",

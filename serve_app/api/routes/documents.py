@@ -42,8 +42,8 @@ from serve_app.engines.markup import readable_text
 from serve_app.engines.segmenter import segment
 from serve_app.jobs.model import JobKind, JobStatus
 from serve_app.jobs.payloads import DocumentRef, TextJobPayload, TextJobResult
-from serve_app.jobs.records import DOCUMENT, OwnedRecord
 from serve_app.priority import DEFAULT_PRIORITY, Priority
+from serve_app.records import DOCUMENT, OwnedRecord
 from serve_app.translation.service import off_the_loop
 
 UPLOAD_PATH = "/api/v1/documents"

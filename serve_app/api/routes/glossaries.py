@@ -19,7 +19,7 @@ from serve_app.api.schemas import (
 from serve_app.api.security import Principal
 from serve_app.api.services import ServicesDep
 from serve_app.engines.glossary import Glossary
-from serve_app.jobs.records import GLOSSARY, OwnedRecord
+from serve_app.records import GLOSSARY, OwnedRecord
 
 router = APIRouter(
     prefix="/api/v1/glossaries",

@@ -1,9 +1,9 @@
-"""Records a client owns (glossaries, corrections) in the job store's database: the same SQLite
-file or the same Redis, so every replica (and, with Redis, every node) sees the same ones.
+"""Where records are kept: in the job store's database (the same SQLite file, or the same
+Redis), so that every replica (and, with Redis, every node) sees the same ones.
 
-A record is written once and deleted once; there is no update, so a reader may keep one it
-read for a while (the ingress does). Each has a ``summary`` (what a listing shows, small) and
-a ``body`` (read only with the record itself: a glossary's entries).
+SQLite: the ``owned`` table beside the jobs. Redis: keys under the job store's prefix. Both
+are what earlier releases wrote (the records then lived in ``serve_app/jobs``), read as they
+are; a SQLite file from before per-record sizes gets its ``size`` column on open.
 """
 
 from __future__ import annotations
@@ -11,52 +11,33 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from serve_app.config import JobsConfig
-from serve_app.engines.glossary import Glossary, GlossaryEntry
-
-GLOSSARY = "glossary"
-CORRECTION = "correction"
-# An uploaded document (base64 body), kept as long as the job translating it answers.
-DOCUMENT = "document"
-
-
-class TooManyRecordsError(Exception):
-    """The owner keeps as many records of this kind as allowed already."""
-
-
-class RecordsTooLargeError(TooManyRecordsError):
-    """The owner's records of this kind would pass the size allowed (their bodies' length)."""
-
-
-@dataclass(frozen=True)
-class OwnedRecord:
-    id: str
-    owner: str
-    created_at: float
-    summary: dict[str, Any] = field(default_factory=dict)
-    body: str = ""  # empty in listings
+from serve_app.records.model import (
+    OwnedRecord,
+    RecordKind,
+    RecordsTooLargeError,
+    TooManyRecordsError,
+)
 
 
 class RecordStore(Protocol):
     def create(
-        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
+        self, kind: RecordKind, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
     ) -> None:
         """Stores ``record``, unless its owner keeps ``max_per_owner`` of ``kind`` already
         (TooManyRecordsError) or their bodies and its would be longer than ``max_size``
         characters together (RecordsTooLargeError)."""
         ...
 
-    def get(self, kind: str, record_id: str) -> OwnedRecord | None: ...
+    def get(self, kind: RecordKind, record_id: str) -> OwnedRecord | None: ...
 
-    def list(self, kind: str, owner: str) -> list[OwnedRecord]: ...
+    def list(self, kind: RecordKind, owner: str) -> list[OwnedRecord]: ...
 
-    def delete(self, kind: str, record_id: str, owner: str) -> bool: ...
+    def delete(self, kind: RecordKind, record_id: str, owner: str) -> bool: ...
 
-    def expire(self, kind: str, before: float) -> int:
+    def expire(self, kind: RecordKind, before: float) -> int:
         """Deletes every record of ``kind`` created before ``before``; how many went."""
         ...
 
@@ -93,7 +74,7 @@ class SQLiteRecords:
         self._db.execute("UPDATE owned SET size = LENGTH(body) WHERE size IS NULL")
 
     def create(
-        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
+        self, kind: RecordKind, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
     ) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -124,7 +105,7 @@ class SQLiteRecords:
                 raise
             self._db.execute("COMMIT")
 
-    def get(self, kind: str, record_id: str) -> OwnedRecord | None:
+    def get(self, kind: RecordKind, record_id: str) -> OwnedRecord | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT owner, created_at, summary, body FROM owned WHERE kind = ? AND id = ?",
@@ -135,7 +116,7 @@ class SQLiteRecords:
         owner, created_at, summary, body = row
         return OwnedRecord(record_id, owner, created_at, json.loads(summary), body)
 
-    def list(self, kind: str, owner: str) -> list[OwnedRecord]:
+    def list(self, kind: RecordKind, owner: str) -> list[OwnedRecord]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, created_at, summary FROM owned WHERE kind = ? AND owner = ? "
@@ -146,7 +127,7 @@ class SQLiteRecords:
             OwnedRecord(id_, owner, created, json.loads(summary)) for id_, created, summary in rows
         ]
 
-    def delete(self, kind: str, record_id: str, owner: str) -> bool:
+    def delete(self, kind: RecordKind, record_id: str, owner: str) -> bool:
         with self._lock:
             cursor = self._db.execute(
                 "DELETE FROM owned WHERE kind = ? AND id = ? AND owner = ?",
@@ -154,7 +135,7 @@ class SQLiteRecords:
             )
         return cursor.rowcount > 0
 
-    def expire(self, kind: str, before: float) -> int:
+    def expire(self, kind: RecordKind, before: float) -> int:
         with self._lock:
             cursor = self._db.execute(
                 "DELETE FROM owned WHERE kind = ? AND created_at < ?", (kind, before)
@@ -177,14 +158,14 @@ class RedisRecords:
         self._redis: Any = client or redis.Redis.from_url(url, decode_responses=True)
         self._prefix = prefix
 
-    def _key(self, kind: str, record_id: str) -> str:
+    def _key(self, kind: RecordKind, record_id: str) -> str:
         return f"{self._prefix}:{kind}:{record_id}"
 
-    def _owned(self, kind: str, owner: str) -> str:
+    def _owned(self, kind: RecordKind, owner: str) -> str:
         return f"{self._prefix}:{kind}:owner:{owner}"
 
     def create(
-        self, kind: str, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
+        self, kind: RecordKind, record: OwnedRecord, max_per_owner: int, max_size: int | None = None
     ) -> None:
         owned = self._owned(kind, record.owner)
 
@@ -207,7 +188,7 @@ class RedisRecords:
 
         self._redis.transaction(add, owned)
 
-    def _size(self, kind: str, owned: str) -> int:
+    def _size(self, kind: RecordKind, owned: str) -> int:
         """The length of the bodies listed in ``owned`` (records are written once, and the
         list is WATCHed by the caller: a record added or deleted meanwhile retries)."""
         with self._redis.pipeline(transaction=False) as reads:
@@ -215,7 +196,7 @@ class RedisRecords:
                 reads.hstrlen(self._key(kind, record_id), "body")
             return sum(reads.execute())
 
-    def get(self, kind: str, record_id: str) -> OwnedRecord | None:
+    def get(self, kind: RecordKind, record_id: str) -> OwnedRecord | None:
         found = self._redis.hgetall(self._key(kind, record_id))
         if not found:
             return None
@@ -227,7 +208,7 @@ class RedisRecords:
             found["body"],
         )
 
-    def list(self, kind: str, owner: str) -> list[OwnedRecord]:
+    def list(self, kind: RecordKind, owner: str) -> list[OwnedRecord]:
         ids = self._redis.zrange(self._owned(kind, owner), 0, -1, withscores=True)
         if not ids:
             return []
@@ -241,7 +222,7 @@ class RedisRecords:
             if summary is not None
         ]
 
-    def delete(self, kind: str, record_id: str, owner: str) -> bool:
+    def delete(self, kind: RecordKind, record_id: str, owner: str) -> bool:
         key = self._key(kind, record_id)
 
         def remove(pipe: Any) -> bool:
@@ -255,7 +236,7 @@ class RedisRecords:
         deleted: bool = self._redis.transaction(remove, key, value_from_callable=True)
         return deleted
 
-    def expire(self, kind: str, before: float) -> int:
+    def expire(self, kind: RecordKind, before: float) -> int:
         expired = 0
         for owned in self._redis.scan_iter(match=self._owned(kind, "*"), count=500):
             ids = self._redis.zrangebyscore(owned, "-inf", f"({before!r}")
@@ -269,29 +250,3 @@ class RedisRecords:
 
     def close(self) -> None:
         self._redis.close()
-
-
-def open_records(config: JobsConfig) -> RecordStore:
-    """The record store in the job store's database."""
-    if config.backend == "sqlite":
-        return SQLiteRecords(config.sqlite_path)
-    return RedisRecords(config.redis_url, prefix=config.redis_prefix)
-
-
-def glossary_record(glossary: Glossary) -> OwnedRecord:
-    return OwnedRecord(
-        glossary.id,
-        glossary.owner,
-        glossary.created_at,
-        {
-            "name": glossary.name,
-            "entry_count": len(glossary.entries),
-            "language_pairs": glossary.language_pairs,
-        },
-        json.dumps([asdict(entry) for entry in glossary.entries], ensure_ascii=False),
-    )
-
-
-def glossary_of(record: OwnedRecord) -> Glossary:
-    entries = [GlossaryEntry(**entry) for entry in json.loads(record.body)]
-    return Glossary(record.id, record.owner, record.summary["name"], record.created_at, entries)
