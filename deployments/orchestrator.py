@@ -24,6 +24,7 @@ from serve_app.dsl.planner import PlanningError, plan_yaml, to_yaml
 from serve_app.dsl.validator import Workflow
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.ratelimit import rate_limiter
+from serve_app.records.keeper import KeeperRecords, record_keeper
 
 CHART_PRUNE_INTERVAL_S = 300.0
 
@@ -38,8 +39,9 @@ class OrchestratorDeployment:
         translation = translation_service(translator, detector, self.args.translator)
         self.registry = AgentRegistry()
         self.registry.bind("language", language_handlers(translation.detect))
+        records = KeeperRecords(record_keeper(self.args.jobs), self.args.corrections.enabled)
         self.registry.bind(
-            "translation", translation_handlers(translation, LanguageDatabase.default())
+            "translation", translation_handlers(translation, LanguageDatabase.default(), records)
         )
         self.registry.bind("text", text.HANDLERS)
         eda = EdaAgent(self.args.eda.data_dir, self.args.eda.output_dir)

@@ -37,6 +37,8 @@ class TranslationOptionParams(Params):
     protect_spans: bool = True
     quality: bool = False
     min_quality: float | None = Field(None, ge=0, le=1)
+    glossary_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+    glossary_mode: Literal["enforce", "prefer"] = "enforce"
 
 
 class TranslateParams(TranslationOptionParams):
@@ -150,6 +152,8 @@ CATALOG: dict[str, AgentSpec] = {
                     "alternatives",
                     "quality",
                     "status",
+                    "glossary_terms",
+                    "correction_id",
                 ),
                 cues=("translate", "translation"),
             ),
@@ -166,6 +170,8 @@ CATALOG: dict[str, AgentSpec] = {
                     "alternatives",
                     "quality",
                     "withheld",
+                    "glossary_terms",
+                    "corrections",
                 ),
                 cues=("translate each", "translate all"),
             ),

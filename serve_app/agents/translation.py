@@ -21,7 +21,13 @@ from serve_app.agents.catalog import (
 )
 from serve_app.engines.detector import Detection
 from serve_app.engines.languages import LanguageDatabase
-from serve_app.translation.request import TranslationRequest
+from serve_app.translation.request import (
+    CallerRecords,
+    Term,
+    TranslationRequest,
+    correction_offers,
+    found_terms,
+)
 from serve_app.translation.service import Translated, TranslatedItem, TranslationService
 
 # (texts, top k) -> one detection per text.
@@ -46,11 +52,30 @@ def language_handlers(detect: DetectLanguages) -> dict[str, Handler]:
     return {"detect": detect_action}
 
 
+class GlossaryNotFoundError(ValueError):
+    """A workflow named a glossary its owner does not have."""
+
+
 def translation_handlers(
-    translation: TranslationService, languages: LanguageDatabase
+    translation: TranslationService,
+    languages: LanguageDatabase,
+    records: CallerRecords | None = None,
 ) -> dict[str, Handler]:
     """Workflow params are the edge where language codes arrive: they are normalised here,
-    once; every text without a given source is detected on its own."""
+    once; every text without a given source is detected on its own. With ``records``, a
+    run's translations use its owner's glossaries (``glossary_id``) and corrections, as the
+    API's do."""
+
+    async def terms(
+        texts: list[str], params: TranslationOptionParams, targets: list[str], owner: str
+    ) -> tuple[Term, ...] | None:
+        if params.glossary_id is None:
+            return None
+        glossary = await records.glossary(owner, params.glossary_id) if records else None
+        if glossary is None:
+            raise GlossaryNotFoundError(f"no glossary {params.glossary_id} of this run's owner")
+        readable = await translation.readable(texts, params.format)
+        return found_terms(glossary, readable, targets)
 
     async def run(
         texts: list[str], params: TranslationOptionParams, context: ActionContext
@@ -74,6 +99,11 @@ def translation_handlers(
             model=params.model,
             quality=params.quality,
             min_quality=params.min_quality,
+            glossary=await terms(texts, params, targets, context.owner),
+            glossary_mode=params.glossary_mode,
+            corrections=correction_offers(
+                await records.corrections(context.owner) if records else None, texts, targets
+            ),
             owner=context.owner,
         )
         await context.charge_characters(request.characters)
@@ -98,6 +128,14 @@ def translation_handlers(
             found["alternatives"] = each(lambda item: item.alternatives)
         if request.measured:
             found["quality"] = each(lambda item: item.quality and asdict(item.quality))
+        if request.glossary is not None:
+            found["glossary_terms"] = each(
+                lambda item: [report.as_dict() for report in item.glossary or ()]
+            )
+        if request.corrections:
+            found["correction_id" if one else "corrections"] = each(
+                lambda item: item.correction.id if item.correction else None
+            )
         if one and request.min_quality is not None:
             found["status"] = each(lambda item: "withheld" if item.withheld else "ok")
         if not one and done.withheld:

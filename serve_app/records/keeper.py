@@ -19,7 +19,10 @@ from typing import Any
 
 from serve_app.actors import Generational, generation_name, named_actor
 from serve_app.config import JobsConfig
-from serve_app.records.model import DOCUMENT, OwnedRecord, Quota, RecordKind
+from serve_app.engines.corrections import Corrections
+from serve_app.engines.glossary import Glossary
+from serve_app.records.codecs import correction_of, glossary_of
+from serve_app.records.model import CORRECTION, DOCUMENT, GLOSSARY, OwnedRecord, Quota, RecordKind
 from serve_app.records.service import Records, RecordsSettings, open_records
 
 # Calls served at once (reads need not queue behind a write's fsync; SQLite serialises
@@ -91,3 +94,22 @@ def record_keeper(config: JobsConfig) -> Any:
         settings.model_dump(mode="json"),
         max_concurrency=KEEPER_CONCURRENCY,
     )
+
+
+class KeeperRecords:
+    """A caller's glossaries and corrections read through the record keeper (for the
+    Orchestrator's workflow translations; the ingress reads them through its own cache)."""
+
+    def __init__(self, keeper: Any, corrections_enabled: bool) -> None:
+        self._keeper = keeper
+        self._corrections = corrections_enabled
+
+    async def glossary(self, owner: str, glossary_id: str) -> Glossary | None:
+        found: OwnedRecord | None = await self._keeper.get.remote(GLOSSARY, glossary_id, owner)
+        return None if found is None else glossary_of(found)
+
+    async def corrections(self, owner: str) -> Corrections | None:
+        if not self._corrections:
+            return None
+        found: list[OwnedRecord] = await self._keeper.list.remote(CORRECTION, owner)
+        return Corrections(correction_of(record) for record in found)

@@ -8,7 +8,7 @@ texts and the caller's corrections of them, not references a deletion could brea
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -113,3 +113,15 @@ def correction_offers(
         for target in targets
         for source, found in table.offered(text, target).items()
     )
+
+
+class CallerRecords(Protocol):
+    """What a translation may read of its caller's records (glossaries, corrections)."""
+
+    async def glossary(self, owner: str, glossary_id: str) -> Glossary | None:
+        """``owner``'s glossary ``glossary_id``; None for an unknown one or another's."""
+        ...
+
+    async def corrections(self, owner: str) -> Corrections | None:
+        """``owner``'s corrections to serve; None when corrections are off."""
+        ...

@@ -140,25 +140,31 @@ def test_a_document_takes_the_translation_options(client: httpx.Client) -> None:
 
 
 def test_a_workflow_translation_takes_the_options(client: httpx.Client) -> None:
-    text = f"Mimi ni mwalimu wa shule {uuid.uuid4().hex[:6]}."
-    params = {
-        "text": text,
-        "source_language": "sw",
-        "target_language": ["en", "fr"],
-        "model": "default",
-        "alternatives": 1,
-        "quality": True,
-    }
-    plain = client.post("/api/v1/translate", json=params).json()
+    asked, texts, correction_id = options(client)
+    plain = client.post("/api/v1/translate", json=asked | {"text": texts}).json()
     dsl = {
         "name": "options",
-        "tasks": [{"id": "t", "agent": "translation", "action": "translate", "params": params}],
+        "tasks": [
+            {
+                "id": "t",
+                "agent": "translation",
+                "action": "translate_batch",
+                "params": asked | {"texts": texts},
+            }
+        ],
     }
     body = {"dsl_yaml": json.dumps(dsl), "client_id": unique_client()}
     workflow_id = client.post("/api/v1/workflows/dsl", json=body).json()["workflow_id"]
-    output = wait_workflow(client, workflow_id)["tasks"]["t"]["output"]
-    assert output["target_languages"] == ["eng_Latn", "fra_Latn"]
-    for target, item in plain["translations"].items():
-        assert output["translations"][target] == item["translated_text"]
-        assert output["alternatives"][target] == item["alternatives"]
-        assert output["quality"][target]["score"] == item["quality"]["score"]
+    run = wait_workflow(client, workflow_id)
+    assert run["status"] == "done", run
+    output = run["tasks"]["t"]["output"]
+    assert output["target_languages"] == ["fra_Latn", "swh_Latn"]
+    for target, items in plain["translations"].items():
+        assert output["translations"][target] == [item["translated_text"] for item in items]
+        assert output["alternatives"][target] == [item["alternatives"] for item in items]
+        assert [q and q["score"] for q in output["quality"][target]] == [
+            item["quality"] and item["quality"]["score"] for item in items
+        ]
+        assert output["corrections"][target] == [item["correction_id"] for item in items]
+    assert output["glossary_terms"]["fra_Latn"][0][0]["target"] == "nuage"
+    assert output["corrections"]["swh_Latn"] == [None, correction_id]
