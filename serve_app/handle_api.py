@@ -31,7 +31,7 @@ Both classes are plain dataclasses; Ray pickles them between the processes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -91,7 +91,8 @@ class Translation:
     target_language: str
     model: str  # the model that served
     model_is_fallback: bool
-    # What the Translator calls reported together (batch, beam, cache; no texts).
+    # What the Translator calls reported together (batch, beam, cache), with every
+    # translation, target by target.
     outcome: TranslateOutcome
     # Everything, per target (alternatives, quality, glossary, corrections).
     translated: Translated
@@ -151,6 +152,10 @@ class Tafsiri:
         ``min_quality``, ``glossary`` terms, ...)."""
         items = [texts] if isinstance(texts, str) else list(texts)
         asked = [target_language] if isinstance(target_language, str) else list(target_language)
+        # TranslateCall's names for two options, as earlier versions of this call took them.
+        asked += list(options.pop("target_languages", ()))
+        if "cache_scope" in options:
+            options["owner"] = options.pop("cache_scope")
         targets = list(dict.fromkeys(self.language(code, "target_language") for code in asked))
         given = self.language(source_language, "source_language") if source_language else None
         try:
@@ -160,7 +165,15 @@ class Tafsiri:
             raise TafsiriError(str(exc), code="VALUE_ERROR") from exc
         except TranslationError as exc:
             raise TafsiriError(exc.message, code=exc.code, field=exc.field or "texts") from exc
-        outcome = done.outcome
+        # Every translation on the outcome too, target by target (as a Translator call's).
+        every = done.all_items
+        outcome = replace(
+            done.outcome,
+            texts=[item.text or "" for item in every],
+            alternatives=[item.alternatives for item in every],
+            qualities=[item.quality for item in every],
+            glossary=[item.glossary or [] for item in every],
+        )
         return Translation(
             texts=[item.text for item in done.items[targets[0]]],
             source_languages=done.sources.codes,

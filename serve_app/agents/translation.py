@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from serve_app.agents.base import ActionContext, ActionResult, Handler
+from serve_app.agents.base import ActionContext, ActionError, ActionResult, Handler
 from serve_app.agents.catalog import (
     DetectParams,
     TranslateBatchParams,
@@ -28,7 +28,12 @@ from serve_app.translation.request import (
     correction_offers,
     found_terms,
 )
-from serve_app.translation.service import Translated, TranslatedItem, TranslationService
+from serve_app.translation.service import (
+    Translated,
+    TranslatedItem,
+    TranslationError,
+    TranslationService,
+)
 
 # (texts, top k) -> one detection per text.
 DetectLanguages = Callable[[list[str], int], Awaitable[Sequence[Detection]]]
@@ -52,7 +57,7 @@ def language_handlers(detect: DetectLanguages) -> dict[str, Handler]:
     return {"detect": detect_action}
 
 
-class GlossaryNotFoundError(ValueError):
+class GlossaryNotFoundError(ActionError):
     """A workflow named a glossary its owner does not have."""
 
 
@@ -109,6 +114,18 @@ def translation_handlers(
         await context.charge_characters(request.characters)
         return await translation.translate(request), several
 
+    async def refusing(
+        texts: list[str], params: TranslationOptionParams, context: ActionContext
+    ) -> tuple[Translated, bool]:
+        """``run``, a refusal (bad language, markup, model, beam) ending the task at once:
+        another attempt would fail the same way (a model that could not be had may not)."""
+        try:
+            return await run(texts, params, context)
+        except TranslationError as exc:
+            if exc.unavailable:
+                raise
+            raise ActionError(exc.message) from exc
+
     def shaped(
         done: Translated, several: bool, value: Callable[[list[TranslatedItem]], Any]
     ) -> Any:
@@ -150,7 +167,7 @@ def translation_handlers(
 
     async def translate_one(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, TranslateParams)
-        done, several = await run([params.text], params, context)
+        done, several = await refusing([params.text], params, context)
         texts = shaped(done, several, lambda items: items[0].text)
         return ActionResult(
             {
@@ -162,7 +179,7 @@ def translation_handlers(
 
     async def translate_batch(params: BaseModel, context: ActionContext) -> ActionResult:
         assert isinstance(params, TranslateBatchParams)
-        done, several = await run(params.texts, params, context)
+        done, several = await refusing(params.texts, params, context)
         return ActionResult(
             {
                 "translations": shaped(done, several, lambda items: [i.text for i in items]),

@@ -14,7 +14,7 @@ from serve_app.jobs.handlers import JobHandlers, PermanentJobError
 from serve_app.jobs.model import Job, JobKind
 from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
 from serve_app.routing import ModelRouter
-from serve_app.translation.service import TranslationService
+from serve_app.translation.service import CallTranslator, TranslationError, TranslationService
 
 
 class FakeTranslator:
@@ -45,7 +45,7 @@ class FakeTranslator:
             self.in_flight -= 1
 
 
-def handlers(translate: FakeTranslator, ahead: int) -> JobHandlers:
+def handlers(translate: CallTranslator, ahead: int) -> JobHandlers:
     async def detect(call: DetectCall) -> DetectOutcome:
         raise AssertionError("the source is given")
 
@@ -96,3 +96,27 @@ def test_a_failing_chunk_fails_the_job_and_cancels_the_chunks_in_flight() -> Non
         asyncio.run(handlers(fake, 3).run(job(texts), progress))
     assert fake.cancelled == 2  # the two chunks sent ahead of the failed one
     assert fake.in_flight == 0
+
+
+def test_a_job_translates_in_its_owners_cache_and_retries_an_unavailable_model() -> None:
+    scopes: list[str] = []
+
+    async def translate(name: str, call: TranslateCall) -> TranslateOutcome:
+        scopes.append(call.cache_scope)
+        if call.texts == ["down"]:
+            return TranslateOutcome(
+                error="model 'b' is unavailable", error_code="MODEL_UNAVAILABLE"
+            )
+        return TranslateOutcome(texts=call.texts)
+
+    async def progress(done: int, total: int, _: dict[str, Any] | None) -> None:
+        return None
+
+    owned = job(["a", "b", "c"])
+    owned.owner = "key-a"
+    asyncio.run(handlers(translate, 2).run(owned, progress))
+    assert scopes == ["key-a", "key-a"]
+    # A model that could not be had may be had on the next attempt: not a permanent error.
+    with pytest.raises(TranslationError) as info:
+        asyncio.run(handlers(translate, 1).run(job(["down"]), progress))
+    assert info.value.unavailable

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from serve_app.agents.base import ActionContext
-from serve_app.agents.catalog import TranslateBatchParams
+from serve_app.agents.base import ActionContext, ActionError
+from serve_app.agents.catalog import TranslateBatchParams, TranslateParams
 from serve_app.agents.translation import translation_handlers
 from serve_app.engines.detector import Detection, LanguageDetector
 from serve_app.engines.languages import LanguageDatabase
@@ -60,3 +60,19 @@ def test_translate_batch_agent_translates_mixed_texts_from_their_own_languages(
         "source_language": None,
         "target_language": "eng_Latn",  # an ISO code in params, normalised once here
     }
+
+
+def test_a_refused_workflow_translation_ends_its_task_without_a_retry(
+    detector: LanguageDetector, translator: Translator
+) -> None:
+    """A refusal (here a beam wider than allowed) is bad input: an ActionError, which the
+    executor does not retry (nor charge again); an unknown glossary likewise."""
+    engines = EngineService(translator, detector)
+    handlers = translation_handlers(engines.service, LanguageDatabase.default())
+    wide = TranslateParams(text="Hello there.", target_language="fr", beam_size=16)
+    with pytest.raises(ActionError, match="beam_size 16"):
+        asyncio.run(handlers["translate"](wide, ActionContext("t")))
+    missing = TranslateParams(text="Hello there.", target_language="fr", glossary_id="a" * 32)
+    with pytest.raises(ActionError, match="no glossary"):
+        asyncio.run(handlers["translate"](missing, ActionContext("t")))
+    assert not engines.calls

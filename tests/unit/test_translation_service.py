@@ -9,16 +9,22 @@ from typing import Any
 
 import pytest
 
-from serve_app.engines.detector import LanguageDetector
+from serve_app.config import ModelRoute, RegisteredModel, TranslatorConfig
+from serve_app.engines.detector import Detection, LanguageDetector
+from serve_app.engines.glossary import Glossary, GlossaryEntry
+from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.translator import Translator
 from serve_app.jobs.payloads import TextJobPayload, TextJobResult
+from serve_app.messages import DetectCall, DetectOutcome, TranslateCall, TranslateOutcome
+from serve_app.routing import ModelRouter
 from serve_app.translation.flight import in_order
-from serve_app.translation.request import CorrectionOffer, TranslationRequest
+from serve_app.translation.request import CorrectionOffer, TranslationRequest, found_terms
 from serve_app.translation.service import (
     OFF_THE_LOOP_CHARS,
     StreamedSentence,
     Translated,
     TranslationError,
+    TranslationService,
     off_the_loop,
 )
 from tests.unit.service_fixtures import EngineService
@@ -59,6 +65,21 @@ def test_texts_read_as_one_share_the_language_of_their_start(engines: EngineServ
     assert detect.texts == [f"{GERMAN}\nOK\n1234"]
 
 
+def test_texts_read_as_one_are_read_from_their_first_4000_characters(
+    engines: EngineService,
+) -> None:
+    run(engines, texts=[GERMAN * 80, "OK"], targets=["eng_Latn"], detect_as_one=True)
+    (detect,) = engines.detect_calls
+    assert detect.texts == [(GERMAN * 80)[:4000]]
+
+
+def test_a_lone_text_without_a_detectable_language(engines: EngineService) -> None:
+    with pytest.raises(TranslationError) as info:
+        run(engines, texts=["1234"], targets=["eng_Latn"])
+    assert (info.value.code, info.value.index) == ("DETECTION_FAILED", None)
+    assert info.value.message == "Could not detect the source language; pass source_language"
+
+
 def test_a_text_without_a_detectable_language_is_named(engines: EngineService) -> None:
     with pytest.raises(TranslationError) as info:
         run(engines, texts=[GERMAN, "1234"], targets=["eng_Latn"])
@@ -96,7 +117,14 @@ def test_below_min_quality_a_translation_is_withheld_with_its_quality(
 ) -> None:
     # The copy model answers in the source's language: read as the wrong language, its
     # quality is halved, below 0.99 (and above 0).
-    done = run(engines, texts=[GERMAN], targets=["eng_Latn"], min_quality=0.99, source="deu_Latn")
+    done = run(
+        engines,
+        texts=[GERMAN],
+        targets=["eng_Latn"],
+        min_quality=0.99,
+        source="deu_Latn",
+        alternatives=2,
+    )
     (item,) = done.items["eng_Latn"]
     assert item.withheld
     assert item.text is None
@@ -170,6 +198,71 @@ def test_chunks_report_progress_in_weights_and_keep_order(engines: EngineService
     assert told == [(0, 15), (3, 15), (10, 15), (15, 15)]
 
 
+def test_progress_starts_with_what_corrections_answered(engines: EngineService) -> None:
+    told: list[tuple[int, int]] = []
+
+    async def progress(done: int, total: int) -> None:
+        told.append((done, total))
+
+    offer = CorrectionOffer(text=0, target="fra_Latn", source="eng_Latn", id="c", translation="A")
+    asyncio.run(
+        engines.service.translate(
+            TranslationRequest(
+                texts=["One here.", "Two here.", "Three here."],
+                targets=["fra_Latn"],
+                source="eng_Latn",
+                corrections=(offer,),
+            ),
+            chunk_texts=1,
+            weights=[5, 1, 1],
+            progress=progress,
+        )
+    )
+    assert told == [(5, 7), (6, 7), (7, 7)]
+
+
+def test_glossary_terms_are_those_into_the_targets_found_in_the_texts() -> None:
+    entries = (
+        GlossaryEntry("eng_Latn", "fra_Latn", "cloud", "nuage"),
+        GlossaryEntry("eng_Latn", "deu_Latn", "cloud", "Wolke"),
+        GlossaryEntry("eng_Latn", "fra_Latn", "rain", "pluie"),
+    )
+    glossary = Glossary("g", "", "g", 0.0, list(entries))
+    assert found_terms(glossary, ["Our cloud is up."], ["fra_Latn"]) == (
+        ("eng_Latn", "fra_Latn", "cloud", "nuage"),
+    )
+
+
+def test_each_text_and_target_goes_to_the_model_routed_to_it() -> None:
+    config = TranslatorConfig(
+        models={"b": RegisteredModel(model="x")},
+        routes=[ModelRoute(source="deu_Latn", target="swh_Latn", model="b")],
+    )
+
+    async def translate(name: str, call: TranslateCall) -> TranslateOutcome:
+        texts = [f"{name}>{t}:{x}" for t in call.targets for x in call.texts]
+        return TranslateOutcome(
+            texts=texts, model=name, model_name=name, sentences=len(texts), cached_sentences=1
+        )
+
+    async def detect(call: DetectCall) -> DetectOutcome:
+        found = [Detection("deu_Latn" if t == "de" else "fra_Latn", 0.99) for t in call.texts]
+        return DetectOutcome(found)
+
+    languages = LanguageDatabase.default()
+    service = TranslationService(
+        translate, detect, ModelRouter(config, languages), languages, max_beam_size=4
+    )
+    request = TranslationRequest(texts=["de", "fr"], targets=["eng_Latn", "swh_Latn"])
+    done = asyncio.run(service.translate(request))
+    assert {target: [item.text for item in items] for target, items in done.items.items()} == {
+        "eng_Latn": ["default>eng_Latn:de", "default>eng_Latn:fr"],
+        "swh_Latn": ["b>swh_Latn:de", "default>swh_Latn:fr"],
+    }
+    assert done.outcome.model_name == "default,b"
+    assert (done.outcome.sentences, done.outcome.cached_sentences) == (4, 3)
+
+
 def stream(engines: EngineService, **asked: Any) -> list[StreamedSentence]:
     async def collect() -> list[StreamedSentence]:
         pieces = engines.service.stream(
@@ -195,6 +288,7 @@ def test_a_stream_joins_to_what_translate_gives(engines: EngineService) -> None:
         assert joined == whole.items[target][0].text
     # Its language is read once, from its start: every sentence from German.
     assert {piece.translated.sources.codes[0] for piece in pieces} == {"deu_Latn"}
+    assert len(engines.detect_calls) == 2  # the stream's one, and translate's
 
 
 def test_html_and_a_corrected_text_stream_as_one_piece(engines: EngineService) -> None:
@@ -225,6 +319,31 @@ def test_an_earlier_versions_job_payload_is_read_into_the_one_request() -> None:
     )
     assert payload.request.glossary == (("eng_Latn", "fra_Latn", "a", "b"),)
     assert TextJobPayload.model_validate(payload.model_dump(mode="json")) == payload
+    every = TextJobPayload.model_validate(
+        {
+            "texts": ["<p>a</p>"],
+            "target_language": "fra_Latn",
+            "format": "html",
+            "detect_as_one": True,
+            "protect_spans": False,
+            "glossary": [],
+            "glossary_mode": "prefer",
+            "quality": True,
+            "min_quality": 0.3,
+            "weights": [2],
+            "document": {"id": "d", "filename": "a.html", "format": "html", "output": "html"},
+        }
+    )
+    request = every.request
+    assert (request.text_format, request.detect_as_one, request.protect_spans) == (
+        "html",
+        True,
+        False,
+    )
+    assert (request.glossary, request.glossary_mode) == ((), "prefer")
+    assert (request.quality, request.min_quality, every.weights) == (True, 0.3, [2])
+    assert every.document is not None
+    assert every.document.filename == "a.html"
 
 
 def test_job_results_for_one_target_and_several(engines: EngineService) -> None:
@@ -234,6 +353,7 @@ def test_job_results_for_one_target_and_several(engines: EngineService) -> None:
     assert shaped["target_language"] == "eng_Latn"
     assert "target_languages" not in shaped
     assert len(shaped["alternatives"]) == 2
+    assert "corrections" not in shaped  # none offered
     assert "quality" not in shaped
     several = run(engines, texts=[GERMAN], targets=["eng_Latn", "fra_Latn"], quality=True)
     shaped = TextJobResult.of(several, several=True).dumped()
@@ -273,8 +393,15 @@ def test_calls_in_flight_are_bounded_ordered_and_cancelled_when_left() -> None:
         got.extend(-1 - i for i in cancelled)  # cancelled before asyncio.run's cleanup
         return got
 
+    async def take_none() -> None:
+        async with aclosing(in_order([call(0, False)], 0)) as results:
+            async for _ in results:
+                pass
+
     assert asyncio.run(take(5)) == [0, 1, 2, 3, 4]
     started.clear()
+    with pytest.raises(ValueError, match="at least 1"):
+        asyncio.run(take_none())
     # Left early: the call in flight is ended at once.
     assert asyncio.run(take(1)) == [0, -2]
     assert started == [0, 1]

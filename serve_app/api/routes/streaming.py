@@ -95,7 +95,10 @@ async def translate_stream(
     stream = services.translation.stream(
         asked, max_sentence_chars=services.args.translator.max_sentence_chars, ahead=IN_FLIGHT
     )
-    try:  # the source is found (or refused) before the response starts
+    # The source is found and the first sentence translated before the response starts: a
+    # refusal of either (an undetectable text, a pair or model that cannot be served) is an
+    # HTTP error in the error format, not a stream that ends at once.
+    try:
         first = await anext(stream, None)
     except TranslationError as exc:
         await stream.aclose()
@@ -137,6 +140,8 @@ async def translate_stream(
                     )
                     return
             texts = {target: "".join(parts[target]) for target in targets}
+            if first is None:  # no sentence (whitespace only): the text is its translation
+                texts, source = dict.fromkeys(targets, body.text), asked.source or ""
             summary: dict[str, Any] = {
                 "source_language": source,
                 "sentences": sentences,
