@@ -29,7 +29,11 @@ def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
     worker = configured.job_worker.serve_options()
     worker.pop("num_replicas")
     worker["autoscaling_config"] = worker_autoscaling_config(
-        jobs.target_jobs_per_worker, jobs.min_workers, jobs.max_workers
+        jobs.target_jobs_per_worker,
+        jobs.min_workers,
+        jobs.max_workers,
+        jobs.workers_upscale_delay_s,
+        jobs.workers_downscale_delay_s,
     )
     options = {
         "Translator": {

@@ -450,6 +450,15 @@ class JobsConfig(BaseModel):
     )
     min_workers: int = Field(1, ge=1, le=64, description="Fewest JobWorker replicas.")
     max_workers: int = Field(4, ge=1, le=64, description="Most JobWorker replicas.")
+    workers_upscale_delay_s: float = Field(
+        5, ge=0, description="Autoscaling: how long the queue must call for more workers."
+    )
+    workers_downscale_delay_s: float = Field(
+        60,
+        ge=0,
+        description="Autoscaling: how long the queue must call for fewer workers (a burst of "
+        "jobs rarely ends with its last submission).",
+    )
 
     def store_config(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

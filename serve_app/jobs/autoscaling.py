@@ -36,14 +36,18 @@ class QueueDepthPolicy:
 
 
 def worker_autoscaling_config(
-    target_jobs_per_worker: int = 8, min_workers: int = 1, max_workers: int = 4
+    target_jobs_per_worker: int = 8,
+    min_workers: int = 1,
+    max_workers: int = 4,
+    upscale_delay_s: float = 5,
+    downscale_delay_s: float = 60,
 ) -> dict[str, Any]:
     """The JobWorker's Serve ``autoscaling_config``: replicas follow the queue depth."""
     return {
         "min_replicas": min_workers,
         "max_replicas": max_workers,
-        "upscale_delay_s": 5,
-        "downscale_delay_s": 60,
+        "upscale_delay_s": upscale_delay_s,
+        "downscale_delay_s": downscale_delay_s,
         "policy": {
             "policy_function": "serve_app.jobs.autoscaling:QueueDepthPolicy",
             "policy_kwargs": {"target_jobs_per_worker": target_jobs_per_worker},

@@ -59,3 +59,16 @@ def test_the_bulk_lane_is_a_deployment_only_when_enabled() -> None:
     assert "BulkTranslator" not in off
     with pytest.raises(ValueError, match="scheduling"):
         AppArgs(translator={"bulk": {"scheduling": "realtime"}})
+
+
+def test_job_worker_scaling_delays_reach_serve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JobWorker's queue-driven autoscaling takes its delays from ``jobs`` (the
+    environment wins, as everywhere)."""
+    from serve_app.app import deployment_options
+
+    defaults = deployment_options(AppArgs(models="bundled"))["JobWorker"]["autoscaling_config"]
+    assert (defaults["upscale_delay_s"], defaults["downscale_delay_s"]) == (5, 60)
+    monkeypatch.setenv("TAFSIRI_JOBS__WORKERS_DOWNSCALE_DELAY_S", "7.5")
+    args = AppArgs(models="bundled", jobs={"workers_upscale_delay_s": 1})
+    scaling = deployment_options(args)["JobWorker"]["autoscaling_config"]
+    assert (scaling["upscale_delay_s"], scaling["downscale_delay_s"]) == (1, 7.5)
