@@ -5,12 +5,15 @@ Ray's fake multi-node provider (``RAY_FAKE_CLUSTER=1``, the provider behind
 each "node" is a real raylet on this machine advertising ``WORKER_CPUS`` CPUs. The head holds
 one Translator replica (1 CPU) beside the small deployments and no second one, so:
 
-1. 32 clients translate; Serve's autoscaler asks for more Translator replicas; they cannot be
-   placed; the Ray autoscaler launches worker nodes; the replicas start there. Every request
-   must be answered with the exact output of the copy model (no 5xx).
-2. The load stops; Serve scales the replicas back down; the idle nodes are released.
-3. The same with a job backlog: queue-driven JobWorker replicas (0.5 CPU each here) outgrow
-   the head, nodes come and go again, every job is done.
+1. 32 clients translate while jobs are submitted (a backlog of 50-text jobs). Serve's
+   autoscaler asks for more Translator replicas (requests in flight) and the queue-driven
+   policy for more JobWorkers (0.5 CPU each here); they cannot be placed; the Ray autoscaler
+   launches worker nodes; the replicas start there. Every request must be answered with the
+   exact output of the copy model (no 5xx), and every job must be done.
+2. The load stops; Serve scales both back down; the idle nodes are released.
+
+One cycle of nodes up and down covers both kinds of autoscaling (the two used to run one after
+the other, twice the time for no further check).
 
 Prints one JSON line: the seconds each step took and the failures. The head runs on its own
 GCS port and temp dir; everything it started is killed by an environment marker at the end
@@ -197,13 +200,62 @@ async def translate_until(url: str, stop: asyncio.Event) -> dict[str, int]:
     return counts
 
 
-def load_phase(url: str) -> dict[str, Any]:
+def submit_backlog(url: str) -> dict[str, Any]:
+    """A steady stream of 50-text jobs (10 a second) until the queue-driven autoscaler has
+    added JobWorkers, which do not fit on the head beside the Translators: nodes must come."""
+    result: dict[str, Any] = {"workers_up_s": None}
+    tokens: list[str] = []
+    started = time.monotonic()
+    with httpx.Client(base_url=url, timeout=60) as http:
+        while time.monotonic() - started < 180 and len(tokens) < 600:
+            for _ in range(10):
+                response = http.post(
+                    "/api/v1/jobs/translate",
+                    json={
+                        "texts": [f"Job {len(tokens)} sentence {j}." for j in range(50)],
+                        "source_language": "eng_Latn",
+                        "target_language": "fra_Latn",
+                    },
+                )
+                response.raise_for_status()
+                tokens.append(response.json()["token"])
+            if replicas("JobWorker") >= 3:
+                result["workers_up_s"] = round(time.monotonic() - started, 1)
+                break
+            time.sleep(1)
+    result["peak_job_workers"] = replicas("JobWorker")
+    result["peak_worker_nodes"] = worker_nodes()
+    result["tokens"] = tokens
+    return result
+
+
+def wait_for_jobs(url: str, tokens: list[str]) -> dict[str, Any]:
+    statuses: dict[str, str] = {}
+    with httpx.Client(base_url=url, timeout=60) as http:
+
+        def all_ended() -> bool:
+            for token in tokens:
+                if token not in statuses:
+                    body = http.get(f"/api/v1/jobs/{token}").json()
+                    if body["status"] in {"done", "error", "timeout", "needs_human"}:
+                        statuses[token] = body["status"]
+            return len(statuses) == len(tokens)
+
+        drained_s = wait_until(all_ended, 300)
+    return {"drained_s": drained_s, "statuses": sorted(statuses.values())}
+
+
+def scale_out_phase(url: str) -> dict[str, Any]:
+    """Both kinds of load at once: 32 clients translating (request-based Translator
+    autoscaling) and a job backlog (queue-driven JobWorker autoscaling). One cycle of nodes
+    up and down covers both."""
     stop = asyncio.Event()
     result: dict[str, Any] = {}
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
         load = asyncio.create_task(translate_until(url, stop))
+        backlog = loop.run_in_executor(None, submit_backlog, url)
         started = time.monotonic()
         result["replicas_up_s"] = await loop.run_in_executor(
             None, wait_until, lambda: replicas("Translator") >= 3, 180
@@ -219,9 +271,35 @@ def load_phase(url: str) -> dict[str, Any]:
         stop.set()
         result["requests"] = await load
         result["load_s"] = round(time.monotonic() - started, 1)
+        jobs = await backlog
+        result["peak_worker_nodes"] = max(result["peak_worker_nodes"], jobs["peak_worker_nodes"])
+        result["jobs"] = {
+            "workers_up_s": jobs["workers_up_s"],
+            "peak_job_workers": jobs["peak_job_workers"],
+            "submitted": len(jobs["tokens"]),
+            **await loop.run_in_executor(None, wait_for_jobs, url, jobs["tokens"]),
+        }
 
     asyncio.run(run())
     return result
+
+
+def scale_in_phase() -> dict[str, Any]:
+    """After the load: Translators and JobWorkers back to one each, then no worker node."""
+    started, down = time.monotonic(), {"Translator": None, "JobWorker": None}
+
+    def both_down() -> bool:
+        for deployment, seconds in down.items():
+            if seconds is None and replicas(deployment) == 1:
+                down[deployment] = round(time.monotonic() - started, 1)
+        return None not in down.values()
+
+    wait_until(both_down, 240)
+    return {
+        "replicas_down_s": down["Translator"],
+        "workers_down_s": down["JobWorker"],
+        "nodes_down_s": wait_until(lambda: worker_nodes() == 0, 180),
+    }
 
 
 def main(model_dir: str, workdir: str) -> dict[str, Any]:
@@ -246,6 +324,8 @@ def main(model_dir: str, workdir: str) -> dict[str, Any]:
                     "min_workers": 1,
                     "max_workers": 4,
                     "target_jobs_per_worker": 2,
+                    "workers_upscale_delay_s": 1,
+                    "workers_downscale_delay_s": 5,
                     "chunk_texts": 2,
                 },
                 "rate_limits": {"enabled": False},
@@ -283,66 +363,14 @@ def main(model_dir: str, workdir: str) -> dict[str, Any]:
         serve.run(build_app(args), name="tafsiri", route_prefix="/")
         url = f"http://127.0.0.1:{port}"
         report["worker_nodes_at_start"] = worker_nodes()
-        report["load"] = load_phase(url)
-        report["replicas_down_s"] = wait_until(lambda: replicas("Translator") == 1, 180)
-        report["nodes_down_s"] = wait_until(lambda: worker_nodes() == 0, 180)
-        report["jobs"] = job_phase(url)
+        report["load"] = scale_out_phase(url)
+        report |= scale_in_phase()
     finally:
         with contextlib.suppress(Exception):
             serve.shutdown()
         ray.shutdown()
         report["processes_killed"] = kill_everything_started(marker)
     return report
-
-
-def job_phase(url: str) -> dict[str, Any]:
-    """A backlog of jobs: JobWorkers scale with the queue onto new nodes, then back."""
-    result: dict[str, Any] = {}
-    with httpx.Client(base_url=url, timeout=60) as http:
-        tokens: list[str] = []
-
-        def submit(count: int) -> None:
-            for _ in range(count):
-                i = len(tokens)
-                response = http.post(
-                    "/api/v1/jobs/translate",
-                    json={
-                        "texts": [f"Job {i} sentence {j}." for j in range(100)],
-                        "source_language": "eng_Latn",
-                        "target_language": "fra_Latn",
-                    },
-                )
-                response.raise_for_status()
-                tokens.append(response.json()["token"])
-
-        # Keep a backlog (a steady stream of 100-text jobs) until the queue-driven autoscaler
-        # has added JobWorkers, which do not fit on the head: nodes must come.
-        started = time.monotonic()
-        result["workers_up_s"] = None
-        while time.monotonic() - started < 180 and len(tokens) < 600:
-            submit(10)
-            if replicas("JobWorker") >= 3:
-                result["workers_up_s"] = round(time.monotonic() - started, 1)
-                break
-            time.sleep(1)
-        result["submitted"] = len(tokens)
-        result["peak_job_workers"] = replicas("JobWorker")
-        result["peak_worker_nodes"] = worker_nodes()
-        statuses: dict[str, str] = {}
-
-        def all_ended() -> bool:
-            for token in tokens:
-                if token not in statuses:
-                    body = http.get(f"/api/v1/jobs/{token}").json()
-                    if body["status"] in {"done", "error", "timeout", "needs_human"}:
-                        statuses[token] = body["status"]
-            return len(statuses) == len(tokens)
-
-        result["drained_s"] = wait_until(all_ended, 300)
-        result["statuses"] = sorted(statuses.values())
-    result["workers_down_s"] = wait_until(lambda: replicas("JobWorker") == 1, 240)
-    result["nodes_down_s"] = wait_until(lambda: worker_nodes() == 0, 180)
-    return result
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Two-node scenario, run as its own process by test_cluster.py (a driver joins one Ray).
 
-Starts a real 2-node Ray cluster on this machine, deploys the app, reports on which nodes the
-replicas landed, submits jobs, removes the worker node, and reports every job's final status
-as one JSON line on stdout.
+Starts a real 2-node Ray cluster on this machine. First a batch: a Parquet corpus translated
+by a Ray Data actor pool spread over both nodes. Then the service: deploys the app, reports on
+which nodes the replicas landed, submits jobs, removes the worker node. Prints the outcomes
+(the batch's rows, every job's final status) as one JSON line on stdout. One cluster for both:
+starting one costs as much as either check.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ray.util.state import list_actors
 
 from serve_app.app import build_app
 from serve_app.config import AppArgs
+from tests.serve.batch_cluster_scenario import translate_corpus
 
 
 def free_port() -> int:
@@ -103,6 +106,7 @@ def main(model_dir: str, workdir: str) -> dict[str, object]:
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
     try:
+        batch = translate_corpus(model_dir, workdir)
         port, _ = deploy(model_dir, workdir, jobs={"min_workers": 2, "max_workers": 2})
         replicas = serve_replicas()
         nodes = {a.node_id for a in replicas}
@@ -115,6 +119,7 @@ def main(model_dir: str, workdir: str) -> dict[str, object]:
             cluster.remove_node(worker)
             statuses = final_statuses(http, tokens, 240)
         return {
+            "batch": batch,
             "nodes_with_replicas": len(nodes),
             "replicas": len(replicas),
             "jobs": len(tokens),
