@@ -21,7 +21,7 @@ import pytest
 from serve_app.api.routes.system import HEALTH_CACHE_S
 from serve_app.config import AppArgs
 from serve_app.testmodel.build import build_test_model
-from tests.serve.conftest import app_args, wait_healthy
+from tests.serve.conftest import side_app_args, wait_healthy
 
 pytestmark = pytest.mark.serve
 APP = "mux"
@@ -43,7 +43,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def mux_args(test_model_dir: Path, models: dict[str, Path], tmp: Path, **registry: Any) -> AppArgs:
-    base = app_args(test_model_dir).model_dump(mode="json")
+    base = side_app_args(test_model_dir)
     base["translator"] |= {
         "models": {
             # Its pair declared: the ingress routes by it (it does not read model files).
