@@ -114,17 +114,21 @@ def workdir() -> Iterator[Path]:
         yield Path(directory)
 
 
+# Submitted after the first 60 jobs, so queued behind them: it starts late and is long, so
+# it is mid-run when the kill comes however fast the machine (a long job submitted first
+# could finish while the 60 were still being submitted).
+LONG_TEXTS = [f"Crash test long job, sentence {j}." for j in range(3000)]
+
+
 def texts_of(i: int) -> list[str]:
-    if i == 0:  # long enough to be mid-run when the kill comes
-        return [f"Crash test long job, sentence {j}." for j in range(1000)]
     return [f"Crash test job {i}, sentence {j}." for j in range(1 + (i % 4) * 10)]
 
 
-def submit(http: httpx.Client, i: int) -> str | None:
+def submit(http: httpx.Client, texts: list[str]) -> str | None:
     with contextlib.suppress(httpx.HTTPError):
         response = http.post(
             "/api/v1/jobs/translate",
-            json={"texts": texts_of(i), "source_language": "en", "target_language": "fr"},
+            json={"texts": texts, "source_language": "en", "target_language": "fr"},
         )
         if response.status_code == 202:
             token: str = response.json()["token"]
@@ -145,22 +149,30 @@ def test_sigkill_of_the_whole_app_loses_no_accepted_job(
         stop = threading.Event()
         texts: dict[str, list[str]] = {}
 
+        long_jobs: list[str] = []
+
         def keep_submitting() -> None:
             with httpx.Client(base_url=first.url, timeout=10) as http:
                 i = 0
                 while not stop.is_set():
-                    token = submit(http, i)
+                    long = len(accepted) >= 60 and not long_jobs
+                    batch = LONG_TEXTS if long else texts_of(i)
+                    token = submit(http, batch)
                     if token is not None:
-                        texts[token] = texts_of(i)
+                        texts[token] = batch
                         accepted.append(token)
+                        if long:
+                            long_jobs.append(token)
                     i += 1
 
         submitter = threading.Thread(target=keep_submitting)
         submitter.start()
         deadline = time.monotonic() + 60
-        while len(accepted) < 60 and time.monotonic() < deadline:
+        while not long_jobs and time.monotonic() < deadline:
             time.sleep(0.05)
-        long_job = next(token for token in list(accepted) if len(texts[token]) == 1000)
+        assert long_jobs, f"only {len(accepted)} jobs accepted in 60 s"
+        long_job = long_jobs[0]
+        deadline = time.monotonic() + 90
         with httpx.Client(base_url=first.url, timeout=10) as http:
             while (
                 http.get(f"/api/v1/jobs/{long_job}").json().get("progress", {}).get("done", 0) == 0
