@@ -205,6 +205,7 @@ def submit_backlog(url: str) -> dict[str, Any]:
     added JobWorkers, which do not fit on the head beside the Translators: nodes must come."""
     result: dict[str, Any] = {"workers_up_s": None}
     tokens: list[str] = []
+    scaled = False
     started = time.monotonic()
     with httpx.Client(base_url=url, timeout=60) as http:
         while time.monotonic() - started < 180 and len(tokens) < 600:
@@ -219,14 +220,34 @@ def submit_backlog(url: str) -> dict[str, Any]:
                 )
                 response.raise_for_status()
                 tokens.append(response.json()["token"])
-            if replicas("JobWorker") >= 3:
+            with contextlib.suppress(Exception):  # Serve's status, asked amid node churn
+                scaled = replicas("JobWorker") >= 3
+            if scaled:
                 result["workers_up_s"] = round(time.monotonic() - started, 1)
                 break
             time.sleep(1)
     result["peak_job_workers"] = replicas("JobWorker")
     result["peak_worker_nodes"] = worker_nodes()
+    # The head cannot hold the extra JobWorkers: those running on a worker node are there
+    # because the queue-driven policy asked for replicas that only new nodes could take.
+    result["job_workers_on_worker_nodes"] = on_worker_nodes("JobWorker")
     result["tokens"] = tokens
     return result
+
+
+def on_worker_nodes(deployment: str) -> int:
+    """Alive replicas of ``deployment`` placed on a worker node (not the head), from the
+    GCS's actor table (the head runs no dashboard, so no state API)."""
+    from ray._private.state import actors
+
+    heads = {n["NodeID"] for n in ray.nodes() if n["Alive"] and _is_head(n)}
+    return sum(
+        1
+        for actor in actors().values()
+        if actor["State"] == "ALIVE"
+        and f"#{deployment}#" in (actor["Name"] or "")
+        and actor["Address"]["NodeID"] not in heads
+    )
 
 
 def wait_for_jobs(url: str, tokens: list[str]) -> dict[str, Any]:
@@ -276,6 +297,7 @@ def scale_out_phase(url: str) -> dict[str, Any]:
         result["jobs"] = {
             "workers_up_s": jobs["workers_up_s"],
             "peak_job_workers": jobs["peak_job_workers"],
+            "on_worker_nodes": jobs["job_workers_on_worker_nodes"],
             "submitted": len(jobs["tokens"]),
             **await loop.run_in_executor(None, wait_for_jobs, url, jobs["tokens"]),
         }
