@@ -43,7 +43,7 @@ from ray import serve
 
 from serve_app.app import build_app
 from serve_app.config import AppArgs
-from tests.serve.cluster_scenario import free_port
+from tests.serve.cluster_scenario import final_statuses, free_port
 
 WORKER_CPUS = 2
 MAX_WORKER_NODES = 3
@@ -251,19 +251,15 @@ def on_worker_nodes(deployment: str) -> int:
 
 
 def wait_for_jobs(url: str, tokens: list[str]) -> dict[str, Any]:
-    statuses: dict[str, str] = {}
+    """Every job's final status (``final_statuses``), and the seconds until all had one."""
+    started = time.monotonic()
     with httpx.Client(base_url=url, timeout=60) as http:
-
-        def all_ended() -> bool:
-            for token in tokens:
-                if token not in statuses:
-                    body = http.get(f"/api/v1/jobs/{token}").json()
-                    if body["status"] in {"done", "error", "timeout", "needs_human"}:
-                        statuses[token] = body["status"]
-            return len(statuses) == len(tokens)
-
-        drained_s = wait_until(all_ended, 300)
-    return {"drained_s": drained_s, "statuses": sorted(statuses.values())}
+        statuses = final_statuses(http, tokens, 300)
+    drained = len(statuses) == len(tokens)
+    return {
+        "drained_s": round(time.monotonic() - started, 1) if drained else None,
+        "statuses": statuses,
+    }
 
 
 def scale_out_phase(url: str) -> dict[str, Any]:
