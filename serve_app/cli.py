@@ -17,6 +17,7 @@ import httpx
 from serve_app.engines.models import ModelUnavailableError
 from serve_app.priority import DEFAULT_PRIORITY
 from serve_app.serving import MODE_VARIABLE
+from serve_app.testmodel.sizes import CLI_SIZES
 from tafsiri_client import (
     DEFAULT_URL,
     BatchTranslateResponse,
@@ -702,9 +703,16 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--kind", choices=["translator", "detector"], default="translator")
     pull.set_defaults(handler=_pull)
 
-    build = commands.add_parser("build-test-model", help="build the offline NLLB-style copy model")
+    build = commands.add_parser(
+        "build-test-model",
+        help="build an offline NLLB-style copy model (tiny for tests; nllb-* at true size)",
+        description="Builds a copy model: it writes its input back, so output is checkable. "
+        "tiny and base are small stand-ins; nllb-600m, nllb-1.3b and nllb-3.3b have the "
+        "published NLLB-200 shapes (layers, width, FFN, heads, vocabulary), so compute and "
+        "memory are the real models'. Sizes, build times and disk: docs/models.md.",
+    )
     build.add_argument("output", nargs="?", default="models/tiny-nllb")
-    build.add_argument("--size", choices=["tiny", "base"], default="tiny")
+    build.add_argument("--size", choices=list(CLI_SIZES), default="tiny")
     build.add_argument("--force", action="store_true")
     build.set_defaults(handler=_build_test_model)
 

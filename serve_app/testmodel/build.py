@@ -28,18 +28,17 @@ import json
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from serve_app.engines.languages import LanguageDatabase
+from serve_app.testmodel.sizes import SIZES, ModelSize
 
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>"]
 SP_MODEL_NAME = "sentencepiece.bpe.model"
 MAX_POSITIONS = 1024
-FREQUENCIES = 24
 SEED = 20240615
 
 
@@ -69,11 +68,6 @@ def train_sentencepiece(vocab_size: int = 600) -> bytes:
         minloglevel=2,
     )
     return model.getvalue()
-
-
-# NLLB-200's pieces region: its vocabulary is 4 specials + 255,999 pieces + 202 language
-# tokens + <mask> = 256,206 entries.
-NLLB_PIECE_SLOTS = 255_999
 
 
 def _pieces(sp_model: bytes) -> list[str]:
@@ -117,30 +111,6 @@ def _min_attention_gap(encodings: np.ndarray) -> float:
     return float(np.min(diagonal - off.max(axis=1)))
 
 
-@dataclass(frozen=True)
-class ModelSize:
-    """Shape of the copy model. Extra layers compute (zero blocks) but do not change outputs."""
-
-    layers: int = 1
-    token_dims: int = 128
-    ffn_dims: int = 8
-    # Pad the vocabulary with ``madeupwordN`` tokens (as NLLB conversions do) to this size, so
-    # the output projection costs what a real vocabulary's would.
-    vocab_size: int = 0
-    # Fill the pieces region to this many (NLLB_PIECE_SLOTS: NLLB-200's exact size and order).
-    piece_slots: int = 0
-
-
-SIZES = {
-    "tiny": ModelSize(),
-    # About the compute of a Marian-base model: 6+6 layers, width 512, FFN 2048.
-    "base": ModelSize(layers=6, token_dims=512 - 4 * FREQUENCIES, ffn_dims=2048, vocab_size=32000),
-    # NLLB-200's vocabulary exactly (256,206 entries in its order) on a narrow model: for
-    # tests of published layouts, whose vocabulary files must look like the real ones.
-    "nllb-vocab": ModelSize(token_dims=32, piece_slots=NLLB_PIECE_SLOTS),
-}
-
-
 def build_copy_model_spec(  # type: ignore[no-untyped-def]
     vocabulary: list[str],
     size: ModelSize = SIZES["tiny"],
@@ -155,20 +125,26 @@ def build_copy_model_spec(  # type: ignore[no-untyped-def]
     from ctranslate2.specs import transformer_spec
 
     rng = np.random.default_rng(SEED)
+    # True-size stand-ins are built in float32 throughout (3.3B parameters: 13 GB, not 26).
+    dtype = np.float32 if size.distinct_weights else np.float64
     vocabulary = vocabulary + [
         f"madeupword{i}" for i in range(max(0, size.vocab_size - len(vocabulary)))
     ]
     vocab_size = len(vocabulary)
-    frequencies = np.geomspace(2.2, 0.004, FREQUENCIES)
-    position_dims = 4 * FREQUENCIES
+    frequencies = np.geomspace(2.2, 0.004, size.frequencies)
+    position_dims = 4 * size.frequencies
     token_dims = size.token_dims
-    width = token_dims + position_dims
+    width = size.width
+    head_dims = width // size.heads
+    if size.heads > 1 and head_dims != position_dims:
+        raise ValueError("with several heads the position subspace must be one head wide")
 
-    tokens = rng.standard_normal((vocab_size, token_dims))
+    tokens = rng.standard_normal((vocab_size, token_dims), dtype=dtype)
     tokens -= tokens.mean(axis=1, keepdims=True)
     tokens *= 4.0 / np.linalg.norm(tokens, axis=1, keepdims=True)
-    embeddings = np.zeros((vocab_size, width))
+    embeddings = np.zeros((vocab_size, width), dtype=dtype)
     embeddings[:, :token_dims] = tokens
+    del tokens
 
     encodings = np.zeros((MAX_POSITIONS, width))
     encodings[:, token_dims:] = _position_encodings(frequencies)
@@ -177,19 +153,35 @@ def build_copy_model_spec(  # type: ignore[no-untyped-def]
         raise RuntimeError(f"position encodings are not separable enough (gap {gap:.3f})")
 
     # Every hidden state is LayerNorm(token + position) = norm_scale * (token + position).
-    norm_scale = np.sqrt(width) / np.sqrt(4.0**2 + 2 * FREQUENCIES)
-    # Attention logits are scaled by 1/sqrt(width); aim for a margin of ~30 nats.
-    query_scale = 30.0 * np.sqrt(width) / (gap * norm_scale**2)
+    norm_scale = np.sqrt(width) / np.sqrt(4.0**2 + 2 * size.frequencies)
+    # Attention logits are scaled by 1/sqrt(head width); aim for a margin of ~30 nats.
+    query_scale = 30.0 * np.sqrt(head_dims) / (gap * norm_scale**2)
     value_scale = 10.0 / norm_scale
 
     spec = transformer_spec.TransformerSpec.from_config(
-        num_layers=(size.layers, size.layers), num_heads=1, pre_norm=True
+        num_layers=(size.layers, size.layers), num_heads=size.heads, pre_norm=True
     )
     spec.config.decoder_start_token = "</s>"  # noqa: S105 - NLLB starts decoding at </s>
 
-    def zero_linear(linear, rows: int, cols: int) -> None:  # type: ignore[no-untyped-def]
-        linear.weight = np.zeros((rows, cols), dtype=np.float32)
+    def random(rows: int, cols: int, scale: float):  # type: ignore[no-untyped-def]
+        return (rng.standard_normal((rows, cols), dtype=np.float32) * scale).astype(np.float32)
+
+    def block_in(linear, rows: int) -> None:  # type: ignore[no-untyped-def]
+        """A block's input projection: zero, or random and distinct (it reads anything)."""
+        if size.distinct_weights:
+            linear.weight = random(rows, width, 1.0 / np.sqrt(width))
+        else:
+            linear.weight = np.zeros((rows, width), dtype=np.float32)
         linear.bias = np.zeros(rows, dtype=np.float32)
+
+    def block_out(linear, cols: int) -> None:  # type: ignore[no-untyped-def]
+        """A block's output projection: zero, or small random writes to the token subspace
+        only (positions stay exact, so attention stays aligned; the copied token dominates)."""
+        weight = np.zeros((width, cols), dtype=np.float32)
+        if size.distinct_weights:
+            weight[:token_dims] = random(token_dims, cols, 1e-3 / np.sqrt(cols))
+        linear.weight = weight
+        linear.bias = np.zeros(width, dtype=np.float32)
 
     def unit_norm(norm) -> None:  # type: ignore[no-untyped-def]
         norm.gamma = np.ones(width, dtype=np.float32)
@@ -201,39 +193,49 @@ def build_copy_model_spec(  # type: ignore[no-untyped-def]
         unit_norm(stack.layer_norm)
         for layer in stack.layer:
             unit_norm(layer.self_attention.layer_norm)
-            zero_linear(layer.self_attention.linear[0], 3 * width, width)
-            zero_linear(layer.self_attention.linear[1], width, width)
+            block_in(layer.self_attention.linear[0], 3 * width)
+            block_out(layer.self_attention.linear[1], width)
             unit_norm(layer.ffn.layer_norm)
-            zero_linear(layer.ffn.linear_0, size.ffn_dims, width)
-            zero_linear(layer.ffn.linear_1, width, size.ffn_dims)
-    spec.encoder.embeddings[0].weight = embeddings.astype(np.float32)
-    spec.decoder.embeddings.weight = embeddings.astype(np.float32)
+            block_in(layer.ffn.linear_0, size.ffn_dims)
+            block_out(layer.ffn.linear_1, size.ffn_dims)
+    embeddings = embeddings.astype(np.float32, copy=False)
+    spec.encoder.embeddings[0].weight = embeddings
+    spec.decoder.embeddings.weight = embeddings
 
-    position_block = np.zeros((width, width))
-    position_block[token_dims:, token_dims:] = np.eye(position_dims)
-    token_block = np.zeros((width, width))
+    # Every head compares positions: its query and key slices read the position subspace.
+    position_block = np.zeros((width, width), dtype=np.float32)
+    for head in range(size.heads):
+        # Head slices from the left; with one head, the position dims themselves.
+        row = width - position_dims * (size.heads - head)
+        position_block[row : row + position_dims, token_dims:] = np.eye(position_dims)
+    # Values carry the token subspace (all heads but the last, which is the position head).
+    token_block = np.zeros((width, width), dtype=np.float32)
     token_block[:token_dims, :token_dims] = np.eye(token_dims)
-    # Only the last decoder layer copies; earlier cross-attention blocks output zero.
+    # Only the last decoder layer copies; earlier cross-attention blocks are ordinary ones.
     for index, layer in enumerate(spec.decoder.layer):
         cross = layer.attention
         copies = index == len(spec.decoder.layer) - 1
         unit_norm(cross.layer_norm)
-        zero_linear(cross.linear[0], width, width)
-        cross.linear[0].weight = (query_scale * position_block).astype(np.float32)
-        zero_linear(cross.linear[1], 2 * width, width)
-        cross.linear[1].weight = np.concatenate([position_block, value_scale * token_block]).astype(
-            np.float32
-        )
-        zero_linear(cross.linear[2], width, width)
+        if copies or not size.distinct_weights:
+            block_in(cross.linear[0], width)
+            cross.linear[0].weight = query_scale * position_block
+            block_in(cross.linear[1], 2 * width)
+            cross.linear[1].weight = np.concatenate([position_block, value_scale * token_block])
+        else:
+            block_in(cross.linear[0], width)
+            block_in(cross.linear[1], 2 * width)
+        block_out(cross.linear[2], width)
         if copies:
             cross.linear[2].weight = np.eye(width, dtype=np.float32)
 
     # Tied output projection; never emit specials other than </s>, language tokens or <mask>.
-    projection = embeddings.copy()
-    for first, second in swaps:
-        a, b = vocabulary.index(first), vocabulary.index(second)
-        projection[[a, b]] = projection[[b, a]]
-    spec.decoder.projection.weight = projection.astype(np.float32)
+    projection = embeddings
+    if swaps:
+        projection = embeddings.copy()
+        for first, second in swaps:
+            a, b = vocabulary.index(first), vocabulary.index(second)
+            projection[[a, b]] = projection[[b, a]]
+    spec.decoder.projection.weight = projection
     bias = np.zeros(vocab_size, dtype=np.float32)
     never_emitted = {"<s>", "<pad>", "<unk>", "<mask>", *LanguageDatabase.default().codes}
     for index, token in enumerate(vocabulary):
@@ -277,7 +279,7 @@ def build_test_model(
     )
     spec = build_copy_model_spec(vocabulary, SIZES[size], swaps)
     spec.validate()
-    spec.optimize(quantization="float16" if SIZES[size].piece_slots else "float32")
+    spec.optimize(quantization=SIZES[size].storage)
     output.parent.mkdir(parents=True, exist_ok=True)
     # Build next to the target and rename, so a concurrent reader never sees half a model.
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=output.parent))
