@@ -579,6 +579,14 @@ class DeploymentOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     num_cpus: float = Field(..., ge=0, description="CPUs each replica reserves.")
+    num_gpus: float = Field(
+        0,
+        ge=0,
+        le=1,
+        description="GPUs each replica reserves (the Translator and BulkTranslator only): a "
+        "fraction shares one, 0.5 lets two replicas use the same GPU. A replica reserving none "
+        "sees none (Ray empties its CUDA_VISIBLE_DEVICES).",
+    )
     num_replicas: int | None = Field(
         None, ge=1, le=256, description="Fixed replica count (1 when neither this nor autoscaling)."
     )
@@ -598,8 +606,11 @@ class DeploymentOptions(BaseModel):
 
     def serve_options(self) -> dict[str, Any]:
         """Keyword arguments of ``Deployment.options``."""
+        resources: dict[str, float] = {"num_cpus": self.num_cpus}
+        if self.num_gpus:
+            resources["num_gpus"] = self.num_gpus
         options: dict[str, Any] = {
-            "ray_actor_options": {"num_cpus": self.num_cpus},
+            "ray_actor_options": resources,
             "max_ongoing_requests": self.max_ongoing_requests,
             "max_queued_requests": self.max_queued_requests,
             "health_check_period_s": self.health_check_period_s,
@@ -794,6 +805,34 @@ class AppArgs(BaseSettings):
             self.translator.fallback_model = self.translator.fallback_model or BUNDLED_TRANSLATOR
             self.detector.fallback_model = self.detector.fallback_model or BUNDLED_DETECTOR
 
+    def _check_gpus(self) -> None:
+        """GPUs are reserved where the translator runs on one, and only there: Ray empties
+        CUDA_VISIBLE_DEVICES in a replica that reserves none, so `cuda` without a GPU
+        reserved could never start, and a GPU reserved for a CPU translator (or any other
+        deployment) would sit idle."""
+        device = self.translator.device
+        lanes = {"translator": self.deployments.translator}
+        if self.translator.bulk.enabled:
+            lanes["bulk_translator"] = self.deployments.bulk_translator
+        for name, options in lanes.items():
+            if device == "cuda" and not options.num_gpus:
+                raise ValueError(
+                    f"translator.device cuda needs deployments.{name}.num_gpus > 0 (e.g. 1, "
+                    "or 0.5 for two replicas per GPU): Ray hides GPUs from a replica that "
+                    "reserves none"
+                )
+            if device == "cpu" and options.num_gpus:
+                raise ValueError(
+                    f"deployments.{name}.num_gpus reserves a GPU that translator.device cpu "
+                    "never uses: set it to 0, or translator.device to cuda or auto"
+                )
+        for name in type(self.deployments).model_fields:
+            if name not in lanes and getattr(self.deployments, name).num_gpus:
+                raise ValueError(
+                    f"deployments.{name}.num_gpus: only the Translator and BulkTranslator run "
+                    "on a GPU"
+                )
+
     def model_post_init(self, context: Any, /) -> None:
         if self.api.cors_allow_credentials and "*" in self.api.cors_origins:
             raise ValueError("api.cors_origins may not contain '*' when credentials are allowed")
@@ -816,6 +855,7 @@ class AppArgs(BaseSettings):
         if self.environment == "production" and not self.auth.enabled:
             raise ValueError("production refuses to run without auth: set auth.enabled")
         self._choose_models()
+        self._check_gpus()
         worker = self.deployments.job_worker
         if worker.num_replicas is not None or worker.autoscaling is not None:
             raise ValueError(

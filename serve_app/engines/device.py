@@ -44,7 +44,7 @@ GPU_HELP = (
     "`nvidia-smi`), the CUDA 12 libraries CTranslate2 loads (`pip install 'tafsiri[gpu]'`, "
     "with their folders on LD_LIBRARY_PATH as docs/deployment.md shows, or the GPU image "
     "`docker build --build-arg EXTRAS=gpu`), and under Ray Serve a GPU reserved for the "
-    "replica; or set translator.device to cpu, or to "
+    "replica (deployments.translator.num_gpus > 0); or set translator.device to cpu, or to "
     "auto (a GPU where one is visible, else the CPU)"
 )
 # CTranslate2's errors that mean the CUDA runtime cannot be used here (a missing cuBLAS, a

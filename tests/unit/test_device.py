@@ -1,5 +1,5 @@
 """Where the translator runs: translator.device and compute_type resolved when an engine is
-loaded, and the defaults that follow the device.
+loaded, the defaults that follow the device, and the GPUs a deployment reserves.
 
 No GPU exists here: CTranslate2 really reports none, so ``auto`` and ``cuda`` are tested as
 they resolve on this machine; what would happen where a GPU is visible is tested by making
@@ -12,8 +12,9 @@ from typing import Any
 
 import ctranslate2
 import pytest
+from pydantic import ValidationError
 
-from serve_app.config import TranslatorConfig
+from serve_app.config import AppArgs, DeploymentsConfig, TranslatorConfig
 from serve_app.engines.device import (
     DeviceUnavailableError,
     device_defaults,
@@ -100,6 +101,7 @@ def test_cuda_without_a_gpu_fails_at_once_saying_what_to_do() -> None:
     assert "pip install 'tafsiri[gpu]'" in message
     assert "nvidia-smi" in message
     assert "translator.device to cpu" in message
+    assert "deployments.translator.num_gpus" in message
 
 
 def test_cuda_runtime_errors_become_the_same_clear_error(
@@ -171,3 +173,65 @@ def test_batch_sizes_left_unset_are_the_devices() -> None:
     for device in ("cpu", "cuda"):
         assert decoding_options(explicit, device).max_batch_tokens == 2048
         assert batch_size(explicit, device) == 16
+
+
+def gpu_deployments(translator: float, bulk: float = 0) -> dict[str, Any]:
+    """The default deployments with the translators reserving these GPUs."""
+    deployments = DeploymentsConfig().model_dump()
+    deployments["translator"]["num_gpus"] = translator
+    deployments["bulk_translator"]["num_gpus"] = bulk
+    return deployments
+
+
+def test_num_gpus_reaches_the_translators_ray_actor_options() -> None:
+    from serve_app.app import deployment_options
+
+    args = AppArgs(
+        models="bundled",
+        translator={"device": "cuda"},
+        deployments=gpu_deployments(0.5, 0.5),
+    )
+    options = deployment_options(args)
+    assert options["Translator"]["ray_actor_options"] == {"num_cpus": 0.5, "num_gpus": 0.5}
+    assert options["BulkTranslator"]["ray_actor_options"] == {"num_cpus": 0.5, "num_gpus": 0.5}
+    for name in ("LanguageDetector", "Orchestrator", "JobWorker", "Ingress"):
+        assert "num_gpus" not in options[name]["ray_actor_options"], name
+    # By default nothing reserves a GPU, and the CPU options are what they always were.
+    default = deployment_options(AppArgs(models="bundled"))
+    assert default["Translator"]["ray_actor_options"] == {"num_cpus": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("translator", "deployments", "message"),
+    [
+        ({"device": "cuda"}, gpu_deployments(0, 0), "deployments.translator.num_gpus > 0"),
+        ({"device": "cuda"}, gpu_deployments(1, 0), "deployments.bulk_translator.num_gpus > 0"),
+        ({"device": "cpu"}, gpu_deployments(1, 1), "never uses"),
+        (
+            {},
+            {
+                **gpu_deployments(0),
+                "detector": {"num_cpus": 1, "max_ongoing_requests": 8, "num_gpus": 1},
+            },
+            "only the Translator",
+        ),
+        ({}, gpu_deployments(1.5, 1.5), "less than or equal to 1"),
+    ],
+)
+def test_gpus_are_reserved_where_the_translator_runs_on_one_and_only_there(
+    translator: dict[str, Any], deployments: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        AppArgs(models="bundled", translator=translator, deployments=deployments)
+
+
+def test_gpu_reservations_that_fit_the_device_are_accepted() -> None:
+    # auto takes the GPU the replica reserves, or the CPU without one.
+    AppArgs(models="bundled", deployments=gpu_deployments(0.5, 0.5))
+    AppArgs(models="bundled", deployments=gpu_deployments(0, 0))
+    # Without the bulk lane only the Translator needs one.
+    AppArgs(
+        models="bundled",
+        translator={"device": "cuda", "bulk": {"enabled": False}},
+        deployments=gpu_deployments(1, 0),
+    )
