@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -190,3 +191,41 @@ def test_every_ray_container_starts_in_the_fast_serve_mode() -> None:
         assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1", container["name"]
         assert env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1", container["name"]
         assert serving_env("fast").items() <= env.items()
+
+
+def _dockerfile_env(lines: list[str]) -> dict[str, str]:
+    """The Dockerfile's ENV settings (continuation lines joined)."""
+    text = "\n".join(lines).replace("\\\n", " ")
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            env.update(item.split("=", 1) for item in line.split()[1:])
+    return env
+
+
+def test_the_gpu_extra_and_image_give_ctranslate2_its_cuda_libraries() -> None:
+    """CTranslate2's wheel dlopens cuBLAS for CUDA 12: the `gpu` extra installs it from PyPI,
+    the image built with EXTRAS=gpu installs the extra, and the loader finds every library
+    the extra brings where pip puts it (LD_LIBRARY_PATH, read when a process starts)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    extra = pyproject["project"]["optional-dependencies"]["gpu"]
+    names = [re.split(r"[<>=!~ ;\[]", requirement, maxsplit=1)[0] for requirement in extra]
+    assert "nvidia-cublas-cu12" in names
+    assert not any(name.startswith("nvidia-") for name in pyproject["project"]["dependencies"])
+
+    lines = (ROOT / "cluster" / "Dockerfile").read_text().splitlines()
+    python = re.match(r"FROM python:(\d+\.\d+)-", next(x for x in lines if x.startswith("FROM")))
+    assert python, "the image's Python decides where pip installs"
+    site_packages = f"/usr/local/lib/python{python[1]}/site-packages"
+    env = _dockerfile_env(lines)
+    library_path = env["LD_LIBRARY_PATH"].split(":")
+    for name in names:
+        if name.startswith("nvidia-"):
+            library = name.removeprefix("nvidia-").removesuffix("-cu12")
+            assert f"{site_packages}/nvidia/{library}/lib" in library_path, name
+    # The NVIDIA container runtime mounts the host's libcuda only for the compute capability.
+    assert "compute" in env["NVIDIA_DRIVER_CAPABILITIES"].split(",")
+    assert 'ARG EXTRAS=""' in lines
+    assert 'RUN pip install ".${EXTRAS:+[$EXTRAS]}"' in lines
+    gpu_build = next(line for line in lines if "--build-arg EXTRAS=gpu" in line)
+    assert gpu_build.split("-t ")[1].split()[0].endswith("-gpu")
