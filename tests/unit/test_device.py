@@ -104,13 +104,18 @@ def test_cuda_without_a_gpu_fails_at_once_saying_what_to_do() -> None:
     assert "deployments.translator.num_gpus" in message
 
 
+@no_gpu_here
+def test_ctranslate2s_own_cuda_error_becomes_the_clear_one(test_model_dir: Path) -> None:
+    """CTranslate2 itself asked for the GPU on this machine (no driver, no GPU), past the
+    check for a visible one: its CUDA error is raised as the same kind of message."""
+    with pytest.raises(DeviceUnavailableError, match=r"tafsiri\[gpu\]") as raised:
+        Translator(test_model_dir, device="cuda", compute_type="float32")
+    assert "CTranslate2 cannot use the GPU (CUDA" in str(raised.value)
+
+
 def test_cuda_runtime_errors_become_the_same_clear_error(
     test_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # CTranslate2 itself, asked for the GPU on this machine (no driver, no GPU).
-    with pytest.raises(DeviceUnavailableError, match=r"tafsiri\[gpu\]"):
-        Translator(test_model_dir, device="cuda", compute_type="float32")
-
     # A GPU whose cuBLAS is missing: found at load or at the first translation (CTranslate2
     # loads it when first used); the warm-up makes either one the load.
     missing = RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
