@@ -26,7 +26,8 @@ from benchmarks.serve_throughput import thread_splits
 from serve_app.batch import Pool, batch_spec, translate_files
 from serve_app.batch.dataset import DEFAULT_BATCH_ROWS
 from serve_app.config import DetectorConfig, TranslatorConfig
-from serve_app.engines.translator import TranslationRequest, Translator, available_cores
+from serve_app.engines.device import available_cores
+from serve_app.engines.translator import TranslationRequest, Translator
 from serve_app.testmodel.build import build_test_model
 
 

@@ -34,7 +34,7 @@ import httpx
 from benchmarks.engine import make_sentences
 from benchmarks.local_app import local_app
 from benchmarks.serve_throughput import run_raw, thread_splits
-from serve_app.engines.translator import available_cores
+from serve_app.engines.device import available_cores
 from serve_app.serving import apply_serving_env
 from serve_app.testmodel.build import build_test_model
 

@@ -28,7 +28,9 @@ import httpx
 from benchmarks.baseline_server import running_baseline, warm
 from benchmarks.engine import make_sentences
 from serve_app.config import AppArgs, TranslatorConfig
-from serve_app.engines.translator import Translator, available_cores, split_evenly
+from serve_app.engines.device import available_cores
+from serve_app.engines.translator import Translator, split_evenly
+from serve_app.loading import decoding_options
 from serve_app.serving import serving_env
 from serve_app.testmodel.build import build_test_model
 
@@ -236,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         if "c" in configs:
             # Every split of the cores at the Translator's sub-batch budget, then every
             # budget on the split that did best: the ceiling is the best of all.
-            shipped = TranslatorConfig().max_batch_tokens
+            shipped = decoding_options(TranslatorConfig(), "cpu").max_batch_tokens
             splits = {
                 (inter, intra): run_raw(model_dir, sentences, args.beam_size, shipped, inter, intra)
                 for inter, intra in thread_splits(available_cores())

@@ -13,10 +13,11 @@ from ray import serve
 from deployments.batching import BatchWait
 from serve_app.config import TRANSLATOR_BATCHING, CacheConfig, TranslatorConfig
 from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
+from serve_app.engines.device import device_defaults
 from serve_app.engines.models import Loaded, ModelUnavailableError
 from serve_app.engines.translator import TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
-from serve_app.loading import decoding_options, load_registered, load_translator
+from serve_app.loading import batch_size, decoding_options, load_registered, load_translator
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
 from serve_app.routing import model_name
 from serve_app.serving import lower_priority, scheduling_class
@@ -120,14 +121,15 @@ class TranslatorDeployment:
         if previous is None or config.cache != previous.cache:
             self._cache = make_cache(config.cache)
         self._engine.cache = self._cache
-        self._options = decoding_options(config)
+        # Left unset, batch sizes are the device's: the engine's, resolved when it loaded.
+        self._options = decoding_options(config, self._engine.device)
         self._batching = config.batching.enabled
         self._apply_batching(config)
         self._config = config
         self._size_lru()
 
     def _apply_batching(self, config: TranslatorConfig) -> None:
-        self._translate_batch.set_max_batch_size(config.batching.max_batch_size)
+        self._translate_batch.set_max_batch_size(batch_size(config, self._engine.device))
         if not hasattr(self, "_wait"):
             self._wait = BatchWait(self._translate_batch)
         self._wait.configure(config.batching.batch_wait_timeout_s, config.batching.work_conserving)
@@ -215,7 +217,7 @@ class TranslatorDeployment:
         return await self._translate_batch(call)
 
     @serve.batch(
-        max_batch_size=TRANSLATOR_BATCHING.max_batch_size,
+        max_batch_size=device_defaults("cpu").max_batch_size,
         batch_wait_timeout_s=TRANSLATOR_BATCHING.batch_wait_timeout_s,
         max_concurrent_batches=CONCURRENT_FLUSHES,
     )
@@ -272,7 +274,11 @@ class TranslatorDeployment:
                 "compute_type": self._engine.compute_type,
                 "device": self._engine.device,
                 "workers": self._engine.workers,
-                "batching": self._config.batching.model_dump(),
+                "batching": {
+                    **self._config.batching.model_dump(),
+                    "max_batch_size": batch_size(self._config, self._engine.device),
+                },
+                "max_batch_tokens": self._options.max_batch_tokens,
                 "beam_size": self._options.beam_size,
                 "nice": self._nice,
                 "scheduling": scheduling_class(),

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from serve_app.engines.device import ComputeType, Device
 from serve_app.priority import MAX_PRIORITY, Priority
 from serve_app.serving import GRPC_MESSAGE_BYTES
 
@@ -28,12 +29,9 @@ MemoryLimit = Annotated[
 ]
 
 
-class BatchingConfig(BaseModel):
-    """``@serve.batch`` parameters, applied in ``reconfigure()`` without a restart."""
-
+class _BatchingBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_batch_size: int = Field(32, ge=1, le=1024, description="Most requests per flush.")
     batch_wait_timeout_s: float = Field(
         0.01, ge=0.0, le=5.0, description="Longest wait for a batch to fill before flushing."
     )
@@ -44,6 +42,25 @@ class BatchingConfig(BaseModel):
     )
     enabled: bool = Field(
         True, description="False sends every request alone (for benchmarks: batching off)."
+    )
+
+
+class BatchingConfig(_BatchingBase):
+    """``@serve.batch`` parameters, applied in ``reconfigure()`` without a restart."""
+
+    max_batch_size: int = Field(32, ge=1, le=1024, description="Most requests per flush.")
+
+
+class TranslatorBatchingConfig(_BatchingBase):
+    """The Translator's ``@serve.batch`` parameters, whose batch size depends on the device
+    (serve_app/loading.py resolves it when the engine is loaded)."""
+
+    max_batch_size: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="Most requests per flush; None: the device's default (32 on CPU, 64 on a "
+        "GPU, where larger batches pay).",
     )
 
 
@@ -98,10 +115,11 @@ class BulkConfig(BaseModel):
     )
 
 
-# The batching each deployment starts with: ``@serve.batch`` is decorated with these, and
-# ``reconfigure()`` applies the configured values before the first request.
+# The batching each deployment starts with: ``@serve.batch`` is decorated with these (the
+# Translator with its device's batch size: the CPU's), and ``reconfigure()`` applies the
+# configured values before the first request.
 # Translator 50 ms: 6.40 vs 5.23 req/s at 10 ms (32 clients, serve_throughput --repeat 3).
-TRANSLATOR_BATCHING = BatchingConfig(max_batch_size=32, batch_wait_timeout_s=0.05)
+TRANSLATOR_BATCHING = TranslatorBatchingConfig(batch_wait_timeout_s=0.05)
 DETECTOR_BATCHING = BatchingConfig(max_batch_size=64, batch_wait_timeout_s=0.005)
 
 
@@ -136,7 +154,9 @@ class RegisteredModel(BaseModel):
         description="The (source, target) a Marian pair model serves; it is routed that pair "
         "unless `routes` say otherwise. Read from the model's files when not given.",
     )
-    compute_type: str | None = Field(None, description="Default: translator.compute_type.")
+    compute_type: ComputeType | None = Field(
+        None, description="Default: translator.compute_type (on translator.device)."
+    )
 
     def engine_config(self, base: TranslatorConfig) -> TranslatorConfig:
         """``base`` (the Translator's settings) serving this model instead, with no fallback:
@@ -185,14 +205,23 @@ class TranslatorConfig(BaseModel):
         description="Served, with a loud warning, when `model` cannot be had (set by `models: "
         "auto` in development; production never falls back).",
     )
-    device: str = Field("cpu", description="cpu or cuda.")
-    compute_type: str = Field("int8", description="CTranslate2 compute type; int8 on CPU.")
+    device: Device = Field(
+        "auto",
+        description="auto: a GPU where the process loading the model sees one (under Ray "
+        "Serve: deployments.translator.num_gpus > 0), else the CPU; cpu; cuda: a GPU or refuse "
+        "to start (needs deployments.translator.num_gpus > 0 and `tafsiri[gpu]`).",
+    )
+    compute_type: ComputeType = Field(
+        "auto",
+        description="CTranslate2 compute type. auto: int8 on CPU, int8_float16 on a GPU (else "
+        "the best type it supports); an explicit one must be supported by the device.",
+    )
     inter_threads: int = Field(
         0,
         ge=0,
         le=64,
         description="Parallel CTranslate2 workers (weights shared); a flush is split among "
-        "them. 0: one per core this process may run on.",
+        "them. 0: one per core this process may run on (on CPU), one (on a GPU).",
     )
     intra_threads: int = Field(1, ge=0, le=64, description="Threads per worker (0: all cores).")
     beam_size: int = Field(2, ge=1, le=16, description="Beam width unless a request asks.")
@@ -204,17 +233,17 @@ class TranslatorConfig(BaseModel):
     repetition_penalty: float = Field(1.0, gt=0, le=5)
     no_repeat_ngram_size: int = Field(0, ge=0, le=10)
     max_sentence_chars: int = Field(400, ge=16, le=5000)
-    max_batch_tokens: int = Field(
-        1024,
+    max_batch_tokens: int | None = Field(
+        None,
         ge=64,
         le=65_536,
         description="Source tokens per CTranslate2 sub-batch: a worker decodes its share of a "
-        "flush in sub-batches of at most this many. On CPU smaller sub-batches decode faster: "
-        "1,024 served the base test model 15-25% faster than 4,096 "
-        "(benchmarks/serve_throughput.py searches it).",
+        "flush in sub-batches of at most this many. None: the device's default, 1,024 on CPU "
+        "(smaller sub-batches decode faster there: 1,024 served the base test model 15-25% "
+        "faster than 4,096; benchmarks/serve_throughput.py searches it), 4,096 on a GPU.",
     )
     max_memory_mib: MemoryLimit = None
-    batching: BatchingConfig = Field(default_factory=TRANSLATOR_BATCHING.model_copy)
+    batching: TranslatorBatchingConfig = Field(default_factory=TRANSLATOR_BATCHING.model_copy)
     bulk: BulkConfig = Field(default_factory=BulkConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     models: dict[str, RegisteredModel] = Field(
@@ -550,6 +579,14 @@ class DeploymentOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     num_cpus: float = Field(..., ge=0, description="CPUs each replica reserves.")
+    num_gpus: float = Field(
+        0,
+        ge=0,
+        le=1,
+        description="GPUs each replica reserves (the Translator and BulkTranslator only): a "
+        "fraction shares one, 0.5 lets two replicas use the same GPU. A replica reserving none "
+        "sees none (Ray empties its CUDA_VISIBLE_DEVICES).",
+    )
     num_replicas: int | None = Field(
         None, ge=1, le=256, description="Fixed replica count (1 when neither this nor autoscaling)."
     )
@@ -569,8 +606,11 @@ class DeploymentOptions(BaseModel):
 
     def serve_options(self) -> dict[str, Any]:
         """Keyword arguments of ``Deployment.options``."""
+        resources: dict[str, float] = {"num_cpus": self.num_cpus}
+        if self.num_gpus:
+            resources["num_gpus"] = self.num_gpus
         options: dict[str, Any] = {
-            "ray_actor_options": {"num_cpus": self.num_cpus},
+            "ray_actor_options": resources,
             "max_ongoing_requests": self.max_ongoing_requests,
             "max_queued_requests": self.max_queued_requests,
             "health_check_period_s": self.health_check_period_s,
@@ -765,6 +805,34 @@ class AppArgs(BaseSettings):
             self.translator.fallback_model = self.translator.fallback_model or BUNDLED_TRANSLATOR
             self.detector.fallback_model = self.detector.fallback_model or BUNDLED_DETECTOR
 
+    def _check_gpus(self) -> None:
+        """GPUs are reserved where the translator runs on one, and only there: Ray empties
+        CUDA_VISIBLE_DEVICES in a replica that reserves none, so `cuda` without a GPU
+        reserved could never start, and a GPU reserved for a CPU translator (or any other
+        deployment) would sit idle."""
+        device = self.translator.device
+        lanes = {"translator": self.deployments.translator}
+        if self.translator.bulk.enabled:
+            lanes["bulk_translator"] = self.deployments.bulk_translator
+        for name, options in lanes.items():
+            if device == "cuda" and not options.num_gpus:
+                raise ValueError(
+                    f"translator.device cuda needs deployments.{name}.num_gpus > 0 (e.g. 1, "
+                    "or 0.5 for two replicas per GPU): Ray hides GPUs from a replica that "
+                    "reserves none"
+                )
+            if device == "cpu" and options.num_gpus:
+                raise ValueError(
+                    f"deployments.{name}.num_gpus reserves a GPU that translator.device cpu "
+                    "never uses: set it to 0, or translator.device to cuda or auto"
+                )
+        for name in type(self.deployments).model_fields:
+            if name not in lanes and getattr(self.deployments, name).num_gpus:
+                raise ValueError(
+                    f"deployments.{name}.num_gpus: only the Translator and BulkTranslator run "
+                    "on a GPU"
+                )
+
     def model_post_init(self, context: Any, /) -> None:
         if self.api.cors_allow_credentials and "*" in self.api.cors_origins:
             raise ValueError("api.cors_origins may not contain '*' when credentials are allowed")
@@ -787,6 +855,7 @@ class AppArgs(BaseSettings):
         if self.environment == "production" and not self.auth.enabled:
             raise ValueError("production refuses to run without auth: set auth.enabled")
         self._choose_models()
+        self._check_gpus()
         worker = self.deployments.job_worker
         if worker.num_replicas is not None or worker.autoscaling is not None:
             raise ValueError(

@@ -1,6 +1,10 @@
 """Engines from settings: the one way a translator or a detector is loaded from its config
 (the deployments and batch translation on Ray Data both call these), with the loud fallback
-to the bundled models where the config allows one."""
+to the bundled models where the config allows one.
+
+The translator's device is resolved here, in the process that loads it (``auto``: a GPU where
+it sees one), and with it the settings left to the device (:func:`decoding_options`,
+:func:`batch_size`)."""
 
 from __future__ import annotations
 
@@ -8,19 +12,23 @@ import functools
 
 from serve_app.config import DetectorConfig, TranslatorConfig
 from serve_app.engines.detector import LanguageDetector
+from serve_app.engines.device import device_defaults, resolve_placement
 from serve_app.engines.models import Loaded, load_with_fallback
 from serve_app.engines.translator import TranslationOptions, Translator
 
 
 def translator_engine(config: TranslatorConfig, pair: tuple[str, str] | None = None) -> Translator:
-    """The engine of ``config``'s model itself (no fallback); ``pair``: the one a Marian
+    """The engine of ``config``'s model itself (no fallback) on ``config.device`` resolved
+    here (before any model is fetched: a GPU that is not there fails at once, with
+    :class:`~serve_app.engines.device.DeviceUnavailableError`); ``pair``: the one a Marian
     model serves where its files do not say."""
+    placement = resolve_placement(config.device, config.compute_type)
     return Translator.from_config(
         config.model,
         revision=config.revision,
         tokenizer=config.tokenizer,
-        device=config.device,
-        compute_type=config.compute_type,
+        device=placement.device,
+        compute_type=placement.compute_type,
         inter_threads=config.inter_threads,
         intra_threads=config.intra_threads,
         pair=pair,
@@ -47,7 +55,9 @@ def load_translator(config: TranslatorConfig) -> Loaded[Translator]:
     )
 
 
-def decoding_options(config: TranslatorConfig) -> TranslationOptions:
+def decoding_options(config: TranslatorConfig, device: str) -> TranslationOptions:
+    """``config``'s decoding settings for an engine on ``device`` (its ``device`` attribute:
+    the resolved one), a ``max_batch_tokens`` left unset taking the device's default."""
     return TranslationOptions(
         beam_size=config.beam_size,
         max_decoding_length=config.max_decoding_length,
@@ -55,8 +65,14 @@ def decoding_options(config: TranslatorConfig) -> TranslationOptions:
         repetition_penalty=config.repetition_penalty,
         no_repeat_ngram_size=config.no_repeat_ngram_size,
         max_sentence_chars=config.max_sentence_chars,
-        max_batch_tokens=config.max_batch_tokens,
+        max_batch_tokens=config.max_batch_tokens or device_defaults(device).max_batch_tokens,
     )
+
+
+def batch_size(config: TranslatorConfig, device: str) -> int:
+    """Requests per ``@serve.batch`` flush for an engine on ``device``: the configured one,
+    else the device's default."""
+    return config.batching.max_batch_size or device_defaults(device).max_batch_size
 
 
 def load_detector(config: DetectorConfig) -> Loaded[LanguageDetector]:

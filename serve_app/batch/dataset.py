@@ -56,10 +56,11 @@ class TranslateRows:
             {**translator, "inter_threads": threads, "intra_threads": 1}
         )
         detector_config = DetectorConfig.model_validate(detector)
+        engine = load_translator(config).engine
         self._rows = RowTranslator(
-            load_translator(config).engine,
+            engine,
             spec,
-            options=decoding_options(config),
+            options=decoding_options(config, engine.device),
             detector=lambda: load_detector(detector_config).engine,
         )
 

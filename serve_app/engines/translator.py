@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from serve_app.engines.cache import TranslationCache, cache_key
+from serve_app.engines.device import cuda_errors, device_defaults
 from serve_app.engines.glossary import (
     PREFER_HYPOTHESES,
     GlossaryTerms,
@@ -279,13 +279,6 @@ class _RequestPlan:
         return [s for part in self.parts if isinstance(part, _UnitPlan) for s in part.sentences]
 
 
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
-
-
 def split_evenly(order: list[int], sizes: list[int], parts: int) -> list[list[int]]:
     """``order`` cut into at most ``parts`` contiguous runs of about equal total ``sizes``
     (``sizes[k]`` belongs to ``order[k]``); no run is empty."""
@@ -377,21 +370,27 @@ class Translator:
             self.tokenizer = NllbTokenizer(tokenizer_file, self.supported_languages)
         self.options = options or TranslationOptions()
         self.device = device
-        self.compute_type = compute_type
         started = time.perf_counter()
-        self._model = ctranslate2.Translator(
-            str(self.model_path),
-            device=device,
-            compute_type=compute_type,
-            inter_threads=inter_threads or available_cores(),
-            intra_threads=intra_threads,
-        )
+        # Missing CUDA libraries surface here, or only at the first translation (cuBLAS is
+        # loaded when first used): a one-token warm-up on the GPU makes that the load.
+        with cuda_errors(device):
+            self._model = ctranslate2.Translator(
+                str(self.model_path),
+                device=device,
+                compute_type=compute_type,
+                inter_threads=inter_threads or device_defaults(device).inter_threads,
+                intra_threads=intra_threads,
+            )
+            if device != "cpu":
+                self._model.translate_batch([["</s>"]], beam_size=1, max_decoding_length=1)
         self.load_seconds = time.perf_counter() - started
+        # "default" is the model's own type, named by what CTranslate2 made of it.
+        self.compute_type = self._model.compute_type if compute_type == "default" else compute_type
         # Batches that CTranslate2 decodes in parallel (one worker each, weights shared).
         self.workers = int(self._model.num_translators)
         # Set by the owner (the deployment); entries live under this model's namespace.
         self.cache: TranslationCache | None = None
-        self.cache_namespace = model_namespace(self.model_path, compute_type)
+        self.cache_namespace = model_namespace(self.model_path, self.compute_type, device)
         self._supported = frozenset(self.supported_languages)
 
     @classmethod
@@ -858,12 +857,15 @@ class Translator:
         return self.tokenizer.decode(hypotheses[index][0][0])
 
 
-def model_namespace(model_path: Path, compute_type: str) -> str:
+def model_namespace(model_path: Path, compute_type: str, device: str = "cpu") -> str:
     """Names a model's translations in the cache: the same files (a Hub snapshot's folder
-    names its commit) and compute type on any replica give the same name; another model,
-    revision or quantisation gives another, so its cached sentences are never served."""
+    names its commit), compute type and device on any replica give the same name; another
+    model, revision, quantisation or device (GPU kernels round differently) gives another, so
+    its cached sentences are never served."""
     weights = model_path / "model.bin"
     identity = f"{model_path.parent.name}/{model_path.name}:{weights.stat().st_size}:{compute_type}"
+    if device != "cpu":  # CPU names stay what they were before GPUs were served
+        identity += f":{device}"
     return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
 
 

@@ -26,7 +26,7 @@ class EngineService:
         self.config = config or TranslatorConfig()
         self.calls: list[tuple[str, TranslateCall]] = []
         self.detect_calls: list[DetectCall] = []
-        options = decoding_options(self.config)
+        options = decoding_options(self.config, translator.device)
 
         async def translate(name: str, call: TranslateCall) -> TranslateOutcome:
             self.calls.append((name, call))

@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from serve_app.engines.device import available_cores
 from serve_app.engines.models import ModelUnavailableError
 from serve_app.engines.translator import (
     TranslationOptions,
     TranslationRequest,
     Translator,
     UnsupportedLanguageError,
-    available_cores,
     split_evenly,
 )
 
@@ -187,8 +187,8 @@ def test_sub_batch_budget_is_the_configured_one_and_changes_no_output(
     from serve_app.config import TranslatorConfig
     from serve_app.loading import decoding_options
 
-    assert decoding_options(TranslatorConfig()).max_batch_tokens == 1024
-    options = decoding_options(TranslatorConfig(max_batch_tokens=64))
+    assert decoding_options(TranslatorConfig(), "cpu").max_batch_tokens == 1024
+    options = decoding_options(TranslatorConfig(max_batch_tokens=64), "cpu")
     assert options.max_batch_tokens == 64
     texts = [f"Sentence {i} is {'rather ' * (3 * i)}long." for i in range(12)]
     small = translator.translate([request(t) for t in texts], options)
