@@ -10,6 +10,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from serve_app.api.admission import Admission
 from serve_app.api.middleware import AdmissionMiddleware
+from serve_app.serving import StopNotice
 
 
 def run(admission: Admission, path: str, app_done: asyncio.Event | None = None) -> Any:
@@ -74,5 +75,22 @@ def test_past_the_limit_requests_are_shed_as_overloaded() -> None:
         release.set()
         assert (await first)[0] == 200
         assert admission.refusal() is None
+
+    asyncio.run(scenario())
+
+
+def test_the_stop_notice_waits_for_every_watching_replica() -> None:
+    async def scenario() -> None:
+        notice = StopNotice()
+        watches = [asyncio.ensure_future(notice.watch(name)) for name in ("a", "b")]
+        await asyncio.sleep(0)
+        assert await notice.busy() == ["a", "b"]
+        assert not any(watch.done() for watch in watches)
+        await notice.stop()
+        await asyncio.wait_for(asyncio.gather(*watches), 1)
+        await notice.drained("a")
+        assert await notice.busy() == ["b"]
+        await notice.drained("b")
+        assert await notice.busy() == []
 
     asyncio.run(scenario())
