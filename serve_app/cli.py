@@ -442,14 +442,13 @@ def _workflow_run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from serve_app.serving import apply_serving_env
+    """``serve run CONFIG`` in the chosen serve mode; SIGTERM stops it as Ctrl-C does, after
+    the requests in flight have been answered."""
+    from serve_app.serving import apply_serving_env, serve_until_stopped
 
     mode = apply_serving_env()  # Serve reads its switches when its processes start
     print(f"tafsiri: serve mode {mode!r} ({MODE_VARIABLE}=fast|classic)", file=sys.stderr)
-    # Ray's own CLI, from this environment's bin when there is one.
-    beside = Path(sys.executable).with_name("serve")
-    command = str(beside) if beside.exists() else "serve"
-    os.execvp(command, [command, "run", args.config])  # noqa: S606
+    return serve_until_stopped(args.config)
 
 
 def _batch_translate(args: argparse.Namespace) -> int:

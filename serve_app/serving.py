@@ -23,11 +23,16 @@ to it, saying so) or to compare against.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import sys
+import time
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 # gRPC's default largest message, which fast mode's calls between deployments are held to:
 # what crosses between them stays under it by design (a workflow run's outputs, for one).
@@ -164,3 +169,135 @@ def scheduling_class() -> str:
 
 # The niceness this process had before lower_priority first changed it.
 _started_niceness: int | None = None
+
+
+# `tafsiri serve`: stopping gracefully.
+#
+# Serve's own shutdown (`serve run`'s on Ctrl-C) drains no HTTP request: it stops the proxy
+# first (in the fast mode it kills HAProxy), cutting every connection in flight, and deletes
+# the deployments after. So `tafsiri serve` first has each ingress replica refuse new requests
+# (503 STOPPING) and finish those it has, the deployments behind it all up, and only then
+# shuts Serve down. The ingress replicas hear of it through a named actor this driver holds.
+
+# The signals that stop `tafsiri serve` gracefully: SIGTERM is what `docker stop` and
+# Kubernetes send, SIGINT is Ctrl-C, SIGHUP a closed terminal.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# How long `tafsiri serve` waits for the requests in flight, at most, before Serve stops.
+DRAIN_VARIABLE = "TAFSIRI_DRAIN_TIMEOUT_S"
+DEFAULT_DRAIN_S = 30.0
+# Under `tafsiri serve` the ingress replicas drain before Serve stops them, and on one
+# machine nothing but Serve's HAProxy routes to them: Ray's 30 s window for other balancers
+# to deregister a stopping ingress replica would only delay the stop (and each redeploy).
+LOCAL_INGRESS_WINDOW_S = 3
+STOP_NOTICE_NAME = "tafsiri-stop-notice"
+STOP_NOTICE_NAMESPACE = "tafsiri-serve"
+
+
+class StopNotice:
+    """A Ray actor held by ``tafsiri serve``: each ingress replica :meth:`watch`-es it, and
+    reports :meth:`drained` once it has stopped admitting and its requests have finished (or
+    once Serve stops it: a replica that died unannounced is waited for until the deadline)."""
+
+    def __init__(self) -> None:
+        self._stopping = asyncio.Event()
+        self._busy: set[str] = set()
+
+    async def watch(self, replica: str) -> None:
+        """Returns when the service is stopping; ``replica`` counts as busy until drained."""
+        self._busy.add(replica)
+        await self._stopping.wait()
+
+    async def drained(self, replica: str) -> None:
+        self._busy.discard(replica)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def busy(self) -> list[str]:
+        return sorted(self._busy)
+
+
+def find_stop_notice() -> Any | None:
+    """The stop notice of the ``tafsiri serve`` running this app; None under anything else
+    (``serve run``, ``serve deploy``, KubeRay), where Serve's own shutdown applies."""
+    import ray
+
+    try:
+        return ray.get_actor(STOP_NOTICE_NAME, namespace=STOP_NOTICE_NAMESPACE)
+    except ValueError:
+        return None
+
+
+class StopRequested(BaseException):
+    """One of ``STOP_SIGNALS`` arrived (a BaseException, as KeyboardInterrupt is, so that no
+    ``except Exception`` on the way swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise StopRequested(signum)
+
+
+def serve_until_stopped(config: str) -> int:
+    """``serve run CONFIG`` in this process until one of ``STOP_SIGNALS``; then the ingress
+    replicas stop admitting and finish their requests (for ``TAFSIRI_DRAIN_TIMEOUT_S`` at
+    most), Serve shuts down, and this returns 0 (Ray stops as the process exits). A second
+    signal stops waiting: it returns 128 + its number."""
+    import click
+    import ray
+    from ray import serve
+    from ray.serve.scripts import run as serve_run  # Ray's own `serve run` command
+
+    drain_s = float(os.environ.get(DRAIN_VARIABLE, DEFAULT_DRAIN_S))
+    os.environ.setdefault(
+        "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S", str(LOCAL_INGRESS_WINDOW_S)
+    )
+    # Ray as `serve run` starts it (RAY_ADDRESS, else a local Ray; Serve's namespace), but
+    # here, so that the SIGTERM handler set after it stays: ray.init's exits at once.
+    ray.init(address=os.environ.get("RAY_ADDRESS"), namespace="serve")
+    for number in STOP_SIGNALS:
+        signal.signal(number, _raise_stop)
+    # Before the app, so that every ingress replica finds it.
+    notice = (
+        ray.remote(num_cpus=0)(StopNotice)
+        .options(name=STOP_NOTICE_NAME, namespace=STOP_NOTICE_NAMESPACE, get_if_exists=True)
+        .remote()
+    )
+    try:
+        # `--address auto`: the Ray started above (another address would make it warn).
+        serve_run.main(
+            [config, "--non-blocking", "--address", "auto"],
+            prog_name="serve run",
+            standalone_mode=False,
+        )
+        while True:
+            time.sleep(3600)
+    except click.ClickException as exc:  # a usage error, as `serve run` reports it
+        exc.show()
+        return exc.exit_code
+    except StopRequested as stop:
+        print(
+            f"tafsiri: {stop}: refusing new requests, finishing those in flight "
+            f"(up to {drain_s:g} s), then stopping",
+            file=sys.stderr,
+        )
+    try:
+        ray.get(notice.stop.remote())
+        deadline = time.monotonic() + drain_s
+        while busy := ray.get(notice.busy.remote()):
+            if time.monotonic() > deadline:
+                print(
+                    f"tafsiri: {len(busy)} ingress replica(s) still busy after {drain_s:g} s",
+                    file=sys.stderr,
+                )
+                break
+            time.sleep(0.2)
+        serve.shutdown()
+    except StopRequested as again:
+        print(f"tafsiri: {again} again: stopping without waiting", file=sys.stderr)
+        return 128 + again.signum
+    print("tafsiri: stopped", file=sys.stderr)
+    return 0

@@ -41,7 +41,8 @@ def create_api(services: Services) -> FastAPI:
     source of every setting the API reads.
 
     Middleware, outermost first: errors (Starlette's), CORS, request context (request id,
-    response time, body limit, metrics), admission (503 past ``api.max_in_flight``).
+    response time, body limit, metrics), admission (503 past ``api.max_in_flight``, and to
+    every new request once the service is stopping).
     """
     config = services.args.api
     public = services.args.docs_public  # else the API's description is not served at all
@@ -56,7 +57,7 @@ def create_api(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     # Added first = innermost: shed requests still get a request id and count in metrics.
-    app.add_middleware(AdmissionMiddleware, limit=config.max_in_flight)
+    app.add_middleware(AdmissionMiddleware, admission=services.admission)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=services.metrics,

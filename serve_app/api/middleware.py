@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from serve_app.api.admission import Admission
 from serve_app.api.errors import error_body
 from serve_app.api.schemas import ErrorItem
 from serve_app.api.security import uniform_401
@@ -207,33 +208,41 @@ _ALWAYS_ADMITTED = frozenset({"/health", "/status", "/metrics"})
 
 
 class AdmissionMiddleware:
-    """Sheds load before Serve's own queue limit does: past ``limit`` requests in flight on
-    this replica, answers 503 in the contract's error format with ``Retry-After``."""
+    """Sheds load before Serve's own queue limit does: past ``api.max_in_flight`` requests in
+    flight on this replica, answers 503 in the contract's error format with ``Retry-After``.
+    Once the service is stopping it answers every new request so, and closes the connection,
+    while the requests in flight finish."""
 
-    def __init__(self, app: ASGIApp, limit: int, retry_after_s: int = 1) -> None:
+    def __init__(self, app: ASGIApp, admission: Admission, retry_after_s: int = 1) -> None:
         self.app = app
-        self._limit = limit
+        self._admission = admission
         self._retry_after = retry_after_s
-        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in _ALWAYS_ADMITTED:
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self._limit:
+        refusal = self._admission.refusal()
+        if refusal is not None:
             request_id = scope.get("state", {}).get("request_id")
+            headers = [(b"retry-after", str(self._retry_after).encode())]
+            if refusal == "stopping":
+                detail, code = "Service stopping, retry shortly", "STOPPING"
+                headers.append((b"connection", b"close"))
+            else:
+                detail, code = "Service busy, retry shortly", "OVERLOADED"
             await send_error(
                 send,
                 503,
-                "Service busy, retry shortly",
-                "OVERLOADED",
+                detail,
+                code,
                 request_id,
-                headers=[(b"retry-after", str(self._retry_after).encode())],
+                headers=headers,
                 retry_after=self._retry_after,
             )
             return
-        self.in_flight += 1
+        self._admission.enter()
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            self._admission.leave()

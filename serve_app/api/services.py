@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from cachetools import TTLCache
 from fastapi import Depends, Request
 
+from serve_app.api.admission import Admission
 from serve_app.config import AppArgs
 from serve_app.engines.corrections import Corrections
 from serve_app.engines.glossary import Glossary
@@ -54,8 +55,11 @@ class Services:
     # Every translation of the routes (and streams) goes through this service.
     translation: TranslationService = field(init=False, repr=False)
     translator_for: ModelHandles = field(init=False, repr=False)
+    # What this replica admits (api.max_in_flight; nothing once the service is stopping).
+    admission: Admission = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.admission = Admission(self.args.api.max_in_flight)
         self.glossaries = _cache(self.args.glossaries.cache_seconds)
         self.corrections = _cache(self.args.corrections.cache_seconds)
         self.router = ModelRouter(self.args.translator, self.languages)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+import signal
+import string
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import yaml
+
+from tests.conftest import free_port, private_serving_env
+from tests.serve.test_crash_restart import ServeRun, crash_config
 
 pytestmark = pytest.mark.serve
 
@@ -267,3 +279,81 @@ def test_documents_and_streaming(base_url: str, tmp_path: Path) -> None:
     )
     assert streamed.returncode == 0, streamed.stderr
     assert streamed.stdout == "One sentence. Two sentences!\n"
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A server-sent event stream's (event, data) pairs, as they come."""
+    name = ""
+    for line in lines:
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield name, json.loads(line.removeprefix("data: "))
+
+
+@pytest.mark.slow
+@pytest.mark.own_ray
+def test_sigterm_answers_the_request_in_flight_then_exits_0(test_model_dir: Path) -> None:
+    """`docker stop` and Kubernetes stop `tafsiri serve` with SIGTERM: it refuses new requests,
+    answers the one in flight in full, then stops Serve and Ray and exits 0."""
+    with tempfile.TemporaryDirectory(prefix="tfs-term-", dir="/tmp") as directory:
+        workdir, port = Path(directory), free_port()
+        config = crash_config(test_model_dir, workdir, port)
+        settings = yaml.safe_load(config.read_text())
+        # Each round of the stream's sentences (8 in flight) waits 1 s for its batch to fill:
+        # a text of 64 takes 8 s however fast the machine, so it is mid-way at the signal.
+        settings["applications"][0]["args"]["translator"]["batching"] |= {
+            "batch_wait_timeout_s": 1.0,
+            "work_conserving": False,
+        }
+        config.write_text(yaml.safe_dump(settings))
+        served = ServeRun(
+            config,
+            workdir,
+            port,
+            command=[sys.executable, "-m", "serve_app.cli", "serve", str(config)],
+            env=private_serving_env() | {"RAY_ADDRESS": "local"},  # its own Ray, fast mode
+        )
+        try:
+            served.wait_healthy()
+            words = ("".join(random.choices(string.ascii_lowercase, k=8)) for _ in range(128))
+            text = " ".join(f"Sentence {next(words)} of {next(words)}." for _ in range(64))
+            body = {"text": text, "source_language": "en", "target_language": "fr"}
+            with (
+                httpx.Client(base_url=served.url, timeout=60) as http,
+                http.stream("POST", "/api/v1/translate/stream", json=body) as stream,
+            ):
+                assert stream.status_code == 200
+                events = sse_events(stream.iter_lines())
+                received = [next(events)]  # a first sentence: the request is in flight
+                signalled = time.monotonic()
+                served.process.send_signal(signal.SIGTERM)
+                # A new request is refused once the replica knows, the stream going on.
+                while (refused := http.get("/api/v1/languages")).status_code != 503:
+                    assert time.monotonic() - signalled < 30, "still admitting after 30 s"
+                    time.sleep(0.1)
+                refused_at = time.monotonic()
+                received += list(events)
+                finished = time.monotonic()
+            assert refused.json()["errors"][0]["code"] == "STOPPING"
+            (done_name, done), sentences = received[-1], received[:-1]
+            assert done_name == "done"
+            assert len(sentences) == done["sentences"] == 64
+            assert "".join(data["delta"] for _, data in sentences) == done["translated_text"]
+            # Its last sentences were translated after new requests were refused (the ones
+            # sent before had come already, unread): the stop waited for it.
+            assert finished - refused_at > 1
+            # Bound: the drain, then Serve's own shutdown, deployment after deployment (~15 s).
+            status = served.process.wait(timeout=120)
+            stopped = time.monotonic()
+            log = served.log_tail(100_000)
+            assert status == 0, log[-4000:]
+            assert "SIGTERM: refusing new requests" in log
+            # No stack dump of its own (lines with `pid=` are Ray's, relayed from replicas).
+            own = [line for line in log.splitlines() if "pid=" not in line]
+            assert not [line for line in own if "Traceback" in line], log[-4000:]
+            print(f"drained {finished - signalled:.1f} s, exited {stopped - signalled:.1f} s")
+        finally:
+            if served.process.poll() is None:
+                served.kill_everything()
+            served.log.close()

@@ -49,21 +49,31 @@ def crash_config(model_dir: Path, workdir: Path, port: int) -> Path:
 
 
 class ServeRun:
-    """`serve run CONFIG` on a fresh local Ray, in a session of its own so it can be killed."""
+    """`serve run CONFIG` (or ``command``, with ``env`` added) on a fresh local Ray, in a
+    session of its own so it can be killed."""
 
-    def __init__(self, config: Path, ray_tmp: Path, port: int) -> None:
+    def __init__(
+        self,
+        config: Path,
+        ray_tmp: Path,
+        port: int,
+        *,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        # Classic serve mode here: in the fast mode one full-suite run saw a job-status GET
-        # stall past 10 s in this scenario (cause not yet found; see docs/deployment.md's serve
-        # modes section). What this test guards, the store's durability, is mode-free.
-        env = {
+        # Classic serve mode by default: in the fast mode one full-suite run saw a job-status
+        # GET stall past 10 s in this scenario (cause not yet found; see docs/deployment.md's
+        # serve modes section). What this test guards, the store's durability, is mode-free.
+        environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("RAY_SERVE_")},
             "RAY_TMPDIR": str(ray_tmp),
         }
-        env.pop("RAY_ADDRESS", None)
+        environment.pop("RAY_ADDRESS", None)
         self.log = (ray_tmp / f"serve-run-{time.time_ns()}.log").open("wb")
         self.process = subprocess.Popen(
-            [
+            command
+            or [
                 str(Path(sys.executable).with_name("serve")),
                 "run",
                 "--address",
@@ -71,7 +81,7 @@ class ServeRun:
                 str(config),
             ],
             cwd=ROOT,
-            env=env,
+            env=environment | (env or {}),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

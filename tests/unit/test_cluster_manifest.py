@@ -199,7 +199,8 @@ def test_dockerfile_matches_the_repository_and_the_manifest() -> None:
     assert "RUN tafsiri models pull" in text
     assert "ENV HF_HUB_OFFLINE=1" in text
     assert f"tafsiri build-test-model {workdir}/{BUNDLED_TRANSLATOR}" in text
-    assert lines[-1] == 'CMD ["serve", "run", "serve_config.yaml"]'
+    # `tafsiri serve` (the serve mode; drains on SIGTERM), as PID 1: exec form.
+    assert lines[-1] == 'CMD ["tafsiri", "serve", "serve_config.yaml"]'
     # The manifest runs the image the Dockerfile says it builds.
     manifest = (ROOT / "cluster" / "rayservice.yaml").read_text()
     tag = next(line for line in lines if "docker build" in line).split("-t ")[1].split()[0]
