@@ -199,6 +199,13 @@ def test_dockerfile_matches_the_repository_and_the_manifest() -> None:
     assert "RUN tafsiri models pull" in text
     assert "ENV HF_HUB_OFFLINE=1" in text
     assert f"tafsiri build-test-model {workdir}/{BUNDLED_TRANSLATOR}" in text
+    # The SDK the package requires is installed from the repository, not looked for on PyPI.
+    assert any(
+        op == "RUN" and args.startswith("pip install ./client ") for op, args in instructions
+    )
+    # The proxy listens on every interface in the container: the edit finds its line.
+    assert "  host: 127.0.0.1" in (ROOT / "serve_config.yaml").read_text().splitlines()
+    assert "sed -i 's/^  host: 127.0.0.1$/  host: 0.0.0.0/' serve_config.yaml" in text
     # `tafsiri serve` (the serve mode; drains on SIGTERM), as PID 1: exec form.
     assert lines[-1] == 'CMD ["tafsiri", "serve", "serve_config.yaml"]'
     # The manifest runs the image the Dockerfile says it builds.
@@ -256,7 +263,7 @@ def test_the_gpu_extra_and_image_give_ctranslate2_its_cuda_libraries() -> None:
     # The NVIDIA container runtime mounts the host's libcuda only for the compute capability.
     assert "compute" in env["NVIDIA_DRIVER_CAPABILITIES"].split(",")
     assert 'ARG EXTRAS=""' in lines
-    assert 'RUN pip install ".${EXTRAS:+[$EXTRAS]}"' in lines
+    assert 'RUN pip install ./client ".${EXTRAS:+[$EXTRAS]}"' in lines
     gpu_build = next(line for line in lines if "--build-arg EXTRAS=gpu" in line)
     gpu_tag = gpu_build.split("-t ")[1].split()[0]
     assert gpu_tag.endswith("-gpu")
