@@ -7,16 +7,29 @@ Maori). Lingua (``lingua-language-detector``, Apache-2.0, models bundled in its 
 to FLORES-200 through the one language database; Latin, which NLLB-200 does not have, maps to
 nothing and is dropped.
 
-Two modes share one set of loaded models (about 1.2 GiB, loaded in ~9 s): the high-accuracy
-mode for short texts, where it matters, and the low-accuracy (trigram) mode, three times
-faster, for long ones, where both agree.
+Two modes share one set of models (Lingua keeps them in tables of the process, shared by all
+its detectors): the high-accuracy mode for short texts, where it matters, and the low-accuracy
+(trigram) mode, three times faster, for long ones, where both agree. Only the models Lingua
+reads are held. Thirteen of its languages are each the only one of their script (Greek, Thai,
+Korean, ...): Lingua answers their text from the script, before reading any n-gram, and gives
+text without their scripts nothing from their models. So a text without their scripts is read
+by detectors of the other languages, whose models are loaded; a text with them by detectors of
+all languages, which load a model only when the script does not decide (a tie of two scripts)
+and whose loaded models of the thirteen are dropped after the call. Both answer as Lingua over
+all its languages does.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import re
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
+
+import psutil
 
 from serve_app.engines.languages import LanguageDatabase
 
@@ -24,6 +37,41 @@ from serve_app.engines.languages import LanguageDatabase
 LONG_TEXT_CHARS = 120
 # Lingua gains nothing from more than a few hundred characters; its cost grows with length.
 MAX_STAGE_CHARS = 400
+# Lingua's languages each of which is the only one of its script among them.
+SCRIPT_ANSWERED = frozenset(
+    {
+        "ARMENIAN",
+        "BENGALI",
+        "CHINESE",
+        "GEORGIAN",
+        "GREEK",
+        "GUJARATI",
+        "HEBREW",
+        "JAPANESE",
+        "KOREAN",
+        "PUNJABI",
+        "TAMIL",
+        "TELUGU",
+        "THAI",
+    }
+)
+# Any character of those languages' scripts (Unicode blocks, a few of them shared with
+# characters of other scripts; such a text is only read by the detectors of all languages).
+SCRIPT_ANSWERED_CHARACTER = re.compile(
+    "["
+    r"\u0370-\u03ff\u0530-\u05ff\u0980-\u0aff\u0b80-\u0c7f\u0e00-\u0e7f\u10a0-\u11ff"
+    r"\u1c90-\u1cbf\u1d00-\u1dbf\u1f00-\u1fff\u2126\u2d00-\u2d2f\u2e80-\u2fff\u3000-\u30ff"
+    r"\u3130-\u318f\u31c0-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uab30-\uab6f"
+    r"\uac00-\ud7ff\uf900-\ufaff\ufb00-\ufb4f\uff00-\uffef\U00010140-\U000101cf"
+    r"\U00011fc0-\U00011fff\U00016fe0-\U00016fff\U0001aff0-\U0001b16f\U0001d200-\U0001d24f"
+    r"\U0001f200-\U0001f2ff\U00020000-\U0003ffff"
+    "]"
+)
+# A call that grows the process by this much has loaded models (scoring allocates little).
+LOADED_BYTES = 32 * 2**20
+# Lingua's model tables belong to the process: no detector reads them while another call
+# drops models from them.
+_MODELS = threading.Lock()
 
 
 def lingua_languages(database: LanguageDatabase | None = None) -> dict[Any, str]:
@@ -46,13 +94,22 @@ class ShortTextStage:
     def __init__(
         self, languages: LanguageDatabase | None = None, long_text_chars: int = LONG_TEXT_CHARS
     ) -> None:
-        from lingua import LanguageDetectorBuilder
+        from lingua import Language, LanguageDetectorBuilder
 
         started = time.perf_counter()
-        builder = LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models()
-        self._accurate = builder.build()
-        # Same builder, trigram models only: shares the models loaded above.
-        self._fast = builder.with_low_accuracy_mode().build()
+        read = LanguageDetectorBuilder.from_languages(
+            *(language for language in Language.all() if language.name not in SCRIPT_ANSWERED)
+        ).with_preloaded_language_models()
+        accurate = read.build()
+        fast = read.with_low_accuracy_mode().build()  # the builder's setting changes in place
+        every = LanguageDetectorBuilder.from_all_languages()  # loads a model when first read
+        # (accurate, fast): for texts without the thirteen's scripts, and for texts with them.
+        self._without_scripts = (accurate, fast)
+        self._with_scripts = (every.build(), every.with_low_accuracy_mode().build())
+        self._script_answered = LanguageDetectorBuilder.from_languages(
+            *(language for language in Language.all() if language.name in SCRIPT_ANSWERED)
+        ).build()
+        _release_freed_memory()
         self.load_seconds = time.perf_counter() - started
         self._codes = lingua_languages(languages)
         self.languages = frozenset(self._codes.values())
@@ -61,22 +118,42 @@ class ShortTextStage:
     def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """For each text, its probability per FLORES-200 language Lingua knows (sums to ~1)."""
         texts = [_clip(text) for text in texts]
-        short = [i for i, text in enumerate(texts) if len(text) < self.long_text_chars]
-        long = [i for i, text in enumerate(texts) if len(text) >= self.long_text_chars]
         results: list[dict[str, float]] = [{} for _ in texts]
-        for detector, indices in ((self._accurate, short), (self._fast, long)):
-            if not indices:
+        scripts = [i for i, text in enumerate(texts) if SCRIPT_ANSWERED_CHARACTER.search(text)]
+        others = [i for i, text in enumerate(texts) if not SCRIPT_ANSWERED_CHARACTER.search(text)]
+        with _MODELS:
+            self._score(texts, others, *self._without_scripts, results)
+            if scripts:
+                resident = _resident_bytes()
+                self._score(texts, scripts, *self._with_scripts, results)
+                if _resident_bytes() - resident > LOADED_BYTES:
+                    # A tie of scripts made Lingua read the thirteen's models: drop them.
+                    self._script_answered.unload_language_models()  # type: ignore[no-untyped-call]
+                    _release_freed_memory()
+        return results
+
+    def _score(
+        self,
+        texts: list[str],
+        indices: list[int],
+        accurate: Any,
+        fast: Any,
+        results: list[dict[str, float]],
+    ) -> None:
+        short = [i for i in indices if len(texts[i]) < self.long_text_chars]
+        long = [i for i in indices if len(texts[i]) >= self.long_text_chars]
+        for detector, chosen in ((accurate, short), (fast, long)):
+            if not chosen:
                 continue
             scored = detector.compute_language_confidence_values_in_parallel(
-                [texts[i] for i in indices]
+                [texts[i] for i in chosen]
             )
-            for i, values in zip(indices, scored, strict=True):
+            for i, values in zip(chosen, scored, strict=True):
                 out = results[i]
                 for value in values:
                     code = self._codes.get(value.language)
                     if code is not None and value.value > 0.0:
                         out[code] = value.value
-        return results
 
 
 def _clip(text: str) -> str:
@@ -84,3 +161,15 @@ def _clip(text: str) -> str:
         return text
     cut = text.rfind(" ", 0, MAX_STAGE_CHARS)
     return text[: cut if cut > 0 else MAX_STAGE_CHARS]
+
+
+def _release_freed_memory() -> None:
+    """Give the heap's free pages back to the system (glibc): loading the models on several
+    threads leaves about a tenth of their size freed but resident."""
+    # Another C library has no malloc_trim: nothing to give back this way.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _resident_bytes() -> int:
+    return int(psutil.Process().memory_info().rss)
