@@ -300,7 +300,7 @@ class DetectorConfig(BaseModel):
     short_text_stage: bool = Field(
         True,
         description="Lingua's n-gram models where fastText is unsure or does not know the "
-        "language (short texts, Zulu, Xhosa, ...): about 1.2 GiB and ~9 s to load per replica.",
+        "language (short texts, Zulu, Xhosa, ...): about 1.1 GiB and 5-10 s to load per replica.",
     )
     lexicon_stage: bool = Field(
         True,

@@ -333,7 +333,7 @@ def main(model_dir: str, workdir: str) -> dict[str, Any]:
             {
                 "models": "hub",
                 "translator": {"model": model_dir},
-                # One Lingua per replica is 1.2 GiB; detection is not what scales here.
+                # One Lingua per replica is 1.1 GiB; detection is not what scales here.
                 "detector": {"model": "lid.176", "short_text_stage": False},
                 "jobs": {
                     "sqlite_path": str(Path(workdir) / "jobs.db"),

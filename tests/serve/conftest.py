@@ -72,7 +72,7 @@ def app_args(model_dir: Path, **translator: Any) -> AppArgs:
 def side_app_args(model_dir: Path) -> dict[str, Any]:
     """``app_args`` as JSON, for an application a test deploys beside the session's own, whose
     subject is not detection: fastText alone detects there. The short-text stage (Lingua)
-    costs ~5 s of CPU and 1.2 GiB per replica to load; the session's app has it."""
+    costs ~5 s of CPU and 1.1 GiB per replica to load; the session's app has it."""
     base = app_args(model_dir).model_dump(mode="json")
     base["detector"]["short_text_stage"] = False
     return base
