@@ -14,9 +14,10 @@ reads are held. Thirteen of its languages are each the only one of their script 
 Korean, ...): Lingua answers their text from the script, before reading any n-gram, and gives
 text without their scripts nothing from their models. So a text without their scripts is read
 by detectors of the other languages, whose models are loaded; a text with them by detectors of
-all languages, which load a model only when the script does not decide (a tie of two scripts)
-and whose loaded models of the thirteen are dropped after the call. Both answer as Lingua over
-all its languages does.
+all languages, which load a model only when the script does not decide (a tie of two scripts,
+"Ελλάδα Greece"): the first such text loads the thirteen's models (~120 MiB, under a second)
+and they stay, so no text costs that load twice. Both answer as Lingua over all its
+languages does.
 """
 
 from __future__ import annotations
@@ -24,12 +25,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import re
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
-
-import psutil
 
 from serve_app.engines.languages import LanguageDatabase
 
@@ -67,11 +65,6 @@ SCRIPT_ANSWERED_CHARACTER = re.compile(
     r"\U0001f200-\U0001f2ff\U00020000-\U0003ffff"
     "]"
 )
-# A call that grows the process by this much has loaded models (scoring allocates little).
-LOADED_BYTES = 32 * 2**20
-# Lingua's model tables belong to the process: no detector reads them while another call
-# drops models from them.
-_MODELS = threading.Lock()
 
 
 def lingua_languages(database: LanguageDatabase | None = None) -> dict[Any, str]:
@@ -97,8 +90,12 @@ class ShortTextStage:
         from lingua import Language, LanguageDetectorBuilder
 
         started = time.perf_counter()
+        # The languages whose models are loaded now (the rest load when a text needs them).
+        self.preloaded = frozenset(
+            language for language in Language.all() if language.name not in SCRIPT_ANSWERED
+        )
         read = LanguageDetectorBuilder.from_languages(
-            *(language for language in Language.all() if language.name not in SCRIPT_ANSWERED)
+            *self.preloaded
         ).with_preloaded_language_models()
         accurate = read.build()
         fast = read.with_low_accuracy_mode().build()  # the builder's setting changes in place
@@ -106,9 +103,6 @@ class ShortTextStage:
         # (accurate, fast): for texts without the thirteen's scripts, and for texts with them.
         self._without_scripts = (accurate, fast)
         self._with_scripts = (every.build(), every.with_low_accuracy_mode().build())
-        self._script_answered = LanguageDetectorBuilder.from_languages(
-            *(language for language in Language.all() if language.name in SCRIPT_ANSWERED)
-        ).build()
         _release_freed_memory()
         self.load_seconds = time.perf_counter() - started
         self._codes = lingua_languages(languages)
@@ -121,15 +115,8 @@ class ShortTextStage:
         results: list[dict[str, float]] = [{} for _ in texts]
         scripts = [i for i, text in enumerate(texts) if SCRIPT_ANSWERED_CHARACTER.search(text)]
         others = [i for i, text in enumerate(texts) if not SCRIPT_ANSWERED_CHARACTER.search(text)]
-        with _MODELS:
-            self._score(texts, others, *self._without_scripts, results)
-            if scripts:
-                resident = _resident_bytes()
-                self._score(texts, scripts, *self._with_scripts, results)
-                if _resident_bytes() - resident > LOADED_BYTES:
-                    # A tie of scripts made Lingua read the thirteen's models: drop them.
-                    self._script_answered.unload_language_models()  # type: ignore[no-untyped-call]
-                    _release_freed_memory()
+        self._score(texts, others, *self._without_scripts, results)
+        self._score(texts, scripts, *self._with_scripts, results)
         return results
 
     def _score(
@@ -169,7 +156,3 @@ def _release_freed_memory() -> None:
     # Another C library has no malloc_trim: nothing to give back this way.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def _resident_bytes() -> int:
-    return int(psutil.Process().memory_info().rss)

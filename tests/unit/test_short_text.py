@@ -48,11 +48,10 @@ SCRIPT_WORDS = {
     "TELUGU": "నమస్కారం",
     "THAI": "สวัสดี",
 }
-# What the stage may add to a process, with its models loaded and the texts above read (it
-# adds ~1,040 MiB; every model preloaded, ~1,180 MiB).
-STAGE_MIB = 1100
-# What reading a tie of scripts may leave behind (the models it loads are ~120 MiB).
-TIE_MIB = 32
+# What the stage may add to a process's own (anonymous) memory, with its models loaded and
+# the texts above but the tie read: 1,025-1,048 MiB measured; every model preloaded, as
+# before, 1,187-1,241 MiB (this 2-core VM). The bound sits between them.
+STAGE_MIB = 1120
 MEASURE = """
 import json, sys
 import psutil
@@ -67,9 +66,7 @@ texts = json.loads(sys.argv[1])
 before = anonymous_mib()
 stage = ShortTextStage()
 stage.probabilities([text for text in texts if text != "Ελλάδα Greece"])
-read = anonymous_mib()
-stage.probabilities(["Ελλάδα Greece"])
-print(json.dumps({"stage": read - before, "tie": anonymous_mib() - read}))
+print(json.dumps({"stage": anonymous_mib() - before}))
 """
 
 
@@ -80,7 +77,7 @@ def stage(detector: LanguageDetector) -> ShortTextStage:
 
 
 def test_answers_are_linguas_over_all_its_languages(stage: ShortTextStage) -> None:
-    from lingua import Language, LanguageDetectorBuilder
+    from lingua import LanguageDetectorBuilder
 
     every = LanguageDetectorBuilder.from_all_languages()
     accurate, fast = every.build(), every.with_low_accuracy_mode().build()
@@ -95,10 +92,6 @@ def test_answers_are_linguas_over_all_its_languages(stage: ShortTextStage) -> No
         }
         for text in TEXTS
     ]
-    # The tie loaded the models the stage keeps out of memory.
-    LanguageDetectorBuilder.from_languages(
-        *(getattr(Language, name) for name in SCRIPT_WORDS)
-    ).build().unload_language_models()
     answers = stage.probabilities(TEXTS)
     for text, answer, want in zip(TEXTS, answers, expected, strict=True):
         assert answer.keys() == want.keys(), text
@@ -114,9 +107,16 @@ def test_the_only_language_of_a_script_is_answered_from_it(
     assert stage.probabilities([word]) == [{lingua_languages()[getattr(Language, language)]: 1.0}]
 
 
+def test_the_only_languages_of_their_scripts_are_not_preloaded(stage: ShortTextStage) -> None:
+    from lingua import Language
+
+    assert {language.name for language in stage.preloaded} == (
+        {language.name for language in Language.all()} - set(SCRIPT_WORDS)
+    )
+
+
 def test_only_the_models_lingua_reads_are_held() -> None:
-    """In a fresh process: preloading every model would pass the bound; a tie of scripts
-    loads the models the stage does not hold, which it then gives back."""
+    """In a fresh process: preloading every model, as before, would pass the bound."""
     root = Path(__file__).resolve().parents[2]
     run = subprocess.run(
         [sys.executable, "-c", MEASURE, json.dumps(TEXTS)],
@@ -128,4 +128,3 @@ def test_only_the_models_lingua_reads_are_held() -> None:
     )
     measured = json.loads(run.stdout)
     assert measured["stage"] < STAGE_MIB, measured
-    assert measured["tie"] < TIE_MIB, measured
