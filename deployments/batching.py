@@ -7,6 +7,13 @@ queue into many small batches. ``BatchWait`` changes the timeout with the engine
 0 while idle (a request's batch leaves at once); while a batch runs, the batch forming
 behind it waits about as long as batches take (never more than the configured timeout),
 gathering the requests that arrive meanwhile, and then runs as soon as the engine is free.
+
+"0 while idle" is 1% of how long batches take, capped the same way: nothing for a small
+model (a 5 ms batch waits 50 µs), but on an NLLB-sized one, whose batches take seconds, a
+batch that just finished sends all its callers back at once, and the first of them must not
+leave alone and split the rest into a second, concurrent batch: at 32 clients that halved the
+throughput of the 600M (benchmarks/true_size.py, docs/benchmarks.md). 50 ms of gathering is
+1% of one sentence's 5 s there.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from typing import Any
 
 # Weight of the latest batch in the running estimate of how long batches take.
 _RECENT_WEIGHT = 0.3
+# While idle, a batch gathers for this share of how long batches take (capped).
+IDLE_SHARE = 0.01
 
 
 class BatchWait:
@@ -32,7 +41,7 @@ class BatchWait:
         """``max_wait_s``: the longest a batch waits; a fixed timer unless work-conserving."""
         self._cap_s, self._work_conserving = max_wait_s, work_conserving
         self._recent_s = self._recent_s or max_wait_s
-        self._set(0.0 if work_conserving and not self._running else max_wait_s)
+        self._set(self._idle_wait() if work_conserving and not self._running else max_wait_s)
 
     @property
     def idle(self) -> bool:
@@ -58,7 +67,10 @@ class BatchWait:
             elapsed = time.perf_counter() - started
             self._recent_s += _RECENT_WEIGHT * (elapsed - self._recent_s)
             if self._work_conserving and not self._running:
-                self._set(0.0)
+                self._set(self._idle_wait())
+
+    def _idle_wait(self) -> float:
+        return min(IDLE_SHARE * self._recent_s, self._cap_s)
 
     def _set(self, seconds: float) -> None:
         self._batch.set_batch_wait_timeout_s(seconds)
