@@ -30,7 +30,12 @@ REDIS = "redis://redis.tafsiri.svc.cluster.local:6379"
 
 # Worker pods: what one pod gives Ray, and how far the Ray autoscaler may scale the group.
 WORKER_CPUS = 4
-WORKER_MEMORY = "8Gi"
+# Measured with NLLB-200 600M at true size (benchmarks/true_size.py, docs/deployment.md
+# "Sizing"): a Translator replica holds ~0.95 GiB loaded, ~1.6 GiB after work and peaks at
+# ~2.5 GiB while loading; a pod's two Translators, a BulkTranslator and a detector (Lingua
+# ~1.1 GiB, plus lid218e's 1.2 GB model in production) starting together need ~10 GiB, and
+# a model swap (serve deploy) loads the new model beside the old. 8 GiB was too small.
+WORKER_MEMORY = "16Gi"
 MIN_WORKERS, MAX_WORKERS = 1, 8
 TRANSLATOR_CPUS = 2
 # GPU worker pods (rayservice-gpu.yaml): one GPU each, shared by two Translator or
@@ -90,7 +95,7 @@ OVERRIDES: dict[str, Any] = {
     "args.translator.cache.redis_url": f"{REDIS}/3",
     "args.environment": "production",
     "args.auth.enabled": True,
-    # Sized for the worker pods below (4 CPUs, 8 GiB): a Translator replica is 2 CPUs that
+    # Sized for the worker pods below (4 CPUs, 16 GiB): a Translator replica is 2 CPUs that
     # CTranslate2 really uses (2 parallel workers of 1 thread), so a pod holds two of them
     # beside the small deployments, and the Ray autoscaler's arithmetic (pending replicas'
     # CPUs -> pods) holds. Explicit: in a pod, "one worker per core" would count the node's.
