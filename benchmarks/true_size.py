@@ -44,10 +44,12 @@ from benchmarks.engine import make_sentences
 from benchmarks.serve_throughput import drive, run_raw, thread_splits
 from serve_app.config import AppArgs, TranslatorConfig
 from serve_app.engines.device import available_cores, device_defaults
+from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.segmenter import segment
-from serve_app.engines.translator import Translator, split_evenly
+from serve_app.engines.tokenizer import NllbTokenizer
+from serve_app.engines.translator import split_evenly
 from serve_app.serving import serving_env
-from serve_app.testmodel.build import build_test_model
+from serve_app.testmodel.build import SP_MODEL_NAME, build_test_model
 
 MIB = 1024 * 1024
 LONG_TEXT_CHARS = 5000
@@ -79,8 +81,12 @@ def long_text(seed: int) -> str:
     return text
 
 
-def source_tokens(translator: Translator, sentences: list[str]) -> float:
-    tokenizer = translator.tokenizer
+def nllb_tokenizer(model_dir: Path) -> NllbTokenizer:
+    """The model's tokenizer alone (a Translator would load a second copy of the model)."""
+    return NllbTokenizer(model_dir / SP_MODEL_NAME, LanguageDatabase.default().codes)
+
+
+def source_tokens(tokenizer: NllbTokenizer, sentences: list[str]) -> float:
     return statistics.mean(
         len(tokenizer.source_tokens(tokenizer.encode(s), "eng_Latn")) for s in sentences
     )
@@ -100,7 +106,7 @@ def bare_main(model_dir: str, inter: int, intra: int, beam: int, count: int) -> 
     )
     load_seconds = time.perf_counter() - started
     loaded = memory_mib(os.getpid())
-    tokenizer = Translator(model_dir, intra_threads=1).tokenizer
+    tokenizer = nllb_tokenizer(Path(model_dir))
     texts = make_sentences(SINGLES + 2, seed=21)
     if count:
         texts += make_sentences(count) + sentences_of_text(long_text(seed=11))
@@ -234,7 +240,7 @@ def run_raw_latency(model_dir: Path, beam: int, long_text_too: bool) -> dict[str
     workers), on every split of the cores; the model is loaded once per split."""
     import ctranslate2
 
-    tokenizer = Translator(model_dir, intra_threads=1).tokenizer
+    tokenizer = nllb_tokenizer(model_dir)
     prefix = tokenizer.target_prefix("swh_Latn")
     singles = make_sentences(SINGLES + 2, seed=21)[2:]
     text_sentences = sentences_of_text(long_text(11))
@@ -326,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         build_test_model(model_dir, size=args.size)
         build["build_seconds"] = round(time.perf_counter() - started, 1)
     build["disk_mib"] = round(sum(f.stat().st_size for f in model_dir.iterdir()) / MIB, 1)
-    translator = Translator(model_dir, intra_threads=1)
+    tokenizer = nllb_tokenizer(model_dir)
     count = 0 if args.light else args.requests
     report: dict[str, Any] = {
         "benchmark": "true_size",
@@ -337,14 +343,13 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": args.concurrency,
         "requests": count,
         "mean_source_tokens": {
-            "sentence": round(source_tokens(translator, make_sentences(128)), 1),
+            "sentence": round(source_tokens(tokenizer, make_sentences(128)), 1),
             "long_text_sentence": round(
-                source_tokens(translator, sentences_of_text(long_text(11))), 1
+                source_tokens(tokenizer, sentences_of_text(long_text(11))), 1
             ),
         },
         "build": build,
     }
-    del translator
     report["bare_ct2"] = run_bare(model_dir, args.beam_size, count)
     report["serve"] = run_serve(
         model_dir, args.beam_size, count, args.concurrency, args.port, args.light
