@@ -8,12 +8,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import ray
 from ray import serve
 
 from deployments.batching import BatchWait
 from serve_app.config import TRANSLATOR_BATCHING, CacheConfig, TranslatorConfig
 from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
-from serve_app.engines.device import device_defaults
+from serve_app.engines.device import device_defaults, on_reserved_devices
 from serve_app.engines.models import Loaded, ModelUnavailableError
 from serve_app.engines.translator import TranslationRequest, Translator
 from serve_app.health import check_memory, replica_details
@@ -105,6 +106,11 @@ class TranslatorDeployment:
         """Applies new settings; a new model is loaded aside and swapped in atomically, so
         requests in flight finish on the old engine and none fails during a reload."""
         config = TranslatorConfig.model_validate(user_config)
+        # auto takes a GPU only if this replica reserved one (num_gpus): Ray no longer hides
+        # the node's GPUs from a replica that reserved none.
+        config = config.model_copy(
+            update={"device": on_reserved_devices(config.device, ray.get_gpu_ids())}
+        )
         previous = getattr(self, "_config", None)
         if previous is None or any(
             getattr(config, name) != getattr(previous, name) for name in _ENGINE_FIELDS

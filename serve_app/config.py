@@ -584,8 +584,8 @@ class DeploymentOptions(BaseModel):
         ge=0,
         le=1,
         description="GPUs each replica reserves (the Translator and BulkTranslator only): a "
-        "fraction shares one, 0.5 lets two replicas use the same GPU. A replica reserving none "
-        "sees none (Ray empties its CUDA_VISIBLE_DEVICES).",
+        "fraction shares one, 0.5 lets two replicas use the same GPU. With none reserved, "
+        "translator.device auto is the CPU even on a GPU node.",
     )
     num_replicas: int | None = Field(
         None, ge=1, le=256, description="Fixed replica count (1 when neither this nor autoscaling)."
@@ -806,10 +806,10 @@ class AppArgs(BaseSettings):
             self.detector.fallback_model = self.detector.fallback_model or BUNDLED_DETECTOR
 
     def _check_gpus(self) -> None:
-        """GPUs are reserved where the translator runs on one, and only there: Ray empties
-        CUDA_VISIBLE_DEVICES in a replica that reserves none, so `cuda` without a GPU
-        reserved could never start, and a GPU reserved for a CPU translator (or any other
-        deployment) would sit idle."""
+        """GPUs are reserved where the translator runs on one, and only there: `cuda` on a
+        GPU not reserved would share it behind Ray's back (Ray 2.60 no longer hides a node's
+        GPUs from a replica that reserves none; `auto` serves on the CPU there), and a GPU
+        reserved for a CPU translator (or any other deployment) would sit idle."""
         device = self.translator.device
         lanes = {"translator": self.deployments.translator}
         if self.translator.bulk.enabled:
@@ -818,8 +818,8 @@ class AppArgs(BaseSettings):
             if device == "cuda" and not options.num_gpus:
                 raise ValueError(
                     f"translator.device cuda needs deployments.{name}.num_gpus > 0 (e.g. 1, "
-                    "or 0.5 for two replicas per GPU): Ray hides GPUs from a replica that "
-                    "reserves none"
+                    "or 0.5 for two replicas per GPU): a replica must reserve the GPU it "
+                    "runs on"
                 )
             if device == "cpu" and options.num_gpus:
                 raise ValueError(

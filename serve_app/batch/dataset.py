@@ -26,6 +26,7 @@ import pandas as pd
 from serve_app.batch.rows import ERROR_COLUMN, BatchSpec, BatchSpecError, RowTranslator
 from serve_app.config import DetectorConfig, TranslatorConfig
 from serve_app.engines.detector import resolve_detector_model
+from serve_app.engines.device import on_reserved_devices
 from serve_app.engines.models import load_with_fallback
 from serve_app.engines.translator import Translator
 from serve_app.loading import decoding_options, load_detector, load_translator
@@ -54,6 +55,12 @@ class TranslateRows:
         # One CTranslate2 worker per CPU the actor holds: a batch is split among them.
         config = TranslatorConfig.model_validate(
             {**translator, "inter_threads": threads, "intra_threads": 1}
+        )
+        import ray
+
+        # These actors reserve no GPU: auto must not take the node's (Ray does not hide it).
+        config = config.model_copy(
+            update={"device": on_reserved_devices(config.device, ray.get_gpu_ids())}
         )
         detector_config = DetectorConfig.model_validate(detector)
         engine = load_translator(config).engine

@@ -2,15 +2,17 @@
 settings whose best value differs by device, resolved once when an engine is loaded.
 
 ``auto`` is resolved in the process that loads the model, because only it knows what it
-sees: under Ray a replica reserving no GPU (``num_gpus`` 0) is given an empty
-``CUDA_VISIBLE_DEVICES`` and sees none, even on a GPU node.
+sees. Under Ray it must also know what it reserved: Ray 2.60 no longer empties
+``CUDA_VISIBLE_DEVICES`` in an actor that reserves no GPU (ray-project/ray#54868), so a
+replica with ``num_gpus`` 0 on a GPU node sees the node's GPUs. Its caller passes the GPUs Ray
+gave it (:func:`on_reserved_devices`), and ``auto`` is the CPU without one.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -149,6 +151,12 @@ def resolve_compute_type(device: str, compute_type: str) -> str:
     return compute_type
 
 
+def on_reserved_devices(device: str, reserved_gpus: Sequence[object]) -> str:
+    """``device`` for a Ray actor that was given ``reserved_gpus`` (``ray.get_gpu_ids()``):
+    ``auto`` with none is ``cpu``, whatever GPUs the node has (Ray no longer hides them)."""
+    return "cpu" if device == "auto" and not reserved_gpus else device
+
+
 def resolve_placement(device: str, compute_type: str) -> Placement:
     """The one place ``translator.device`` and ``translator.compute_type`` become what
     CTranslate2 is asked for (serve_app/loading.py, for every model a process loads)."""
@@ -166,6 +174,12 @@ def cuda_errors(device: str) -> Iterator[None]:
     except (RuntimeError, OSError) as exc:
         if device != "cuda" or isinstance(exc, DeviceUnavailableError):
             raise
+        if "out of memory" in str(exc).lower():
+            raise DeviceUnavailableError(
+                f"the GPU ran out of memory ({exc}): give each replica more of it "
+                "(deployments.translator.num_gpus 1 rather than 0.5), a smaller compute type "
+                "(int8_float16) or a smaller model"
+            ) from exc
         if not _CUDA_ERROR.search(str(exc)):
             raise
         raise DeviceUnavailableError(f"CTranslate2 cannot use the GPU ({exc}): {GPU_HELP}") from exc

@@ -17,7 +17,9 @@ from pydantic import ValidationError
 from serve_app.config import AppArgs, DeploymentsConfig, TranslatorConfig
 from serve_app.engines.device import (
     DeviceUnavailableError,
+    cuda_errors,
     device_defaults,
+    on_reserved_devices,
     resolve_placement,
     visible_gpus,
 )
@@ -160,6 +162,29 @@ def test_where_a_gpu_is_visible_auto_is_cuda_with_its_best_compute_type(
     assert resolve_placement("auto", "auto").compute_type == "int8_float32"
     with pytest.raises(DeviceUnavailableError, match="not supported on cuda"):
         resolve_placement("cuda", "float16")
+
+
+def test_a_gpu_out_of_memory_is_not_blamed_on_missing_libraries() -> None:
+    with (
+        pytest.raises(DeviceUnavailableError, match="ran out of memory") as caught,
+        cuda_errors("cuda"),
+    ):
+        raise RuntimeError("CUDA failed with error out of memory")
+    assert "tafsiri[gpu]" not in str(caught.value)
+
+
+def test_on_a_gpu_node_auto_is_the_cpu_for_an_actor_that_reserved_no_gpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ray 2.60 no longer hides a node's GPUs from an actor with num_gpus 0: the replica
+    passes ray.get_gpu_ids(), and auto without a reserved GPU is the CPU."""
+    pretend_gpu(monkeypatch, {"float32", "int8", "int8_float32", "int8_float16", "float16"})
+    unreserved = resolve_placement(on_reserved_devices("auto", []), "auto")
+    assert (unreserved.device, unreserved.compute_type) == ("cpu", "int8")
+    assert resolve_placement(on_reserved_devices("auto", ["0"]), "auto").device == "cuda"
+    # An explicit device is the config's own (cuda without a reservation is refused by it).
+    assert on_reserved_devices("cuda", []) == "cuda"
+    assert on_reserved_devices("cpu", ["0"]) == "cpu"
 
 
 def test_batch_sizes_left_unset_are_the_devices() -> None:
