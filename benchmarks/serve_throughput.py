@@ -167,6 +167,22 @@ def run_raw(
         str(model_dir), compute_type="int8", inter_threads=inter, intra_threads=intra
     )
     model.translate_batch(sources[:4], target_prefix=[prefix] * 4, beam_size=beam)
+    outputs, seconds = decode_in_shares(model, sources, prefix, beam, batch_tokens, inter)
+    texts = [tokenizer.decode(outputs[i].hypotheses[0][1:]) for i in range(len(sentences))]
+    errors = sum(text != sentence for text, sentence in zip(texts, sentences, strict=True))
+    return summarize([seconds] * (len(sentences) - errors), seconds, errors)
+
+
+def decode_in_shares(
+    model: Any,
+    sources: list[list[str]],
+    prefix: list[str] | None,
+    beam: int,
+    batch_tokens: int,
+    inter: int,
+) -> tuple[dict[int, Any], float]:
+    """``sources`` sorted by length, cut into one call per worker, each decoded in sub-batches
+    of at most ``batch_tokens`` source tokens: the outputs by index, and the seconds taken."""
     order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
     shares = split_evenly(order, [len(sources[i]) for i in order], inter)
     started = time.perf_counter()
@@ -185,10 +201,7 @@ def run_raw(
     for share, results in zip(shares, pending, strict=True):
         for i, result in zip(share, results, strict=True):
             outputs[i] = result.result()
-    seconds = time.perf_counter() - started
-    texts = [tokenizer.decode(outputs[i].hypotheses[0][1:]) for i in range(len(sentences))]
-    errors = sum(text != sentence for text, sentence in zip(texts, sentences, strict=True))
-    return summarize([seconds] * (len(sentences) - errors), seconds, errors)
+    return outputs, time.perf_counter() - started
 
 
 def run_baseline(

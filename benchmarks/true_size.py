@@ -41,13 +41,12 @@ from typing import Any
 import httpx
 
 from benchmarks.engine import make_sentences
-from benchmarks.serve_throughput import drive, run_raw, thread_splits
+from benchmarks.serve_throughput import decode_in_shares, drive, run_raw, thread_splits
 from serve_app.config import AppArgs, TranslatorConfig
 from serve_app.engines.device import available_cores, device_defaults
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.segmenter import segment
 from serve_app.engines.tokenizer import NllbTokenizer
-from serve_app.engines.translator import split_evenly
 from serve_app.serving import serving_env
 from serve_app.testmodel.build import SP_MODEL_NAME, build_test_model
 
@@ -248,26 +247,7 @@ def run_raw_latency(model_dir: Path, beam: int, long_text_too: bool) -> dict[str
 
     def decode(model: Any, sentences: list[str], inter: int) -> float:
         sources = [tokenizer.source_tokens(tokenizer.encode(s), "eng_Latn") for s in sentences]
-        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
-        shares = split_evenly(order, [len(sources[i]) for i in order], inter)
-        started = time.perf_counter()
-        pending = [
-            model.translate_batch(
-                [sources[i] for i in share],
-                target_prefix=[prefix] * len(share),
-                max_batch_size=shipped,
-                batch_type="tokens",
-                beam_size=beam,
-                asynchronous=True,
-            )
-            for share in shares
-        ]
-        outputs = {
-            i: r.result()
-            for share, rs in zip(shares, pending, strict=True)
-            for i, r in zip(share, rs, strict=True)
-        }
-        seconds = time.perf_counter() - started
+        outputs, seconds = decode_in_shares(model, sources, prefix, beam, shipped, inter)
         for i, sentence in enumerate(sentences):
             if tokenizer.decode(outputs[i].hypotheses[0][1:]) != sentence:
                 raise RuntimeError(f"raw CTranslate2 did not copy {sentence!r}")
