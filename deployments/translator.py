@@ -11,7 +11,7 @@ from typing import Any
 import ray
 from ray import serve
 
-from deployments.batching import BatchWait
+from deployments.batching import BatchWait, WorkerPool
 from serve_app.config import TRANSLATOR_BATCHING, CacheConfig, TranslatorConfig
 from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
 from serve_app.engines.device import device_defaults, on_reserved_devices
@@ -38,10 +38,9 @@ _ENGINE_FIELDS = (
     "intra_threads",
 )
 HEALTH_PROBE = TranslationRequest("Health check.", "eng_Latn", "fra_Latn")
-# Flushes in progress at once: while one decodes, the next starts on the worker it leaves
-# idle instead of waiting for the slowest sentence of the first (32 clients, base model:
-# 5.6-7.2 req/s against 5.6-6.0 with one at a time; see CHANGELOG.md, 2026-11-24).
-CONCURRENT_FLUSHES = 2
+# Flushes Serve hands over at once (max_ongoing_requests 128 / 32 per flush): those that
+# find no free worker wait in the WorkerPool, and merge there.
+FORMED_FLUSHES = 4
 # Characters of a call whose cache probe runs on the replica's loop (see translate()).
 INLINE_PROBE_CHARS = 2000
 # Serve's multiplexing keeps its per-replica LRU here (ray/serve/api.py); its size is set
@@ -135,9 +134,12 @@ class TranslatorDeployment:
         self._size_lru()
 
     def _apply_batching(self, config: TranslatorConfig) -> None:
-        self._translate_batch.set_max_batch_size(batch_size(config, self._engine.device))
+        size = batch_size(config, self._engine.device)
+        self._translate_batch.set_max_batch_size(size)
         if not hasattr(self, "_wait"):
             self._wait = BatchWait(self._translate_batch)
+            self._pool = WorkerPool()
+        self._pool.workers, self._pool.max_calls = self._engine.workers, size
         self._wait.configure(config.batching.batch_wait_timeout_s, config.batching.work_conserving)
 
     def _stats(self, name: str) -> dict[str, int]:
@@ -225,15 +227,20 @@ class TranslatorDeployment:
     @serve.batch(
         max_batch_size=device_defaults("cpu").max_batch_size,
         batch_wait_timeout_s=TRANSLATOR_BATCHING.batch_wait_timeout_s,
-        max_concurrent_batches=CONCURRENT_FLUSHES,
+        max_concurrent_batches=FORMED_FLUSHES,
     )
     async def _translate_batch(self, calls: list[TranslateCall]) -> list[TranslateOutcome]:
         # Serve splits batches by multiplexed model id: one flush, one model.
         served = await self._served(serve.get_multiplexed_model_id())
+        chars = sum(
+            len(text) * max(1, len(call.target_languages)) for call in calls for text in call.texts
+        )
+
+        async def work(merged: list[TranslateCall], workers: int) -> list[TranslateOutcome]:
+            return await self._run(merged, served, workers)
+
         with self._wait.running():
-            # A flush alone has every worker; beside others, the workers they leave.
-            parallel = max(1, served.engine.workers - (self._wait.busy - 1))
-            return await self._run(calls, served, parallel)
+            return await self._pool.run(served, calls, chars, work)
 
     def _translate_from_cache(
         self, call: TranslateCall, served: _Served
