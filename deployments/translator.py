@@ -17,7 +17,7 @@ from serve_app.engines.cache import MemoryCache, RedisCache, TranslationCache
 from serve_app.engines.device import device_defaults, on_reserved_devices
 from serve_app.engines.models import Loaded, ModelUnavailableError
 from serve_app.engines.translator import TranslationRequest, Translator
-from serve_app.health import check_memory, replica_details
+from serve_app.health import WorkEvidence, check_memory, replica_details
 from serve_app.loading import batch_size, decoding_options, load_registered, load_translator
 from serve_app.messages import ComponentInfo, TranslateCall, TranslateOutcome
 from serve_app.routing import model_name
@@ -100,6 +100,7 @@ class TranslatorDeployment:
         self._model_stats: dict[str, dict[str, int]] = {}
         self._load_errors: dict[str, str] = {}
         self._load_seconds: dict[str, float] = {}
+        self._evidence = WorkEvidence()  # decodes that show the model works (check_health)
 
     async def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Applies new settings; a new model is loaded aside and swapped in atomically, so
@@ -251,9 +252,10 @@ class TranslatorDeployment:
     async def _run(
         self, calls: list[TranslateCall], served: _Served, parallel: int | None = None
     ) -> list[TranslateOutcome]:
-        outcomes = await asyncio.to_thread(
-            self._outcomes, calls, served, parallel, cached_only=False
-        )
+        with self._evidence.decoding():
+            outcomes = await asyncio.to_thread(
+                self._outcomes, calls, served, parallel, cached_only=False
+            )
         assert outcomes is not None
         return outcomes
 
@@ -320,13 +322,16 @@ class TranslatorDeployment:
         }
 
     async def check_health(self) -> None:
-        """Fails unless the model really translates a sentence within the timeout."""
-        output = await asyncio.wait_for(
-            asyncio.to_thread(
-                self._engine.translate, [HEALTH_PROBE], self._options, use_cache=False
-            ),
-            timeout=30,
-        )
-        if not output.results or not output.results[0].text.strip():
-            raise RuntimeError("translator produced no output for the health probe")
+        """Fails unless the model is seen to work: its recent or running decodes show it
+        (``WorkEvidence``), or it translates a sentence within the timeout."""
+        if self._evidence.needs_probe("Translator"):
+            with self._evidence.decoding():  # a probe that worked is evidence too
+                output = await asyncio.wait_for(
+                    asyncio.to_thread(
+                        self._engine.translate, [HEALTH_PROBE], self._options, use_cache=False
+                    ),
+                    timeout=30,
+                )
+            if not output.results or not output.results[0].text.strip():
+                raise RuntimeError("translator produced no output for the health probe")
         check_memory(self._config.max_memory_mib, "Translator")
