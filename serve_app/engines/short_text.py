@@ -22,13 +22,12 @@ languages does.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from serve_app.engines.heap import release_freed_memory
 from serve_app.engines.languages import LanguageDatabase
 
 # From this many characters on, a text is scored in the fast (trigram-only) mode.
@@ -103,7 +102,7 @@ class ShortTextStage:
         # (accurate, fast): for texts without the thirteen's scripts, and for texts with them.
         self._without_scripts = (accurate, fast)
         self._with_scripts = (every.build(), every.with_low_accuracy_mode().build())
-        _release_freed_memory()
+        release_freed_memory()
         self.load_seconds = time.perf_counter() - started
         self._codes = lingua_languages(languages)
         self.languages = frozenset(self._codes.values())
@@ -148,11 +147,3 @@ def _clip(text: str) -> str:
         return text
     cut = text.rfind(" ", 0, MAX_STAGE_CHARS)
     return text[: cut if cut > 0 else MAX_STAGE_CHARS]
-
-
-def _release_freed_memory() -> None:
-    """Give the heap's free pages back to the system (glibc): loading the models on several
-    threads leaves about a tenth of their size freed but resident."""
-    # Another C library has no malloc_trim: nothing to give back this way.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -20,6 +20,7 @@ from serve_app.engines.glossary import (
     reports,
     targets_present,
 )
+from serve_app.engines.heap import release_freed_memory
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import Document, prepare
 from serve_app.engines.models import (
@@ -383,6 +384,7 @@ class Translator:
             )
             if device != "cpu":
                 self._model.translate_batch([["</s>"]], beam_size=1, max_decoding_length=1)
+        release_freed_memory()
         self.load_seconds = time.perf_counter() - started
         # "default" is the model's own type, named by what CTranslate2 made of it.
         self.compute_type = self._model.compute_type if compute_type == "default" else compute_type
