@@ -65,14 +65,14 @@ async def create(services: Services, memory: TranslationMemory, skipped: int) ->
     await records.create(services, MEMORY, record, maximum, WHAT, plural="memories")
 
 
-def _filed(corrections: list[Correction], memory_id: str) -> list[MemoryUnit]:
+def _filed(corrections: list[Correction], memory_id: str) -> tuple[MemoryUnit, ...]:
     """The corrections filed under memory ``memory_id`` as its units, oldest first (so the
     newest wins a sentence, as the newest correction does)."""
-    return [
+    return tuple(
         MemoryUnit(((c.source_language, c.text), (c.target_language, c.translation)))
         for c in sorted(corrections, key=lambda c: c.created_at)
         if c.memory_id == memory_id and c.source_language != c.target_language
-    ]
+    )
 
 
 async def load(
@@ -83,23 +83,41 @@ async def load(
     short-lived cache (which keeps its indexes too)."""
     memory = services.memories.get(memory_id)
     if memory is None:
-        found = await records.load(services, MEMORY, memory_id, owner, WHAT, field)
-        memory = await asyncio.to_thread(memory_of, found)
-        if services.args.corrections.enabled:
-            listed = await records.listed(services, CORRECTION, owner)
-            filed = _filed([correction_of(record) for record in listed], memory_id)
-            memory = TranslationMemory(
-                memory.id, memory.owner, memory.name, memory.created_at, memory.units + filed
-            )
+        memory = await _read(services, memory_id, owner, field)
         services.memories[memory_id] = memory
     if memory.owner != records.owner_of(owner):
         raise records.not_found(WHAT, field)
     return memory
 
 
+async def _read(
+    services: Services, memory_id: str, owner: str | None, field: str
+) -> TranslationMemory:
+    """The memory as it stands now. A memory's record is written once, so one this replica
+    read before (``services.memory_bodies``, its indexes built) is used again while it is
+    still listed: only its listing and its corrections are read, not its units, and the
+    indexes (seconds to build at 100,000 units) are rebuilt only when a correction filed
+    under it came or went."""
+    filed: tuple[MemoryUnit, ...] = ()
+    if services.args.corrections.enabled:
+        listed = await records.listed(services, CORRECTION, owner)
+        filed = _filed([correction_of(record) for record in listed], memory_id)
+    known = services.memory_bodies.get(memory_id)
+    if known is None or known.owner != records.owner_of(owner):
+        found = await records.load(services, MEMORY, memory_id, owner, WHAT, field)
+        known = await asyncio.to_thread(memory_of, found)
+    elif memory_id not in {record.id for record in await records.listed(services, MEMORY, owner)}:
+        services.memory_bodies.pop(memory_id, None)
+        raise records.not_found(WHAT, field)
+    memory = known.with_filed(filed)
+    services.memory_bodies[memory_id] = memory
+    return memory
+
+
 async def delete(services: Services, memory_id: str, owner: str | None) -> None:
     """Deletes the caller's memory; 404 when it has none of that id."""
     services.memories.pop(memory_id, None)
+    services.memory_bodies.pop(memory_id, None)
     await records.delete(services, MEMORY, memory_id, owner, WHAT, "memory_id")
 
 

@@ -7,7 +7,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from fastapi import Depends, Request
 
 from serve_app.api.admission import Admission
@@ -50,8 +50,10 @@ class Services:
     glossaries: MutableMapping[str, Glossary] = field(init=False, repr=False)
     # Each owner's corrections this replica read lately (when corrections are enabled).
     corrections: MutableMapping[str, Corrections] = field(init=False, repr=False)
-    # Translation memories this replica read lately, by id, with their indexes.
+    # Translation memories this replica read lately, by id, with their indexes; and, past
+    # that short while, the last read of each (checked before it is used again).
     memories: MutableMapping[str, TranslationMemory] = field(init=False, repr=False)
+    memory_bodies: MutableMapping[str, TranslationMemory] = field(init=False, repr=False)
 
     # Which registered model serves a pair (serve_app.routing), and a handle per model id.
     router: ModelRouter = field(init=False, repr=False)
@@ -67,6 +69,7 @@ class Services:
         self.corrections = _cache(self.args.corrections.cache_seconds)
         memories = self.args.memories
         self.memories = _cache(memories.cache_seconds, memories.cache_size)
+        self.memory_bodies = LRUCache(maxsize=memories.cache_size)
         self.router = ModelRouter(self.args.translator, self.languages)
         self.translator_for = ModelHandles(self.translator, self.args.translator)
 

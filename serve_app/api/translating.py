@@ -71,6 +71,7 @@ async def memory_matches(
     body: TranslationOptions,
     texts: list[str],
     targets: list[str],
+    source: str | None,
     principal: str | None,
     field_of: Callable[[int], str],
 ) -> tuple[MemoryOffer, ...] | None:
@@ -88,6 +89,7 @@ async def memory_matches(
             memory,
             texts,
             targets,
+            sources=None if source is None else [source],
             text_format=body.format,
             protect_spans=body.protect_spans,
             max_sentence_chars=max_chars,
@@ -127,7 +129,7 @@ async def request_of(
         terms = await glossary_terms(services, glossary, texts, body.format, targets, field_of)
     elif body.format != "text":  # refused now: a job would fail only when it runs
         await readable(services, texts, body.format, field_of)
-    remembered = await memory_matches(services, body, texts, targets, principal, field_of)
+    remembered = await memory_matches(services, body, texts, targets, source, principal, field_of)
     return TranslationRequest(
         texts=texts,
         targets=targets,

@@ -103,6 +103,10 @@ def _codes(text: str) -> np.ndarray[Any, np.dtype[np.uint64]]:
 # A bigram is two code points (21 bits each); a token is a bigram and its occurrence.
 _GRAM_BITS, _OWNER_BITS, _OCCURRENCE_BITS = 42, 22, 20
 MAX_ENTRIES = 2**_OWNER_BITS
+# Tokens counted past the least any entry needs (see FuzzyIndex.candidates): fewer read
+# fewer postings and leave more candidates to RapidFuzz. 12 was the fastest at 100,000
+# entries (benchmarks/memory.py).
+COUNTED_MARGIN = 12
 
 
 def _tokens(
@@ -156,6 +160,7 @@ class FuzzyIndex:
         if len(self.keys) >= MAX_ENTRIES:
             raise ValueError(f"a fuzzy index holds fewer than {MAX_ENTRIES} keys")
         self._lengths = np.fromiter(map(len, self.keys), dtype=np.int64, count=len(self.keys))
+        self._longest = int(self._lengths.max()) if len(self.keys) else 0
         codes = _codes("".join(self.keys))
         owners = np.repeat(np.arange(len(self.keys), dtype=np.int64), self._lengths)
         # Postings: each distinct token, and the entries holding it.
@@ -170,8 +175,18 @@ class FuzzyIndex:
 
     def candidates(self, key: str, threshold: float) -> np.ndarray[Any, Any]:
         """The entries that may score ``threshold`` or more against ``key`` (every one that
-        does, and few others)."""
+        does, and few others).
+
+        Counting every shared token would read most postings: a Latin-script text has a few
+        hundred bigrams, each held by most entries. An entry that shares ``needed`` tokens
+        shares at least ``needed - s`` of the query's tokens once its ``s`` commonest are
+        left out, so those are not counted, down to :data:`COUNTED_MARGIN` tokens above the
+        least any entry needs: a count filter as sound, over a fraction of the postings."""
         if not self.keys:
+            return np.empty(0, dtype=np.int64)
+        # The bound per length (few distinct ones), then per entry.
+        needed, possible = _shared_bound(len(key), np.arange(self._longest + 1), threshold)
+        if not possible.any():
             return np.empty(0, dtype=np.int64)
         codes = _codes(key)
         # A text's tokens are distinct (each bigram numbered by its occurrence).
@@ -180,13 +195,16 @@ class FuzzyIndex:
         inside = where < len(self._distinct)
         where, tokens = where[inside], tokens[inside]
         where = where[self._distinct[where] == tokens]
-        found = [self._entries[self._starts[i] : self._starts[i + 1]] for i in where.tolist()]
+        sizes = self._starts[where + 1] - self._starts[where]
+        skipped = int(min(len(where), max(0, needed[possible].min() - COUNTED_MARGIN)))
+        counted = where[np.argsort(sizes, kind="stable")[: len(where) - skipped]]
+        found = [self._entries[self._starts[i] : self._starts[i + 1]] for i in counted.tolist()]
         shared = np.bincount(
             np.concatenate(found) if found else np.empty(0, dtype=np.int64),
             minlength=len(self.keys),
         )
-        needed, possible = _shared_bound(len(key), self._lengths, threshold)
-        return np.flatnonzero(possible & (shared >= needed))
+        least = np.where(possible, needed - skipped, len(key) + self._longest + 1)
+        return np.flatnonzero(shared >= least[self._lengths])
 
     def best(self, key: str, threshold: float) -> tuple[int, float] | None:
         """The entry scoring highest against ``key`` (the newest of equals), if one scores
@@ -246,6 +264,8 @@ class TranslationMemory:
     name: str
     created_at: float
     units: list[MemoryUnit] = field(default_factory=list)
+    # The corrections filed under it, as units: the last of ``units`` (not in its record).
+    filed: tuple[MemoryUnit, ...] = ()
     # Indexes per language pair, built on first use (a reader keeps the memory a while).
     _pairs: dict[tuple[str, str], PairIndex] = field(default_factory=dict, repr=False)
 
@@ -265,6 +285,14 @@ class TranslationMemory:
                     entries.append((source, target))
             self._pairs[pair] = PairIndex(entries)
         return self._pairs[pair]
+
+    def with_filed(self, filed: tuple[MemoryUnit, ...]) -> TranslationMemory:
+        """This memory with ``filed`` as the corrections filed under it (itself, indexes and
+        all, when they are the same)."""
+        if filed == self.filed:
+            return self
+        units = self.units[: len(self.units) - len(self.filed)] + list(filed)
+        return TranslationMemory(self.id, self.owner, self.name, self.created_at, units, filed)
 
     def sources_into(self, target_language: str) -> list[str]:
         """The languages this memory translates into ``target_language`` from."""

@@ -15,6 +15,7 @@ with fewer than two languages is skipped, and counted).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Inline elements whose content is the original format's code, not text (TMX 1.4b, 3.7).
 _CODE_ELEMENTS = frozenset({"bpt", "ept", "it", "ph", "ut"})
 _CHUNK = 1 << 20
+# What XML 1.0 cannot hold (a correction filed under a memory may: U+FFFE, U+FFFF, ...).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def read_tmx(data: bytes, languages: LanguageDatabase, limits: MemoryLimits) -> 
         check_xml(data, "the TMX file")
     except DocumentError as exc:
         raise MemoryFileError(exc.message) from exc
+    except (LookupError, ValueError) as exc:  # e.g. an encoding no codec reads
+        raise MemoryFileError(f"the TMX file cannot be read ({exc})") from exc
     parser = etree.XMLPullParser(
         events=("start", "end"),
         resolve_entities=False,
@@ -148,15 +153,20 @@ def read_tmx(data: bytes, languages: LanguageDatabase, limits: MemoryLimits) -> 
                     while element.getprevious() is not None:
                         del parent[0]
         parser.close()
+    except MemoryFileError:
+        raise
     except etree.XMLSyntaxError as exc:
         raise MemoryFileError(f"the TMX file is not well-formed XML ({exc})") from exc
+    except (LookupError, ValueError) as exc:
+        raise MemoryFileError(f"the TMX file cannot be read ({exc})") from exc
     if root is None:
         raise MemoryFileError("the file is empty")
     return ReadMemory(units, skipped)
 
 
 def write_tmx(units: Iterable[MemoryUnit], languages: LanguageDatabase) -> bytes:
-    """``units`` as a TMX 1.4b file (UTF-8; every language may be a source: ``*all*``)."""
+    """``units`` as a TMX 1.4b file (UTF-8; every language may be a source: ``*all*``); a
+    character XML cannot hold is written as U+FFFD."""
     root = etree.Element("tmx", version="1.4")
     etree.SubElement(
         root,
@@ -177,5 +187,5 @@ def write_tmx(units: Iterable[MemoryUnit], languages: LanguageDatabase) -> bytes
             if code not in tags:
                 tags[code] = tag_of(code, languages)
             variant = etree.SubElement(element, "tuv", attrib={XML_LANG: tags[code]})
-            etree.SubElement(variant, "seg").text = text
+            etree.SubElement(variant, "seg").text = _NOT_XML.sub("\ufffd", text)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

@@ -149,15 +149,17 @@ def memory_offers(
     texts: Sequence[str],
     targets: Sequence[str],
     *,
+    sources: Sequence[str] | None = None,
     text_format: str,
     protect_spans: bool,
     max_sentence_chars: int,
     threshold: float,
 ) -> tuple[MemoryOffer, ...]:
     """The ``memory``'s best match (exact, else fuzzy at or above ``threshold``) of each
-    sentence of ``texts`` into each of ``targets``, from every source language it has: the
+    sentence of ``texts`` into each of ``targets``, from ``sources`` (the request's source
+    language, when it names one), else from every source language the memory has: the
     texts' sources may be detected later, and a Translator applies only the matches of each
-    text's own pair. Each distinct sentence is looked up once."""
+    text's own pair. Each distinct sentence is looked up once per pair."""
     where: dict[str, list[int]] = {}
     for index, text in enumerate(texts):
         for key in sentence_keys(
@@ -171,6 +173,8 @@ def memory_offers(
     offers = []
     for target in targets:
         for source in memory.sources_into(target):
+            if sources is not None and source not in sources:
+                continue  # (an index is built per pair looked in: only those asked for)
             for key, indexes in where.items():
                 match = memory.lookup(key, source, target, threshold)
                 if match is not None:

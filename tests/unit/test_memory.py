@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from rapidfuzz import fuzz
 
+from serve_app.engines.corrections import Correction
 from serve_app.engines.detector import LanguageDetector
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.memory import (
@@ -22,7 +26,14 @@ from serve_app.engines.memory import (
     sentence_keys,
 )
 from serve_app.engines.translator import Translator
-from serve_app.records import memory_of, memory_record
+from serve_app.records import (
+    CORRECTION,
+    MEMORY,
+    OwnedRecord,
+    correction_record,
+    memory_of,
+    memory_record,
+)
 from serve_app.records.tmx import language_of, read_tmx, tag_of, write_tmx
 from serve_app.translation.request import TranslationRequest, memory_offers
 from serve_app.translation.service import Translated
@@ -258,3 +269,205 @@ def test_without_a_memory_items_carry_no_memory_report(engines: EngineService) -
         engines.service.translate(TranslationRequest(texts=["Hello."], targets=[SW], source=EN))
     )
     assert done.items[SW][0].memory is None
+
+
+# --- more files, and what a memory is written as --------------------------------------------
+
+UNIT = (
+    '<tu><tuv xml:lang="en"><seg>Hello.</seg></tuv><tuv xml:lang="sw"><seg>Jambo.</seg></tuv></tu>'
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # As CAT tools write it: UTF-16 with a byte-order mark, and the DTD named (not read).
+        (
+            '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE tmx SYSTEM "tmx14.dtd">'
+            f'<tmx version="1.4"><header/><body>{UNIT}</body></tmx>'
+        ).encode("utf-16"),
+        b"\xef\xbb\xbf" + f'<tmx version="1.4"><body>{UNIT}</body></tmx>'.encode(),
+    ],
+    ids=["utf-16 with a DTD named", "utf-8 with a BOM"],
+)
+def test_tmx_files_as_tools_write_them_are_read(data: bytes) -> None:
+    (unit,) = read_tmx(data, LANGUAGES, LIMITS).units
+    assert unit.variants == ((EN, "Hello."), (SW, "Jambo."))
+
+
+def test_a_file_in_an_encoding_no_codec_reads_is_refused_not_a_crash() -> None:
+    data = b'<?xml version="1.0" encoding="no-such-codec"?><tmx version="1.4"><body/></tmx>'
+    with pytest.raises(MemoryFileError) as refused:
+        read_tmx(data, LANGUAGES, LIMITS)
+    assert not refused.value.too_large
+
+
+def test_a_unit_with_a_segment_past_the_limit_is_skipped_not_kept() -> None:
+    long = "a" * (LIMITS.max_segment_chars + 1)
+    data = (
+        f'<tmx version="1.4"><body>{UNIT}<tu><tuv xml:lang="en"><seg>{long}</seg></tuv>'
+        '<tuv xml:lang="sw"><seg>b</seg></tuv></tu></body></tmx>'
+    ).encode()
+    read = read_tmx(data, LANGUAGES, LIMITS)
+    assert (len(read.units), read.skipped) == (1, 1)
+
+
+def test_what_xml_cannot_hold_is_exported_as_a_replacement_character() -> None:
+    # A correction filed under a memory may hold a noncharacter (U+FFFF): not a 500.
+    unit = MemoryUnit(((EN, "odd\uffff text"), (SW, "sawa")))
+    (again,) = read_tmx(write_tmx([unit], LANGUAGES), LANGUAGES, LIMITS).units
+    assert again.text(EN) == "odd\ufffd text"
+
+
+# --- the fuzzy index on long texts --------------------------------------------------------------
+
+
+def test_the_fuzzy_index_leaves_out_common_tokens_and_still_drops_no_match() -> None:
+    """Long texts over a small alphabet: each bigram is in every entry, so the commonest of a
+    query's are not counted (FuzzyIndex.candidates); no entry reaching the threshold is lost."""
+    generator = random.Random(11)
+    for _ in range(12):
+        alphabet = generator.choice(["abcd ", "abcdefghij ", "xyz"])
+        base = [
+            "".join(generator.choices(alphabet, k=generator.randint(40, 120))) for _ in range(30)
+        ]
+        # Near copies, so that some entries do reach the thresholds.
+        keys = base + [
+            "".join(c if generator.random() > 0.08 else generator.choice(alphabet) for c in key)
+            for key in base
+        ]
+        index = FuzzyIndex(keys)
+        for query in generator.sample(keys, 6):
+            query = query[: len(query) - generator.randint(0, 6)]
+            for threshold in (0.7, 0.85, 0.95):
+                kept = set(index.candidates(query, threshold).tolist())
+                reaching = {
+                    i for i, key in enumerate(keys) if fuzz.ratio(query, key) >= threshold * 100
+                }
+                assert reaching <= kept, (query, threshold)
+                if threshold < 0.9:
+                    assert reaching  # (the query's own entry, at least)
+                else:
+                    assert len(kept) < len(keys)  # and it filters
+
+
+def test_a_request_naming_its_source_looks_only_in_that_pair() -> None:
+    tm = memory({EN: "Good morning.", SW: "Habari za asubuhi.", "fra_Latn": "Bonjour."})
+    offers = memory_offers(
+        tm,
+        ["Good morning."],
+        [SW],
+        sources=[EN],
+        text_format="text",
+        protect_spans=True,
+        max_sentence_chars=400,
+        threshold=0.85,
+    )
+    assert [(offer.source, offer.translation) for offer in offers] == [(EN, "Habari za asubuhi.")]
+    assert list(tm._pairs) == [(EN, SW)]  # no index of French into Swahili was built
+
+
+# --- served, measured -------------------------------------------------------------------------
+
+
+def test_a_text_answered_wholly_from_memory_is_still_measured(engines: EngineService) -> None:
+    offers = memory_offers(
+        TM,
+        ["Good morning, my friend."],
+        [SW],
+        text_format="text",
+        protect_spans=True,
+        max_sentence_chars=400,
+        threshold=0.85,
+    )
+    request = TranslationRequest(
+        texts=["Good morning, my friend."], targets=[SW], source=EN, memory=offers, quality=True
+    )
+    (item,) = asyncio.run(engines.service.translate(request)).items[SW]
+    assert item.text == "Habari ya asubuhi, rafiki yangu."
+    assert item.quality is not None
+    assert engines.calls  # the Translator was asked, and decoded nothing
+    ((_, call),) = engines.calls
+    assert [match.key for match in call.memory] == ["Good morning, my friend."]
+
+
+# --- a replica's memories: read once, checked again, with the corrections filed under them ---
+
+
+class _Keeper:
+    """The record keeper as the routes call it (``await keeper.get.remote(...)``), counting
+    the records it read whole."""
+
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], OwnedRecord] = {}
+        self.bodies_read = 0
+        keeper = self
+
+        class _Call:
+            def __init__(self, answer: Callable[..., Any]) -> None:
+                self.answer = answer
+
+            def remote(self, *args: Any) -> Awaitable[Any]:
+                async def call() -> Any:
+                    return self.answer(*args)
+
+                return call()
+
+        def get(kind: str, record_id: str, owner: str) -> OwnedRecord | None:
+            keeper.bodies_read += 1
+            found = keeper.stored.get((kind, record_id))
+            return found if found is not None and found.owner == owner else None
+
+        def listed(kind: str, owner: str) -> list[OwnedRecord]:
+            return [r for (k, _), r in keeper.stored.items() if k == kind and r.owner == owner]
+
+        self.get, self.list = _Call(get), _Call(listed)
+
+
+def test_a_replica_reads_a_memory_once_and_sees_corrections_and_deletion() -> None:
+    from serve_app.api import memories
+    from serve_app.api.errors import ApiError
+    from serve_app.api.services import Services
+    from serve_app.config import AppArgs
+
+    keeper = _Keeper()
+    # No short-lived cache: every use checks the memory again (as each does past the TTL).
+    args = AppArgs.model_validate(
+        {"corrections": {"enabled": True}, "memories": {"cache_seconds": 0}}
+    )
+    services = Services(None, None, None, args, records=keeper)
+    stored = TranslationMemory(
+        uuid.uuid4().hex, "alice", "tm", 1.0, [MemoryUnit(((EN, "Good morning."), (SW, "Habari.")))]
+    )
+    keeper.stored[MEMORY, stored.id] = memory_record(stored)
+
+    def load(owner: str = "alice") -> TranslationMemory:
+        return asyncio.run(memories.load(services, stored.id, owner, "memory_id"))
+
+    first = load()
+    assert first.lookup("Good morning!", EN, SW, 0.8) is not None  # its fuzzy index built
+    again = load()
+    assert again is first  # indexes and all: the units were read once
+    assert keeper.bodies_read == 1
+    # A correction filed under it is one of its units; one filed under another is not.
+    for memory_id, text in ((stored.id, "Thank you."), ("0" * 32, "Goodbye.")):
+        correction = Correction(
+            uuid.uuid4().hex, "alice", 2.0, EN, SW, text, f"[{text}]", memory_id=memory_id
+        )
+        keeper.stored[CORRECTION, correction.id] = correction_record(correction)
+    corrected = load()
+    assert len(corrected.units) == 2
+    found = corrected.lookup("Thank you.", EN, SW, 0.85)
+    assert found is not None
+    assert (found.translation, found.exact) == ("[Thank you.]", True)
+    assert corrected.lookup("Goodbye.", EN, SW, 1.0) is None
+    assert keeper.bodies_read == 1
+    # Another key's: not found, as an unknown one.
+    with pytest.raises(ApiError) as other:
+        load("bob")
+    assert other.value.status == 404
+    # Deleted (by another replica): not found here either, though this one had read it.
+    del keeper.stored[MEMORY, stored.id]
+    with pytest.raises(ApiError) as gone:
+        load()
+    assert gone.value.status == 404
