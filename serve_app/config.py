@@ -380,11 +380,13 @@ class MemoriesConfig(BaseModel):
     cache_seconds: float = Field(
         60.0,
         ge=0,
-        description="How long an ingress replica reuses a memory it read (and its index); a "
-        "deletion, or a correction added to it, is seen by the other replicas within this.",
+        description="How long an ingress replica uses a memory it read without checking it "
+        "again; past it, only its listing and the corrections filed under it are read again "
+        "(its units and indexes are kept), so a deletion, or a correction filed under it, is "
+        "seen by the other replicas within this.",
     )
     cache_size: int = Field(
-        8, ge=1, le=256, description="Memories an ingress replica keeps read at once."
+        8, ge=1, le=256, description="Memories an ingress replica keeps read, with indexes."
     )
 
 
