@@ -116,9 +116,9 @@ async def _read(
 
 async def delete(services: Services, memory_id: str, owner: str | None) -> None:
     """Deletes the caller's memory; 404 when it has none of that id."""
+    await records.delete(services, MEMORY, memory_id, owner, WHAT, "memory_id")
     services.memories.pop(memory_id, None)
     services.memory_bodies.pop(memory_id, None)
-    await records.delete(services, MEMORY, memory_id, owner, WHAT, "memory_id")
 
 
 def forget(services: Services, memory_id: str) -> None:
