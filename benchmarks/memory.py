@@ -28,6 +28,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -134,7 +135,7 @@ def run(units: int, lookups: int) -> dict[str, Any]:
     def lookup_times(keys: list[str]) -> tuple[list[float], int]:
         times, found = [], 0
         for key in keys:
-            match, seconds = timed(lambda k=key: loaded.lookup(k, SOURCE, TARGET, THRESHOLD))
+            match, seconds = timed(partial(loaded.lookup, key, SOURCE, TARGET, THRESHOLD))
             times.append(seconds)
             found += match is not None
         return times, found
@@ -146,9 +147,10 @@ def run(units: int, lookups: int) -> dict[str, Any]:
     offer_times = []
     for text in fuzzy:
         _, seconds = timed(
-            lambda t=text: memory_offers(
+            partial(
+                memory_offers,
                 loaded,
-                [t],
+                [text],
                 [TARGET],
                 sources=[SOURCE],
                 text_format="text",
