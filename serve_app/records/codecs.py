@@ -41,6 +41,8 @@ _RECORD_FIELDS = ("id", "owner", "created_at")
 
 def correction_record(correction: Correction) -> OwnedRecord:
     summary = {k: v for k, v in asdict(correction).items() if k not in _RECORD_FIELDS}
+    if correction.memory_id is None:  # written as before memories (and read back so)
+        del summary["memory_id"]
     return OwnedRecord(correction.id, correction.owner, correction.created_at, summary)
 
 

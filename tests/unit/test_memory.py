@@ -30,6 +30,7 @@ from serve_app.records import (
     CORRECTION,
     MEMORY,
     OwnedRecord,
+    correction_of,
     correction_record,
     memory_of,
     memory_record,
@@ -471,3 +472,13 @@ def test_a_replica_reads_a_memory_once_and_sees_corrections_and_deletion() -> No
     with pytest.raises(ApiError) as gone:
         load()
     assert gone.value.status == 404
+
+
+def test_a_correction_filed_under_a_memory_keeps_it_in_its_record() -> None:
+    filed = Correction(uuid.uuid4().hex, "jo", 5.0, EN, SW, "a", "b", memory_id="m" * 32)
+    record = correction_record(filed)
+    assert record.summary["memory_id"] == "m" * 32
+    assert correction_of(record) == filed
+    plain = Correction(uuid.uuid4().hex, "jo", 5.0, EN, SW, "a", "b")
+    assert "memory_id" not in correction_record(plain).summary  # as earlier releases wrote
+    assert correction_of(correction_record(plain)) == plain
