@@ -353,6 +353,43 @@ class GlossariesConfig(BaseModel):
     )
 
 
+class MemoriesConfig(BaseModel):
+    """Translation memories per API key (TMX uploads), kept in the job store's database.
+
+    A file past ``max_bytes`` or ``max_units`` answers 413; docs/translation.md says more.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest TMX upload."
+    )
+    max_units: int = Field(
+        100_000, ge=1, le=1_000_000, description="Units (<tu>) one memory may hold."
+    )
+    max_segment_chars: int = Field(
+        5000, ge=16, le=100_000, description="Longest segment kept (a longer unit is skipped)."
+    )
+    max_per_owner: int = Field(20, ge=1, description="Memories one API key may keep.")
+    default_threshold: float = Field(
+        0.85,
+        ge=0.5,
+        le=1.0,
+        description="A fuzzy match's least score (0..1) when a request names none.",
+    )
+    cache_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="How long an ingress replica uses a memory it read without checking it "
+        "again; past it, only its listing and the corrections filed under it are read again "
+        "(its units and indexes are kept), so a deletion, or a correction filed under it, is "
+        "seen by the other replicas within this.",
+    )
+    cache_size: int = Field(
+        8, ge=1, le=256, description="Memories an ingress replica keeps read, with indexes."
+    )
+
+
 class DocumentsConfig(BaseModel):
     """Whole-file translation jobs (``POST /api/v1/documents``): what an upload may be.
 
@@ -770,6 +807,7 @@ class AppArgs(BaseSettings):
     api: ApiConfig = Field(default_factory=ApiConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     glossaries: GlossariesConfig = Field(default_factory=GlossariesConfig)
+    memories: MemoriesConfig = Field(default_factory=MemoriesConfig)
     corrections: CorrectionsConfig = Field(default_factory=CorrectionsConfig)
     documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
     rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)

@@ -7,6 +7,7 @@ from typing import Any
 
 from serve_app.engines.detector import Detection
 from serve_app.engines.glossary import TermReport
+from serve_app.engines.memory import MemoryMatch, MemoryReport
 from serve_app.engines.quality import Quality
 
 
@@ -36,6 +37,10 @@ class TranslateCall:
     # those found in the texts (the caller looked); and how (engines.glossary.MODES).
     glossary: tuple[tuple[str, str, str, str], ...] = ()
     glossary_mode: str = "enforce"
+    # Translation memory matches of the texts' sentences (the caller looked them up), and
+    # whether a fuzzy one is served ("prefer") or only reported ("suggest").
+    memory: tuple[MemoryMatch, ...] = ()
+    memory_mode: str = "suggest"
     # Whose part of the translation cache this call reads and fills: the caller's API key
     # id, so that no key is served from (or learns of) another key's translations; empty
     # (auth off, one trust domain): the shared part.
@@ -54,6 +59,8 @@ class TranslateOutcome:
     qualities: list[Quality | None] = field(default_factory=list)
     # One per text (as ``texts``) when the call had glossary terms: each term's fate.
     glossary: list[list[TermReport]] = field(default_factory=list)
+    # One per text (as ``texts``) when the call had memory matches: each sentence matched.
+    memory: list[list[MemoryReport]] = field(default_factory=list)
     error: str | None = None
     error_field: str | None = None
     error_code: str | None = None

@@ -112,6 +112,11 @@ class Metrics:
             "tafsiri_corrections_served",
             "Translations answered with a client's correction instead of the model",
         )
+        self.memory_sentences = self._counter(
+            "tafsiri_memory_sentences",
+            "Sentences a translation memory matched: served instead of the model, or suggested",
+            ("use",),
+        )
         self.withheld_translations = self._counter(
             "tafsiri_withheld_translations",
             "Translations withheld because their quality was below the request's min_quality",

@@ -54,6 +54,10 @@ from tafsiri_client.models import (
     JobStatusResponse,
     Language,
     LanguagesResponse,
+    MemoryCreated,
+    MemoryForm,
+    MemoryListResponse,
+    MemorySummaryOut,
     ModelsResponse,
     MultiTargetBatchTranslateResponse,
     MultiTargetTranslateResponse,
@@ -96,6 +100,10 @@ def _glossaries(response: httpx.Response) -> list[GlossarySummaryOut]:
 
 def _corrections(response: httpx.Response) -> list[CorrectionOut]:
     return CorrectionListResponse.model_validate_json(response.content).corrections
+
+
+def _memories(response: httpx.Response) -> list[MemorySummaryOut]:
+    return MemoryListResponse.model_validate_json(response.content).memories
 
 
 HEALTH = Route("GET", "/health", as_model(HealthResponse))
@@ -145,6 +153,13 @@ DELETE_GLOSSARY = Route("DELETE", "/api/v1/glossaries/{glossary_id}", NOTHING)
 CORRECT = Route("POST", "/api/v1/corrections", as_model(CorrectionOut), body=CorrectionCreate)
 CORRECTIONS = Route("GET", "/api/v1/corrections", Answer(_corrections, (CorrectionListResponse,)))
 DELETE_CORRECTION = Route("DELETE", "/api/v1/corrections/{correction_id}", NOTHING)
+CREATE_MEMORY = Route(
+    "POST", "/api/v1/memories", as_model(MemoryCreated), body=MemoryForm, form=True
+)
+MEMORIES = Route("GET", "/api/v1/memories", Answer(_memories, (MemoryListResponse,)))
+MEMORY = Route("GET", "/api/v1/memories/{memory_id}", as_model(MemorySummaryOut))
+EXPORT_MEMORY = Route("GET", "/api/v1/memories/{memory_id}/export", FILE)
+DELETE_MEMORY = Route("DELETE", "/api/v1/memories/{memory_id}", NOTHING)
 DSL = Route("POST", "/api/v1/workflows/dsl", JSON_OBJECT, body=DslRequest)
 WORKFLOW = Route("GET", "/api/v1/workflows/{workflow_id}", JSON_OBJECT)
 CANCEL_WORKFLOW = Route("DELETE", "/api/v1/workflows/{workflow_id}", JSON_OBJECT)
@@ -187,6 +202,9 @@ class Endpoints:
         glossary_id: str | None = None,
         glossary_mode: str = "enforce",
         model: str | None = None,
+        memory_id: str | None = None,
+        memory_mode: str = "suggest",
+        memory_threshold: float | None = None,
     ) -> Steps[TranslateAnswer]:
         """A :class:`TranslateResponse` for a text, a :class:`BatchTranslateResponse` for a
         list; with a list of targets, a :class:`MultiTargetTranslateResponse` (or
@@ -198,7 +216,10 @@ class Endpoints:
         quality; ``min_quality`` (0..1) withholds those below it (``status == "withheld"``,
         ``translated_text`` None), the others are answered as usual. ``glossary_id`` applies
         one of your glossaries (``glossary_mode`` ``"enforce"`` or ``"prefer"``); each item's
-        ``glossary_terms`` says what became of every term found. ``model`` names a
+        ``glossary_terms`` says what became of every term found. ``memory_id`` uses one of
+        your translation memories: a sentence it holds is answered from it, fuzzy matches at
+        or above ``memory_threshold`` come back in each item's ``memory_matches`` (served
+        instead of the model's with ``memory_mode="prefer"``). ``model`` names a
         registered model (:meth:`models`); by default the service routes by pair."""
         body = TranslateRequest(
             text=text,
@@ -213,6 +234,9 @@ class Endpoints:
             min_quality=min_quality,
             glossary_id=glossary_id,
             glossary_mode=glossary_mode,
+            memory_id=memory_id,
+            memory_mode=memory_mode,
+            memory_threshold=memory_threshold,
         )
         return self._send(TRANSLATE.call(body))
 
@@ -232,6 +256,9 @@ class Endpoints:
         min_quality: float | None = None,
         glossary_id: str | None = None,
         glossary_mode: str = "enforce",
+        memory_id: str | None = None,
+        memory_mode: str = "suggest",
+        memory_threshold: float | None = None,
     ) -> Request:
         """The translation of a long text as it is made: a ``sentence`` event per sentence
         (and target), in order, then ``done``; the options are :meth:`translate`'s. Closing
@@ -250,6 +277,9 @@ class Endpoints:
                 min_quality=min_quality,
                 glossary_id=glossary_id,
                 glossary_mode=glossary_mode,
+                memory_id=memory_id,
+                memory_mode=memory_mode,
+                memory_threshold=memory_threshold,
             )
         )
 
@@ -323,6 +353,9 @@ class Endpoints:
         min_quality: float | None = None,
         glossary_id: str | None = None,
         glossary_mode: str = "enforce",
+        memory_id: str | None = None,
+        memory_mode: str = "suggest",
+        memory_threshold: float | None = None,
     ) -> Steps[JobAccepted]:
         """Queues many texts (or a long one, split) for translation; poll with
         :meth:`wait_job` (its ``result["translations"]``: a list per text, or keyed by target
@@ -343,6 +376,9 @@ class Endpoints:
             min_quality=min_quality,
             glossary_id=glossary_id,
             glossary_mode=glossary_mode,
+            memory_id=memory_id,
+            memory_mode=memory_mode,
+            memory_threshold=memory_threshold,
         )
         return self._send(TEXT_JOB.call(body))
 
@@ -381,6 +417,9 @@ class Endpoints:
         output_format: str | None = None,
         glossary_id: str | None = None,
         glossary_mode: str | None = None,
+        memory_id: str | None = None,
+        memory_mode: str | None = None,
+        memory_threshold: float | None = None,
         model: str | None = None,
         beam_size: int | None = None,
         protect_spans: bool | None = None,
@@ -400,6 +439,9 @@ class Endpoints:
             output_format=output_format,
             glossary_id=glossary_id,
             glossary_mode=glossary_mode,
+            memory_id=memory_id,
+            memory_mode=memory_mode,
+            memory_threshold=memory_threshold,
             model=model,
             beam_size=beam_size,
             protect_spans=protect_spans,
@@ -493,16 +535,19 @@ class Endpoints:
         target_language: str,
         *,
         original: str | None = None,
+        memory_id: str | None = None,
     ) -> Steps[CorrectionOut]:
         """Submits a better ``translation`` of ``text`` (where the server enables
         corrections): your later requests for that exact text and pair get it, marked with
-        ``correction_id``. ``original``: the machine translation it replaces (for the audit)."""
+        ``correction_id``. ``original``: the machine translation it replaces (for the audit).
+        ``memory_id``: one of your translation memories, which holds it as a unit too."""
         body = CorrectionCreate(
             text=text,
             translation=translation,
             source_language=source_language,
             target_language=target_language,
             original=original,
+            memory_id=memory_id,
         )
         return self._send(CORRECT.call(body))
 
@@ -514,6 +559,37 @@ class Endpoints:
     @endpoint
     def delete_correction(self, correction_id: str) -> Steps[None]:
         return self._send(DELETE_CORRECTION.call(correction_id=correction_id))
+
+    # --- translation memories -------------------------------------------------------------
+
+    @endpoint
+    def create_memory(self, path: str | Path, *, name: str | None = None) -> Steps[MemoryCreated]:
+        """Uploads a TMX file as a new translation memory (named after the file unless
+        ``name``); its ``skipped`` units were left out (fewer than two known languages)."""
+        file = Path(path)
+        data: bytes = yield Blocking(file.read_bytes)
+        form = MemoryForm(name=name)
+        return (yield from self._send(CREATE_MEMORY.call(form, file=(file.name, data))))
+
+    @endpoint
+    def memories(self) -> Steps[list[MemorySummaryOut]]:
+        """Your translation memories."""
+        return self._send(MEMORIES.call())
+
+    @endpoint
+    def memory(self, memory_id: str) -> Steps[MemorySummaryOut]:
+        """One of your translation memories (its units counted with the corrections filed
+        under it)."""
+        return self._send(MEMORY.call(memory_id=memory_id))
+
+    @endpoint
+    def export_memory(self, memory_id: str) -> Steps[bytes]:
+        """One of your translation memories as a TMX 1.4b file."""
+        return self._send(EXPORT_MEMORY.call(memory_id=memory_id))
+
+    @endpoint
+    def delete_memory(self, memory_id: str) -> Steps[None]:
+        return self._send(DELETE_MEMORY.call(memory_id=memory_id))
 
     # --- workflows ----------------------------------------------------------------------
 

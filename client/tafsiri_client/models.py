@@ -69,6 +69,18 @@ class GlossaryTermOut(Model):
     method: str
 
 
+class MemoryMatchOut(Model):
+    """A translation memory's match of one sentence of a text: ``served`` when its
+    translation stands in the output, else a suggestion beside the model's."""
+
+    sentence: int
+    text: str
+    source: str
+    translation: str
+    score: float
+    served: bool
+
+
 class TranslationItem(Model):
     """One text's translation in a batch or multi-target answer."""
 
@@ -76,6 +88,7 @@ class TranslationItem(Model):
     status: str = "ok"
     quality: QualityOut | None = None
     glossary_terms: list[GlossaryTermOut] | None = None
+    memory_matches: list[MemoryMatchOut] | None = None
     correction_id: str | None = None
     alternatives: list[str] = Field(default_factory=list)
     source_language: str
@@ -107,6 +120,7 @@ class TranslateResponse(_Served):
     status: str = "ok"
     quality: QualityOut | None = None
     glossary_terms: list[GlossaryTermOut] | None = None
+    memory_matches: list[MemoryMatchOut] | None = None
     correction_id: str | None = None
     alternatives: list[str] = Field(default_factory=list)
     source_language: str
@@ -314,12 +328,29 @@ class CorrectionOut(Model):
     source_language: str
     target_language: str
     original: str | None = None
+    memory_id: str | None = None
     created_at: datetime
     created_by: str | None
 
 
 class CorrectionListResponse(Model):
     corrections: list[CorrectionOut]
+
+
+class MemorySummaryOut(Model):
+    id: str
+    name: str
+    created_at: datetime
+    entry_count: int
+    languages: list[str]
+
+
+class MemoryCreated(MemorySummaryOut):
+    skipped: int = 0
+
+
+class MemoryListResponse(Model):
+    memories: list[MemorySummaryOut]
 
 
 # --- streams --------------------------------------------------------------------------------
@@ -365,6 +396,9 @@ class TranslationOptions(Body):
     min_quality: float | None = None
     glossary_id: str | None = None
     glossary_mode: str | None = None
+    memory_id: str | None = None
+    memory_mode: str | None = None
+    memory_threshold: float | None = None
 
 
 class TranslateRequest(TranslationOptions):
@@ -401,6 +435,9 @@ class DocumentForm(Body):
     output_format: str | None = None
     glossary_id: str | None = None
     glossary_mode: str | None = None
+    memory_id: str | None = None
+    memory_mode: str | None = None
+    memory_threshold: float | None = None
     model: str | None = None
     beam_size: int | None = None
     protect_spans: bool | None = None
@@ -439,6 +476,13 @@ class CorrectionCreate(Body):
     source_language: str
     target_language: str
     original: str | None = None
+    memory_id: str | None = None
+
+
+class MemoryForm(Body):
+    """The form fields of a memory upload (the TMX file goes beside them)."""
+
+    name: str | None = None
 
 
 class DslRequest(Body):

@@ -14,6 +14,7 @@ from serve_app.api.routes import (
     glossaries,
     jobs,
     languages,
+    memories,
     models,
     streaming,
     system,
@@ -30,6 +31,7 @@ SELF_AUTHENTICATING_ROUTERS = (
     jobs.router,
     documents.router,
     glossaries.router,
+    memories.router,
     corrections.router,
     workflows.router,
     system.router,
@@ -62,9 +64,11 @@ def create_api(services: Services) -> FastAPI:
         RequestContextMiddleware,
         metrics=services.metrics,
         max_body_bytes=config.max_body_bytes,
-        upload_paths=(documents.UPLOAD_PATH,),
         # The file and the form's few fields around it.
-        max_upload_bytes=services.args.documents.max_bytes + 64 * 1024,
+        uploads={
+            documents.UPLOAD_PATH: services.args.documents.max_bytes + 64 * 1024,
+            memories.UPLOAD_PATH: services.args.memories.max_bytes + 64 * 1024,
+        },
         authorized=(
             (lambda header: key_of(services.args.auth, header) is not None)
             if services.args.auth.enabled

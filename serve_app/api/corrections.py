@@ -1,4 +1,9 @@
-"""Corrections from the routes: accepting one, and the caller's table of them."""
+"""Corrections from the routes: accepting one, and the caller's table of them.
+
+A correction may be filed under one of the caller's translation memories (``memory_id``):
+it is then a unit of that memory too, found by its sentences and exported with it, for as
+long as the correction stands (withdrawing it takes it out of the memory). It stays a
+correction: the whole text it corrects is answered by it with or without the memory."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import time
 import unicodedata
 import uuid
 
-from serve_app.api import records
+from serve_app.api import memories, records
 from serve_app.api.errors import ApiError
 from serve_app.api.schemas import CorrectionCreate
 from serve_app.api.services import Services
@@ -52,13 +57,19 @@ def build(services: Services, body: CorrectionCreate, principal: str | None) -> 
         # A translation may run longer than its source; within reason.
         translation=_checked(body.translation, "translation", 4 * limit),
         original=None if body.original is None else _checked(body.original, "original", 4 * limit),
+        memory_id=body.memory_id,
     )
 
 
 async def create(services: Services, correction: Correction) -> None:
+    """Stores ``correction``; 404 when it names a memory the caller does not have."""
+    if correction.memory_id is not None:
+        await memories.load(services, correction.memory_id, correction.owner, "memory_id")
     maximum = services.args.corrections.max_per_owner
     await records.create(services, CORRECTION, correction_record(correction), maximum, "correction")
     services.corrections.pop(correction.owner, None)  # this replica serves it at once
+    if correction.memory_id is not None:
+        memories.forget(services, correction.memory_id)
     # The audit trail: who corrected what, when (the texts themselves stay in the store).
     log.info(
         "correction_created",
@@ -68,6 +79,7 @@ async def create(services: Services, correction: Correction) -> None:
             "owner": correction.owner or None,
             "source_language": correction.source_language,
             "target_language": correction.target_language,
+            "memory_id": correction.memory_id,
         },
     )
 
@@ -78,6 +90,7 @@ async def delete(services: Services, correction_id: str, principal: str | None) 
         services, CORRECTION, correction_id, principal, "correction", "correction_id"
     )
     services.corrections.pop(owner, None)
+    memories.forget_owner(services, owner)  # it may have been one of their units
     log.info(
         "correction_deleted",
         extra={

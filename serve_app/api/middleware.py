@@ -7,7 +7,7 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -70,8 +70,7 @@ class RequestContextMiddleware:
         app: ASGIApp,
         metrics: Metrics,
         max_body_bytes: int,
-        upload_paths: tuple[str, ...] = (),
-        max_upload_bytes: int = 0,
+        uploads: Mapping[str, int] | None = None,
         authorized: Callable[[str], bool] | None = None,
         spent: Callable[[str, str], float] | None = None,
     ) -> None:
@@ -80,9 +79,8 @@ class RequestContextMiddleware:
         self._spent = spent
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
-        # File uploads (documents) have a limit of their own, for these paths only.
-        self._upload_paths = upload_paths
-        self._max_upload_bytes = max_upload_bytes
+        # File uploads (documents, memories) have limits of their own: path -> bytes.
+        self._uploads = dict(uploads or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -146,9 +144,7 @@ class RequestContextMiddleware:
             self._record(scope, 429, time.perf_counter() - started)
             return
         length = headers.get(b"content-length", b"")
-        limit = self._max_body_bytes
-        if self._upload_paths and scope.get("path", "") in self._upload_paths:
-            limit = max(limit, self._max_upload_bytes)
+        limit = max(self._max_body_bytes, self._uploads.get(scope.get("path", ""), 0))
         if length.isdigit():
             if int(length) > limit:
                 await self._reject_too_large(request_id, limit, send_with_headers)

@@ -38,9 +38,13 @@ async def create(
     max_per_owner: int,
     what: str,
     max_size: int | None = None,
+    *,
+    plural: str | None = None,
 ) -> None:
     """Stores ``record``; 422 when its owner keeps ``max_per_owner`` of them already, or
-    when theirs and its bodies would pass ``max_size`` characters together."""
+    when theirs and its bodies would pass ``max_size`` characters together (``plural``:
+    ``what``'s plural, when it is not ``what`` + "s")."""
+    plural = plural or f"{what}s"
 
     async def stored() -> str:
         try:
@@ -55,15 +59,15 @@ async def create(
     if refused == "size":
         raise ApiError(
             422,
-            f"your {what}s and this one would take more storage than one key may keep; "
+            f"your {plural} and this one would take more storage than one key may keep; "
             "delete one first or wait for their jobs to expire",
             code="STORAGE_QUOTA_EXCEEDED",
         )
     if refused:
         raise ApiError(
             422,
-            f"you keep {max_per_owner} {what}s already, the most allowed; delete one first",
-            code=f"TOO_MANY_{what.upper()}S",
+            f"you keep {max_per_owner} {plural} already, the most allowed; delete one first",
+            code=f"TOO_MANY_{plural.upper()}",
         )
 
 

@@ -120,7 +120,33 @@ GlossaryMode = Annotated[
         "only where the output really holds it."
     ),
 ]
-
+MemoryId = Annotated[
+    str | None,
+    Field(
+        description="Use this translation memory (one of yours: `POST /api/v1/memories`): a "
+        "sentence it holds exactly is answered from it without the model; fuzzy matches at "
+        "or above `memory_threshold` are reported in `memory_matches`.",
+        examples=["3f2b8c1d9e0a4b5c8d7e6f5a4b3c2d1e"],
+    ),
+]
+MemoryMode = Annotated[
+    Literal["suggest", "prefer"],
+    Field(
+        description="`suggest`: a fuzzy match comes back beside the model's translation. "
+        "`prefer`: the best fuzzy match is served instead of the model's translation of that "
+        "sentence. Exact matches are served either way."
+    ),
+]
+MemoryThreshold = Annotated[
+    float | None,
+    Field(
+        ge=0.5,
+        le=1.0,
+        description="A fuzzy match's least score (0..1, RapidFuzz's normalised Indel "
+        "similarity of the normalised sentences); `memories.default_threshold` (0.85) when "
+        "omitted.",
+    ),
+]
 
 Targets = str | Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
 
@@ -160,6 +186,9 @@ class TranslationOptions(BaseModel):
     min_quality: MinQuality = None
     glossary_id: GlossaryId = None
     glossary_mode: GlossaryMode = "enforce"
+    memory_id: MemoryId = None
+    memory_mode: MemoryMode = "suggest"
+    memory_threshold: MemoryThreshold = None
 
 
 class TranslateRequest(TranslationOptions):
@@ -188,6 +217,26 @@ class GlossaryTermOut(BaseModel):
 GlossaryTerms = Annotated[
     list[GlossaryTermOut] | None,
     Field(description="With a glossary: each of its terms found in the text, and its fate."),
+]
+
+
+class MemoryMatchOut(BaseModel):
+    """A translation memory's match of one sentence of a text."""
+
+    sentence: int = Field(description="The sentence's index in the text (from 0).")
+    text: str = Field(description="The sentence, normalised (NFC, whitespace collapsed).")
+    source: str = Field(description="The memory's segment that matched.")
+    translation: str = Field(description="The memory's translation of that segment.")
+    score: float = Field(description="1 for an exact match; else the fuzzy score (0..1).")
+    served: bool = Field(
+        description="Its translation stands in the output (exact, or fuzzy in `prefer` mode); "
+        "false: a suggestion beside the model's translation."
+    )
+
+
+MemoryMatches = Annotated[
+    list[MemoryMatchOut] | None,
+    Field(description="With a memory: each sentence of the text it matched."),
 ]
 
 
@@ -239,6 +288,7 @@ class TranslationItem(BaseModel):
     status: ItemStatus = "ok"
     quality: QualityOut | None = None
     glossary_terms: GlossaryTerms = None
+    memory_matches: MemoryMatches = None
     correction_id: CorrectionId = None
     alternatives: AlternativeTexts
     source_language: str
@@ -290,6 +340,7 @@ class TranslateResponse(_Served):
     status: ItemStatus = "ok"
     quality: QualityOut | None = None
     glossary_terms: GlossaryTerms = None
+    memory_matches: MemoryMatches = None
     correction_id: CorrectionId = None
     alternatives: AlternativeTexts
     source_language: str
@@ -507,6 +558,25 @@ class GlossaryListResponse(BaseModel):
     glossaries: list[GlossarySummaryOut]
 
 
+class MemorySummaryOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    entry_count: int = Field(description="Units (TMX `<tu>`) it holds, as uploaded.")
+    languages: list[str] = Field(description="Its languages (FLORES-200); any may be a source.")
+
+
+class MemoryCreated(MemorySummaryOut):
+    skipped: int = Field(
+        description="Units of the file left out: fewer than two languages this service "
+        "knows, or a segment longer than `memories.max_segment_chars`."
+    )
+
+
+class MemoryListResponse(BaseModel):
+    memories: list[MemorySummaryOut]
+
+
 class CorrectionCreate(BaseModel):
     """A better translation of a text (LibreTranslate's ``/suggest``): with corrections
     enabled, it answers that exact text (same pair, your key) from then on."""
@@ -533,6 +603,11 @@ class CorrectionCreate(BaseModel):
     original: str | None = Field(
         None, description="The machine translation being corrected (kept for the audit)."
     )
+    memory_id: str | None = Field(
+        None,
+        description="One of your translation memories: the correction becomes one of its "
+        "units too (found by its sentences, exported with it).",
+    )
 
 
 class CorrectionOut(BaseModel):
@@ -542,6 +617,7 @@ class CorrectionOut(BaseModel):
     source_language: str
     target_language: str
     original: str | None = None
+    memory_id: str | None = None
     created_at: datetime
     created_by: str | None = Field(description="The API key id that made it (null: no auth).")
 

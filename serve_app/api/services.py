@@ -7,7 +7,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from fastapi import Depends, Request
 
 from serve_app.api.admission import Admission
@@ -15,6 +15,7 @@ from serve_app.config import AppArgs
 from serve_app.engines.corrections import Corrections
 from serve_app.engines.glossary import Glossary
 from serve_app.engines.languages import LanguageDatabase
+from serve_app.engines.memory import TranslationMemory
 from serve_app.jobs.model import QueueStats
 from serve_app.messages import DetectCall, DetectOutcome
 from serve_app.metrics import Metrics
@@ -49,6 +50,10 @@ class Services:
     glossaries: MutableMapping[str, Glossary] = field(init=False, repr=False)
     # Each owner's corrections this replica read lately (when corrections are enabled).
     corrections: MutableMapping[str, Corrections] = field(init=False, repr=False)
+    # Translation memories this replica read lately, by id, with their indexes; and, past
+    # that short while, the last read of each (checked before it is used again).
+    memories: MutableMapping[str, TranslationMemory] = field(init=False, repr=False)
+    memory_bodies: MutableMapping[str, TranslationMemory] = field(init=False, repr=False)
 
     # Which registered model serves a pair (serve_app.routing), and a handle per model id.
     router: ModelRouter = field(init=False, repr=False)
@@ -62,6 +67,9 @@ class Services:
         self.admission = Admission(self.args.api.max_in_flight)
         self.glossaries = _cache(self.args.glossaries.cache_seconds)
         self.corrections = _cache(self.args.corrections.cache_seconds)
+        memories = self.args.memories
+        self.memories = _cache(memories.cache_seconds, memories.cache_size)
+        self.memory_bodies = LRUCache(maxsize=memories.cache_size)
         self.router = ModelRouter(self.args.translator, self.languages)
         self.translator_for = ModelHandles(self.translator, self.args.translator)
 
@@ -100,8 +108,8 @@ class _NoCache(dict[str, Any]):
         return None
 
 
-def _cache(seconds: float) -> MutableMapping[str, Any]:
-    return TTLCache(maxsize=256, ttl=seconds) if seconds else _NoCache()
+def _cache(seconds: float, size: int = 256) -> MutableMapping[str, Any]:
+    return TTLCache(maxsize=size, ttl=seconds) if seconds else _NoCache()
 
 
 async def get_services(request: Request) -> Services:

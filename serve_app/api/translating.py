@@ -3,20 +3,24 @@ the API's errors, and the metrics of each translation and detection."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-from serve_app.api import corrections, glossaries
+from serve_app.api import corrections, glossaries, memories
 from serve_app.api.errors import ApiError
 from serve_app.api.schemas import TranslationOptions
 from serve_app.api.services import Services
 from serve_app.api.validation import language_code
 from serve_app.engines.glossary import Glossary
+from serve_app.engines.markup import MarkupError
 from serve_app.messages import DetectCall, DetectOutcome
 from serve_app.translation.request import (
+    MemoryOffer,
     Term,
     TranslationRequest,
     correction_offers,
     found_terms,
+    memory_offers,
 )
 from serve_app.translation.service import (
     CORRECTIONS_MODEL,
@@ -62,6 +66,42 @@ async def glossary_terms(
     return await off_the_loop(found_in, lambda: found_terms(glossary, found_in, targets))
 
 
+async def memory_matches(
+    services: Services,
+    body: TranslationOptions,
+    texts: list[str],
+    targets: list[str],
+    source: str | None,
+    principal: str | None,
+    field_of: Callable[[int], str],
+) -> tuple[MemoryOffer, ...] | None:
+    """The matches of the texts' sentences in the caller's memory ``body.memory_id`` (None
+    without one), looked up in a worker thread: a memory's first fuzzy lookup in a replica
+    builds its index."""
+    if body.memory_id is None:
+        return None
+    memory = await memories.load(services, body.memory_id, principal, "memory_id")
+    threshold = body.memory_threshold or services.args.memories.default_threshold
+    max_chars = services.args.translator.max_sentence_chars
+
+    def lookup() -> tuple[MemoryOffer, ...]:
+        return memory_offers(
+            memory,
+            texts,
+            targets,
+            sources=None if source is None else [source],
+            text_format=body.format,
+            protect_spans=body.protect_spans,
+            max_sentence_chars=max_chars,
+            threshold=threshold,
+        )
+
+    try:
+        return await asyncio.to_thread(lookup)
+    except MarkupError as exc:  # (refused the same way by the glossary's or the service's)
+        raise ApiError(400, str(exc), field=field_of(0), code="INVALID_MARKUP") from exc
+
+
 async def request_of(
     services: Services,
     body: TranslationOptions,
@@ -71,7 +111,8 @@ async def request_of(
     field_of: Callable[[int], str],
 ) -> TranslationRequest:
     """What ``body`` asks of ``texts`` into ``targets``, checked (source language, model,
-    beam), with what it needs of the caller's glossary and corrections as they stand now."""
+    beam), with what it needs of the caller's glossary, translation memory and corrections
+    as they stand now."""
     source = (
         language_code(body.source_language, services.languages, "source_language")
         if body.source_language
@@ -88,6 +129,7 @@ async def request_of(
         terms = await glossary_terms(services, glossary, texts, body.format, targets, field_of)
     elif body.format != "text":  # refused now: a job would fail only when it runs
         await readable(services, texts, body.format, field_of)
+    remembered = await memory_matches(services, body, texts, targets, source, principal, field_of)
     return TranslationRequest(
         texts=texts,
         targets=targets,
@@ -102,6 +144,8 @@ async def request_of(
         glossary=terms,
         glossary_mode=body.glossary_mode,
         corrections=correction_offers(await corrections.table(services, principal), texts, targets),
+        memory=remembered,
+        memory_mode=body.memory_mode,
         owner=principal or "",
     )
 
@@ -138,6 +182,11 @@ def record(services: Services, translated: Translated) -> None:
     served = sum(item.correction is not None for item in items)
     if served:
         metrics.corrections_served.inc(served)
+    matched = [report for item in items for report in item.memory or ()]
+    if matched:
+        from_memory = sum(report.served for report in matched)
+        metrics.memory_sentences.labels("served").inc(from_memory)
+        metrics.memory_sentences.labels("suggested").inc(len(matched) - from_memory)
     if translated.withheld:
         metrics.withheld_translations.inc(translated.withheld)
     metrics.characters.inc(translated.characters)

@@ -28,6 +28,8 @@ class Correction:
     translation: str
     # The machine translation the client saw and corrected, when it said (for the audit).
     original: str | None = None
+    # The translation memory it was filed under too (a unit of that memory from then on).
+    memory_id: str | None = None
 
 
 class Corrections:

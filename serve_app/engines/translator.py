@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from serve_app.engines.glossary import (
 from serve_app.engines.heap import release_freed_memory
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import Document, prepare
+from serve_app.engines.memory import MemoryMatch, MemoryReport, memory_key, unmasked
 from serve_app.engines.models import (
     ModelLocation,
     ModelUnavailableError,
@@ -167,6 +168,11 @@ class TranslationRequest:
     glossary: GlossaryTerms | None = None
     # The part of the translation cache this request reads and fills (one per API key).
     cache_scope: str = ""
+    # A translation memory's matches of this pair, by sentence key (see engines.memory): an
+    # exact one (and in "prefer" mode a fuzzy one) is the sentence's translation, not
+    # decoded; a fuzzy one in "suggest" mode is reported beside the model's.
+    memory: Mapping[str, MemoryMatch] | None = None
+    memory_mode: str = "suggest"
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,8 @@ class TranslationResult:
     quality: Quality | None = None
     # Per glossary term found in the text: whether the output holds its target.
     glossary: list[TermReport] = field(default_factory=list)
+    # Per sentence a memory matched: the match, and whether it was served.
+    memory: list[MemoryReport] = field(default_factory=list)
 
 
 @dataclass
@@ -262,6 +270,9 @@ class _SentencePlan:
     # spans, or left to the model: "model").
     terms: list[tuple[str, str]] = field(default_factory=list)
     term_method: str = ""
+    # A translation memory's match, and whether its translation stands for the sentence.
+    memory: MemoryMatch | None = None
+    from_memory: bool = False
 
 
 @dataclass
@@ -550,6 +561,18 @@ class Translator:
                 sentences = []
                 for text in segmented.sentences:
                     masked = masked_sentence(text, part)
+                    remembered = (
+                        request.memory.get(memory_key(unmasked(text, part)))
+                        if request.memory
+                        else None
+                    )
+                    if remembered is not None and (
+                        remembered.exact or request.memory_mode == "prefer"
+                    ):
+                        sentences.append(
+                            _SentencePlan(masked, None, memory=remembered, from_memory=True)
+                        )
+                        continue
                     terms: list[tuple[str, str]] = []
                     method = ""
                     prefer: tuple[tuple[str, str], ...] = ()
@@ -560,7 +583,11 @@ class Translator:
                         if method == "model":
                             prefer = tuple(terms)
                     index = job(masked.model_text, request, prefer) if masked.translatable else None
-                    sentences.append(_SentencePlan(masked, index, terms=terms, term_method=method))
+                    sentences.append(
+                        _SentencePlan(
+                            masked, index, terms=terms, term_method=method, memory=remembered
+                        )
+                    )
                 parts.append(_UnitPlan(part, segmented, sentences))
             plans.append(_RequestPlan(request, parts))
         timings.sentences = sum(len(plan.sentences()) for plan in plans)
@@ -743,7 +770,9 @@ class Translator:
                     texts.append(part)
                     continue
                 if all(
-                    sentence.job is None and sentence.term_method != "substituted"
+                    sentence.job is None
+                    and sentence.term_method != "substituted"
+                    and not sentence.from_memory
                     for sentence in part.sentences
                 ):
                     texts.append(part.unit.raw)  # nothing translated or substituted
@@ -751,6 +780,9 @@ class Translator:
                 outputs = []
                 for sentence in part.sentences:
                     masked, escape = sentence.masked, part.unit.escape
+                    if sentence.from_memory and sentence.memory is not None:
+                        outputs.append(escape(sentence.memory.translation))
+                        continue
                     if sentence.job is None:
                         outputs.append(masked.restore(masked.model_text, escape) or "")
                         continue
@@ -803,6 +835,18 @@ class Translator:
             cached=sum(sentence.job in hits for sentence in sentences),
             quality=quality,
             glossary=glossary,
+            memory=[
+                MemoryReport(
+                    index,
+                    sentence.memory.key,
+                    sentence.memory.segment,
+                    sentence.memory.translation,
+                    sentence.memory.score,
+                    sentence.from_memory,
+                )
+                for index, sentence in enumerate(sentences)
+                if sentence.memory is not None
+            ],
         )
 
     def _quality(

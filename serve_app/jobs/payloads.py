@@ -87,6 +87,8 @@ class TextJobResult(BaseModel):
     alternatives: list[list[str]] | dict[str, list[list[str]]] | None = None
     quality: list[dict[str, Any] | None] | dict[str, list[dict[str, Any] | None]] | None = None
     glossary_terms: list[list[dict[str, Any]]] | dict[str, list[list[dict[str, Any]]]] | None = None
+    # Per text: the translation memory's matches of its sentences (with a memory).
+    memory_matches: list[list[dict[str, Any]]] | dict[str, list[list[dict[str, Any]]]] | None = None
     # Per text: the id of the caller's correction that answered it, if one did.
     corrections: list[str | None] | dict[str, list[str | None]] | None = None
     # Indexes of the texts withheld under min_quality.
@@ -117,6 +119,10 @@ class TextJobResult(BaseModel):
         if request.glossary is not None:
             parts["glossary_terms"] = shaped(
                 per_target(lambda item, _: [report.as_dict() for report in item.glossary or ()])
+            )
+        if request.memory is not None:
+            parts["memory_matches"] = shaped(
+                per_target(lambda item, _: [report.as_dict() for report in item.memory or ()])
             )
         if request.corrections:
             parts["corrections"] = shaped(

@@ -1,13 +1,21 @@
-"""Records a client owns and keeps: glossaries, corrections, uploaded documents (and the
-translation memory to come). The model, the store (SQLite or Redis, in the job store's
+"""Records a client owns and keeps: glossaries, corrections, uploaded documents and translation
+memories. The model, the store (SQLite or Redis, in the job store's
 database), the codecs of each kind and a Ray-free service; the actor that holds the store at
 runtime is :mod:`serve_app.records.keeper`."""
 
-from serve_app.records.codecs import correction_of, correction_record, glossary_of, glossary_record
+from serve_app.records.codecs import (
+    correction_of,
+    correction_record,
+    glossary_of,
+    glossary_record,
+    memory_of,
+    memory_record,
+)
 from serve_app.records.model import (
     CORRECTION,
     DOCUMENT,
     GLOSSARY,
+    MEMORY,
     OwnedRecord,
     Quota,
     RecordKind,
@@ -21,6 +29,7 @@ __all__ = [
     "CORRECTION",
     "DOCUMENT",
     "GLOSSARY",
+    "MEMORY",
     "OwnedRecord",
     "Quota",
     "RecordKind",
@@ -35,5 +44,7 @@ __all__ = [
     "correction_record",
     "glossary_of",
     "glossary_record",
+    "memory_of",
+    "memory_record",
     "open_records",
 ]

@@ -1,5 +1,6 @@
 """What a record holds for each kind, both ways: a Glossary (summary: name, counts, pairs;
-body: the entries as JSON) and a Correction (all in its summary, no body).
+body: the entries as JSON), a Correction (all in its summary, no body) and a
+TranslationMemory (summary: name, counts, languages; body: each unit's variants as JSON).
 
 The shapes are what earlier releases wrote; a change here must read those as well.
 """
@@ -11,6 +12,7 @@ from dataclasses import asdict
 
 from serve_app.engines.corrections import Correction
 from serve_app.engines.glossary import Glossary, GlossaryEntry
+from serve_app.engines.memory import MemoryUnit, TranslationMemory
 from serve_app.records.model import OwnedRecord
 
 
@@ -39,10 +41,37 @@ _RECORD_FIELDS = ("id", "owner", "created_at")
 
 def correction_record(correction: Correction) -> OwnedRecord:
     summary = {k: v for k, v in asdict(correction).items() if k not in _RECORD_FIELDS}
+    if correction.memory_id is None:  # written as before memories (and read back so)
+        del summary["memory_id"]
     return OwnedRecord(correction.id, correction.owner, correction.created_at, summary)
 
 
 def correction_of(record: OwnedRecord) -> Correction:
     return Correction(
         id=record.id, owner=record.owner, created_at=record.created_at, **record.summary
+    )
+
+
+def memory_record(memory: TranslationMemory, skipped: int = 0) -> OwnedRecord:
+    return OwnedRecord(
+        memory.id,
+        memory.owner,
+        memory.created_at,
+        {
+            "name": memory.name,
+            "entry_count": len(memory.units),
+            "languages": memory.languages,
+            "skipped": skipped,
+        },
+        json.dumps([unit.variants for unit in memory.units], ensure_ascii=False),
+    )
+
+
+def memory_of(record: OwnedRecord) -> TranslationMemory:
+    units = [
+        MemoryUnit(tuple((code, text) for code, text in variants))
+        for variants in json.loads(record.body)
+    ]
+    return TranslationMemory(
+        record.id, record.owner, record.summary["name"], record.created_at, units
     )

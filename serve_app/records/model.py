@@ -1,5 +1,5 @@
 """What a record is: something a client owns and keeps (a glossary, a correction, an uploaded
-document), written once and deleted once.
+document, a translation memory), written once and deleted once.
 
 There is no update, so a reader may keep one it read for a while (the ingress does). Each has
 a ``summary`` (what a listing shows, small) and a ``body`` (read only with the record itself:
@@ -21,11 +21,14 @@ class RecordKind(StrEnum):
     CORRECTION = "correction"
     # An uploaded document (base64 body), kept as long as the job translating it answers.
     DOCUMENT = "document"
+    # A translation memory (its units as JSON in the body).
+    MEMORY = "memory"
 
 
 GLOSSARY = RecordKind.GLOSSARY
 CORRECTION = RecordKind.CORRECTION
 DOCUMENT = RecordKind.DOCUMENT
+MEMORY = RecordKind.MEMORY
 
 
 class TooManyRecordsError(Exception):

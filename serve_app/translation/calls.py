@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from serve_app.engines.glossary import by_pair
 from serve_app.engines.markup import Document, MarkupError, prepare
+from serve_app.engines.memory import by_pair as memory_by_pair
 from serve_app.engines.translator import TranslationOptions, TranslationRequest, Translator
 from serve_app.messages import TranslateCall, TranslateOutcome
 
@@ -68,6 +69,7 @@ def answer_calls(
         beam = call.beam_size or options.beam_size
         group = groups.setdefault((1 + call.alternatives, beam), _Group())
         glossaries = by_pair(call.glossary, call.glossary_mode)
+        memories = memory_by_pair(call.memory)
         # Several targets ride the same translate_batch, target by target.
         for target in targets:
             for text, source, document in zip(call.texts, sources, documents, strict=True):
@@ -81,10 +83,13 @@ def answer_calls(
                         quality=call.quality,
                         glossary=glossaries.get((source, target)),
                         cache_scope=call.cache_scope,
+                        memory=memories.get((source, target)),
+                        memory_mode=call.memory_mode,
                     )
                 )
                 group.documents.append(document)
                 group.owners.append(index)
+    call_memory = [bool(call.memory) for call in calls]
     seconds, sentences = 0.0, 0
     for (hypotheses, beam), group in groups.items():
         group_options = replace(options, num_alternatives=hypotheses, beam_size=beam)
@@ -105,6 +110,8 @@ def answer_calls(
             outcomes[owner].alternatives.append([a.text for a in result.alternatives[1:]])
             outcomes[owner].qualities.append(result.quality)
             outcomes[owner].glossary.append(result.glossary)
+            if call_memory[owner]:
+                outcomes[owner].memory.append(result.memory)
             outcomes[owner].repaired_sentences += result.repaired
             outcomes[owner].cached_sentences += result.cached
             outcomes[owner].sentences += result.sentences

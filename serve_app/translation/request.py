@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serve_app.engines.corrections import Corrections
 from serve_app.engines.glossary import Glossary
+from serve_app.engines.memory import MemoryMatch, TranslationMemory, sentence_keys
 
 # (source language, target language, source term, target term): a glossary entry found in
 # the texts, as a Translator call carries it.
@@ -31,6 +32,27 @@ class CorrectionOffer(BaseModel):
     source: str
     id: str
     translation: str
+
+
+class MemoryOffer(BaseModel):
+    """A translation memory's match of a sentence (its key) found in texts ``texts``, from
+    ``source`` into ``target`` (a text's source may be detected only when it runs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    texts: tuple[int, ...] = Field(min_length=1)
+    source: str
+    target: str
+    key: str
+    segment: str
+    translation: str
+    score: float = Field(gt=0, le=1)
+
+    @property
+    def match(self) -> MemoryMatch:
+        return MemoryMatch(
+            self.source, self.target, self.key, self.segment, self.translation, self.score
+        )
 
 
 class TranslationRequest(BaseModel):
@@ -59,6 +81,10 @@ class TranslationRequest(BaseModel):
     glossary: tuple[Term, ...] | None = None
     glossary_mode: Literal["enforce", "prefer"] = "enforce"
     corrections: tuple[CorrectionOffer, ...] = ()
+    # With a translation memory (None: without one): its matches of the texts' sentences,
+    # and whether a fuzzy one is served (``prefer``) or only offered (``suggest``).
+    memory: tuple[MemoryOffer, ...] | None = None
+    memory_mode: Literal["suggest", "prefer"] = "suggest"
     # Whose part of the translation cache this request uses (the caller's key id; "" shared).
     owner: str = ""
 
@@ -67,6 +93,9 @@ class TranslationRequest(BaseModel):
         for offer in self.corrections:
             if offer.text >= len(self.texts):
                 raise ValueError(f"a correction names text {offer.text} of {len(self.texts)}")
+        for memory in self.memory or ():
+            if max(memory.texts) >= len(self.texts):
+                raise ValueError(f"a memory match names text {max(memory.texts)}")
         return self
 
     @property
@@ -113,6 +142,54 @@ def correction_offers(
         for target in targets
         for source, found in table.offered(text, target).items()
     )
+
+
+def memory_offers(
+    memory: TranslationMemory,
+    texts: Sequence[str],
+    targets: Sequence[str],
+    *,
+    sources: Sequence[str] | None = None,
+    text_format: str,
+    protect_spans: bool,
+    max_sentence_chars: int,
+    threshold: float,
+) -> tuple[MemoryOffer, ...]:
+    """The ``memory``'s best match (exact, else fuzzy at or above ``threshold``) of each
+    sentence of ``texts`` into each of ``targets``, from ``sources`` (the request's source
+    language, when it names one), else from every source language the memory has: the
+    texts' sources may be detected later, and a Translator applies only the matches of each
+    text's own pair. Each distinct sentence is looked up once per pair."""
+    where: dict[str, list[int]] = {}
+    for index, text in enumerate(texts):
+        for key in sentence_keys(
+            text, text_format, protect=protect_spans, max_sentence_chars=max_sentence_chars
+        ):
+            if not key:
+                continue
+            found = where.setdefault(key, [])
+            if not found or found[-1] != index:
+                found.append(index)
+    offers = []
+    for target in targets:
+        for source in memory.sources_into(target):
+            if sources is not None and source not in sources:
+                continue  # (an index is built per pair looked in: only those asked for)
+            for key, indexes in where.items():
+                match = memory.lookup(key, source, target, threshold)
+                if match is not None:
+                    offers.append(
+                        MemoryOffer(
+                            texts=tuple(indexes),
+                            source=source,
+                            target=target,
+                            key=key,
+                            segment=match.segment,
+                            translation=match.translation,
+                            score=match.score,
+                        )
+                    )
+    return tuple(offers)
 
 
 class CallerRecords(Protocol):

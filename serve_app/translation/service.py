@@ -3,8 +3,9 @@
 Plain Python over injected calls (the Translator of a model, the detector), so the ingress,
 the job worker and the Orchestrator each plug in their own handles and the rules live once:
 the markup check, the source-language rule, corrections, routing texts to models, glossary
-terms, quality with the output-language check, withholding under ``min_quality``, chunks
-kept in flight for long jobs and sentence-by-sentence streaming.
+terms and translation memory matches, quality with the output-language check, withholding
+under ``min_quality``, chunks kept in flight for long jobs and sentence-by-sentence
+streaming.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from serve_app.engines.detector import Detection
 from serve_app.engines.glossary import TermReport
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.markup import MarkupError, readable_text
+from serve_app.engines.memory import MemoryReport
 from serve_app.engines.quality import Quality, check_output_languages, withheld
 from serve_app.engines.segmenter import segment
 from serve_app.engines.source_language import (
@@ -84,6 +86,8 @@ class TranslatedItem:
     quality: Quality | None
     glossary: list[TermReport] | None
     correction: Correction | None = None
+    # With a translation memory: each sentence it matched, served or suggested.
+    memory: list[MemoryReport] | None = None
 
     @property
     def withheld(self) -> bool:
@@ -134,6 +138,7 @@ class _Piece:
     quality: Quality | None = None
     glossary: list[TermReport] = field(default_factory=list)
     correction: Correction | None = None
+    memory: list[MemoryReport] = field(default_factory=list)
 
 
 class TranslationService:
@@ -323,6 +328,7 @@ class TranslationService:
             piece.quality,
             None if request.glossary is None else piece.glossary,
             piece.correction,
+            None if request.memory is None else piece.memory,
         )
 
     async def _measure(
@@ -390,6 +396,7 @@ class TranslationService:
                         outcome.alternatives[k] if outcome.alternatives else [],
                         outcome.qualities[k] if outcome.qualities else None,
                         outcome.glossary[k] if outcome.glossary else [],
+                        memory=outcome.memory[k] if outcome.memory else [],
                     )
                     k += 1
         return pieces, _together(outcomes)
@@ -401,6 +408,7 @@ class TranslationService:
         codes: list[str],
         targets: Sequence[str],
     ) -> TranslateCall:
+        sent = set(indexes)
         return TranslateCall(
             [request.texts[i] for i in indexes],
             [codes[i] for i in indexes],
@@ -413,6 +421,13 @@ class TranslationService:
             quality=request.measured,
             glossary=request.glossary or (),
             glossary_mode=request.glossary_mode,
+            # Only the matches of these texts' sentences, into these targets.
+            memory=tuple(
+                offer.match
+                for offer in request.memory or ()
+                if offer.target in targets and not sent.isdisjoint(offer.texts)
+            ),
+            memory_mode=request.memory_mode,
             cache_scope=request.owner,
         )
 

@@ -48,6 +48,8 @@ def app_args(model_dir: Path, **translator: Any) -> AppArgs:
             # On here (off by default): tests/serve/test_corrections.py; the auth test's app
             # keeps the default and checks the endpoints refuse.
             "corrections": {"enabled": True},
+            # Small, so that tests/serve/test_memories.py reaches each limit cheaply.
+            "memories": {"max_bytes": 1_000_000, "max_units": 1000},
             # Not the defaults, so that tests can tell these reached Serve (test_deployment).
             "deployments": {
                 "orchestrator": {"num_cpus": 0.1, "max_ongoing_requests": 48},

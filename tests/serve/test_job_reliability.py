@@ -246,6 +246,41 @@ def test_api_keys_and_job_isolation(ray_cluster: int, test_model_dir: Path, tmp_
                 headers=alice,
             )
             assert used.json()["translated_text"] == "A confidentiel."
+            # So are translation memories.
+            tmx = (
+                b'<tmx version="1.4"><body><tu><tuv xml:lang="en"><seg>A secret.</seg></tuv>'
+                b'<tuv xml:lang="fr"><seg>Un secret.</seg></tuv></tu></body></tmx>'
+            )
+            uploaded = http.post(
+                "/api/v1/memories", files={"file": ("alice.tmx", tmx)}, headers=alice
+            )
+            assert uploaded.status_code == 201, uploaded.text
+            memory = uploaded.json()["id"]
+            for response in (
+                http.get(f"/api/v1/memories/{memory}", headers=bob),
+                http.get(f"/api/v1/memories/{memory}/export", headers=bob),
+                http.delete(f"/api/v1/memories/{memory}", headers=bob),
+                http.post(
+                    "/api/v1/translate",
+                    json={"text": "A secret.", "target_language": "fr", "memory_id": memory},
+                    headers=bob,
+                ),
+            ):
+                assert response.status_code == 404, response.text
+                assert response.json()["errors"][0]["code"] == "MEMORY_NOT_FOUND"
+            assert http.get("/api/v1/memories", headers=bob).json() == {"memories": []}
+            assert http.get("/api/v1/memories").status_code == 401
+            remembered = http.post(
+                "/api/v1/translate",
+                json={
+                    "text": "A secret.",
+                    "source_language": "en",
+                    "target_language": "fr",
+                    "memory_id": memory,
+                },
+                headers=alice,
+            )
+            assert remembered.json()["translated_text"] == "Un secret."
             # Corrections are off by default: their endpoints say so.
             refused = http.post(
                 "/api/v1/corrections",

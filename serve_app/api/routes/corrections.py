@@ -28,6 +28,7 @@ def _out(correction: Correction) -> CorrectionOut:
         source_language=correction.source_language,
         target_language=correction.target_language,
         original=correction.original,
+        memory_id=correction.memory_id,
         created_at=datetime.fromtimestamp(correction.created_at, UTC),
         created_by=correction.owner or None,
     )

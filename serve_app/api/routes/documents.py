@@ -25,7 +25,13 @@ from serve_app.api import records
 from serve_app.api.errors import ApiError, error_responses
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.routes.jobs import poll_link, text_job_payload
-from serve_app.api.schemas import ErrorResponse, GlossaryMode, JobAccepted, TextJobRequest
+from serve_app.api.schemas import (
+    ErrorResponse,
+    GlossaryMode,
+    JobAccepted,
+    MemoryMode,
+    TextJobRequest,
+)
 from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import ServicesDep
 from serve_app.config import DocumentsConfig
@@ -88,6 +94,9 @@ async def submit_document(
     ] = None,
     glossary_id: Annotated[str | None, Form()] = None,
     glossary_mode: Annotated[GlossaryMode, Form()] = "enforce",
+    memory_id: Annotated[str | None, Form()] = None,
+    memory_mode: Annotated[MemoryMode, Form()] = "suggest",
+    memory_threshold: Annotated[float | None, Form(ge=0.5, le=1.0)] = None,
     model: Annotated[str | None, Form(max_length=64, description="A registered model.")] = None,
     beam_size: Annotated[int | None, Form(ge=1, le=16)] = None,
     protect_spans: Annotated[bool, Form()] = True,
@@ -143,6 +152,9 @@ async def submit_document(
         format="html",
         glossary_id=glossary_id,
         glossary_mode=glossary_mode,
+        memory_id=memory_id,
+        memory_mode=memory_mode,
+        memory_threshold=memory_threshold,
         model=model,
         beam_size=beam_size,
         protect_spans=protect_spans,

@@ -66,6 +66,8 @@ def _sentence(
         data["quality"] = asdict(item.quality)
     if item.glossary is not None:
         data["glossary_terms"] = [report.as_dict() for report in item.glossary]
+    if item.memory is not None:
+        data["memory_matches"] = [report.as_dict() for report in item.memory]
     if item.correction is not None:
         data["correction_id"] = item.correction.id
     return data

@@ -18,6 +18,7 @@ from serve_app.api.schemas import (
     DetectRequest,
     DetectResponse,
     GlossaryTermOut,
+    MemoryMatchOut,
     MultiTargetBatchTranslateResponse,
     MultiTargetTranslateResponse,
     QualityOut,
@@ -135,6 +136,10 @@ def _item(translated: TranslatedItem, **details: object) -> TranslationItem:
     if translated.glossary is not None:
         details["glossary_terms"] = [
             GlossaryTermOut(**report.as_dict()) for report in translated.glossary
+        ]
+    if translated.memory is not None:
+        details["memory_matches"] = [
+            MemoryMatchOut(**report.as_dict()) for report in translated.memory
         ]
     if quality is not None:
         shown = QualityOut(**asdict(quality))
