@@ -113,6 +113,8 @@ def run_serve(
                     },
                 },
                 "api": {"max_batch_items": 1000},
+                # The clients are this benchmark's, on loopback: no limits to meter them by.
+                "rate_limits": {"enabled": False},
             }
         )
 
