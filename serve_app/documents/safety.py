@@ -146,6 +146,8 @@ def check_xml(data: bytes, what: str) -> None:
         ) from exc
     except expat.ExpatError as exc:
         raise invalid(f"{what} is not well-formed XML ({exc})") from exc
+    except (LookupError, ValueError) as exc:  # an encoding expat cannot read: not a 500
+        raise invalid(f"{what} declares an encoding that cannot be read ({exc})") from exc
 
 
 def xml_parser() -> etree.XMLParser:

@@ -309,6 +309,16 @@ def test_entity_declarations_in_office_xml_are_refused(payload: bytes) -> None:
     assert refused(epub_data, "evil.epub").code == "INVALID_DOCUMENT"
 
 
+@pytest.mark.parametrize("encoding", ["x-bogus", "utf-32"])
+def test_an_xml_part_in_an_encoding_no_codec_reads_is_a_400(encoding: str) -> None:
+    """expat raises LookupError / ValueError for these, which reached the client as a 500."""
+    payload = f'<?xml version="1.0" encoding="{encoding}"?><w:document/>'.encode()
+    data = files.replace_entry(files.make_docx(), "word/document.xml", payload)
+    error = refused(data, "odd.docx")
+    assert (error.status, error.code) == (400, "INVALID_DOCUMENT")
+    assert "declares an encoding that cannot be read" in error.message
+
+
 @pytest.mark.parametrize(
     ("data", "filename"),
     [
