@@ -22,6 +22,9 @@ class DocumentRef(BaseModel):
     filename: str
     format: str
     output: str
+    # A localization file's segments scoring below this are marked for review in the file
+    # (the request's min_quality, which then withholds nothing).
+    review_below: float | None = None
 
 
 class TextJobPayload(BaseModel):

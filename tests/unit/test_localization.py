@@ -1,0 +1,153 @@
+"""Software localization files: keys, comments, context and order kept, only translatable
+values translated (by the real tiny copy model), placeholders verified, plurals written for
+the target (Russian, Arabic), low quality marked for review, hostile files refused."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import polib
+import pytest
+
+from serve_app.documents.errors import DocumentError
+from serve_app.documents.formats import DocumentLimits, render, segments, sniff_format
+from serve_app.documents.messages import Target
+from serve_app.engines.translator import TranslationRequest, Translator
+from tests import l10n_files as files
+
+RUS, ARB = "rus_Cyrl", "arb_Arab"
+
+
+def translated(
+    data: bytes,
+    name: str,
+    target: str,
+    translator: Translator,
+    review: Sequence[bool] = (),
+) -> tuple[list[str], bytes]:
+    """The file's segments and the file written from the copy model's translations of them
+    (through the real engine's markup path, as a document job translates them)."""
+    found = segments(data, name, target=Target(target))
+    requests = [TranslationRequest(s, "eng_Latn", target, "html") for s in found]
+    answers = [r.text for r in translator.translate(requests).results]
+    return found, render(data, name, answers, target=Target(target, review))
+
+
+def rewritten(data: bytes, name: str, target: str, change: Callable[[str], str]) -> bytes:
+    found = segments(data, name, target=Target(target))
+    return render(data, name, [change(s) for s in found], target=Target(target))
+
+
+def drop_codes(snippet: str) -> str:
+    """A translation that lost its placeholders and inline codes."""
+    return re.sub(r"<[^>]*>", "", snippet)
+
+
+def refused(data: bytes, filename: str, limits: DocumentLimits | None = None) -> DocumentError:
+    with pytest.raises(DocumentError) as caught:
+        segments(data, sniff_format(data, filename), limits, Target(RUS))
+    return caught.value
+
+
+# --- gettext PO / POT
+
+
+def test_po_keeps_comments_context_order_and_fills_msgstr(translator: Translator) -> None:
+    found, out = translated(files.PO, "po", RUS, translator)
+    assert 'Hello <wbr data-k="0">, you have <span data-k="1">new</span> mail' in found
+    catalog = polib.pofile(out.decode())
+    assert catalog.metadata["Language"] == "ru"
+    assert catalog.metadata["X-Custom-Header"] == "kept"
+    assert catalog.metadata["Plural-Forms"].startswith("nplurals=3;")
+    assert [e.msgid for e in catalog] == [
+        "Hello %(name)s, you have <b>new</b> mail",
+        "One file was deleted",
+        "Save changes",
+        "%s: %d",
+        "%d comment",
+        "Open {0} in {app_name}",
+        "Removed long ago",
+    ]
+    greeting = catalog[0]
+    assert greeting.msgctxt == "greeting"
+    assert greeting.comment == "Shown on the start screen"
+    assert greeting.occurrences == [("app/views.py", "10")]
+    assert greeting.flags == ["python-format"]
+    # The copy model gives the source back: the translation is the msgid, codes and all.
+    assert greeting.msgstr == greeting.msgid
+    assert catalog[3].msgstr == "%s: %d"  # nothing to translate: the source stands
+    assert catalog[5].msgstr == "Open {0} in {app_name}"
+    # A fuzzy entry translated again is no longer fuzzy, and loses its previous msgid.
+    assert catalog[2].tcomment == "A translator's note"
+    assert not catalog[2].fuzzy
+    assert catalog[2].previous_msgid is None
+    assert catalog[2].msgstr == "Save changes"
+    assert catalog[6].obsolete
+    assert catalog[6].msgstr == "Entfernt"
+    assert "#~ msgid" in out.decode()
+
+
+@pytest.mark.parametrize(
+    ("target", "forms", "one_at"),
+    # Russian msgstr[0] covers 21 too, French's 0 too: not "One file" but "%d files".
+    [(RUS, 3, None), (ARB, 6, 1), ("zho_Hans", 1, None), ("fra_Latn", 2, None), ("eng_Latn", 2, 0)],
+)
+def test_po_plurals_are_the_targets(
+    target: str, forms: int, one_at: int | None, translator: Translator
+) -> None:
+    _, out = translated(files.PO, "po", target, translator)
+    catalog = polib.pofile(out.decode())
+    assert catalog.metadata["Plural-Forms"].startswith(f"nplurals={forms};")
+    plural = catalog[1]
+    assert sorted(plural.msgstr_plural) == list(range(forms))
+    for index, text in plural.msgstr_plural.items():
+        # The form that covers 1 alone comes from msgid, every other from msgid_plural.
+        expected = plural.msgid if index == one_at else plural.msgid_plural
+        assert text == expected, (index, text)
+    # "%d comment" carries the number: it is the form for 1 (Russian 21, 31, French 0 too).
+    numbered = catalog[4].msgstr_plural
+    one = 1 if target == ARB else 0
+    assert [numbered[i] == "%d comment" for i in range(forms)] == [i == one for i in range(forms)]
+
+
+def test_po_marks_a_lost_placeholder_and_low_quality_fuzzy(translator: Translator) -> None:
+    lost = polib.pofile(rewritten(files.PO, "po", RUS, drop_codes).decode())
+    assert lost[0].fuzzy
+    assert lost[0].msgstr == lost[0].msgid  # the source, for a human to translate
+    assert lost[5].fuzzy  # "{0}" and "{app_name}" went missing
+    assert not lost[2].fuzzy  # no placeholder to lose
+    found = segments(files.PO, "po", target=Target(RUS))
+    low = [segment == "Save changes" for segment in found]
+    _, out = translated(files.PO, "po", RUS, translator, review=low)
+    catalog = polib.pofile(out.decode())
+    assert [entry.msgid for entry in catalog if entry.fuzzy] == ["Save changes"]
+    assert catalog[2].msgstr == "Save changes"  # marked for review, not withheld
+
+
+def test_po_already_in_the_target_keeps_its_finished_translations() -> None:
+    done = files.PO.replace(b'"X-Custom', b'"Language: ru\\n"\n"X-Custom').replace(
+        b'msgid "%s: %d"\nmsgstr ""', b'msgid "%s: %d"\nmsgstr "%s -- %d"'
+    )
+    out = polib.pofile(rewritten(done, "po", RUS, str.upper).decode())
+    assert out[3].msgstr == "%s -- %d"
+    assert out[2].msgstr == "SAVE CHANGES"  # fuzzy: translated again
+
+
+def test_a_pot_is_written_as_a_po() -> None:
+    assert sniff_format(files.PO, "messages.pot") == "pot"
+    out = render(files.PO, "pot", segments(files.PO, "pot", target=Target(RUS)), target=Target(RUS))
+    assert polib.pofile(out.decode()).metadata["Language"] == "ru"
+
+
+def test_po_hostile_and_damaged_files(tmp_path: object) -> None:
+    error = refused(b'msgid "a"\nmsgstr "b"\nnonsense here\n', "broken.po")
+    assert (error.status, error.code) == (400, "INVALID_DOCUMENT")
+    # polib reads a string naming an existing file as that file: an upload never is one.
+    assert refused(__file__.encode(), "path.po").status == 400
+    many = b"".join(b'msgid "Entry %d"\nmsgstr ""\n\n' % i for i in range(50))
+    error = refused(many, "many.po", DocumentLimits(max_segments=10))
+    assert (error.status, error.code) == (413, "DOCUMENT_TOO_LARGE")
+    error = refused(many, "many.po", DocumentLimits(max_bytes=100))
+    assert error.status == 413
+    assert refused(b"\xff\xfe\x00garbage", "binary.po").status == 400
