@@ -49,3 +49,65 @@ msgstr ""
 #~ msgid "Removed long ago"
 #~ msgstr "Entfernt"
 """
+
+XLIFF_12 = b"""<?xml version="1.0" encoding="UTF-8"?>
+<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">
+  <file source-language="en" datatype="plaintext" original="app.properties">
+    <header><note>Header note</note></header>
+    <body>
+      <!-- the welcome screen -->
+      <trans-unit id="welcome">
+        <source>Welcome, <g id="1">%1$s</g>! You have <x id="2"/> new messages.</source>
+        <note from="developer">Shown once</note>
+      </trans-unit>
+      <group id="g1" translate="no">
+        <trans-unit id="brand"><source>Tafsiri Cloud</source></trans-unit>
+      </group>
+      <trans-unit id="save" resname="save.button">
+        <source>Save {name} now</source>
+        <target state="new"></target>
+      </trans-unit>
+      <trans-unit id="code"><source>%s</source></trans-unit>
+      <trans-unit id="bold"><source>Press <bpt id="3">&lt;b&gt;</bpt>Start<ept
+        id="3">&lt;/b&gt;</ept> please</source></trans-unit>
+    </body>
+  </file>
+</xliff>
+"""
+
+XLIFF_20 = b"""<?xml version="1.0" encoding="UTF-8"?>
+<xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.0" srcLang="en">
+  <file id="f1">
+    <notes><note>File note</note></notes>
+    <unit id="u1">
+      <originalData><data id="d1">&lt;b&gt;</data><data id="d2">&lt;/b&gt;</data></originalData>
+      <segment>
+        <source>Click <pc id="1" dataRefStart="d1"
+          dataRefEnd="d2">Save</pc> to keep <ph id="2"/> files.</source>
+      </segment>
+      <ignorable><source> </source></ignorable>
+      <segment state="initial">
+        <source>Then close the {app} window.</source>
+      </segment>
+    </unit>
+    <unit id="u2" translate="no">
+      <segment><source>Do not translate me</source></segment>
+    </unit>
+  </file>
+</xliff>
+"""
+
+ENTITY_BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<ROOT><string name="a">&lol2;</string></ROOT>
+"""
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<ROOT><string name="a">&x;</string></ROOT>
+"""
+
+
+def hostile_xml(root: bytes, payload: bytes) -> bytes:
+    """``payload`` (an entity bomb or XXE) with ``root`` as its root element."""
+    return payload.replace(b"ROOT", root)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from serve_app.documents import gettext, office, text_formats
+from serve_app.documents import gettext, office, text_formats, xliff
 from serve_app.documents.errors import DocumentError, invalid, too_large
 from serve_app.documents.messages import Messages, Target
 from serve_app.documents.safety import (
@@ -33,11 +33,12 @@ TEXT_FORMATS = {
 MESSAGE_FORMATS: dict[str, Callable[[bytes, Messages, bool], bytes]] = {
     "po": gettext.walk_po,
     "pot": gettext.walk_po,
+    "xlf": xliff.walk_xliff,
 }
 ZIP_FORMATS = ("docx", "pptx", "xlsx", "odt", "epub")
 FORMATS = (*TEXT_FORMATS, *MESSAGE_FORMATS, *ZIP_FORMATS, "pdf")
 # Names a file may carry for a format.
-_EXTENSIONS = {"htm": "html", "xhtml": "html", "markdown": "md", "text": "txt"}
+_EXTENSIONS = {"htm": "html", "xhtml": "html", "markdown": "md", "text": "txt", "xliff": "xlf"}
 # What each format may be written as: its own format first (the default).
 OUTPUT_FORMATS = {name: (name,) for name in FORMATS} | {"pdf": ("txt", "docx")} | {"pot": ("po",)}
 MEDIA_TYPES = {
@@ -47,6 +48,7 @@ MEDIA_TYPES = {
     "srt": "application/x-subrip; charset=utf-8",
     "vtt": "text/vtt; charset=utf-8",
     "po": "text/x-gettext-translation; charset=utf-8",
+    "xlf": "application/xliff+xml",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -40,6 +40,10 @@ _TAG_NAME = re.compile(r"</?([A-Za-z][\w:.-]*)")
 MAX_DEPTH = 64
 
 
+def _same(text: str) -> str:
+    return text
+
+
 @dataclass(frozen=True)
 class Code:
     """A piece of a message the model never sees as itself: ``raw`` is its text (a string)
@@ -62,10 +66,12 @@ class Message:
     def translatable(self) -> bool:
         return any(isinstance(piece, str) and has_letters(piece) for piece in self.pieces)
 
-    def text(self) -> str:
-        """The message as one string (every code a string)."""
+    def text(self, escape_text: Callable[[str], str] = _same) -> str:
+        """The message as one string (every code a string, written as it was found; the
+        text through ``escape_text``)."""
         return "".join(
-            piece if isinstance(piece, str) else str(self.codes[piece].raw) for piece in self.pieces
+            escape_text(piece) if isinstance(piece, str) else str(self.codes[piece].raw)
+            for piece in self.pieces
         )
 
     def snippet(self) -> str:
@@ -127,10 +133,14 @@ class _Reader(HTMLParser):
 
 class MessageBuilder:
     """Collects a message's text and codes in order; text is scanned for placeholders and
-    HTML tags (``codes``, None for none), a tag's end paired with its start."""
+    HTML tags (``codes``, None for none), a tag's end paired with its start. What is left
+    of the text goes through ``unescape`` (a format's own escapes, ``\\'`` in Android)."""
 
-    def __init__(self, codes: re.Pattern[str] | None = CODES) -> None:
+    def __init__(
+        self, codes: re.Pattern[str] | None = CODES, unescape: Callable[[str], str] = _same
+    ) -> None:
         self._scan = codes
+        self._unescape = unescape
         self.pieces: list[str | int] = []
         self.codes: list[Code] = []
         self._tags: list[tuple[str, int]] = []  # open HTML tags: (name, code index)
@@ -149,6 +159,7 @@ class MessageBuilder:
     def _text(self, text: str) -> None:
         if not text:
             return
+        text = self._unescape(text)
         if self.pieces and isinstance(self.pieces[-1], str):
             self.pieces[-1] += text
         else:
@@ -189,8 +200,10 @@ class MessageBuilder:
         return Message(self.pieces, self.codes)
 
 
-def message_of(text: str, codes: re.Pattern[str] | None = CODES) -> Message:
-    builder = MessageBuilder(codes)
+def message_of(
+    text: str, codes: re.Pattern[str] | None = CODES, unescape: Callable[[str], str] = _same
+) -> Message:
+    builder = MessageBuilder(codes, unescape)
     builder.text(text)
     return builder.build()
 
@@ -201,34 +214,37 @@ def message_of(text: str, codes: re.Pattern[str] | None = CODES) -> Message:
 def element_message(
     element: etree._Element,
     paired: Callable[[etree._Element], bool],
-    unescape: Callable[[str], str] = lambda text: text,
+    codes: re.Pattern[str] = CODES,
+    unescape: Callable[[str], str] = _same,
 ) -> Message:
-    """``element``'s content as a message: its text (through ``unescape``), each child a
-    code (a pair around its content where ``paired`` says so, else void: copied whole)."""
-    builder = MessageBuilder()
+    """``element``'s content as a message: its text (scanned for ``codes``, the rest through
+    ``unescape``), each child element a code (a pair around its content where ``paired``
+    says so, else void: copied whole, as are comments)."""
+    builder = MessageBuilder(codes, unescape)
 
     def walk(node: etree._Element) -> None:
         if node.text:
-            builder.text(unescape(node.text))
+            builder.text(node.text)
         for child in node:
-            if paired(child):
+            if isinstance(child.tag, str) and paired(child):
                 opened = builder.open(child)
                 walk(child)
                 builder.close(child, opened)
             else:
                 builder.void(child)
             if child.tail:
-                builder.text(unescape(child.tail))
+                builder.text(child.tail)
 
     walk(element)
     return builder.build()
 
 
 def fill_element(
-    element: etree._Element, message: Message, escape_text: Callable[[str], str] = lambda t: t
+    element: etree._Element, message: Message, escape_text: Callable[[str], str] = _same
 ) -> None:
     """``element``'s content replaced by ``message`` (from :func:`element_message`): text
-    through ``escape_text``, void codes copied, pairs rebuilt around their new content."""
+    through ``escape_text``, codes found in the text as they were, code elements copied,
+    pairs rebuilt around their new content."""
     for child in list(element):
         element.remove(child)
     element.text = None
@@ -247,7 +263,7 @@ def fill_element(
             continue
         code = message.codes[piece]
         if isinstance(code.raw, str):  # a placeholder found in the text
-            add_text(escape_text(code.raw))
+            add_text(code.raw)
         elif code.kind == "void":
             kept = copy.deepcopy(code.raw)
             kept.tail = None
@@ -304,9 +320,6 @@ class Messages:
         if read is None:  # a code lost or doubled: the source, for a human to translate
             return Translated(message, True)
         return Translated(read, review)
-
-    def text(self, text: str, codes: re.Pattern[str] | None = CODES) -> Translated:
-        return self.translate(message_of(text, codes))
 
     def plurals(self, forms: Mapping[str, Message]) -> dict[str, Translated]:
         """The target's plural categories, each translated from the source form covering

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 import polib
 import pytest
+from lxml import etree
 
 from serve_app.documents.errors import DocumentError
 from serve_app.documents.formats import DocumentLimits, render, segments, sniff_format
@@ -151,3 +152,94 @@ def test_po_hostile_and_damaged_files(tmp_path: object) -> None:
     error = refused(many, "many.po", DocumentLimits(max_bytes=100))
     assert error.status == 413
     assert refused(b"\xff\xfe\x00garbage", "binary.po").status == 400
+
+
+# --- XLIFF 1.2 and 2.x
+
+X12 = "{urn:oasis:names:tc:xliff:document:1.2}"
+X20 = "{urn:oasis:names:tc:xliff:document:2.0}"
+
+
+def xml(data: bytes) -> etree._Element:
+    return etree.fromstring(data)
+
+
+def test_xliff_12_targets_beside_sources_codes_and_notes_kept(translator: Translator) -> None:
+    found, out = translated(files.XLIFF_12, "xlf", RUS, translator)
+    assert found[0] == (
+        'Welcome, <span data-k="0"><wbr data-k="1"></span>! You have <wbr data-k="3"> new messages.'
+    )
+    root = xml(out)
+    assert root.find(f"{X12}file").get("target-language") == "ru"
+    units = {u.get("id"): u for u in root.iter(f"{X12}trans-unit")}
+    assert list(units) == ["welcome", "brand", "save", "code", "bold"]
+    for unit_id in ("welcome", "save", "code", "bold"):
+        unit = units[unit_id]
+        source, target = unit.find(f"{X12}source"), unit.find(f"{X12}target")
+        # The copy model's translation is the source: codes, attributes and all.
+        assert (
+            etree.tostring(target).split(b">", 1)[1].rsplit(b"<", 1)[0]
+            == etree.tostring(source, with_tail=False).split(b">", 1)[1].rsplit(b"<", 1)[0]
+        )
+        assert target.get("state") == "translated"
+        assert unit.index(target) == unit.index(source) + 1
+    assert units["welcome"].find(f"{X12}note").text == "Shown once"
+    assert units["brand"].find(f"{X12}target") is None  # in a translate="no" group
+    assert b"<!-- the welcome screen -->" in out
+    assert root.find(f"{X12}file/{X12}header/{X12}note").text == "Header note"
+
+
+def test_xliff_2_targets_states_and_untranslatable_units(translator: Translator) -> None:
+    _, out = translated(files.XLIFF_20, "xlf", ARB, translator, review=[False, True])
+    root = xml(out)
+    assert root.get("trgLang") == "ar"
+    assert root.get("srcLang") == "en"
+    first, second, _ = root.iter(f"{X20}segment")
+    target = first.find(f"{X20}target")
+    assert [child.tag.split("}")[1] for child in target] == ["pc", "ph"]
+    assert target.find(f"{X20}pc").attrib == {"id": "1", "dataRefStart": "d1", "dataRefEnd": "d2"}
+    assert "".join(target.itertext()) == "Click Save to keep  files."
+    assert first.get("state") == "translated"
+    assert (second.get("state"), second.get("subState")) == ("initial", "tafsiri:needs-review")
+    assert second.find(f"{X20}target").text == "Then close the {app} window."
+    untouched = root.find(f".//{X20}unit[@id='u2']")
+    assert untouched.find(f".//{X20}target") is None
+    assert root.find(f".//{X20}ignorable/{X20}target") is None
+
+
+def test_xliff_a_lost_code_keeps_the_source_for_review() -> None:
+    root = xml(rewritten(files.XLIFF_12, "xlf", RUS, drop_codes))
+    units = {u.get("id"): u for u in root.iter(f"{X12}trans-unit")}
+    welcome = units["welcome"].find(f"{X12}target")
+    assert welcome.get("state") == "needs-review-translation"
+    assert [child.tag for child in welcome] == [f"{X12}g", f"{X12}x"]  # the source's codes
+    assert units["code"].find(f"{X12}target").get("state") == "translated"  # nothing to lose
+    # A translation that moved a code is fine: the set is what is checked.
+    moved = rewritten(
+        files.XLIFF_20, "xlf", RUS, lambda s: re.sub(r"(<wbr[^>]*>)(.*)", r"\2 \1", s)
+    )
+    segment = next(xml(moved).iter(f"{X20}segment"))
+    assert segment.get("state") == "translated"
+
+
+def test_xliff_in_the_target_language_keeps_its_translations() -> None:
+    done = files.XLIFF_12.replace(
+        b'source-language="en"', b'source-language="en" target-language="ru"'
+    )
+    done = done.replace(b'<target state="new"></target>', b'<target state="final">Kept</target>')
+    root = xml(rewritten(done, "xlf", RUS, str.upper))
+    units = {u.get("id"): u for u in root.iter(f"{X12}trans-unit")}
+    assert units["save"].find(f"{X12}target").text == "Kept"
+    assert units["welcome"].find(f"{X12}target").text.startswith("WELCOME")
+
+
+@pytest.mark.parametrize("payload", [files.ENTITY_BOMB, files.XXE])
+def test_xliff_entity_bombs_and_xxe_are_refused(payload: bytes) -> None:
+    error = refused(files.hostile_xml(b"xliff", payload), "bomb.xlf")
+    assert (error.status, error.code) == (400, "INVALID_DOCUMENT")
+    assert "entities" in error.message
+
+
+def test_xliff_that_is_not_xliff_is_refused() -> None:
+    assert refused(b"<html><body>x</body></html>", "page.xliff").status == 415
+    assert refused(b"<xliff><file>", "cut.xlf").status == 400
