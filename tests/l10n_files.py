@@ -111,3 +111,25 @@ XXE = b"""<?xml version="1.0"?>
 def hostile_xml(root: bytes, payload: bytes) -> bytes:
     """``payload`` (an entity bomb or XXE) with ``root`` as its root element."""
     return payload.replace(b"ROOT", root)
+
+
+ANDROID = b"""<?xml version="1.0" encoding="utf-8"?>
+<resources xmlns:tools="http://schemas.android.com/tools"
+    xmlns:xliff="urn:oasis:names:tc:xliff:document:1.2">
+    <!-- Shown in the launcher -->
+    <string name="app_name" translatable="false">Tafsiri</string>
+    <string name="welcome">Welcome, %1$s! You have <b>%2$d</b> new messages.</string>
+    <string name="quote">Don\\'t say \\"no\\"\\nSee you</string>
+    <string name="brand">Powered by <xliff:g id="brand" example="T">%s</xliff:g> today</string>
+    <plurals name="files">
+        <item quantity="one">%d file was deleted</item>
+        <item quantity="other">%d files were deleted</item>
+    </plurals>
+    <string-array name="planets">
+        <item>Mercury</item>
+        <item>42</item>
+    </string-array>
+    <string name="at">\\@home is where we are</string>
+    <dimen name="margin">16dp</dimen>
+</resources>
+"""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from serve_app.documents import gettext, office, text_formats, xliff
+from serve_app.documents import android, gettext, office, text_formats, xliff
 from serve_app.documents.errors import DocumentError, invalid, too_large
 from serve_app.documents.messages import Messages, Target
 from serve_app.documents.safety import (
@@ -34,6 +34,7 @@ MESSAGE_FORMATS: dict[str, Callable[[bytes, Messages, bool], bytes]] = {
     "po": gettext.walk_po,
     "pot": gettext.walk_po,
     "xlf": xliff.walk_xliff,
+    "xml": android.walk_android,
 }
 ZIP_FORMATS = ("docx", "pptx", "xlsx", "odt", "epub")
 FORMATS = (*TEXT_FORMATS, *MESSAGE_FORMATS, *ZIP_FORMATS, "pdf")
@@ -49,6 +50,7 @@ MEDIA_TYPES = {
     "vtt": "text/vtt; charset=utf-8",
     "po": "text/x-gettext-translation; charset=utf-8",
     "xlf": "application/xliff+xml",
+    "xml": "application/xml",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -243,3 +243,66 @@ def test_xliff_entity_bombs_and_xxe_are_refused(payload: bytes) -> None:
 def test_xliff_that_is_not_xliff_is_refused() -> None:
     assert refused(b"<html><body>x</body></html>", "page.xliff").status == 415
     assert refused(b"<xliff><file>", "cut.xlf").status == 400
+
+
+# --- Android strings.xml
+
+
+def android(data: bytes) -> dict[str, etree._Element]:
+    return {e.get("name"): e for e in xml(data) if isinstance(e.tag, str)}
+
+
+def test_android_strings_arrays_markup_and_escapes(translator: Translator) -> None:
+    found, out = translated(files.ANDROID, "xml", RUS, translator)
+    assert found[1] == 'Don\'t say "no"<wbr data-k="0">See you'  # escapes read as text
+    assert b"<!-- Shown in the launcher -->" in out
+    before, after = android(files.ANDROID), android(out)
+    assert list(after) == list(before)
+    for name in ("app_name", "welcome", "quote", "brand", "at", "margin", "planets"):
+        # The copy model's translation is the source: every escape and code written back.
+        assert etree.tostring(after[name]) == etree.tostring(before[name]), name
+    assert 'translatable="false"' in etree.tostring(after["app_name"]).decode()
+
+
+def test_android_escapes_are_written_again() -> None:
+    out = android(rewritten(files.ANDROID, "xml", RUS, lambda s: s.replace("say", "'say'")))
+    assert out["quote"].text == "Don\\'t \\'say\\' \\\"no\\\"\\nSee you"
+    at = android(rewritten(files.ANDROID, "xml", RUS, str.upper))["at"]
+    assert at.text == "\\@HOME IS WHERE WE ARE"  # still text, not a resource reference
+
+
+@pytest.mark.parametrize(
+    ("target", "quantities"),
+    [
+        (RUS, ["one", "few", "many", "other"]),
+        (ARB, ["zero", "one", "two", "few", "many", "other"]),
+        ("zho_Hans", ["other"]),
+    ],
+)
+def test_android_plurals_are_the_targets_quantities(
+    target: str, quantities: list[str], translator: Translator
+) -> None:
+    _, out = translated(files.ANDROID, "xml", target, translator)
+    items = android(out)["files"].findall("item")
+    assert [item.get("quantity") for item in items] == quantities
+    for item in items:
+        # "%d file was deleted" carries the number: Russian one (1, 21, ...) and Arabic one.
+        single = item.get("quantity") == "one"
+        assert item.text == ("%d file was deleted" if single else "%d files were deleted")
+
+
+def test_android_a_lost_argument_keeps_the_source() -> None:
+    out = android(rewritten(files.ANDROID, "xml", RUS, lambda s: drop_codes(s).upper()))
+    assert out["welcome"].text == "Welcome, %1$s! You have "  # the source, not broken
+    assert out["planets"][0].text == "MERCURY"  # no code to lose
+
+
+@pytest.mark.parametrize("payload", [files.ENTITY_BOMB, files.XXE])
+def test_android_entity_bombs_and_xxe_are_refused(payload: bytes) -> None:
+    error = refused(files.hostile_xml(b"resources", payload), "strings.xml")
+    assert (error.status, error.code) == (400, "INVALID_DOCUMENT")
+
+
+def test_xml_that_is_not_android_resources_is_refused() -> None:
+    error = refused(b"<svg><text>Hello</text></svg>", "image.xml")
+    assert (error.status, error.code) == (415, "DOCUMENT_TYPE_MISMATCH")
