@@ -133,3 +133,58 @@ ANDROID = b"""<?xml version="1.0" encoding="utf-8"?>
     <dimen name="margin">16dp</dimen>
 </resources>
 """
+
+I18NEXT = b"""{
+  "en": {
+    "nav": {
+      "home": "Home page",
+      "greeting": "Hello {{name}}, welcome back",
+      "count": 3,
+      "enabled": true
+    },
+    "item_one": "{{count}} item in your cart",
+    "item_other": "{{count}} items in your cart",
+    "icu": "You have {count, plural, =0 {none} one {# message} other {# messages}} from {sender}.",
+    "who": "{gender, select, male {He replied} female {She replied} other {They replied}}",
+    "list": ["First step", "42", "Second step"]
+  }
+}
+"""
+
+RAILS = b"""# Rails locale file
+en:
+  greeting: "Hello %{name}!"
+  plain: Welcome to the site
+  quoted: 'It is ready'
+  shared: &shared Shared text here
+  again: *shared
+  number: 42
+  block: |
+    A longer text
+    over two lines.
+  inbox:
+    # plural forms
+    one: "%{count} new message"
+    other: "%{count} new messages"
+  date:
+    formats:
+      default: "%Y-%m-%d"
+"""
+
+ARB = b"""{
+  "@@locale": "en",
+  "title": "My application",
+  "@title": {"description": "The app's title"},
+  "files": "{count, plural, one {{count} file} other {{count} files}}",
+  "@files": {"placeholders": {"count": {"type": "int"}}}
+}
+"""
+
+YAML_ALIAS_BOMB = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+"""

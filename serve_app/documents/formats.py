@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from serve_app.documents import android, gettext, office, text_formats, xliff
+from serve_app.documents import android, gettext, office, structured, text_formats, xliff
 from serve_app.documents.errors import DocumentError, invalid, too_large
 from serve_app.documents.messages import Messages, Target
 from serve_app.documents.safety import (
@@ -35,11 +35,21 @@ MESSAGE_FORMATS: dict[str, Callable[[bytes, Messages, bool], bytes]] = {
     "pot": gettext.walk_po,
     "xlf": xliff.walk_xliff,
     "xml": android.walk_android,
+    "json": structured.walk_json,
+    "yaml": structured.walk_yaml,
+    "arb": structured.walk_arb,
 }
 ZIP_FORMATS = ("docx", "pptx", "xlsx", "odt", "epub")
 FORMATS = (*TEXT_FORMATS, *MESSAGE_FORMATS, *ZIP_FORMATS, "pdf")
 # Names a file may carry for a format.
-_EXTENSIONS = {"htm": "html", "xhtml": "html", "markdown": "md", "text": "txt", "xliff": "xlf"}
+_EXTENSIONS = {
+    "htm": "html",
+    "xhtml": "html",
+    "markdown": "md",
+    "text": "txt",
+    "xliff": "xlf",
+    "yml": "yaml",
+}
 # What each format may be written as: its own format first (the default).
 OUTPUT_FORMATS = {name: (name,) for name in FORMATS} | {"pdf": ("txt", "docx")} | {"pot": ("po",)}
 MEDIA_TYPES = {
@@ -51,6 +61,9 @@ MEDIA_TYPES = {
     "po": "text/x-gettext-translation; charset=utf-8",
     "xlf": "application/xliff+xml",
     "xml": "application/xml",
+    "json": "application/json",
+    "yaml": "application/yaml",
+    "arb": "application/json",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -32,9 +32,11 @@ from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.plurals import PluralForms, plural_forms, source_form
 from serve_app.engines.spans import PLACEHOLDER_PATTERNS, has_letters
 
-# An HTML tag in a message's text (opening, closing or empty): a code.
+# An HTML tag in a message's text (opening, closing or empty): a code; so is a strftime
+# directive (%Y, %-d: Rails and gettext date formats), after the printf placeholders.
 _HTML_TAG = r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>"
-CODES = re.compile("|".join((_HTML_TAG, *PLACEHOLDER_PATTERNS)))
+_STRFTIME = r"(?<!%)%[-_0^#]?[A-Za-z]"
+CODES = re.compile("|".join((_HTML_TAG, *PLACEHOLDER_PATTERNS, _STRFTIME)))
 _TAG_NAME = re.compile(r"</?([A-Za-z][\w:.-]*)")
 # Nesting of JSON and YAML files, and of ICU messages, past which a file is refused.
 MAX_DEPTH = 64
@@ -321,13 +323,14 @@ class Messages:
             return Translated(message, True)
         return Translated(read, review)
 
-    def plurals(self, forms: Mapping[str, Message]) -> dict[str, Translated]:
-        """The target's plural categories, each translated from the source form covering
-        the same number (:func:`~serve_app.engines.plurals.source_form`). A form that
-        covers more numbers than 1 (Russian "one": 21, 31, ...) is not translated from a
-        source form without the number ("One file"), but from ``other``."""
+    def plural_sources(self, forms: Mapping[str, Message]) -> dict[str, str]:
+        """For each of the target's plural categories, the source form (a key of
+        ``forms``) it is translated from: the one covering the same number
+        (:func:`~serve_app.engines.plurals.source_form`). A form that covers more numbers
+        than 1 (Russian "one": 21, 31, ...) is not translated from a source form without
+        the number ("One file"), but from ``other``."""
         target = self.plural_forms
-        translated = {}
+        chosen = {}
         for category, number in target.samples.items():
             picked = source_form(category, number, forms)
             if (
@@ -337,8 +340,15 @@ class Messages:
                 and not numbered(forms[picked], forms["other"])
             ):
                 picked = "other"
-            translated[category] = self.translate(forms[picked])
-        return translated
+            chosen[category] = picked
+        return chosen
+
+    def plurals(self, forms: Mapping[str, Message]) -> dict[str, Translated]:
+        """The target's plural categories, each translated from :meth:`plural_sources`."""
+        return {
+            category: self.translate(forms[source])
+            for category, source in self.plural_sources(forms).items()
+        }
 
 
 def numbered(form: Message, other: Message) -> bool:

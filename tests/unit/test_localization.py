@@ -4,11 +4,13 @@ the target (Russian, Arabic), low quality marked for review, hostile files refus
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 
 import polib
 import pytest
+import yaml
 from lxml import etree
 
 from serve_app.documents.errors import DocumentError
@@ -306,3 +308,109 @@ def test_android_entity_bombs_and_xxe_are_refused(payload: bytes) -> None:
 def test_xml_that_is_not_android_resources_is_refused() -> None:
     error = refused(b"<svg><text>Hello</text></svg>", "image.xml")
     assert (error.status, error.code) == (415, "DOCUMENT_TYPE_MISMATCH")
+
+
+# --- i18next / ICU JSON, Rails YAML, Flutter ARB
+
+
+def test_json_nested_keys_i18next_plurals_and_icu(translator: Translator) -> None:
+    found, out = translated(files.I18NEXT, "json", RUS, translator)
+    assert 'You have <wbr data-k="0"> from <wbr data-k="1">.' in found  # around the plural
+    tree = json.loads(out)
+    assert list(tree) == ["ru"]  # the root language key names the target
+    before, after = json.loads(files.I18NEXT)["en"], tree["ru"]
+    assert after["nav"] == before["nav"]  # copy model; numbers and booleans as they were
+    assert list(after) == [
+        "nav", "item_one", "item_few", "item_many", "item_other", "icu", "who", "list"
+    ]  # fmt: skip
+    assert after["item_one"] == "{{count}} item in your cart"
+    assert after["item_few"] == after["item_many"] == "{{count}} items in your cart"
+    assert after["icu"] == (
+        "You have {count, plural, =0 {none} one {# message} few {# messages} "
+        "many {# messages} other {# messages}} from {sender}."
+    )
+    assert after["who"] == before["who"]  # select keeps its keys
+    assert after["list"] == before["list"]
+    assert out.startswith(b'{\n  "ru": {\n    "nav"')  # the file's indentation
+
+
+def test_icu_plural_for_arabic_and_branches_only_translated() -> None:
+    out = json.loads(rewritten(files.I18NEXT, "json", ARB, str.upper))["ar"]
+    assert out["icu"] == (
+        "YOU HAVE {count, plural, =0 {NONE} zero {# MESSAGES} one {# MESSAGE} "
+        "two {# MESSAGES} few {# MESSAGES} many {# MESSAGES} other {# MESSAGES}} FROM {sender}."
+    )
+    assert out["who"] == (
+        "{gender, select, male {HE REPLIED} female {SHE REPLIED} other {THEY REPLIED}}"
+    )
+    assert [key for key in out if key.startswith("item_")] == [
+        f"item_{c}" for c in ("zero", "one", "two", "few", "many", "other")
+    ]
+    lost = json.loads(rewritten(files.I18NEXT, "json", RUS, drop_codes))["ru"]
+    assert lost["nav"]["greeting"] == "Hello {{name}}, welcome back"  # the source, kept
+
+
+def test_yaml_edited_in_place_comments_anchors_and_plurals(translator: Translator) -> None:
+    _, out = translated(files.RAILS, "yaml", RUS, translator)
+    # The copy model changes nothing but the language: the file is the same but for it.
+    text = out.decode()
+    assert text.startswith('# Rails locale file\nru:\n  greeting: "Hello %{name}!"\n')
+    assert "  shared: &shared Shared text here\n  again: *shared\n" in text
+    assert "    # plural forms\n" in text
+    tree = yaml.safe_load(out)["ru"]
+    assert list(tree["inbox"]) == ["one", "few", "many", "other"]
+    assert tree["inbox"]["one"] == "%{count} new message"
+    assert tree["inbox"]["many"] == "%{count} new messages"
+    assert tree["block"] == "A longer text\nover two lines.\n"
+    assert tree["date"]["formats"]["default"] == "%Y-%m-%d"
+    assert tree["number"] == 42
+
+
+def test_yaml_translated_values_are_rewritten_safely() -> None:
+    out = rewritten(files.RAILS, "yaml", RUS, lambda s: s.upper().replace("TEXT", 'te"x: t'))
+    tree = yaml.safe_load(out)["ru"]
+    assert tree["shared"] == tree["again"] == 'SHARED te"x: t HERE'  # once, through the alias
+    assert tree["quoted"] == "IT IS READY"
+    assert tree["greeting"] == "HELLO %{name}!"
+    assert tree["block"] == 'A LONGER te"x: t\nOVER TWO LINES.\n'
+    assert b"# Rails locale file" in out
+
+
+def test_arb_names_the_target_and_keeps_metadata(translator: Translator) -> None:
+    _, out = translated(files.ARB, "arb", ARB, translator)
+    tree = json.loads(out)
+    assert tree["@@locale"] == "ar"
+    assert tree["@title"] == {"description": "The app's title"}
+    assert tree["files"] == (
+        "{count, plural, zero {{count} files} one {{count} file} two {{count} files} "
+        "few {{count} files} many {{count} files} other {{count} files}}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "status", "what"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "deep.json", 400, "nested deeper"),
+        (b'{"a":' * 100 + b'"x"' + b"}" * 100, "deep.json", 400, "nested deeper"),
+        (b"a:\n" + b"".join(b"  " * i + b"- \n" for i in range(1, 100)), "deep.yaml", 400, ""),
+        (b"a: " + b"[" * 100 + b"]" * 100, "deep.yml", 400, "nested deeper"),
+        (b"a: !!python/object:os.system {}\n", "evil.yaml", 400, "tag"),
+        (b"a: !ruby/object {}\n", "evil.yaml", 400, "tag"),
+        (b"a: [1, 2\n", "cut.yaml", 400, "not valid YAML"),
+        (b'{"a": "b",}', "bad.json", 400, "not valid JSON"),
+        (b'["a"]', "list.arb", 400, "JSON object"),
+    ],
+)
+def test_hostile_json_and_yaml_are_refused(
+    data: bytes, filename: str, status: int, what: str
+) -> None:
+    error = refused(data, filename)
+    assert (error.status, error.code) == (status, "INVALID_DOCUMENT")
+    assert what in error.message
+
+
+def test_a_yaml_alias_bomb_costs_its_size_not_its_expansion() -> None:
+    found = segments(files.YAML_ALIAS_BOMB, "yaml", target=Target(RUS))
+    assert found == ["lol"] * 9  # each shared node once, not 9**7 times
+    many = b"a: &a x\n" + b"".join(b"k%d: *a\n" % i for i in range(1_001))
+    assert "aliases" in refused(many, "many.yaml").message
