@@ -188,3 +188,48 @@ e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
 f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
 g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
 """
+
+STRINGS = """/* The title of the main screen */
+"main.title" = "Welcome back";
+
+// A bare key and an escaped value
+greeting = "Hello, %@!\\nYou have \\"%lld\\" items.";
+"numbers" = "%1$@ / %2$@";
+""".encode("utf-16")
+
+XCSTRINGS = b"""{
+  "sourceLanguage" : "en",
+  "strings" : {
+    "Delete" : {
+      "comment" : "A button"
+    },
+    "greeting" : {
+      "comment" : "Shown on launch",
+      "localizations" : {
+        "en" : {
+          "stringUnit" : {
+            "state" : "translated",
+            "value" : "Hello, %@!"
+          }
+        }
+      }
+    },
+    "files" : {
+      "localizations" : {
+        "en" : {
+          "variations" : {
+            "plural" : {
+              "one" : { "stringUnit" : { "state" : "translated", "value" : "%lld file" } },
+              "other" : { "stringUnit" : { "state" : "translated", "value" : "%lld files" } }
+            }
+          }
+        }
+      }
+    },
+    "Tafsiri" : {
+      "shouldTranslate" : false
+    }
+  },
+  "version" : "1.0"
+}
+"""

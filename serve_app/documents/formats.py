@@ -9,7 +9,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from serve_app.documents import android, gettext, office, structured, text_formats, xliff
+from serve_app.documents import (
+    android,
+    apple,
+    gettext,
+    office,
+    structured,
+    text_formats,
+    xliff,
+)
 from serve_app.documents.errors import DocumentError, invalid, too_large
 from serve_app.documents.messages import Messages, Target
 from serve_app.documents.safety import (
@@ -38,6 +46,8 @@ MESSAGE_FORMATS: dict[str, Callable[[bytes, Messages, bool], bytes]] = {
     "json": structured.walk_json,
     "yaml": structured.walk_yaml,
     "arb": structured.walk_arb,
+    "strings": apple.walk_strings,
+    "xcstrings": apple.walk_xcstrings,
 }
 ZIP_FORMATS = ("docx", "pptx", "xlsx", "odt", "epub")
 FORMATS = (*TEXT_FORMATS, *MESSAGE_FORMATS, *ZIP_FORMATS, "pdf")
@@ -64,6 +74,8 @@ MEDIA_TYPES = {
     "json": "application/json",
     "yaml": "application/yaml",
     "arb": "application/json",
+    "strings": "text/plain; charset=utf-8",
+    "xcstrings": "application/json",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -33,10 +33,11 @@ from serve_app.engines.plurals import PluralForms, plural_forms, source_form
 from serve_app.engines.spans import PLACEHOLDER_PATTERNS, has_letters
 
 # An HTML tag in a message's text (opening, closing or empty): a code; so is a strftime
-# directive (%Y, %-d: Rails and gettext date formats), after the printf placeholders.
+# directive (%Y, %-d: Rails and gettext date formats), after the printf placeholders, and a
+# line break (which the markup path would read as a space).
 _HTML_TAG = r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>"
 _STRFTIME = r"(?<!%)%[-_0^#]?[A-Za-z]"
-CODES = re.compile("|".join((_HTML_TAG, *PLACEHOLDER_PATTERNS, _STRFTIME)))
+CODES = re.compile("|".join((_HTML_TAG, *PLACEHOLDER_PATTERNS, _STRFTIME, r"\r?\n")))
 _TAG_NAME = re.compile(r"</?([A-Za-z][\w:.-]*)")
 # Nesting of JSON and YAML files, and of ICU messages, past which a file is refused.
 MAX_DEPTH = 64

@@ -60,7 +60,7 @@ def _is_language(key: str) -> bool:
 # --- JSON and ARB
 
 
-def _load_json(data: bytes, what: str) -> tuple[Any, str, str]:
+def load_json(data: bytes, what: str) -> tuple[Any, str, str]:
     text, encoding = decode(data, what)
     try:
         return json.loads(text), text, encoding
@@ -70,10 +70,12 @@ def _load_json(data: bytes, what: str) -> tuple[Any, str, str]:
         raise invalid(f"the {what} is not valid JSON ({exc})") from exc
 
 
-def _dump_json(tree: Any, text: str, encoding: str) -> bytes:
+def dump_json(tree: Any, text: str, encoding: str) -> bytes:
     indented = re.search(r"\n([ \t]+)\S", text)
     indent: str | int | None = indented[1] if indented else (None if "\n" not in text else 2)
-    out = json.dumps(tree, ensure_ascii=False, indent=indent)
+    # Xcode writes '"key" : value'; the file's own separator is kept.
+    separator = " : " if '" : ' in text else ": "
+    out = json.dumps(tree, ensure_ascii=False, indent=indent, separators=(",", separator))
     return (out + ("\n" if text.endswith("\n") else "")).encode(encoding)
 
 
@@ -107,17 +109,17 @@ def _translate_json(node: Any, messages: Messages, depth: int, what: str) -> Any
 
 
 def walk_json(data: bytes, messages: Messages, write: bool) -> bytes:
-    tree, text, encoding = _load_json(data, "JSON file")
+    tree, text, encoding = load_json(data, "JSON file")
     if isinstance(tree, dict) and len(tree) == 1:
         ((key, value),) = tree.items()
         if isinstance(value, dict) and _is_language(key):
             tree = {messages.locale(): value}
     translated = _translate_json(tree, messages, 0, "JSON file")
-    return _dump_json(translated, text, encoding) if write else b""
+    return dump_json(translated, text, encoding) if write else b""
 
 
 def walk_arb(data: bytes, messages: Messages, write: bool) -> bytes:
-    tree, text, encoding = _load_json(data, "ARB file")
+    tree, text, encoding = load_json(data, "ARB file")
     if not isinstance(tree, dict):
         raise invalid("an ARB file is a JSON object of messages")
     out: dict[str, Any] = {}
@@ -130,7 +132,7 @@ def walk_arb(data: bytes, messages: Messages, write: bool) -> bytes:
             out[key] = translate_value(value, messages)[0]
     if "@@locale" not in out:
         out = {"@@locale": messages.locale("_"), **out}
-    return _dump_json(out, text, encoding) if write else b""
+    return dump_json(out, text, encoding) if write else b""
 
 
 # --- YAML, edited in place

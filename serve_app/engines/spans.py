@@ -34,6 +34,7 @@ PLACEHOLDER_PATTERNS = (
     r"\{\{[^{}\n]{1,200}\}\}",  # {{var}}, {{ user.name }} (Jinja, Handlebars, Vue, i18next)
     r"\$\{[^{}\n]{1,200}\}",  # ${x} (JS templates, shell)
     r"%\{[A-Za-z_]\w{0,100}\}|%<[A-Za-z_]\w{0,100}>[sdif]",  # %{count}, %<n>d (Ruby, Rails)
+    r"%#@[A-Za-z_]\w{0,100}@",  # %#@files@ (Apple's stringsdict substitutions)
     r"\{[^{}\s][^{}\n]{0,200}\}",  # {name}, {0}, {count:d} (Python, .NET, ICU args)
     # printf: %s, %d, %1$s, %(name)s, %-5.2f, %lld, %@ (C, Java, Python, Objective-C); no
     # space flag, so "50% d..." stays text

@@ -414,3 +414,43 @@ def test_a_yaml_alias_bomb_costs_its_size_not_its_expansion() -> None:
     assert found == ["lol"] * 9  # each shared node once, not 9**7 times
     many = b"a: &a x\n" + b"".join(b"k%d: *a\n" % i for i in range(1_001))
     assert "aliases" in refused(many, "many.yaml").message
+
+
+# --- Apple .strings and .xcstrings
+
+
+def test_strings_values_rewritten_in_place(translator: Translator) -> None:
+    found, out = translated(files.STRINGS, "strings", RUS, translator)
+    assert found == [
+        "Welcome back",
+        'Hello, <wbr data-k="0">!<wbr data-k="1">You have "<wbr data-k="2">" items.',
+    ]
+    assert out == files.STRINGS  # the copy model: the file as it was, UTF-16 and all
+    loud = rewritten(files.STRINGS, "strings", RUS, str.upper).decode("utf-16")
+    assert '"main.title" = "WELCOME BACK";' in loud
+    assert 'greeting = "HELLO, %@!\\nYOU HAVE \\"%lld\\" ITEMS.";' in loud
+    assert "/* The title of the main screen */" in loud
+    lost = rewritten(files.STRINGS, "strings", RUS, drop_codes).decode("utf-16")
+    assert 'greeting = "Hello, %@!\\nYou have \\"%lld\\" items.";' in lost  # the source
+    assert refused(b'"a" = "b"\n"c" "d";', "bad.strings").status == 400
+
+
+def test_xcstrings_localization_for_the_target(translator: Translator) -> None:
+    _, out = translated(files.XCSTRINGS, "xcstrings", ARB, translator, review=[False, True])
+    catalog = json.loads(out)
+    strings = catalog["strings"]
+    assert list(strings) == ["Delete", "greeting", "files", "Tafsiri"]
+    assert strings["Delete"]["comment"] == "A button"
+    assert strings["Delete"]["localizations"]["ar"]["stringUnit"] == {
+        "state": "translated",
+        "value": "Delete",  # the key is the source
+    }
+    greeting = strings["greeting"]["localizations"]
+    assert greeting["ar"]["stringUnit"] == {"state": "needs_review", "value": "Hello, %@!"}
+    assert greeting["en"]["stringUnit"]["value"] == "Hello, %@!"
+    plural = strings["files"]["localizations"]["ar"]["variations"]["plural"]
+    assert list(plural) == ["zero", "one", "two", "few", "many", "other"]
+    assert plural["one"]["stringUnit"]["value"] == "%lld file"
+    assert plural["few"]["stringUnit"]["value"] == "%lld files"
+    assert strings["Tafsiri"] == {"shouldTranslate": False}
+    assert b'"sourceLanguage" : "en"' in out  # Xcode's own layout
