@@ -87,6 +87,18 @@ DOCUMENT_SUFFIXES = (
     ".vtt",
     ".md",
     ".markdown",
+    # Software localization files (written for the --to language).
+    ".po",
+    ".pot",
+    ".xlf",
+    ".xliff",
+    ".xml",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".arb",
+    ".strings",
+    ".xcstrings",
 )
 
 
@@ -562,7 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         help="with --batch: write here instead of stdout; with --file: the translated "
         "document's path (a --file other than .txt is a document: docx, pptx, xlsx, odt, "
-        "epub, html, md, srt, vtt, pdf; default: beside it, report.fr.docx)",
+        "epub, html, md, srt, vtt, pdf, and localization files: po, pot, xlf, strings.xml, json, "
+        "yaml, arb, strings, xcstrings; default: beside it, report.fr.docx)",
     )
     translate.add_argument(
         "--output-format", choices=("txt", "docx"), help="a PDF's translation as text or docx"

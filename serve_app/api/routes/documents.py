@@ -85,7 +85,8 @@ def _review_flags(result: TextJobResult, below: float | None) -> list[bool]:
     status_code=202,
     response_model=JobAccepted,
     responses=poll_link("poll_job"),
-    summary="Submit a file (txt, md, html, srt, vtt, po, pot, docx, pptx, xlsx, odt, epub, pdf)",
+    summary="Submit a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf, or a "
+    "localization file: po, pot, xlf, strings.xml, json, yaml, arb, strings, xcstrings)",
 )
 async def submit_document(
     response: Response,
@@ -109,7 +110,7 @@ async def submit_document(
             ge=0,
             le=1,
             description="A segment below this quality ends the job `needs_human` (no file); "
-            "in a localization file (po, ...) it is marked for review instead.",
+            "in a localization file (po, xlf, ...) it is marked for review instead.",
         ),
     ] = None,
     priority: Annotated[Priority, Form()] = DEFAULT_PRIORITY,
