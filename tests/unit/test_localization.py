@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import polib
 import pytest
@@ -16,6 +17,8 @@ from lxml import etree
 from serve_app.documents.errors import DocumentError
 from serve_app.documents.formats import DocumentLimits, render, segments, sniff_format
 from serve_app.documents.messages import Target
+from serve_app.engines.languages import LanguageDatabase
+from serve_app.engines.plurals import plural_forms
 from serve_app.engines.translator import TranslationRequest, Translator
 from tests import l10n_files as files
 
@@ -143,11 +146,14 @@ def test_a_pot_is_written_as_a_po() -> None:
     assert polib.pofile(out.decode()).metadata["Language"] == "ru"
 
 
-def test_po_hostile_and_damaged_files(tmp_path: object) -> None:
+def test_po_hostile_and_damaged_files(tmp_path: Path) -> None:
     error = refused(b'msgid "a"\nmsgstr "b"\nnonsense here\n', "broken.po")
     assert (error.status, error.code) == (400, "INVALID_DOCUMENT")
-    # polib reads a string naming an existing file as that file: an upload never is one.
-    assert refused(__file__.encode(), "path.po").status == 400
+    # polib reads a string naming an existing file as that file: an upload naming a PO file
+    # on the server is that text, not the file.
+    secret = tmp_path / "secret.po"
+    secret.write_bytes(b'msgid "Server secret"\nmsgstr ""\n')
+    assert refused(str(secret).encode(), "path.po").status == 400
     many = b"".join(b'msgid "Entry %d"\nmsgstr ""\n\n' % i for i in range(50))
     error = refused(many, "many.po", DocumentLimits(max_segments=10))
     assert (error.status, error.code) == (413, "DOCUMENT_TOO_LARGE")
@@ -454,3 +460,27 @@ def test_xcstrings_localization_for_the_target(translator: Translator) -> None:
     assert plural["few"]["stringUnit"]["value"] == "%lld files"
     assert strings["Tafsiri"] == {"shouldTranslate": False}
     assert b'"sourceLanguage" : "en"' in out  # Xcode's own layout
+
+
+def test_flores_codes_map_to_cldr_locales_and_plural_forms() -> None:
+    languages = LanguageDatabase.default()
+    assert [languages.locale(c) for c in (RUS, ARB, "zho_Hant", "eng_Latn")] == [
+        "ru",
+        "ar",
+        "zh-Hant",
+        "en",
+    ]
+    assert languages.locale("zho_Hans", "_") == "zh_Hans"
+    assert plural_forms(RUS).categories == ("one", "few", "many", "other")
+    assert plural_forms(ARB).gettext_count == 6
+    assert plural_forms("ace_Latn").categories == ("one", "other")  # no CLDR data: one/other
+
+
+@pytest.mark.parametrize(("target", "one"), [(RUS, "{{count}} files"), (ARB, "One file")])
+def test_a_plural_form_without_the_number_is_only_for_one(target: str, one: str) -> None:
+    """Russian "one" covers 21 and 31: not "One file" but the form with the number; Arabic
+    "one" covers 1 alone."""
+    data = b'{"file_one": "One file", "file_other": "{{count}} files"}'
+    out = json.loads(rewritten(data, "json", target, lambda s: s))
+    assert out["file_one"] == one
+    assert out["file_many"] == "{{count}} files"
