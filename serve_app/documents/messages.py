@@ -211,6 +211,51 @@ def message_of(
     return builder.build()
 
 
+class _SnippetReader(HTMLParser):
+    """A message back from its own :meth:`Message.snippet` (each code's raw text lost)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.builder = MessageBuilder(None)
+        self.open: list[int] = []
+        self.faithful = True  # every code where its data-k says
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        k = dict(attrs).get("data-k")
+        if tag not in ("span", "wbr") or k is None:
+            self.faithful = False
+            return
+        index = self.builder.open(k) if tag == "span" else self.builder.void(k)
+        self.faithful &= str(index) == k
+        if tag == "span":
+            self.open.append(index)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "span" and self.open:
+            self.builder.close("", self.open.pop())
+        else:
+            self.faithful = False
+
+    def handle_data(self, data: str) -> None:
+        self.builder.text(data)
+
+
+def codes_kept(snippet: str, translation: str) -> bool:
+    """Whether ``translation`` of a message's ``snippet`` kept its codes as
+    :meth:`Message.read` requires (each once, a pair's end after its start): what a
+    localization file's walk checks, for whoever has only the snippets (the job's report).
+    A snippet that is no message's keeps nothing to check: True."""
+    reader = _SnippetReader()
+    reader.feed(snippet)
+    reader.close()
+    if not reader.faithful or reader.open:
+        return True
+    return reader.builder.build().read(translation) is not None
+
+
 # --- Messages of XML elements (XLIFF, Android): child elements are codes.
 
 

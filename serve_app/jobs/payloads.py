@@ -94,6 +94,8 @@ class TextJobResult(BaseModel):
     corrections: list[str | None] | dict[str, list[str | None]] | None = None
     # Indexes of the texts withheld under min_quality.
     withheld: list[int] | dict[str, list[int]] | None = None
+    # A document job's integrity report (serve_app.documents.report; one target).
+    report: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, done: Translated, several: bool) -> TextJobResult:
