@@ -4,6 +4,9 @@ quality marked for review in the file rather than withheld; hostile files refuse
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import httpx
 import polib
 import pytest
@@ -19,7 +22,10 @@ pytestmark = pytest.mark.serve
 X12 = "{urn:oasis:names:tc:xliff:document:1.2}"
 
 
-def translated(client: httpx.Client, filename: str, data: bytes, **fields: str) -> httpx.Response:
+def translated_job(
+    client: httpx.Client, filename: str, data: bytes, **fields: str
+) -> tuple[dict[str, Any], httpx.Response]:
+    """The done job's state, and its file."""
     response = upload(client, filename, data, source_language="en", **fields)
     assert response.status_code == 202, response.text
     token = response.json()["token"]
@@ -27,7 +33,11 @@ def translated(client: httpx.Client, filename: str, data: bytes, **fields: str) 
     assert status["status"] == "done", status
     result = client.get(f"/api/v1/documents/{token}/result")
     assert result.status_code == 200, result.text
-    return result
+    return status, result
+
+
+def translated(client: httpx.Client, filename: str, data: bytes, **fields: str) -> httpx.Response:
+    return translated_job(client, filename, data, **fields)[1]
 
 
 def test_a_po_and_an_xliff_file_come_back_for_the_target(client: httpx.Client) -> None:
@@ -56,6 +66,51 @@ def test_a_po_and_an_xliff_file_come_back_for_the_target(client: httpx.Client) -
     assert states["code"] == "translated"  # "%s": nothing to translate, nothing to doubt
     welcome = next(root.iter(f"{X12}trans-unit")).find(f"{X12}target")
     assert [child.tag for child in welcome] == [f"{X12}g", f"{X12}x"]
+
+
+def test_the_jobs_integrity_report_counts_a_lost_placeholder(client: httpx.Client) -> None:
+    """Corrections stand in for a model's translations: one that keeps its segment's
+    placeholder, one that loses it (withheld: the source stays, fuzzy); the copy model
+    hands the third back as it was (unchanged)."""
+    word = uuid.uuid4().hex[:8]
+    lost, kept = f'Open <wbr data-k="0"> now {word}', f"Save the file {word}"
+    for text, translation in ((lost, f"Ouvrez maintenant {word}"), (kept, f"Enregistrez {word}")):
+        made = client.post(
+            "/api/v1/corrections",
+            json={
+                "text": text,
+                "translation": translation,
+                "source_language": "en",
+                "target_language": "fr",
+            },
+        )
+        assert made.status_code == 201, made.text
+    po = (
+        f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        f'msgid "Open %s now {word}"\nmsgstr ""\n\n'
+        f'msgid "Save the file {word}"\nmsgstr ""\n\n'
+        f'msgid "Close the window {word}"\nmsgstr ""\n'
+    ).encode()
+    status, answer = translated_job(client, "report.po", po, target_language="fr", quality="true")
+    catalog = polib.pofile(answer.content.decode())
+    assert [(entry.msgstr, entry.fuzzy) for entry in catalog] == [
+        (f"Open %s now {word}", True),
+        (f"Enregistrez {word}", False),
+        (f"Close the window {word}", False),
+    ]
+    report = status["report"]
+    assert report == status["result"]["report"]
+    assert (report["segments"], report["translated"], report["unchanged"]) == (3, 1, 1)
+    assert report["withheld"] == 1
+    assert (report["codes_in"], report["codes_out"], report["codes_mismatched"]) == (1, 0, 1)
+    # Corrections are people's: only the model's translation was measured and read.
+    assert report["quality_measured"] == report["language_checked"] == 1
+    assert report["language_checked_share"] == 0.3333
+    assert report["from_memory"] == 0
+    lost_warning = (
+        "1 segment lost or doubled a placeholder or tag: the source text stands in the file"
+    )
+    assert lost_warning in report["warnings"]
 
 
 @pytest.mark.parametrize(
