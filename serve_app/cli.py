@@ -23,6 +23,7 @@ from tafsiri_client import (
     BatchTranslateResponse,
     Client,
     DetectResponse,
+    DocumentReport,
     JobFailedError,
     JobStatusResponse,
     MultiTargetTranslateResponse,
@@ -87,6 +88,18 @@ DOCUMENT_SUFFIXES = (
     ".vtt",
     ".md",
     ".markdown",
+    # Software localization files (written for the --to language).
+    ".po",
+    ".pot",
+    ".xlf",
+    ".xliff",
+    ".xml",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".arb",
+    ".strings",
+    ".xcstrings",
 )
 
 
@@ -164,12 +177,45 @@ def _translate(args: argparse.Namespace) -> int:
     return _withheld_exit([result])
 
 
+def report_lines(report: DocumentReport) -> list[str]:
+    """A document's integrity report as a few lines for a person (warnings last)."""
+    lines = [
+        f"{report.segments} segments: {report.translated} translated, {report.unchanged} "
+        f"unchanged, {report.withheld} withheld, {report.from_memory} from memory, "
+        f"{report.flagged} flagged; {report.repaired_sentences} sentences repaired",
+        f"placeholders and tags: {report.codes_in} in, {report.codes_out} out"
+        f" ({report.codes_mismatched} segments differ); output language checked: "
+        f"{report.language_checked_share:.0%} ({report.wrong_language} wrong)"
+        + (
+            f"; quality min {report.quality_min:.2f}, median {report.quality_median:.2f}"
+            if report.quality_min is not None and report.quality_median is not None
+            else ""
+        ),
+    ]
+    return lines + [f"warning: {warning}" for warning in report.warnings]
+
+
 def _translate_document(args: argparse.Namespace, client: Client) -> int:
     """A file through a document job, with a progress bar in sentences; prints the path of
-    the translated file."""
+    the translated file, and the job's integrity report on stderr (its warnings even with
+    --quiet; with --json, beside the path)."""
     from tqdm import tqdm
 
+    last: list[JobStatusResponse] = []
+
+    def told(report: DocumentReport | None) -> None:
+        if report is not None:
+            lines = report_lines(report)
+            shown = (
+                lines
+                if not args.quiet
+                else [line for line in lines if line.startswith("warning: ")]
+            )
+            for line in shown:
+                print(f"tafsiri: {name}: {line}", file=sys.stderr)
+
     def progress(job: JobStatusResponse) -> None:
+        last[:] = [job]
         if job.progress is not None:
             bar.total = job.progress.total
             bar.n = job.progress.done
@@ -190,8 +236,14 @@ def _translate_document(args: argparse.Namespace, client: Client) -> int:
         except JobFailedError as exc:
             bar.close()  # before the message, so it is not drawn over
             print(f"tafsiri: the document's job ended {exc.job.status}: {exc}", file=sys.stderr)
+            told(exc.job.report)
             return EXIT_JOB
-    _emit(args, {"output": str(written)}, str(written))
+    report = last[-1].report if last else None
+    told(None if args.json else report)
+    shown: dict[str, Any] = {"output": str(written)}
+    if report is not None:
+        shown["report"] = report.model_dump(mode="json")
+    _emit(args, shown, str(written))
     return 0
 
 
@@ -562,7 +614,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         help="with --batch: write here instead of stdout; with --file: the translated "
         "document's path (a --file other than .txt is a document: docx, pptx, xlsx, odt, "
-        "epub, html, md, srt, vtt, pdf; default: beside it, report.fr.docx)",
+        "epub, html, md, srt, vtt, pdf, and localization files: po, pot, xlf, strings.xml, json, "
+        "yaml, arb, strings, xcstrings; default: beside it, report.fr.docx)",
     )
     translate.add_argument(
         "--output-format", choices=("txt", "docx"), help="a PDF's translation as text or docx"

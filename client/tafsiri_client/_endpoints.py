@@ -171,6 +171,8 @@ def document_name(path: Path, target: str, output_format: str | None) -> Path:
     suffix = f".{output_format}" if output_format else path.suffix
     if path.suffix.lower() == ".pdf" and not output_format:
         suffix = ".txt"
+    if path.suffix.lower() == ".pot" and not output_format:  # a template comes back a PO
+        suffix = ".po"
     return path.with_name(f"{path.stem}.{target.split('_')[0]}{suffix}")
 
 
@@ -427,10 +429,12 @@ class Endpoints:
         min_quality: float | None = None,
         priority: int = DEFAULT_PRIORITY,
     ) -> Steps[JobAccepted]:
-        """Uploads a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf) for
+        """Uploads a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf, or a
+        localization file: po, pot, xlf, strings.xml, json, yaml, arb, strings, xcstrings) for
         translation; poll with :meth:`wait_job`, fetch with :meth:`document_result`. The
         options are :meth:`translate`'s that a file can take (one target, no alternatives);
-        below ``min_quality`` the job ends ``needs_human`` and no file is written."""
+        below ``min_quality`` the job ends ``needs_human`` and no file is written (a
+        localization file is written with those translations marked for review)."""
         file = Path(path)
         data: bytes = yield Blocking(file.read_bytes)
         form = DocumentForm(

@@ -272,6 +272,31 @@ class JobProgress(Model):
     percent: float
 
 
+class DocumentReport(Model):
+    """A translated document's integrity report: what became of each segment (paragraph,
+    cell, cue, message): ``translated + unchanged + withheld == segments``; placeholders and
+    tags in and out; how many outputs had their language read; the quality's min and median
+    (None when not measured); and ``warnings`` in words (e.g. "no segment was translated")."""
+
+    segments: int
+    translated: int
+    unchanged: int
+    withheld: int
+    from_memory: int = 0
+    repaired_sentences: int = 0
+    flagged: int = 0
+    codes_in: int = 0
+    codes_out: int = 0
+    codes_mismatched: int = 0
+    language_checked: int = 0
+    language_checked_share: float = 0.0
+    wrong_language: int = 0
+    quality_measured: int = 0
+    quality_min: float | None = None
+    quality_median: float | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
 class JobStatusResponse(Model):
     """A job's state: ``queued``, ``processing``, then ``done``, ``error``, ``timeout`` or
     ``needs_human``."""
@@ -288,6 +313,8 @@ class JobStatusResponse(Model):
     result: dict[str, Any] | None = None
     error_message: str | None = None
     error_details: dict[str, Any] | None = None
+    # A document job's integrity report (once done or needs_human).
+    report: DocumentReport | None = None
 
 
 # --- glossaries and corrections -------------------------------------------------------------

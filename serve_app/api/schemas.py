@@ -640,6 +640,57 @@ class JobProgress(BaseModel):
     percent: float
 
 
+class DocumentReport(BaseModel):
+    """A translated document's integrity report (``serve_app.documents.report``): what
+    became of each segment (paragraph, cell, cue, message). ``translated + unchanged +
+    withheld = segments``."""
+
+    segments: int = Field(description="The document's segments.")
+    translated: int = Field(
+        description="Its translation stands in the file and reads differently from its source."
+    )
+    unchanged: int = Field(
+        description="Its translation stands in the file and reads as its source (case and "
+        "spacing aside): a name, or a segment the model handed back untranslated."
+    )
+    withheld: int = Field(
+        description="No translation of it stands in the file: in a localization file, one "
+        "that lost or doubled a placeholder or tag (the source is kept, marked for review); "
+        "elsewhere, one below `min_quality` (the job ends `needs_human`)."
+    )
+    from_memory: int = Field(
+        description="A translation memory served at least one of its sentences."
+    )
+    repaired_sentences: int = Field(
+        description="Sentences (not segments) translated piece by piece because the model "
+        "lost a protected span or tag."
+    )
+    flagged: int = Field(
+        description="Its quality raised a flag or scored below `min_quality` (with quality)."
+    )
+    codes_in: int = Field(
+        description="Placeholders and tags in the sources of the segments with a translation."
+    )
+    codes_out: int = Field(description="Placeholders and tags in those translations.")
+    codes_mismatched: int = Field(
+        description="Segments whose translation holds other placeholders or tags than its source."
+    )
+    language_checked: int = Field(
+        description="Segments whose output language the detector read (with quality)."
+    )
+    language_checked_share: float = Field(description="`language_checked` / `segments`, 0..1.")
+    wrong_language: int = Field(
+        description="Segments read reliably as another language than the target."
+    )
+    quality_measured: int = Field(description="Segments whose quality was measured.")
+    quality_min: float | None = Field(None, description="The lowest quality score measured.")
+    quality_median: float | None = Field(None, description="The median quality score measured.")
+    warnings: list[str] = Field(
+        description="What a person must not miss, in words: no segment translated, segments "
+        "withheld, placeholders lost, wrong language, quality flags."
+    )
+
+
 class JobStatusResponse(BaseModel):
     token: str
     kind: str
@@ -653,6 +704,11 @@ class JobStatusResponse(BaseModel):
     result: dict[str, Any] | None = None
     error_message: str | None = None
     error_details: dict[str, Any] | None = None
+    report: DocumentReport | None = Field(
+        None,
+        description="A document job's integrity report, once it is done or `needs_human` "
+        "(also in `result.report`, or `error_details.report`).",
+    )
 
 
 class DslRequest(BaseModel):

@@ -1,5 +1,7 @@
 """Whole files in, the same files translated out: txt, md, html, srt, vtt, docx, pptx, xlsx,
-odt, epub, and pdf in (text or docx out).
+odt, epub, and pdf in (text or docx out); and the localization files software is translated
+in (po, xliff, Android strings.xml, JSON, YAML, ARB, Apple strings), written for their
+target language (:mod:`serve_app.documents.messages`).
 
 Plain Python, no Ray. Each format is read and written by its own library (python-docx,
 python-pptx, openpyxl, pypdf, srt, webvtt-py, markdown-it-py, lxml); what this package adds is

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from serve_app.documents import office, text_formats
+from serve_app.documents import (
+    android,
+    apple,
+    gettext,
+    office,
+    structured,
+    text_formats,
+    xliff,
+)
 from serve_app.documents.errors import DocumentError, invalid, too_large
+from serve_app.documents.messages import Messages, Target
 from serve_app.documents.safety import (
     ZipLimits,
     check_all,
@@ -28,18 +37,46 @@ TEXT_FORMATS = {
     "srt": text_formats.walk_srt,
     "vtt": text_formats.walk_vtt,
 }
+# Software localization files: written for their target language (a Target).
+MESSAGE_FORMATS: dict[str, Callable[[bytes, Messages, bool], bytes]] = {
+    "po": gettext.walk_po,
+    "pot": gettext.walk_po,
+    "xlf": xliff.walk_xliff,
+    "xml": android.walk_android,
+    "json": structured.walk_json,
+    "yaml": structured.walk_yaml,
+    "arb": structured.walk_arb,
+    "strings": apple.walk_strings,
+    "xcstrings": apple.walk_xcstrings,
+}
 ZIP_FORMATS = ("docx", "pptx", "xlsx", "odt", "epub")
-FORMATS = (*TEXT_FORMATS, *ZIP_FORMATS, "pdf")
+FORMATS = (*TEXT_FORMATS, *MESSAGE_FORMATS, *ZIP_FORMATS, "pdf")
 # Names a file may carry for a format.
-_EXTENSIONS = {"htm": "html", "xhtml": "html", "markdown": "md", "text": "txt"}
+_EXTENSIONS = {
+    "htm": "html",
+    "xhtml": "html",
+    "markdown": "md",
+    "text": "txt",
+    "xliff": "xlf",
+    "yml": "yaml",
+}
 # What each format may be written as: its own format first (the default).
-OUTPUT_FORMATS = {name: (name,) for name in FORMATS} | {"pdf": ("txt", "docx")}
+OUTPUT_FORMATS = {name: (name,) for name in FORMATS} | {"pdf": ("txt", "docx")} | {"pot": ("po",)}
 MEDIA_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
     "html": "text/html; charset=utf-8",
     "srt": "application/x-subrip; charset=utf-8",
     "vtt": "text/vtt; charset=utf-8",
+    "po": "text/x-gettext-translation; charset=utf-8",
+    "xlf": "application/xliff+xml",
+    "xml": "application/xml",
+    # A file, not an API answer: JSON with its charset (the API's own answers are models).
+    "json": "application/json; charset=utf-8",
+    "yaml": "application/yaml; charset=utf-8",
+    "arb": "application/json; charset=utf-8",
+    "strings": "text/plain",
+    "xcstrings": "application/json; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -141,12 +178,22 @@ def _lies(filename: str, name: str, how: str) -> DocumentError:
 
 
 def _walk(
-    data: bytes, name: str, visit: Visit, limits: DocumentLimits, output: str, write: bool
+    data: bytes,
+    name: str,
+    visit: Visit,
+    limits: DocumentLimits,
+    output: str,
+    write: bool,
+    target: Target | None,
 ) -> bytes:
     """``visit`` over every segment of the file; the file rewritten with what it returned as
     ``output``, or ``b""`` without ``write`` (reading only: nothing is serialised)."""
     if len(data) > limits.max_bytes:
         raise too_large(f"the file is {len(data)} bytes, more than the {limits.max_bytes} allowed")
+    if name in MESSAGE_FORMATS:
+        if target is None:
+            raise ValueError(f"a {name} file is read and written for a target language")
+        return MESSAGE_FORMATS[name](data, Messages(visit, target), write)
     if name in TEXT_FORMATS:
         text, encoding = text_formats.decode(data, f"{name} file")
         rewritten = TEXT_FORMATS[name](text, visit)
@@ -178,8 +225,11 @@ def output_format(name: str, asked: str | None) -> str:
     return written
 
 
-def segments(data: bytes, name: str, limits: DocumentLimits | None = None) -> list[str]:
-    """Every translatable piece of the file, in order, as an HTML snippet."""
+def segments(
+    data: bytes, name: str, limits: DocumentLimits | None = None, target: Target | None = None
+) -> list[str]:
+    """Every translatable piece of the file, in order, as an HTML snippet. A localization
+    file (``MESSAGE_FORMATS``) has its ``target``'s plural forms: that target is needed."""
     limits = limits or DocumentLimits()
     found: list[str] = []
     characters = 0
@@ -199,7 +249,7 @@ def segments(data: bytes, name: str, limits: DocumentLimits | None = None) -> li
             )
         return segment
 
-    _walk(data, name, collect, limits, OUTPUT_FORMATS[name][0], write=False)
+    _walk(data, name, collect, limits, OUTPUT_FORMATS[name][0], write=False, target=target)
     return found
 
 
@@ -209,9 +259,11 @@ def render(
     translations: Sequence[str],
     limits: DocumentLimits | None = None,
     output: str | None = None,
+    target: Target | None = None,
 ) -> bytes:
     """The file with its :func:`segments` replaced by ``translations`` (same order), written
-    as ``output`` (one of ``OUTPUT_FORMATS[name]``; its own format by default)."""
+    as ``output`` (one of ``OUTPUT_FORMATS[name]``; its own format by default); a
+    localization file for ``target`` (the one its segments were read for)."""
     output = output_format(name, output)
     remaining: Iterator[str] = iter(translations)
 
@@ -221,7 +273,9 @@ def render(
         except StopIteration:
             raise ValueError("fewer translations than the document has segments") from None
 
-    rendered = _walk(data, name, replace, limits or DocumentLimits(), output, write=True)
+    rendered = _walk(
+        data, name, replace, limits or DocumentLimits(), output, write=True, target=target
+    )
     if next(remaining, None) is not None:
         raise ValueError("more translations than the document has segments")
     return rendered

@@ -303,6 +303,16 @@ class LanguageDatabase:
         a, b = first.split("_")[0], second.split("_")[0]
         return a == b or any(a in group and b in group for group in _CLOSE_VARIETIES)
 
+    def locale(self, code: str, separator: str = "-") -> str:
+        """A FLORES-200 code as a CLDR / BCP 47 locale (``ru``, ``ar``, ``zh-Hant``): the
+        language's ISO 639-1 code where it has one (else its ISO 639-3 code), with the script
+        where the language is written in more than one. ``separator`` joins them (``_`` for
+        gettext and CLDR's own identifiers)."""
+        language = self.get(code)
+        varieties = [lang for lang in self._by_code.values() if lang.iso639_3 == language.iso639_3]
+        short = next((lang.iso639_1 for lang in varieties if lang.iso639_1), language.iso639_3)
+        return f"{short}{separator}{language.script}" if len(varieties) > 1 else short
+
     def search(self, query: str) -> list[Language]:
         """Languages whose code, English or native name contains ``query`` (case-insensitive)."""
         needle = query.strip().casefold()

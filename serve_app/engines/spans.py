@@ -29,15 +29,25 @@ ADDRESSES = (
     r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,127}\b",
 )
 
+# Placeholders of the template and message formats; earlier alternatives win.
+PLACEHOLDER_PATTERNS = (
+    r"\{\{[^{}\n]{1,200}\}\}",  # {{var}}, {{ user.name }} (Jinja, Handlebars, Vue, i18next)
+    r"\$\{[^{}\n]{1,200}\}",  # ${x} (JS templates, shell)
+    r"%\{[A-Za-z_]\w{0,100}\}|%<[A-Za-z_]\w{0,100}>[sdif]",  # %{count}, %<n>d (Ruby, Rails)
+    r"%#@[A-Za-z_]\w{0,100}@",  # %#@files@ (Apple's stringsdict substitutions)
+    r"\{[^{}\s][^{}\n]{0,200}\}",  # {name}, {0}, {count:d} (Python, .NET, ICU args)
+    # printf: %s, %d, %1$s, %(name)s, %-5.2f, %lld, %@ (C, Java, Python, Objective-C); no
+    # space flag, so "50% d..." stays text
+    r"(?<!%)%(?:\([A-Za-z_]\w*\)|\d+\$)?[-+0#]*(?:\d+|\*)?(?:\.\d+)?(?:hh|ll|[hlLqjzt])?"
+    r"[sdifuxXoeEgGc@]",
+)
+PLACEHOLDERS = re.compile("|".join(PLACEHOLDER_PATTERNS))
+
 # One alternation, scanned once; earlier alternatives win where two could match.
 PROTECTED = re.compile(
     "|".join(
         [
-            r"\{\{[^{}\n]{1,200}\}\}",  # {{var}}, {{ user.name }} (Jinja, Handlebars, Vue)
-            r"\$\{[^{}\n]{1,200}\}",  # ${x} (JS templates, shell)
-            r"\{[^{}\s][^{}\n]{0,200}\}",  # {name}, {0}, {count:d} (Python, .NET, ICU args)
-            # printf: %s, %d, %1$s, %(name)s, %-5.2f; no space flag, so "50% d..." stays text
-            r"(?<!%)%(?:\([A-Za-z_]\w*\)|\d+\$)?[-+0#]*(?:\d+|\*)?(?:\.\d+)?[sdifuxXoeEgGc@]",
+            *PLACEHOLDER_PATTERNS,
             *ADDRESSES,
             r"(?<![^\W\d_])\d+(?:[.,:/]\d+)*",  # numbers, not digits glued after a letter
         ]

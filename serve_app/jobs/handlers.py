@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from serve_app.documents.report import LOCALIZATION_FORMATS, integrity_report
 from serve_app.jobs.model import Job, JobKind, run_id_of
 from serve_app.jobs.payloads import (
     PlanningPayload,
@@ -13,7 +14,12 @@ from serve_app.jobs.payloads import (
     TextJobResult,
     WorkflowRunPayload,
 )
-from serve_app.translation.service import TranslationError, TranslationService
+from serve_app.translation.service import (
+    Translated,
+    TranslationError,
+    TranslationService,
+    off_the_loop,
+)
 
 # Natural language -> workflow DSL; raises NeedsHumanError when no valid plan exists.
 Plan = Callable[[str], Awaitable[str]]
@@ -106,6 +112,10 @@ class JobHandlers:
                 raise
             raise PermanentJobError(exc.message) from exc
         result = TextJobResult.of(done, payload.several).dumped()
+        if payload.document is not None and not payload.several:
+            result["report"] = await off_the_loop(
+                request.texts, lambda: document_report(payload, done, result)
+            )
         if done.withheld:
             count = len(request.texts) * len(request.targets)
             raise NeedsHumanError(
@@ -114,3 +124,23 @@ class JobHandlers:
                 result,
             )
         return result
+
+
+def document_report(
+    payload: TextJobPayload, done: Translated, result: dict[str, Any]
+) -> dict[str, Any]:
+    """The integrity report of a document job (one target) from its segments and its
+    result (:mod:`serve_app.documents.report`). A translation memory's ``memory_matches``
+    count where the result has them."""
+    document = payload.document
+    assert document is not None
+    request = payload.request
+    return integrity_report(
+        request.texts,
+        result["translations"],
+        result.get("quality"),
+        localization=document.format in LOCALIZATION_FORMATS,
+        min_quality=request.min_quality if document.review_below is None else document.review_below,
+        repaired_sentences=done.outcome.repaired_sentences,
+        memory_matches=result.get("memory_matches"),
+    ).as_dict()

@@ -22,6 +22,9 @@ class DocumentRef(BaseModel):
     filename: str
     format: str
     output: str
+    # A localization file's segments scoring below this are marked for review in the file
+    # (the request's min_quality, which then withholds nothing).
+    review_below: float | None = None
 
 
 class TextJobPayload(BaseModel):
@@ -93,6 +96,8 @@ class TextJobResult(BaseModel):
     corrections: list[str | None] | dict[str, list[str | None]] | None = None
     # Indexes of the texts withheld under min_quality.
     withheld: list[int] | dict[str, list[int]] | None = None
+    # A document job's integrity report (serve_app.documents.report; one target).
+    report: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, done: Translated, several: bool) -> TextJobResult:

@@ -208,6 +208,15 @@ def test_stream_and_document_in_the_browser(browser: object, base_url: str, tmp_
     link = driver.find_element(By.ID, "download")  # type: ignore[attr-defined]
     assert link.get_attribute("download") == "report.fra.docx"
     assert "sentences" in driver.find_element(By.ID, "document-status").text  # type: ignore[attr-defined]
+    # The integrity report, under the link: the copy model's "translation" is the source,
+    # which the page cannot let pass unseen.
+    table = driver.find_element(By.ID, "document-report")  # type: ignore[attr-defined]
+    assert table.is_displayed()
+    assert table.get_attribute("data-translated") == "0"
+    assert "Integrity report" in table.text
+    assert "Segments" in table.text
+    warnings = driver.find_element(By.ID, "document-warnings")  # type: ignore[attr-defined]
+    assert "no segment was translated" in warnings.text
     translated = httpx.get(str(link.get_attribute("href")), timeout=30)
     assert translated.status_code == 200
     assert segments(translated.content, "docx") == segments(report.read_bytes(), "docx")

@@ -34,16 +34,19 @@ from serve_app.api.schemas import (
 )
 from serve_app.api.security import Principal, charge, enforce_rate_limit
 from serve_app.api.services import ServicesDep
+from serve_app.api.validation import language_code
 from serve_app.config import DocumentsConfig
 from serve_app.documents.errors import DocumentError
 from serve_app.documents.formats import (
     MEDIA_TYPES,
+    MESSAGE_FORMATS,
     DocumentLimits,
     output_format,
     render,
     segments,
     sniff_format,
 )
+from serve_app.documents.messages import Target
 from serve_app.engines.markup import readable_text
 from serve_app.engines.segmenter import segment
 from serve_app.jobs.model import JobKind, JobStatus
@@ -69,10 +72,18 @@ def _refused(exc: DocumentError) -> ApiError:
 
 
 def _read(
-    data: bytes, filename: str, output: str | None, limits: DocumentLimits
+    data: bytes, filename: str, output: str | None, limits: DocumentLimits, target: str
 ) -> tuple[str, str, list[str]]:
     name = sniff_format(data, filename)
-    return name, output_format(name, output), segments(data, name, limits)
+    return name, output_format(name, output), segments(data, name, limits, Target(target))
+
+
+def _review_flags(result: TextJobResult, below: float | None) -> list[bool]:
+    """Per segment, whether its quality scored below ``below`` (marked for review)."""
+    measured = result.quality if isinstance(result.quality, list) else []
+    if below is None:
+        return []
+    return [quality is not None and quality["score"] < below for quality in measured]
 
 
 @router.post(
@@ -80,7 +91,8 @@ def _read(
     status_code=202,
     response_model=JobAccepted,
     responses=poll_link("poll_job"),
-    summary="Submit a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf)",
+    summary="Submit a file (txt, md, html, srt, vtt, docx, pptx, xlsx, odt, epub, pdf, or a "
+    "localization file: po, pot, xlf, strings.xml, json, yaml, arb, strings, xcstrings)",
 )
 async def submit_document(
     response: Response,
@@ -106,7 +118,8 @@ async def submit_document(
         Form(
             ge=0,
             le=1,
-            description="A segment below this quality ends the job `needs_human` (no file).",
+            description="A segment below this quality ends the job `needs_human` (no file); "
+            "in a localization file (po, xlf, ...) it is marked for review instead.",
         ),
     ] = None,
     priority: Annotated[Priority, Form()] = DEFAULT_PRIORITY,
@@ -133,9 +146,11 @@ async def submit_document(
     await enforce_rate_limit(services, principal or client_id, response)
     await charge(services, principal or client_id, len(data), kind="upload_bytes")
     filename = PurePath(file.filename or "").name
+    # A localization file's segments depend on its target (its plural forms).
+    target = language_code(target_language, services.languages, "target_language")
     try:
         name, output, found = await anyio.to_thread.run_sync(
-            _read, data, filename, output_format, limits
+            _read, data, filename, output_format, limits, target
         )
     except DocumentError as exc:
         raise _refused(exc) from exc
@@ -143,6 +158,8 @@ async def submit_document(
         raise ApiError(
             422, "the document has no text to translate", field="file", code="NOTHING_TO_TRANSLATE"
         )
+    # A localization file marks a translation below min_quality for review, in the file.
+    review_below = min_quality if name in MESSAGE_FORMATS else None
     body = TextJobRequest(
         texts=found,
         target_language=target_language,
@@ -158,8 +175,8 @@ async def submit_document(
         model=model,
         beam_size=beam_size,
         protect_spans=protect_spans,
-        quality=quality,
-        min_quality=min_quality,
+        quality=quality or review_below is not None,
+        min_quality=None if review_below is not None else min_quality,
     )
     payload = await text_job_payload(body, services, principal, as_one=True)
     record = OwnedRecord(
@@ -179,7 +196,13 @@ async def submit_document(
     )
     payload = payload.model_copy(
         update={
-            "document": DocumentRef(id=record.id, filename=filename, format=name, output=output),
+            "document": DocumentRef(
+                id=record.id,
+                filename=filename,
+                format=name,
+                output=output,
+                review_below=review_below,
+            ),
             "weights": await off_the_loop(
                 found,
                 lambda: [
@@ -267,6 +290,7 @@ async def document_result(token: str, services: ServicesDep, principal: Principa
         translations,
         limits_of(services.args.documents),
         output,
+        Target(payload.target, _review_flags(result, document.review_below)),
     )
     download = _download_name(document.filename, payload.target, output)
     return Response(

@@ -11,6 +11,7 @@ from serve_app.api import translating
 from serve_app.api.errors import ApiError, error_responses
 from serve_app.api.job_access import load_job, submit_job
 from serve_app.api.schemas import (
+    DocumentReport,
     JobAccepted,
     JobProgress,
     JobStatusResponse,
@@ -133,6 +134,10 @@ def _status(job: Job) -> JobStatusResponse:
             percent=round(100 * job.progress_done / job.progress_total, 1),
         )
     failed = job.status in (JobStatus.ERROR, JobStatus.TIMEOUT, JobStatus.NEEDS_HUMAN)
+    # A document job's integrity report: in its result, or in a needs_human job's details.
+    report = None
+    if job.kind == JobKind.TEXT_TRANSLATION:
+        report = (job.result or {}).get("report") or (job.error_details or {}).get("report")
     return JobStatusResponse(
         token=job.token,
         kind=job.kind,
@@ -146,6 +151,7 @@ def _status(job: Job) -> JobStatusResponse:
         result=job.result if job.kind != JobKind.WORKFLOW_PLANNING else None,
         error_message=job.error_message if failed else None,
         error_details=job.error_details if failed else None,
+        report=None if report is None else DocumentReport.model_validate(report),
     )
 
 
