@@ -152,12 +152,15 @@ def run_bare(model_dir: Path, beam: int, count: int) -> dict[str, Any]:
 
 
 def replica_pid(title: str = REPLICA_TITLE) -> int:
+    """The replica of the Ray this process started (its raylet, and so every worker, descend
+    from it): another Ray on the machine has processes of the same title."""
     import psutil
 
-    for process in psutil.process_iter(["cmdline"]):
-        cmdline = process.info["cmdline"] or []
-        if cmdline and cmdline[0].startswith(title):
-            return int(process.pid)
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            cmdline = process.cmdline()
+            if cmdline and cmdline[0].startswith(title):
+                return int(process.pid)
     raise RuntimeError(f"no process {title!r} found")
 
 
