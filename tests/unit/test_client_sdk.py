@@ -95,6 +95,8 @@ SUMMARY = {
     "entry_count": 1,
     "language_pairs": [{"source_language": "eng_Latn", "target_language": "swh_Latn"}],
 }
+MEMORY = {"id": "m1", "name": "tm", "created_at": NOW, "entry_count": 2, "languages": ["en", "sw"]}
+TMX = b'<tmx version="1.4"><header srclang="en"/><body/></tmx>'
 GLOSSARY = {
     **SUMMARY,
     "entries": [
@@ -186,6 +188,11 @@ def service(request: httpx.Request) -> httpx.Response:
         "GET /api/v1/glossaries": lambda: httpx.Response(200, json={"glossaries": [SUMMARY]}),
         "GET /api/v1/glossaries/g1": lambda: httpx.Response(200, json=GLOSSARY),
         "DELETE /api/v1/glossaries/g1": lambda: httpx.Response(204),
+        "POST /api/v1/memories": lambda: httpx.Response(201, json={**MEMORY, "skipped": 1}),
+        "GET /api/v1/memories": lambda: httpx.Response(200, json={"memories": [MEMORY]}),
+        "GET /api/v1/memories/m1": lambda: httpx.Response(200, json=MEMORY),
+        "GET /api/v1/memories/m1/export": lambda: httpx.Response(200, content=TMX),
+        "DELETE /api/v1/memories/m1": lambda: httpx.Response(204),
         "POST /api/v1/corrections": lambda: httpx.Response(201, json=CORRECTION),
         "GET /api/v1/corrections": lambda: httpx.Response(200, json={"corrections": [CORRECTION]}),
         "DELETE /api/v1/corrections/c1": lambda: httpx.Response(204),
@@ -270,6 +277,10 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("glossaries", (), {}),
     ("glossary", ("g1",), {}),
     ("delete_glossary", ("g1",), {}),
+    ("memories", (), {}),
+    ("memory", ("m1",), {}),
+    ("export_memory", ("m1",), {}),
+    ("delete_memory", ("m1",), {}),
     ("correct", ("Habari", "Hello", "sw", "en"), {"original": "Hi"}),
     ("corrections", (), {}),
     ("delete_correction", ("c1",), {}),
@@ -284,7 +295,7 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
 
 
 # Tested on their own below.
-UNCALLED = {"translate_stream", "submit_document", "translate_document"}
+UNCALLED = {"translate_stream", "submit_document", "translate_document", "create_memory"}
 
 
 @pytest.mark.parametrize(("name", "args", "kwargs"), CALLS, ids=[c[0] for c in CALLS])
@@ -295,6 +306,19 @@ def test_both_clients_send_the_same_requests_and_read_the_same_results(
     assert first == second
     assert [sent(r) for r in sync.requests] == [sent(r) for r in async_.requests]
     assert sync.requests, "nothing was sent"
+
+
+def test_a_memory_is_created_from_a_tmx_file(tmp_path: Path) -> None:
+    tmx = tmp_path / "tm.tmx"
+    tmx.write_bytes(TMX)
+    first, second, sync, async_ = run_both("create_memory", tmx)
+    assert first == second
+    assert (first.id, first.skipped) == ("m1", 1)
+    (request,) = sync.requests
+    assert (request.method, request.url.path) == ("POST", "/api/v1/memories")
+    assert TMX in request.content
+    assert b'filename="tm.tmx"' in request.content
+    assert [sent(r) for r in sync.requests] == [sent(r) for r in async_.requests]
 
 
 def test_every_endpoint_is_a_method_of_both_clients() -> None:

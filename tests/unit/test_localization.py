@@ -96,8 +96,9 @@ def test_po_keeps_comments_context_order_and_fills_msgstr(translator: Translator
 
 @pytest.mark.parametrize(
     ("target", "forms", "one_at"),
-    # Russian msgstr[0] covers 21 too, French's 0 too: not "One file" but "%d files".
-    [(RUS, 3, None), (ARB, 6, 1), ("zho_Hans", 1, None), ("fra_Latn", 2, None), ("eng_Latn", 2, 0)],
+    # Russian msgstr[0] covers 21 too, French's 0 too: not "One file" but "%d files". French
+    # has 3 forms since CLDR 46 (Babel 2.19): one (0, 1), many (1,000,000), other.
+    [(RUS, 3, None), (ARB, 6, 1), ("zho_Hans", 1, None), ("fra_Latn", 3, None), ("eng_Latn", 2, 0)],
 )
 def test_po_plurals_are_the_targets(
     target: str, forms: int, one_at: int | None, translator: Translator
