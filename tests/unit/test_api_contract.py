@@ -5,7 +5,7 @@ the one priority rule wherever a job is submitted."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -21,6 +21,7 @@ from serve_app.config import ApiKey, AppArgs
 from serve_app.jobs.model import Job, JobKind, JobStatus
 from serve_app.priority import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY
 from serve_app.ratelimit import Verdict
+from tests.remote import Remote
 
 JSON = "application/json"
 SUCCESS = ("200", "201", "202")
@@ -84,19 +85,6 @@ def test_every_route_documents_its_errors_as_the_one_error_body() -> None:
     assert "HTTPValidationError" not in spec["components"]["schemas"]
 
 
-class _Remote:
-    """A deployment's method as the routes call it: ``await handle.method.remote(...)``."""
-
-    def __init__(self, answer: Callable[..., Any]) -> None:
-        self.answer = answer
-
-    def remote(self, *args: Any) -> Awaitable[Any]:
-        async def call() -> Any:
-            return self.answer(*args)
-
-        return call()
-
-
 def _down(*_: Any) -> Any:
     raise ConnectionError("the store is down")
 
@@ -122,7 +110,7 @@ class Refusal:
 
 
 _AUTH = {"auth": {"enabled": True, "api_keys": [{"id": "ops", "sha256": hash_key(KEY)}]}}
-_STORE_DOWN = {"job_manager": SimpleNamespace(get=_Remote(_down), stats=_Remote(_down))}
+_STORE_DOWN = {"job_manager": SimpleNamespace(get=Remote(_down), stats=Remote(_down))}
 _TOKEN = {"token": "f" * 32}
 ERRORS = {
     "malformed token": Refusal(
@@ -225,7 +213,7 @@ def test_a_typed_workflow_run_keeps_its_wire_format() -> None:
     failed.error_message = "workflow tasks failed: a"
     failed.error_details = {"tasks": {"a": _task("error", "boom"), "b": _task("skipped")}}
     jobs = {job.token: job for job in (running, failed)}
-    store = SimpleNamespace(get=_Remote(jobs.get))
+    store = SimpleNamespace(get=Remote(jobs.get))
     api = TestClient(create_api(Services(None, None, None, AppArgs(), job_manager=store)))
 
     def answer(job: Job, status: str, done: int, **failure: Any) -> str:

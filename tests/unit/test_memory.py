@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 from rapidfuzz import fuzz
@@ -38,6 +36,7 @@ from serve_app.records import (
 from serve_app.records.tmx import language_of, read_tmx, tag_of, write_tmx
 from serve_app.translation.request import TranslationRequest, memory_offers
 from serve_app.translation.service import Translated
+from tests.remote import Remote
 from tests.unit.service_fixtures import EngineService
 
 LANGUAGES = LanguageDatabase.default()
@@ -402,27 +401,16 @@ class _Keeper:
     def __init__(self) -> None:
         self.stored: dict[tuple[str, str], OwnedRecord] = {}
         self.bodies_read = 0
-        keeper = self
-
-        class _Call:
-            def __init__(self, answer: Callable[..., Any]) -> None:
-                self.answer = answer
-
-            def remote(self, *args: Any) -> Awaitable[Any]:
-                async def call() -> Any:
-                    return self.answer(*args)
-
-                return call()
 
         def get(kind: str, record_id: str, owner: str) -> OwnedRecord | None:
-            keeper.bodies_read += 1
-            found = keeper.stored.get((kind, record_id))
+            self.bodies_read += 1
+            found = self.stored.get((kind, record_id))
             return found if found is not None and found.owner == owner else None
 
         def listed(kind: str, owner: str) -> list[OwnedRecord]:
-            return [r for (k, _), r in keeper.stored.items() if k == kind and r.owner == owner]
+            return [r for (k, _), r in self.stored.items() if k == kind and r.owner == owner]
 
-        self.get, self.list = _Call(get), _Call(listed)
+        self.get, self.list = Remote(get), Remote(listed)
 
 
 def test_a_replica_reads_a_memory_once_and_sees_corrections_and_deletion() -> None:
