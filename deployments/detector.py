@@ -31,6 +31,8 @@ _ENGINE_FIELDS = (
     "short_text_stage",
     "lexicon_stage",
     "lexicon_dir",
+    "breadth_stage",
+    "breadth_dir",
 )
 
 
@@ -74,13 +76,14 @@ class DetectorDeployment:
 
     async def _detect(self, calls: list[DetectCall]) -> list[DetectOutcome]:
         texts = [text for call in calls for text in call.texts]
+        allowed = [call.candidates for call in calls for _ in call.texts]
         k = max(call.k for call in calls)
         # fastText is microseconds per text: a thread hop would cost more than it saves,
         # except for big batches.
         if len(texts) > INLINE_TEXTS:
-            detections = await asyncio.to_thread(self._engine.detect, texts, k)
+            detections = await asyncio.to_thread(self._engine.detect, texts, k, allowed)
         else:
-            detections = self._engine.detect(texts, k)
+            detections = self._engine.detect(texts, k, allowed)
         outcomes, start = [], 0
         for call in calls:
             chunk = detections[start : start + len(call.texts)]

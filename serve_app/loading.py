@@ -84,6 +84,8 @@ def load_detector(config: DetectorConfig) -> Loaded[LanguageDetector]:
             short_text_stage=config.short_text_stage,
             lexicon_stage=config.lexicon_stage,
             lexicon_dir=config.lexicon_dir,
+            breadth_stage=config.breadth_stage,
+            breadth_dir=config.breadth_dir,
         ),
         config.model,
         config.revision,

@@ -82,6 +82,8 @@ class TranslateOutcome:
 class DetectCall:
     texts: list[str]
     k: int = 3
+    # The only languages the texts may be answered as (None: any).
+    candidates: frozenset[str] | None = None
 
 
 @dataclass

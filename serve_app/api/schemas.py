@@ -151,6 +151,20 @@ MemoryThreshold = Annotated[
 Targets = str | Annotated[list[str], Field(min_length=1, max_length=MAX_TARGETS)]
 
 
+Candidates = Annotated[
+    list[str] | None,
+    Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="Only these languages may be answered (the languages a client serves); "
+        "ranked among themselves, never `reliable` when the text most likely is in none of "
+        "them. Unknown codes are a 400 naming them.",
+        examples=[["eng_Latn", "fra_Latn", "swh_Latn"]],
+    ),
+]
+
+
 class TranslationOptions(BaseModel):
     """What every way of asking for a translation accepts (translate, stream, text job,
     document), each option the same everywhere."""
@@ -164,6 +178,7 @@ class TranslationOptions(BaseModel):
         examples=["eng_Latn", ["eng_Latn", "fra_Latn"]],
     )
     source_language: str | None = Field(None, description="Detected when omitted.")
+    source_candidates: Candidates = None
     model: str | None = Field(
         None,
         description="A registered model by name (GET /api/v1/models); by default the routing "
@@ -373,6 +388,7 @@ class DetectRequest(BaseModel):
 
     text: str | list[str] = Field(..., description="Text, or a list of texts.")
     top_k: int | None = Field(None, ge=1, le=10, description="Candidates per text.")
+    candidates: Candidates = None
 
 
 class CandidateOut(BaseModel):

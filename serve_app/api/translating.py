@@ -10,7 +10,7 @@ from serve_app.api import corrections, glossaries, memories
 from serve_app.api.errors import ApiError
 from serve_app.api.schemas import TranslationOptions
 from serve_app.api.services import Services
-from serve_app.api.validation import language_code
+from serve_app.api.validation import candidate_codes, language_code
 from serve_app.engines.glossary import Glossary
 from serve_app.engines.markup import MarkupError
 from serve_app.messages import DetectCall, DetectOutcome
@@ -118,6 +118,7 @@ async def request_of(
         if body.source_language
         else None
     )
+    candidates = candidate_codes(body.source_candidates, services.languages, "source_candidates")
     try:
         services.translation.check_beam(body.beam_size)
         services.translation.check_model(body.model)
@@ -134,6 +135,7 @@ async def request_of(
         texts=texts,
         targets=targets,
         source=source,
+        source_candidates=candidates,
         text_format=body.format,
         protect_spans=body.protect_spans,
         alternatives=body.alternatives,
@@ -162,9 +164,11 @@ async def translate(
     return translated
 
 
-async def detect_outcome(services: Services, texts: list[str], k: int) -> DetectOutcome:
+async def detect_outcome(
+    services: Services, texts: list[str], k: int, candidates: frozenset[str] | None = None
+) -> DetectOutcome:
     """The LanguageDetector's top-``k`` detections of ``texts``, counted in the metrics."""
-    outcome: DetectOutcome = await services.detector.detect.remote(DetectCall(texts, k))
+    outcome: DetectOutcome = await services.detector.detect.remote(DetectCall(texts, k, candidates))
     services.count_detections(outcome)
     return outcome
 

@@ -61,6 +61,32 @@ def language_code(code: str, languages: LanguageDatabase, field: str) -> str:
         ) from exc
 
 
+def candidate_codes(
+    asked: list[str] | None, languages: LanguageDatabase, field: str
+) -> frozenset[str] | None:
+    """The FLORES-200 codes of a client's candidate languages; 400 naming every unknown one."""
+    if asked is None:
+        return None
+    codes: set[str] = set()
+    unknown: list[str] = []
+    for code in asked:
+        try:
+            codes.add(languages.normalize(code))
+        except UnknownLanguageError:
+            unknown.append(code)
+    if unknown:
+        shown = ", ".join(repr(code) for code in unknown[:20])
+        raise ApiError(
+            400,
+            f"Unsupported language code{'s' if len(unknown) > 1 else ''} in {field}: {shown}",
+            field=field,
+            code="UNSUPPORTED_LANGUAGE",
+            message="use FLORES-200 codes (swh_Latn) or ISO 639 codes (sw, swa); "
+            "GET /api/v1/languages lists them",
+        )
+    return frozenset(codes)
+
+
 def target_codes(asked: str | list[str], languages: LanguageDatabase) -> tuple[list[str], bool]:
     """``(targets, several)``: the FLORES-200 codes of the target or targets asked for (one
     entry per language: "fr" and "fra_Latn" are one target); 400 naming an unknown one."""

@@ -36,6 +36,7 @@ from serve_app.engines.models import ModelUnavailableError, find_file, locate_mo
 from serve_app.engines.spans import ADDRESSES
 
 if TYPE_CHECKING:
+    from serve_app.engines.breadth import BreadthModel
     from serve_app.engines.lexicon import Lexicon
     from serve_app.engines.short_text import ShortTextStage
 
@@ -75,6 +76,32 @@ KNOWN_MODELS: dict[str, tuple[str, str, str | None]] = {
 # Of a repo named without a file, only files that can be a LID model at its root are fetched
 # (the Sema repo holds a 3.3B translation model as translation_models/*/model.bin).
 DETECTOR_FILES = ["model.bin", "lid*.bin", "*.ftz"]
+# The breadth stage's languages it is not given the say over: its Cantonese, learnt from a
+# declaration written in near-standard Chinese, took two Simplified Chinese texts in three.
+NOT_FROM_BREADTH = frozenset({"yue_Hant"})
+# Pairs of the breadth stage's languages it tells apart too seldom to vouch for either:
+# Kinyarwanda and Kirundi (one language in two spellings; news in Kinyarwanda came out
+# Kirundi two times in five on MasakhaNER's training split).
+BREADTH_TWINS = frozenset({"kin_Latn", "run_Latn"})
+# Languages whose text reads as another's to n-gram models, and which a detector without a
+# label of their own cannot tell from it: the other's answers are then never ``reliable``
+# (an Algerian Arabic text answered Standard Arabic, Dari answered Persian). Applied only for
+# the relatives the loaded detector does not know (lid218e knows them all).
+RELATIVES: dict[str, frozenset[str]] = {
+    "arb_Arab": frozenset(
+        {"acm_Arab", "acq_Arab", "aeb_Arab", "ajp_Arab", "apc_Arab", "ars_Arab", "ary_Arab"}
+    ),
+    "pes_Arab": frozenset({"prs_Arab"}),
+    "hin_Deva": frozenset({"awa_Deva", "hne_Deva", "kas_Deva"}),
+    "urd_Arab": frozenset({"kas_Arab"}),
+    "ind_Latn": frozenset({"ace_Latn", "bjn_Latn"}),
+    "zsm_Latn": frozenset({"ace_Latn", "bjn_Latn"}),
+    "lvs_Latn": frozenset({"ltg_Latn"}),
+    "pol_Latn": frozenset({"szl_Latn"}),
+    "ben_Beng": frozenset({"mni_Beng", "sat_Beng"}),
+    "zgh_Tfng": frozenset({"taq_Tfng", "tzm_Tfng"}),
+    "kab_Latn": frozenset({"taq_Latn"}),
+}
 
 
 @dataclass(frozen=True)
@@ -109,6 +136,14 @@ class DetectionTuning:
     # leading candidate's lexicon and not to the answer's (a Swahili sentence with English words
     # gets an answer, not a reliable one).
     reliable_foreign_words: float = 0.25
+    # ... and, where a client named the candidates, at least this share of the mass on them.
+    reliable_candidates_share: float = 0.5
+    # The breadth stage: the prior odds of the languages only it names (see ``widen``), for
+    # texts of at least ``breadth_letters`` letters and for shorter ones, on which its
+    # declaration-trained n-grams are more often wrong than the other stages.
+    breadth_prior: float = 0.1
+    breadth_prior_short: float = 0.0001
+    breadth_letters: int = 25
 
 
 DEFAULT_TUNING = DetectionTuning()
@@ -174,6 +209,7 @@ class LanguageDetector:
         short_text: ShortTextStage | None = None,
         tuning: DetectionTuning = DEFAULT_TUNING,
         lexicon: Lexicon | None = None,
+        breadth: BreadthModel | None = None,
     ) -> None:
         import fasttext
 
@@ -183,17 +219,34 @@ class LanguageDetector:
         self.languages = languages or LanguageDatabase.default()
         self.short_text = short_text
         self.lexicon = lexicon
+        self.breadth = breadth
         self.tuning = tuning
         labels, _ = self._model.predict("a", k=-1, threshold=0.0)
         # The FLORES-200 languages fastText has a label for (any script).
         self.fasttext_languages = frozenset(
             code for label in labels if (code := self.languages.from_lid_label(label))
         )
+        named = self.fasttext_languages | (short_text.languages if short_text else set())
+        # The languages only the breadth stage can name: it has the say over these alone.
+        # (Not a script's twin of a language they name: fastText's "zh" is read as zho_Hans
+        # or zho_Hant by the text's script.)
+        bases = {code.split("_")[0] for code in named}
+        self.breadth_only = frozenset(
+            code
+            for code in (breadth.languages if breadth else ())
+            if code.split("_")[0] not in bases and code not in NOT_FROM_BREADTH
+        )
+        known = named | self.breadth_only
+        # Answers that cannot be reliable: their relatives this detector cannot name.
+        self.untellable = frozenset(
+            code for code, relatives in RELATIVES.items() if relatives - known
+        ) | (BREADTH_TWINS & self.breadth_only)
         self.load_seconds = (
             time.perf_counter()
             - started
             + (short_text.load_seconds if short_text else 0.0)
             + (lexicon.load_seconds if lexicon else 0.0)
+            + (breadth.load_seconds if breadth else 0.0)
         )
 
     @classmethod
@@ -204,8 +257,10 @@ class LanguageDetector:
         short_text_stage: bool = True,
         lexicon_stage: bool = True,
         lexicon_dir: str | None = None,
+        breadth_stage: bool = True,
+        breadth_dir: str | None = None,
     ) -> LanguageDetector:
-        stage = lexicon = None
+        stage = lexicon = breadth = None
         if short_text_stage:
             from serve_app.engines.short_text import ShortTextStage
 
@@ -214,11 +269,24 @@ class LanguageDetector:
             from serve_app.engines.lexicon import Lexicon
 
             lexicon = Lexicon.ensure(lexicon_dir)
-        return cls(resolve_detector_model(model, revision), short_text=stage, lexicon=lexicon)
+        if breadth_stage:
+            from serve_app.engines.breadth import BreadthModel
+
+            breadth = BreadthModel.ensure(breadth_dir)
+        return cls(
+            resolve_detector_model(model, revision),
+            short_text=stage,
+            lexicon=lexicon,
+            breadth=breadth,
+        )
 
     def known_languages(self) -> frozenset[str]:
         """The FLORES-200 languages some stage has a label for: what this detector claims."""
-        return self.fasttext_languages | (self.short_text.languages if self.short_text else set())
+        return (
+            self.fasttext_languages
+            | (self.short_text.languages if self.short_text else set())
+            | self.breadth_only
+        )
 
     @property
     def stages(self) -> list[str]:
@@ -226,13 +294,20 @@ class LanguageDetector:
             "fasttext",
             *([self.short_text.name] if self.short_text else []),
             *(["lexicon"] if self.lexicon else []),
+            *([self.breadth.name] if self.breadth else []),
         ]
 
-    def detect(self, texts: Sequence[str], k: int = 3) -> list[Detection]:
+    def detect(
+        self,
+        texts: Sequence[str],
+        k: int = 3,
+        candidates: Sequence[frozenset[str] | None] | None = None,
+    ) -> list[Detection]:
         """Top-``k`` FLORES-200 guesses for each text, in input order.
 
         Empty, whitespace-only, digits-only or letter-less texts answer ``"und"`` with
         confidence 0 and ``reliable=False`` rather than a guess fastText would make up.
+        ``candidates``: per text, the only languages it may be answered as (None: any).
         """
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
@@ -279,8 +354,22 @@ class LanguageDetector:
             i: calibrate(distribution, temperature)
             for i, (distribution, temperature) in distributions.items()
         }
+        if self.breadth is not None and readable:
+            wide = self.breadth.probabilities([lines[i] for i in readable])
+            for i, other in zip(readable, wide, strict=True):
+                prior = (
+                    self.tuning.breadth_prior
+                    if letters[i] >= self.tuning.breadth_letters
+                    else self.tuning.breadth_prior_short
+                )
+                calibrated[i] = widen(calibrated.get(i, {}), other, self.breadth_only, prior)
+        allowed = list(candidates) if candidates is not None else [None] * len(lines)
+        if len(allowed) != len(lines):
+            raise ValueError("candidates must have one entry per text")
         return [
-            self._answer(calibrated.get(i, {}), letters[i], scripts[i], k, foreign.get(i, 0.0))
+            self._answer(
+                calibrated.get(i, {}), letters[i], scripts[i], k, foreign.get(i, 0.0), allowed[i]
+            )
             for i in range(len(lines))
         ]
 
@@ -306,7 +395,15 @@ class LanguageDetector:
         scripts: dict[str, int],
         k: int,
         foreign_words: float = 0.0,
+        allowed: frozenset[str] | None = None,
     ) -> Detection:
+        inside = 1.0
+        if allowed is not None:
+            # Ranked among the client's languages only, on their share of the mass; an
+            # answer is not reliable when the text most likely is in none of them.
+            kept = {code: p for code, p in distribution.items() if code in allowed}
+            inside = sum(kept.values())
+            distribution = {code: p / inside for code, p in kept.items()} if inside else {}
         if not distribution:
             return Detection(UNKNOWN_LANGUAGE, 0.0, [], reliable=False)
         ranked = sorted(distribution.items(), key=lambda item: -item[1])[:k]
@@ -320,6 +417,8 @@ class LanguageDetector:
             and letters >= tuning.reliable_letters
             and own_script_share(top.language, scripts) >= tuning.reliable_script_share
             and foreign_words <= tuning.reliable_foreign_words
+            and inside >= tuning.reliable_candidates_share
+            and top.language not in self.untellable
         )
         return Detection(top.language, top.confidence, candidates, reliable)
 
@@ -415,6 +514,31 @@ def rerank_by_lexicon(
         return out, 1.0
     others = set().union(*(found for code, found in known.items() if code != winner))
     return out, len(others - known[winner]) / len(text_words)
+
+
+def widen(
+    distribution: dict[str, float],
+    breadth: dict[str, float],
+    only: frozenset[str],
+    prior: float = 1.0,
+) -> dict[str, float]:
+    """``distribution`` with the breadth stage's mass on the languages only it can name.
+
+    The other stages' answer keeps its shape over the rest: a Hausa text, which they read as
+    their nearest neighbours, goes to Hausa as surely as the breadth stage says; an English
+    one, to which it gives Hausa nothing, is unchanged. ``prior`` weighs the odds of the
+    breadth-only languages as a whole (below 1: they need more evidence than the stage's).
+    """
+    theirs = {code: p for code, p in breadth.items() if code in only}
+    mass = sum(theirs.values())
+    if not mass:
+        return distribution
+    share = mass * prior / (mass * prior + 1.0 - mass)
+    theirs = {code: p * share / mass for code, p in theirs.items()}
+    out = {code: p * (1.0 - share) for code, p in distribution.items()}
+    for code, p in theirs.items():
+        out[code] = out.get(code, 0.0) + p
+    return out
 
 
 def calibrate(distribution: dict[str, float], temperature: float) -> dict[str, float]:

@@ -66,6 +66,8 @@ class TranslationRequest(BaseModel):
     # the texts as one (a document's cells, a stream's text: one language, read from the
     # start of the whole).
     source: str | None = None
+    # Where detected: the only languages a text may be detected as (None: any).
+    source_candidates: frozenset[str] | None = None
     detect_as_one: bool = False
     text_format: Literal["text", "html"] = "text"
     protect_spans: bool = True

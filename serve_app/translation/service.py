@@ -195,8 +195,10 @@ class TranslationService:
 
         return await off_the_loop(texts, parse)
 
-    async def detect(self, texts: list[str], k: int = 1) -> list[Detection]:
-        outcome = await self._detect(DetectCall(texts, k))
+    async def detect(
+        self, texts: list[str], k: int = 1, candidates: frozenset[str] | None = None
+    ) -> list[Detection]:
+        outcome = await self._detect(DetectCall(texts, k, candidates))
         if self._on_detected is not None:
             self._on_detected(outcome)
         return outcome.detections
@@ -204,13 +206,17 @@ class TranslationService:
     async def sources(self, request: TranslationRequest, readable: list[str]) -> SourceLanguages:
         """The request's source per text: given, detected per text, or read as one."""
         count = len(readable)
+
+        async def detect(texts: list[str]) -> list[Detection]:
+            return await self.detect(texts, 1, request.source_candidates)
+
         try:
             if request.detect_as_one and not request.source:
                 whole = await source_languages(
-                    ["\n".join(readable)[:DETECT_AS_ONE_CHARS]], None, self.detect
+                    ["\n".join(readable)[:DETECT_AS_ONE_CHARS]], None, detect
                 )
                 return SourceLanguages(whole.codes * count, whole.detections * count)
-            return await source_languages(readable, request.source, self.detect)
+            return await source_languages(readable, request.source, detect)
         except SourceNotDetectedError as exc:
             if request.detect_as_one or count == 1:
                 message, index = "Could not detect the source language", None

@@ -28,7 +28,7 @@ from serve_app.api.schemas import (
 )
 from serve_app.api.security import Principal, charge, client_key
 from serve_app.api.services import Services, ServicesDep
-from serve_app.api.validation import as_text_list, target_codes
+from serve_app.api.validation import as_text_list, candidate_codes, target_codes
 from serve_app.engines.detector import UNKNOWN_LANGUAGE, Detection
 from serve_app.translation.service import TranslatedItem
 
@@ -183,7 +183,8 @@ async def detect_language(
     texts, single = as_text_list(body.text, services.args.api)
     await charge(services, client_key(request, principal), sum(map(len, texts)))
     k = body.top_k or services.args.detector.top_k
-    outcome = await translating.detect_outcome(services, texts, k)
+    candidates = candidate_codes(body.candidates, services.languages, "candidates")
+    outcome = await translating.detect_outcome(services, texts, k, candidates)
     results = [
         _detection_out(services, d, t) for d, t in zip(outcome.detections, texts, strict=True)
     ]
