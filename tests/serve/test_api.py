@@ -179,6 +179,44 @@ def test_detect_single_and_batch(client: httpx.Client) -> None:
     assert second["language_name"] is None
 
 
+def test_detect_among_a_clients_candidates(client: httpx.Client) -> None:
+    """``candidates`` restrict the answer (LibreTranslate users serve a few languages); an
+    unknown code is one 400 naming every unknown one, on detect and on translate."""
+    text = "Najeriya: kayan gwari sun yi kwantai a arewa bayan hana kai kaya kudu."
+    free = client.post("/api/v1/detect-language", json={"text": text}).json()
+    assert free["language"] == "hau_Latn"  # the breadth stage: lid.176 and Lingua have none
+    among = client.post(
+        "/api/v1/detect-language", json={"text": text, "candidates": ["eng", "fra_Latn"]}
+    ).json()
+    assert among["language"] in {"eng_Latn", "fra_Latn"}
+    assert {c["language"] for c in among["candidates"]} <= {"eng_Latn", "fra_Latn"}
+    assert among["reliable"] is False  # Hausa is none of them
+    refused = client.post(
+        "/api/v1/detect-language", json={"text": text, "candidates": ["xx_Bogus", "eng", "zz"]}
+    )
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["errors"][0]["code"] == "UNSUPPORTED_LANGUAGE"
+    assert body["errors"][0]["field"] == "candidates"
+    assert "'xx_Bogus'" in body["detail"]
+    assert "'zz'" in body["detail"]
+    translated = client.post(
+        "/api/v1/translate",
+        json={
+            "text": "Bonjour tout le monde, comment allez-vous aujourd'hui ?",
+            "target_language": "eng_Latn",
+            "source_candidates": ["fra_Latn", "swh_Latn"],
+        },
+    ).json()
+    assert translated["source_language"] == "fra_Latn"
+    wrong = client.post(
+        "/api/v1/translate",
+        json={"text": "Bonjour", "target_language": "eng_Latn", "source_candidates": ["qq"]},
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"][0]["field"] == "source_candidates"
+
+
 def test_detect_short_and_african_text_through_both_stages(client: httpx.Client) -> None:
     """The README's own example, and languages lid.176 has no label for (Lingua's stage)."""
     texts = [
