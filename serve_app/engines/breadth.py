@@ -217,9 +217,17 @@ def training_text(found: Iterable[Declaration]) -> dict[str, list[str]]:
 
 
 def build_breadth_model(
-    directory: str | Path | None = None, *, archive: bytes | None = None, force: bool = False
+    directory: str | Path | None = None,
+    *,
+    archive: bytes | None = None,
+    force: bool = False,
+    text: dict[str, list[str]] | None = None,
 ) -> Path:
-    """Trains the model from the UDHR into ``directory`` (once; ``force`` to redo); returns it."""
+    """Trains the model into ``directory`` (once; ``force`` to redo); returns it.
+
+    From the UDHR's training half, or from ``text`` (sentences per language: the tuning
+    trains a model on part of that half to choose constants on the rest).
+    """
     import marisa_trie
 
     target = Path(directory) if directory is not None else default_directory()
@@ -227,7 +235,8 @@ def build_breadth_model(
         return target
     started = time.perf_counter()
     target.mkdir(parents=True, exist_ok=True)
-    text = training_text(declarations(archive or download_udhr()))
+    if text is None:
+        text = training_text(declarations(archive or download_udhr()))
     languages = sorted(text)
     counts = [Counter(grams(" ".join(text[code]))) for code in languages]
     trie = marisa_trie.Trie({gram for count in counts for gram in count})

@@ -58,6 +58,25 @@ NO_LANGUAGE = re.compile(
     "|".join([*ADDRESSES, r"(?<![\w-])(?P<run>[0-9A-Za-z_-]++)(?!\w)", r"\d+"])
 )
 _DIGIT = re.compile(r"\d")
+# Idioms of source code that prose does not use; a text with CODE_KINDS kinds of them is
+# code, of no language: a call ("print(x)", not "item(s)"), a block or statement end, an
+# operator, an assignment, a method call, a keyword that starts a statement (lower-case, or
+# SQL's upper-case ones).
+CODE_IDIOM_PATTERNS = (
+    r"\b[A-Za-z_]\w*\((?!s\))",
+    r"[{}]|;(?:\s*$|\S)",
+    r"[=!<>+\-*/%&|^]=|=>|->|&&|\|\||::|\+\+",
+    r"\b[A-Za-z_]\w*\s*=\s*[\w\"'\[{(]",
+    r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*\(",
+    r"^\s*(?:def|function|fn|func|class|import|from|var|let|const|return|public|private|"
+    r"static|void|#include|SELECT|INSERT|UPDATE|DELETE)\b",
+)
+CODE_IDIOMS = [re.compile(pattern) for pattern in CODE_IDIOM_PATTERNS]
+CODE_KINDS = 2
+# ... and either at most CODE_WORDS words or this share of its visible characters symbols.
+CODE_WORDS = 10
+CODE_SYMBOLS = frozenset("{}[]()<>=;+-*/%&|^:")
+CODE_DENSITY = 0.15
 # What every NO_LANGUAGE word holds (a digit, "@", "www." or "://").
 NO_LANGUAGE_SIGN = re.compile(r"\d|@|www\.|://")
 # fastText labels read per text (before mapping to FLORES-200, which drops a few).
@@ -312,6 +331,7 @@ class LanguageDetector:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         lines: list[str] = []
+        code: list[bool] = []
         for text in texts:
             if not isinstance(text, str):
                 raise TypeError(f"texts must be strings, got {type(text).__name__}")
@@ -320,9 +340,10 @@ class LanguageDetector:
             line = PRIVATE_USE.sub("", text[:MAX_DETECT_CHARS])
             line = unicodedata.normalize("NFC", " ".join(line.split()))
             lines.append(without_no_language_words(line))
+            code.append(looks_like_code(line))
         scripts = [script_counts(line) for line in lines]
         letters = [sum(1 for char in line if char.isalpha()) for line in lines]
-        readable = [i for i, n in enumerate(letters) if n >= MIN_LETTERS]
+        readable = [i for i, n in enumerate(letters) if n >= MIN_LETTERS and not code[i]]
         first = self._fasttext([lines[i] for i in readable], [scripts[i] for i in readable])
         raw = dict(zip(readable, first, strict=True))
         # Each text's distribution before calibration, and the temperature that calibrates it.
@@ -421,6 +442,18 @@ class LanguageDetector:
             and top.language not in self.untellable
         )
         return Detection(top.language, top.confidence, candidates, reliable)
+
+
+def looks_like_code(line: str) -> bool:
+    """Whether ``line`` reads as source code, not as a language's text:
+    "def f(x): return x + 1", "SELECT * FROM t WHERE id = 1;" (its words are keywords)."""
+    if sum(1 for idiom in CODE_IDIOMS if idiom.search(line)) < CODE_KINDS:
+        return False
+    # A long text with a formula in it is prose; code is dense with symbols.
+    if len(line.split()) <= CODE_WORDS:
+        return True
+    symbols = sum(1 for char in line if char in CODE_SYMBOLS)
+    return symbols >= CODE_DENSITY * sum(1 for char in line if not char.isspace())
 
 
 def _no_language_word(match: re.Match[str]) -> str:

@@ -276,3 +276,38 @@ def test_no_language_words_leave_the_letters_of_other_scripts() -> None:
     # All of a text that is nothing else stays, so it is read (or called unknown) as before.
     assert without_no_language_words("abc123") == "abc123"
     assert without_no_language_words("https://example.com") == "https://example.com"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12345 678",
+        "😀😀🎉👍",
+        "?!... --- ***",
+        "def area(r): return 3.14 * r * r",
+        "SELECT name FROM users WHERE id = 42;",
+        "for (int i = 0; i < n; i++) { total += a[i]; }",
+        'const client = require("tafsiri");',
+        "console.log(result.translated_text);",
+    ],
+)
+def test_text_of_no_language_is_und(detector: LanguageDetector, text: str) -> None:
+    """Numbers, emoji, punctuation and source code: no language to answer."""
+    (found,) = detector.detect([text])
+    assert found.language == "und", found
+    assert not found.reliable
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Choose the item(s) you like: red; blue.",
+        "Il a dit (en riant) que tout va bien; et voilà.",
+        "Tabell: sannsynligheter P(B <= b) for en binomisk variabel med p = 0,5 og n = 10.",
+        "import numpy as np",
+    ],
+)
+def test_prose_with_brackets_or_a_formula_is_not_code(text: str) -> None:
+    from serve_app.engines.detector import looks_like_code
+
+    assert not looks_like_code(text)
