@@ -49,10 +49,10 @@ from benchmarks.local_app import local_app
 from serve_app.engines.breadth import BreadthModel, declarations, download_udhr
 from serve_app.engines.detector import (
     DEFAULT_TUNING,
-    NOT_FROM_BREADTH,
     Detection,
     DetectionTuning,
     LanguageDetector,
+    breadth_decides,
     bundled_lid176_path,
 )
 from serve_app.engines.languages import LanguageDatabase
@@ -474,18 +474,12 @@ def main(argv: list[str] | None = None) -> int:
     fasttext_claims = baseline.known_languages()
     # What the served detector claims (its Lingua stage's models load in the replica only).
     both_stages = frozenset(lingua_languages(db).values())
-    named = both_stages | fasttext_claims
-    bases = {code.split("_")[0] for code in named}
-    breadth_only = frozenset(
-        code
-        for code in BreadthModel.ensure().languages
-        if code.split("_")[0] not in bases and code not in NOT_FROM_BREADTH
-    )
-    claimed = named | breadth_only
+    decides = breadth_decides(BreadthModel.ensure().languages, fasttext_claims, both_stages)
+    claimed = both_stages | fasttext_claims | decides
     groups = {
         "both_stages": both_stages,
-        "fasttext_stage_only": frozenset(fasttext_claims - both_stages),
-        "breadth_stage_only": breadth_only,
+        "fasttext_stage_only": frozenset(fasttext_claims - both_stages - decides),
+        "breadth_stage": decides,
         "unknown": frozenset(set(db.codes) - claimed),
     }
     report: dict[str, Any] = {

@@ -363,6 +363,23 @@ def dominant_script(text: str) -> str | None:
     return most_frequent_script(script_counts(text))
 
 
+def han_variant(text: str) -> str | None:
+    """``Hant`` or ``Hans``: whether ``text``'s Chinese characters are more often of the
+    traditional or of the simplified set (CC-CEDICT's, through ``hanzidentifier``, MIT);
+    ``None`` when none is of only one of them (characters both sets share)."""
+    from hanzidentifier import helpers
+
+    traditional = simplified = 0
+    for char in text[:500]:
+        if char in helpers.TRADITIONAL_CHARACTERS and char not in helpers.SIMPLIFIED_CHARACTERS:
+            traditional += 1
+        elif char in helpers.SIMPLIFIED_CHARACTERS and char not in helpers.TRADITIONAL_CHARACTERS:
+            simplified += 1
+    if traditional == simplified:
+        return None
+    return "Hant" if traditional > simplified else "Hans"
+
+
 def most_frequent_script(counts: dict[str, int]) -> str | None:
     """The script with the most letters in :func:`script_counts`' answer, if any."""
     return max(counts, key=counts.__getitem__) if counts else None

@@ -55,7 +55,7 @@ def held_out() -> dict[str, list[str]]:
 def test_languages_only_the_breadth_stage_knows_are_detected(
     detector: LanguageDetector, held_out: dict[str, list[str]], language: str
 ) -> None:
-    assert language in detector.breadth_only
+    assert language in detector.breadth_decides
     texts = held_out[language][:40]
     assert len(texts) >= 12
     found = detector.detect(texts)
@@ -82,7 +82,7 @@ def test_languages_the_others_know_keep_their_answers(
 ) -> None:
     """The breadth stage has no say over the languages fastText or Lingua name."""
     for language in ("eng_Latn", "fra_Latn", "swh_Latn", "yor_Latn", "zul_Latn", "amh_Ethi"):
-        assert language not in detector.breadth_only
+        assert language not in detector.breadth_decides
         texts = held_out[language][:20]
         found = detector.detect(texts)
         assert sum(d.language == language for d in found) >= 0.9 * len(texts), language

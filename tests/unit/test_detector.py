@@ -311,3 +311,13 @@ def test_prose_with_brackets_or_a_formula_is_not_code(text: str) -> None:
     from serve_app.engines.detector import looks_like_code
 
     assert not looks_like_code(text)
+
+
+def test_chinese_is_answered_in_the_script_it_is_written_in(detector: LanguageDetector) -> None:
+    """fastText's and Lingua's one Chinese was always Simplified (UDHR's Traditional
+    articles: 0% right)."""
+    traditional, simplified = detector.detect(
+        ["我們今天去學校上課，老師說這個問題很重要。", "我们今天去学校上课，老师说这个问题很重要。"]
+    )
+    assert traditional.language == "zho_Hant"
+    assert simplified.language == "zho_Hans"
