@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import json
 import logging
 import math
@@ -67,6 +68,8 @@ MAX_CHARS = 200
 # the number of n-grams up to EVIDENCE_CAP (a long text is not infinitely sure).
 SHARPNESS = 0.3
 EVIDENCE_CAP = 60
+# Texts whose common n-grams are counted in one matrix at a time.
+BLOCK = 256
 # An n-gram of at least this many languages is kept in the dense table.
 DENSE_LANGUAGES = 16
 MODEL_FILE = "breadth.npz"
@@ -364,10 +367,19 @@ class BreadthModel:
         dense = self._dense_row[ids]
         common = dense >= 0
         if common.any():
-            # One gathered row per common n-gram, summed per text (owners are ascending).
-            rows, owned = self._dense[dense[common]], owners[common]
-            firsts = np.flatnonzero(np.r_[True, owned[1:] != owned[:-1]])
-            scores[owned[firsts]] += np.add.reduceat(rows, firsts, axis=0)
+            # Each text's counts of the common n-grams times their table (a matrix product),
+            # a block of texts at a time (owners are ascending).
+            rows, owned = dense[common], owners[common]
+            width = len(self._dense)
+            bounds = np.searchsorted(owned, np.arange(0, len(texts) + BLOCK, BLOCK))
+            for block, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+                if lo == hi:
+                    continue
+                first = block * BLOCK
+                size = min(BLOCK, len(texts) - first)
+                cells = (owned[lo:hi] - first) * width + rows[lo:hi]
+                counts_of = np.bincount(cells, minlength=size * width).reshape(size, width)
+                scores[first : first + size] += counts_of.astype(np.float32) @ self._dense
         ids, owners = ids[~common], owners[~common]
         starts = self._starts[ids]
         lengths = self._starts[ids + 1] - starts
