@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MODEL  := models/tiny-nllb
 
-.PHONY: install lexicon system-deps serve test lint bench clean
+.PHONY: install lexicon system-deps web-deps serve test lint bench clean
 
 install: $(VENV)/.installed $(MODEL)/model.bin lexicon
 
@@ -26,8 +26,9 @@ lexicon: $(VENV)/.installed
 	$(BIN)/tafsiri build-lexicon
 
 # The tests run a real redis-server (the Redis job store, rate limits, GCS fault tolerance)
-# and the web page in Chromium: installed from Debian's packages when missing.
-SYSTEM_DEPS := redis-server:redis-server chromium:chromium chromedriver:chromium-driver
+# the web page in Chromium, and npm for Lighthouse: installed from Debian's packages when
+# missing.
+SYSTEM_DEPS := redis-server:redis-server chromium:chromium chromedriver:chromium-driver npm:npm
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
 	    command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
@@ -39,12 +40,21 @@ system-deps:
 	        --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# Lighthouse, which tests/serve/test_web.py runs against the web page: the versions pinned in
+# tests/web/package-lock.json, installed there (node_modules is never committed).
+WEB := tests/web
+web-deps: $(WEB)/node_modules/.installed
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json | system-deps
+	npm ci --prefix $(WEB) --no-audit --no-fund
+	touch $@
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint system-deps
+test: lint system-deps web-deps
 	$(BIN)/python -m pytest
 
 # Fetches the real models first (once, with progress; later starts find them in the Hugging
@@ -57,4 +67,4 @@ bench: install
 	$(BIN)/python -m benchmarks.engine
 
 clean:
-	rm -rf $(VENV) models .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) models .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from dataclasses import asdict
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serve_app import __version__
-from serve_app.api.errors import error_responses, utc_now
+from serve_app.api.errors import ApiError, error_responses, utc_now
 from serve_app.api.schemas import ComponentHealth, HealthResponse, StatsResponse, StatusResponse
 from serve_app.api.security import authenticate, caller
 from serve_app.api.services import Services, ServicesDep
@@ -88,17 +89,52 @@ async def component_health(services: Services) -> dict[str, ComponentHealth]:
     return components
 
 
-_PAGE = (Path(__file__).parent.parent / "static" / "index.html").read_text("utf-8")
+_STATIC = Path(__file__).parent.parent / "static"
+_MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+# The page's files, read once: the page names them with a hash of their content, so that a
+# browser keeps them for a year and a new release is fetched at once.
+_ASSETS = {name: (_STATIC / name).read_bytes() for name in ("app.js", "app.css", "favicon.svg")}
+ASSET_VERSION = hashlib.sha256(b"".join(_ASSETS.values())).hexdigest()[:12]
+_PAGE = (_STATIC / "index.html").read_text("utf-8").replace("{{asset_version}}", ASSET_VERSION)
+# Scripts and styles from this server only, none inline: injected markup cannot run.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+_PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
-async def web_page() -> HTMLResponse:
-    """The web page: translate with auto-detect, detect, plan and run workflows."""
-    return HTMLResponse(
-        _PAGE,
+async def web_page(services: ServicesDep) -> HTMLResponse:
+    """The web page: text, files and workflows, with the server's own limits filled in."""
+    page = _PAGE.replace("{{max_text_chars}}", str(services.args.api.max_text_chars)).replace(
+        "{{corrections}}", "on" if services.args.corrections.enabled else "off"
+    )
+    return HTMLResponse(page, headers=_PAGE_HEADERS)
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def web_asset(name: str) -> Response:
+    """The page's script, style sheet and icon (immutable: their URL carries their hash)."""
+    data = _ASSETS.get(name)
+    if data is None:
+        raise ApiError(404, "Not found", field="name", code="NOT_FOUND")
+    return Response(
+        data,
+        media_type=_MEDIA_TYPES[Path(name).suffix],
         headers={
-            "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' 'self'; "
-            "style-src 'unsafe-inline' 'self'",
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
         },
     )
 
