@@ -48,6 +48,7 @@ import httpx
 from benchmarks.local_app import local_app
 from serve_app.engines.breadth import BreadthModel, declarations, download_udhr
 from serve_app.engines.detector import (
+    CHINESE_BY_CHARACTERS,
     DEFAULT_TUNING,
     Detection,
     DetectionTuning,
@@ -475,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     # What the served detector claims (its Lingua stage's models load in the replica only).
     both_stages = frozenset(lingua_languages(db).values())
     decides = breadth_decides(BreadthModel.ensure().languages, fasttext_claims, both_stages)
-    claimed = both_stages | fasttext_claims | decides
+    claimed = both_stages | fasttext_claims | decides | CHINESE_BY_CHARACTERS
     groups = {
         "both_stages": both_stages,
         "fasttext_stage_only": frozenset(fasttext_claims - both_stages - decides),

@@ -111,6 +111,12 @@ BREADTH_ALSO = frozenset(
         "quy_Latn", "san_Deva", "srd_Latn", "sun_Latn", "tuk_Latn", "uzn_Latn", "vec_Latn",
     }
 )  # fmt: skip
+# Characters of written Cantonese that written Mandarin does not use (particles, pronouns,
+# negation): a Chinese text with this many of them is Cantonese.
+CANTONESE = frozenset("嘅咗喺唔冇佢啲嚟哋咁嗰乜嘢噉睇畀啱嘞囉")
+CANTONESE_MINIMUM = 2
+# The languages told apart by their characters once a stage reads Chinese.
+CHINESE_BY_CHARACTERS = frozenset({"zho_Hant", "yue_Hant"})
 # Pairs of the breadth stage's languages it tells apart too seldom to vouch for either:
 # Kinyarwanda and Kirundi (one language in two spellings; news in Kinyarwanda came out
 # Kirundi two times in five on MasakhaNER's training split).
@@ -176,6 +182,10 @@ class DetectionTuning:
     breadth_prior: float = 0.1
     breadth_prior_short: float = 0.0001
     breadth_letters: int = 25
+    # ``reliable`` also needs at least this much of the breadth stage's own mass on the
+    # answer, where it knows the answer and the text has ``agreement_letters``.
+    breadth_agreement: float = 0.01
+    agreement_letters: int = 0
 
 
 DEFAULT_TUNING = DetectionTuning()
@@ -264,7 +274,10 @@ class LanguageDetector:
             self.fasttext_languages,
             short_text.languages if short_text else frozenset(),
         )
-        known = named | self.breadth_decides
+        # Chinese in either script, and written Cantonese, by their characters.
+        chinese = CHINESE_BY_CHARACTERS if "zho_Hans" in named else frozenset()
+        known = named | self.breadth_decides | chinese
+        self.by_characters = frozenset(chinese)
         # Answers that cannot be reliable: their relatives this detector cannot name.
         self.untellable = frozenset(
             code for code, relatives in RELATIVES.items() if relatives - known
@@ -314,6 +327,7 @@ class LanguageDetector:
             self.fasttext_languages
             | (self.short_text.languages if self.short_text else set())
             | self.breadth_decides
+            | self.by_characters
         )
 
     @property
@@ -358,6 +372,7 @@ class LanguageDetector:
         # Each text's distribution before calibration, and the temperature that calibrates it.
         distributions = {i: (raw[i], self.tuning.temperature) for i in readable}
         foreign: dict[int, float] = {}  # share of words only another leader's lexicon knows
+        breadth_read: dict[int, dict[str, float]] = {}  # the breadth stage's own reading
         if self.short_text is not None:
             unsure = [
                 i for i in readable if not raw[i] or max(raw[i].values()) < self.tuning.confident
@@ -387,6 +402,7 @@ class LanguageDetector:
         if self.breadth is not None and readable:
             wide = self.breadth.probabilities([lines[i] for i in readable])
             for i, other in zip(readable, wide, strict=True):
+                breadth_read[i] = other
                 prior = (
                     self.tuning.breadth_prior
                     if letters[i] >= self.tuning.breadth_letters
@@ -395,13 +411,19 @@ class LanguageDetector:
                 calibrated[i] = widen(calibrated.get(i, {}), other, self.breadth_decides, prior)
         for i in readable:
             if most_frequent_script(scripts[i]) == "Hani" and i in calibrated:
-                calibrated[i] = as_chinese_script(calibrated[i], han_variant(lines[i]))
+                calibrated[i] = as_chinese_script(calibrated[i], han_variant(lines[i]), lines[i])
         allowed = list(candidates) if candidates is not None else [None] * len(lines)
         if len(allowed) != len(lines):
             raise ValueError("candidates must have one entry per text")
         return [
             self._answer(
-                calibrated.get(i, {}), letters[i], scripts[i], k, foreign.get(i, 0.0), allowed[i]
+                calibrated.get(i, {}),
+                letters[i],
+                scripts[i],
+                k,
+                foreign.get(i, 0.0),
+                allowed[i],
+                breadth_read.get(i),
             )
             for i in range(len(lines))
         ]
@@ -421,6 +443,17 @@ class LanguageDetector:
             out.append(distribution)
         return out
 
+    def _breadth_disagrees(self, answer: str, read: dict[str, float] | None, letters: int) -> bool:
+        """Whether the breadth stage, which knows ``answer``, finds it implausible: a text of
+        a language no stage knows (Luo) is answered as a neighbour the other stages like,
+        which the breadth stage seldom gives much of its mass."""
+        if not read or self.breadth is None or answer not in self.breadth.languages:
+            return False
+        if letters < self.tuning.agreement_letters:
+            return False
+        plausible = sum(p for code, p in read.items() if self.languages.same_language(answer, code))
+        return plausible < self.tuning.breadth_agreement
+
     def _answer(
         self,
         distribution: dict[str, float],
@@ -429,6 +462,7 @@ class LanguageDetector:
         k: int,
         foreign_words: float = 0.0,
         allowed: frozenset[str] | None = None,
+        breadth_read: dict[str, float] | None = None,
     ) -> Detection:
         inside = 1.0
         if allowed is not None:
@@ -452,6 +486,7 @@ class LanguageDetector:
             and foreign_words <= tuning.reliable_foreign_words
             and inside >= tuning.reliable_candidates_share
             and top.language not in self.untellable
+            and not self._breadth_disagrees(top.language, breadth_read, letters)
         )
         return Detection(top.language, top.confidence, candidates, reliable)
 
@@ -601,9 +636,17 @@ def widen(
     return out
 
 
-def as_chinese_script(distribution: dict[str, float], variant: str | None) -> dict[str, float]:
+def as_chinese_script(
+    distribution: dict[str, float], variant: str | None, line: str = ""
+) -> dict[str, float]:
     """Chinese answered in the script its characters are written in: fastText's and Lingua's
-    one "zh" is read as Simplified, which a Traditional text is not."""
+    one "zh" is read as Simplified, which a Traditional text is not; and written Cantonese,
+    whose particles Mandarin does not write (嘅, 咗, 喺, ...), as Cantonese."""
+    if sum(1 for char in line if char in CANTONESE) >= CANTONESE_MINIMUM:
+        chinese = {"zho_Hans", "zho_Hant", "yue_Hant"}
+        out = {code: p for code, p in distribution.items() if code not in chinese}
+        out["yue_Hant"] = sum(p for code, p in distribution.items() if code in chinese)
+        return out
     if variant is None:
         return distribution
     other = "zho_Hans" if variant == "Hant" else "zho_Hant"
