@@ -80,6 +80,9 @@ CODE_SYMBOLS = frozenset("{}[]()<>=;+-*/%&|^:")
 CODE_DENSITY = 0.15
 # What every NO_LANGUAGE word holds (a digit, "@", "www." or "://").
 NO_LANGUAGE_SIGN = re.compile(r"\d|@|www\.|://")
+# Older Amharic writes "፡" between words where today's writes a space; the models read the
+# words of a text so written as one (half of UDHR's Amharic came out Tigrinya).
+ETHIOPIC_WORDSPACE = "\u1361"
 # fastText labels read per text (before mapping to FLORES-200, which drops a few).
 FASTTEXT_LABELS = 10
 
@@ -360,7 +363,7 @@ class LanguageDetector:
                 raise TypeError(f"texts must be strings, got {type(text).__name__}")
             # fastText predicts one line at a time and rejects newlines; decomposed accents
             # (NFD, as some editors save) would read as other letters.
-            line = PRIVATE_USE.sub("", text[:MAX_DETECT_CHARS])
+            line = PRIVATE_USE.sub("", text[:MAX_DETECT_CHARS]).replace(ETHIOPIC_WORDSPACE, " ")
             line = unicodedata.normalize("NFC", " ".join(line.split()))
             lines.append(without_no_language_words(line))
             code.append(looks_like_code(line))

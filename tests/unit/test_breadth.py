@@ -46,7 +46,8 @@ def held_out() -> dict[str, list[str]]:
     for declaration in declarations(download_udhr()):
         found.setdefault(declaration.language, declaration)
     return {
-        code: [s for s in declaration.sentences("test") if len(s.split()) >= 4]
+        # Four words, or ten characters of a script written without spaces.
+        code: [s for s in declaration.sentences("test") if len(s.split()) >= 4 or len(s) >= 10]
         for code, declaration in found.items()
     }
 
@@ -194,3 +195,14 @@ def test_an_answer_the_breadth_stage_finds_implausible_is_not_reliable(
     assert "ory_Orya" not in detector.breadth.languages
     assert not detector._breadth_disagrees("ory_Orya", {"ben_Beng": 1.0}, sentence)
     assert not detector._breadth_disagrees("sna_Latn", None, sentence)
+
+
+def test_written_cantonese_is_cantonese(
+    detector: LanguageDetector, held_out: dict[str, list[str]]
+) -> None:
+    """The declaration's Cantonese, whose characters are mostly Mandarin's, came out
+    Chinese; its particles (嘅, 咗, 喺, ...) tell it."""
+    texts = held_out["yue_Hant"][:20]
+    assert len(texts) == 20
+    found = detector.detect(texts)
+    assert sum(d.language == "yue_Hant" for d in found) >= 0.75 * len(texts)
