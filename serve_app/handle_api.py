@@ -134,9 +134,16 @@ class Tafsiri:
         except UnknownLanguageError as exc:
             raise TafsiriError(str(exc), code="UNSUPPORTED_LANGUAGE", field=field) from exc
 
-    async def detect(self, texts: Sequence[str], k: int = 1) -> list[Detection]:
-        """Each text's most likely language (``k`` candidates in ``Detection.candidates``)."""
-        return await self.service.detect(list(texts), k)
+    async def detect(
+        self, texts: Sequence[str], k: int = 1, candidates: Sequence[str] | None = None
+    ) -> list[Detection]:
+        """Each text's most likely language (``k`` candidates in ``Detection.candidates``),
+        among ``candidates`` when given."""
+        allowed = self._candidates(candidates, "candidates")
+        return await self.service.detect(list(texts), k, allowed)
+
+    def _candidates(self, codes: Sequence[str] | None, field: str) -> frozenset[str] | None:
+        return None if codes is None else frozenset(self.language(c, field) for c in codes)
 
     async def translate(
         self,
@@ -158,6 +165,10 @@ class Tafsiri:
             options["owner"] = options.pop("cache_scope")
         targets = list(dict.fromkeys(self.language(code, "target_language") for code in asked))
         given = self.language(source_language, "source_language") if source_language else None
+        if options.get("source_candidates") is not None:
+            options["source_candidates"] = self._candidates(
+                options["source_candidates"], "source_candidates"
+            )
         try:
             request = TranslationRequest(texts=items, targets=targets, source=given, **options)
             done = await self.service.translate(request)

@@ -215,6 +215,15 @@ def test_detect_among_a_clients_candidates(client: httpx.Client) -> None:
     )
     assert wrong.status_code == 400
     assert wrong.json()["errors"][0]["field"] == "source_candidates"
+    # A document's form field, comma-separated, checked when the file is accepted.
+    document = client.post(
+        "/api/v1/documents",
+        files={"file": ("note.txt", b"Bonjour tout le monde.", "text/plain")},
+        data={"target_language": "eng_Latn", "source_candidates": "fra_Latn, qq"},
+    )
+    assert document.status_code == 400, document.text
+    assert document.json()["errors"][0]["field"] == "source_candidates"
+    assert "'qq'" in document.json()["detail"]
 
 
 def test_detect_short_and_african_text_through_both_stages(client: httpx.Client) -> None:

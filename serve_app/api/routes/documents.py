@@ -101,6 +101,10 @@ async def submit_document(
     file: Annotated[UploadFile, File(description="The document; its extension names its type.")],
     target_language: Annotated[str, Form()],
     source_language: Annotated[str | None, Form(description="Detected when omitted.")] = None,
+    source_candidates: Annotated[
+        str | None,
+        Form(description="Where detected: the only languages it may be, comma-separated."),
+    ] = None,
     output_format: Annotated[
         str | None, Form(description="pdf only: `txt` (default) or `docx`.")
     ] = None,
@@ -164,6 +168,9 @@ async def submit_document(
         texts=found,
         target_language=target_language,
         source_language=source_language,
+        source_candidates=[c.strip() for c in source_candidates.split(",") if c.strip()]
+        if source_candidates
+        else None,
         client_id=client_id,
         priority=priority,
         format="html",
