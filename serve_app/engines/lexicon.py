@@ -41,12 +41,18 @@ MAX_WORDS = 32
 MANIFEST = "lexicon.json"
 
 
-def default_directory() -> Path:
-    """``$TAFSIRI_CACHE_DIR/lexicon`` (default ``~/.cache/tafsiri``), one folder per version."""
+def cache_root() -> Path:
+    """Where the detector's built data lives: ``$TAFSIRI_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/tafsiri`` (``~/.cache/tafsiri``)."""
     base = os.environ.get("TAFSIRI_CACHE_DIR") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "tafsiri"
     )
-    return Path(base) / "lexicon" / f"simplemma-{metadata.version('simplemma')}"
+    return Path(base)
+
+
+def default_directory() -> Path:
+    """``$TAFSIRI_CACHE_DIR/lexicon`` (default ``~/.cache/tafsiri``), one folder per version."""
+    return cache_root() / "lexicon" / f"simplemma-{metadata.version('simplemma')}"
 
 
 def lexicon_languages(database: LanguageDatabase | None = None) -> dict[str, tuple[str, ...]]:

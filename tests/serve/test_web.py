@@ -102,6 +102,20 @@ def text_of(driver: Any, element_id: str) -> str:
     return str(driver.find_element(By.ID, element_id).text)
 
 
+def swahili_french_glossary(base_url: str, name: str, source: str, target: str) -> Any:
+    """A one-term Swahili-French glossary made through the API (the page lists it)."""
+    return httpx.post(
+        base_url + "/api/v1/glossaries",
+        json={
+            "name": name,
+            "source_language": "sw",
+            "target_language": "fr",
+            "entries": [{"source": source, "target": target}],
+        },
+        timeout=30,
+    ).json()
+
+
 def test_translate_detect_and_workflow_in_the_browser(browser: Any, base_url: str) -> None:
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
@@ -172,16 +186,7 @@ def test_translate_detect_and_workflow_in_the_browser(browser: Any, base_url: st
 
     # A glossary made through the API appears in the picker once the page loads, and is
     # applied, each term's fate shown.
-    made = httpx.post(
-        base_url + "/api/v1/glossaries",
-        json={
-            "name": "web terms",
-            "source_language": "sw",
-            "target_language": "fr",
-            "entries": [{"source": "rafiki", "target": "ami"}],
-        },
-        timeout=30,
-    ).json()
+    made = swahili_french_glossary(base_url, "web terms", "rafiki", "ami")
     driver.get(base_url + "/")
     wait.until(
         lambda d: (
@@ -294,16 +299,7 @@ def test_swap_copy_counter_and_shortcut(browser: Any, base_url: str) -> None:
     driver = browser
     wait = WebDriverWait(driver, 60)
     # A glossary, so that the translation differs from the text (the copy model echoes).
-    made = httpx.post(
-        base_url + "/api/v1/glossaries",
-        json={
-            "name": "swap terms",
-            "source_language": "sw",
-            "target_language": "fr",
-            "entries": [{"source": "mwalimu", "target": "professeur"}],
-        },
-        timeout=30,
-    ).json()
+    made = swahili_french_glossary(base_url, "swap terms", "mwalimu", "professeur")
     open_page(driver, base_url, "?source=swh_Latn&target=fra_Latn")
     assert Select(driver.find_element(By.ID, "source")).first_selected_option.get_attribute(
         "value"
