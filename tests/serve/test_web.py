@@ -364,6 +364,57 @@ def test_swap_copy_counter_and_shortcut(browser: Any, base_url: str) -> None:
     assert console_errors(driver) == []
 
 
+def test_an_api_key_goes_with_every_request(browser: Any, base_url: str) -> None:
+    """Where the server has auth on, the page is usable with a key: given once, it is sent
+    as a bearer token with every API call (the translated file's download too), kept for the
+    tab only; a 401 opens the key's field."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser
+    wait = WebDriverWait(driver, 60)
+    open_page(driver, base_url, "?source=swh_Latn&target=fra_Latn")
+    record = """
+        window.sent = [];
+        const original = window.fetch;
+        window.fetch = (url, init) => {
+          const headers = (init && init.headers) || {};
+          window.sent.push([String(url), headers.Authorization || null]);
+          return original(url, init);
+        };
+    """
+    driver.execute_script(record)
+    driver.find_element(By.TAG_NAME, "summary").click()
+    key = driver.find_element(By.ID, "api-key")
+    key.send_keys("tfs-test-key")
+    driver.find_element(By.ID, "text").send_keys("Habari ya asubuhi")  # leaves the key field
+    driver.find_element(By.ID, "translate").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "result"), "Habari ya asubuhi"))
+    sent = driver.execute_script("return window.sent")
+    api_calls = [(url, auth) for url, auth in sent if "/api/" in url]
+    assert api_calls, sent
+    assert all(auth == "Bearer tfs-test-key" for _, auth in api_calls), api_calls
+    # Kept for this tab: a reload keeps it, and it is in no storage that outlives the tab.
+    open_page(driver, base_url)
+    assert driver.find_element(By.ID, "api-key").get_attribute("value") == "tfs-test-key"
+    assert driver.execute_script("return localStorage.length") == 0
+    # A 401 (a wrong key) opens the field, with the API's message shown.
+    driver.execute_script(
+        """
+        window.fetch = async () => new Response(
+          JSON.stringify({detail: "Invalid or missing API key", errors: []}),
+          {status: 401, headers: {"Content-Type": "application/json"}});
+        """
+    )
+    assert driver.find_element(By.ID, "key-settings").get_attribute("open") is None
+    driver.find_element(By.ID, "text").send_keys("Habari")
+    driver.find_element(By.ID, "translate").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "translate-meta"), "Invalid or missing"))
+    assert driver.find_element(By.ID, "key-settings").get_attribute("open") is not None
+    driver.execute_script("sessionStorage.clear()")
+
+
 def test_searchable_pickers_several_targets_and_the_url(browser: Any, base_url: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -618,8 +669,13 @@ def test_fallback_warning_dark_theme_and_a_phone(browser: Any, base_url: str) ->
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def lighthouse(url: str, output: Path) -> dict[str, Any]:
-    """One Lighthouse run (desktop preset, simulated throttling) of ``url``: its report."""
+# Chromium with the system's theme dark: prefers-color-scheme matches "dark".
+DARK_FLAGS = ["--force-dark-mode"]
+
+
+def lighthouse(url: str, output: Path, *, dark: bool = False) -> dict[str, Any]:
+    """One Lighthouse run (desktop preset, simulated throttling) of ``url``: its report;
+    ``dark``: with the system's theme dark (the page's dark colours audited)."""
     if not LIGHTHOUSE.exists():
         pytest.fail("Lighthouse is not installed: `make web-deps` (npm ci in tests/web)")
     chromium = shutil.which("chromium")
@@ -633,7 +689,7 @@ def lighthouse(url: str, output: Path) -> dict[str, Any]:
             "--only-categories=performance,accessibility,best-practices",
             "--output=json",
             f"--output-path={output}",
-            f"--chrome-flags={' '.join(CHROMIUM_FLAGS)}",
+            f"--chrome-flags={' '.join([*CHROMIUM_FLAGS, *(DARK_FLAGS if dark else [])])}",
             "--quiet",
         ],
         env={**os.environ, "CHROME_PATH": chromium},
@@ -682,3 +738,13 @@ def test_lighthouse_scores(base_url: str, tmp_path: Path) -> None:
     assert max(performance) >= 0.95, (
         f"performance {performance}: {failing_audits(report, 'performance')}"
     )
+    # The dark theme too: its colours' contrast is the accessibility audit's as well.
+    report = lighthouse(f"{base_url}/", tmp_path / "lighthouse-dark.json", dark=True)
+    scores = {name: c["score"] for name, c in report["categories"].items()}
+    print(f"lighthouse, dark theme: {scores}")
+    imperfect = {
+        category: failing_audits(report, category)
+        for category in ("accessibility", "best-practices")
+        if scores[category] != 1.0
+    }
+    assert not imperfect, f"dark theme {scores}: {imperfect}"

@@ -41,8 +41,13 @@ async function errorOf(response) {
   return new Error(messageOf(data, `The service answered ${status}.`));
 }
 
+// The caller's API key, where the server has auth on: this tab's only (sessionStorage).
+const KEY_ITEM = "tafsiri-api-key";
+const apiKey = () => sessionStorage.getItem(KEY_ITEM) || "";
+
 async function send(method, path, { json, form } = {}) {
   const init = { method, headers: {} };
+  if (apiKey()) init.headers.Authorization = `Bearer ${apiKey()}`;
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);
@@ -55,6 +60,7 @@ async function send(method, path, { json, form } = {}) {
   } catch {
     throw new Error("Could not reach the service: check the connection and try again.");
   }
+  if (response.status === 401) $("key-settings").open = true; // where to give one
   if (!response.ok) throw await errorOf(response);
   return response;
 }
@@ -821,6 +827,26 @@ function wire() {
   text.maxLength = MAX_CHARS;
   text.addEventListener("input", countCharacters);
   countCharacters();
+  const key = $("api-key");
+  key.value = apiKey();
+  key.addEventListener("change", () => {
+    if (key.value.trim()) sessionStorage.setItem(KEY_ITEM, key.value.trim());
+    else sessionStorage.removeItem(KEY_ITEM);
+  });
+  // With a key, the translated file is fetched with it (a plain link sends no header).
+  $("download").addEventListener("click", (event) => {
+    if (!apiKey()) return;
+    event.preventDefault();
+    const link = event.currentTarget;
+    busy(link, async () => {
+      const blob = await (await send("GET", link.getAttribute("href"))).blob();
+      const save = document.createElement("a");
+      save.href = URL.createObjectURL(blob);
+      save.download = link.download;
+      save.click();
+      setTimeout(() => URL.revokeObjectURL(save.href), 10_000);
+    }, (error) => say("document-status", error.message || String(error), true));
+  });
   $("clear").addEventListener("click", () => {
     text.value = "";
     countCharacters();
