@@ -188,6 +188,9 @@ class DetectionTuning:
     # ``reliable`` also needs at least this much of the breadth stage's own mass on the
     # answer, where it knows the answer and the text has ``agreement_letters``.
     breadth_agreement: float = 0.01
+    # Lingua is not asked about a text the breadth stage gives this much of its own mass on
+    # a language it decides (Lingua knows none of them; the answer would be the same).
+    breadth_sure: float = 0.999
     agreement_letters: int = 0
 
 
@@ -376,9 +379,17 @@ class LanguageDetector:
         distributions = {i: (raw[i], self.tuning.temperature) for i in readable}
         foreign: dict[int, float] = {}  # share of words only another leader's lexicon knows
         breadth_read: dict[int, dict[str, float]] = {}  # the breadth stage's own reading
+        # The breadth stage reads first: a text it is sure is in one of its own languages
+        # (a Hausa sentence) is not given to Lingua, which knows none of them.
+        if self.breadth is not None and readable:
+            wide = self.breadth.probabilities([lines[i] for i in readable])
+            breadth_read.update(zip(readable, wide, strict=True))
+        sure = {i for i in readable if self._breadth_is_sure(breadth_read.get(i), letters[i])}
         if self.short_text is not None:
             unsure = [
-                i for i in readable if not raw[i] or max(raw[i].values()) < self.tuning.confident
+                i
+                for i in readable
+                if (not raw[i] or max(raw[i].values()) < self.tuning.confident) and i not in sure
             ]
             if unsure:
                 second = self.short_text.probabilities([lines[i] for i in unsure])
@@ -394,6 +405,8 @@ class LanguageDetector:
             from serve_app.engines.lexicon import words
 
             for i, (distribution, temperature) in distributions.items():
+                if i in sure:  # the answer is the breadth stage's: no near-twins to weigh
+                    continue
                 reranked, foreign[i] = rerank_by_lexicon(
                     distribution, words(lines[i]), self.lexicon, self.tuning
                 )
@@ -402,10 +415,8 @@ class LanguageDetector:
             i: calibrate(distribution, temperature)
             for i, (distribution, temperature) in distributions.items()
         }
-        if self.breadth is not None and readable:
-            wide = self.breadth.probabilities([lines[i] for i in readable])
-            for i, other in zip(readable, wide, strict=True):
-                breadth_read[i] = other
+        if self.breadth is not None:
+            for i, other in breadth_read.items():
                 prior = (
                     self.tuning.breadth_prior
                     if letters[i] >= self.tuning.breadth_letters
@@ -445,6 +456,13 @@ class LanguageDetector:
                     distribution[code] = min(float(prob), 1.0)
             out.append(distribution)
         return out
+
+    def _breadth_is_sure(self, read: dict[str, float] | None, letters: int) -> bool:
+        """Whether the breadth stage is sure a sentence is in a language it decides."""
+        if not read or letters < self.tuning.breadth_letters:
+            return False
+        top = max(read, key=read.__getitem__)
+        return top in self.breadth_decides and read[top] >= self.tuning.breadth_sure
 
     def _breadth_disagrees(self, answer: str, read: dict[str, float] | None, letters: int) -> bool:
         """Whether the breadth stage, which knows ``answer``, finds it implausible: a text of
