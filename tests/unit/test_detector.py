@@ -305,6 +305,9 @@ def test_text_of_no_language_is_und(detector: LanguageDetector, text: str) -> No
         "Il a dit (en riant) que tout va bien; et voilà.",
         "Tabell: sannsynligheter P(B <= b) for en binomisk variabel med p = 0,5 og n = 10.",
         "import numpy as np",
+        "UPDATE: the meeting moved -> Monday",
+        "Kwa heri;) tutaonana kesho -> asubuhi",
+        "Price = 5 dollars; see you => tomorrow",
     ],
 )
 def test_prose_with_brackets_or_a_formula_is_not_code(text: str) -> None:
