@@ -64,7 +64,7 @@ ORDERS = (1, 2, 3, 4, 5)
 ALPHA = 0.003
 # The size of the n-gram space the smoothing assumes per order.
 SPACE = 1e6
-# Letters read per text: enough to tell languages apart, bounded for long texts.
+# Characters read per text: enough to tell languages apart, bounded for long texts.
 MAX_CHARS = 200
 # How sharp the model's posterior is: the mean log-likelihood per n-gram times this, times
 # the number of n-grams up to EVIDENCE_CAP (a long text is not infinitely sure).
@@ -268,7 +268,8 @@ def build_breadth_model(
     counts = [Counter(grams(" ".join(text[code]))) for code in languages]
     trie = marisa_trie.Trie({gram for count in counts for gram in count})
     # An n-gram most languages have (letters, common pairs) is a row of a dense table, read
-    # with one gather per text; the rest, a few languages each, a sparse list of entries.
+    # as a matrix product with the texts' counts; the rest, a few languages each, a sparse
+    # list of entries.
     spread = Counter(gram for count in counts for gram in count)
     dense_row = np.full(len(trie), -1, dtype=np.int32)
     dense_ids = sorted(trie[gram] for gram, k in spread.items() if k >= DENSE_LANGUAGES)

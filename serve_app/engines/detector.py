@@ -1,4 +1,4 @@
-"""Language identification in two stages, answering in FLORES-200 codes.
+"""Language identification in stages, answering in FLORES-200 codes.
 
 fastText (lid.176 offline, lid218e with the real models) reads every text. Where it is not
 sure, the short-text stage (:mod:`serve_app.engines.short_text`, Lingua) scores the text too,
@@ -6,7 +6,10 @@ and the two are combined into one distribution: fastText's mass on languages the
 does not know stays as it is, the rest is shared out by the product of both stages. Where
 near-twins lead (Bokmål and Nynorsk, Indonesian and Malay, Hindi and Marathi), the word stage
 (:mod:`serve_app.engines.lexicon`) re-weights them by how many of the text's words each one's
-lexicon knows. Every answer, whichever stages read it, goes through the same temperature, so
+lexicon knows. The breadth stage (:mod:`serve_app.engines.breadth`, character n-grams of the
+UDHR's 159 languages) reads every text first and has the say over the languages the others
+cannot name (see :func:`widen`); a sentence it is sure is one of them is not given to Lingua.
+Every answer, whichever stages read it, goes through the same temperature, so
 ``confidence`` and the ``top_k`` candidates are on one calibrated scale, and ``reliable`` is
 one threshold on it.
 The constants in :class:`DetectionTuning` were chosen on the development splits of
@@ -190,12 +193,11 @@ class DetectionTuning:
     breadth_prior_short: float = 0.0001
     breadth_letters: int = 25
     # ``reliable`` also needs at least this much of the breadth stage's own mass on the
-    # answer, where it knows the answer and the text has ``agreement_letters``.
+    # answer, where it knows the answer.
     breadth_agreement: float = 0.01
     # Lingua is not asked about a text the breadth stage gives this much of its own mass on
     # a language it decides (Lingua knows none of them; the answer would be the same).
     breadth_sure: float = 0.999
-    agreement_letters: int = 0
 
 
 DEFAULT_TUNING = DetectionTuning()
@@ -284,13 +286,13 @@ class LanguageDetector:
             self.fasttext_languages,
             short_text.languages if short_text else frozenset(),
         )
-        # Chinese in either script, and written Cantonese, by their characters.
+        # What this detector claims: what a stage names, and Chinese in either script and
+        # written Cantonese, by their characters.
         chinese = CHINESE_BY_CHARACTERS if "zho_Hans" in named else frozenset()
-        known = named | self.breadth_decides | chinese
-        self.by_characters = frozenset(chinese)
+        self._known = named | self.breadth_decides | chinese
         # Answers that cannot be reliable: their relatives this detector cannot name.
         self.untellable = frozenset(
-            code for code, relatives in RELATIVES.items() if relatives - known
+            code for code, relatives in RELATIVES.items() if relatives - self._known
         ) | (BREADTH_TWINS & self.breadth_decides)
         self.load_seconds = (
             time.perf_counter()
@@ -343,12 +345,7 @@ class LanguageDetector:
 
     def known_languages(self) -> frozenset[str]:
         """The FLORES-200 languages some stage has a label for: what this detector claims."""
-        return (
-            self.fasttext_languages
-            | (self.short_text.languages if self.short_text else set())
-            | self.breadth_decides
-            | self.by_characters
-        )
+        return self._known
 
     @property
     def stages(self) -> list[str]:
@@ -481,13 +478,11 @@ class LanguageDetector:
         top = max(read, key=read.__getitem__)
         return top in self.breadth_decides and read[top] >= self.tuning.breadth_sure
 
-    def _breadth_disagrees(self, answer: str, read: dict[str, float] | None, letters: int) -> bool:
+    def _breadth_disagrees(self, answer: str, read: dict[str, float] | None) -> bool:
         """Whether the breadth stage, which knows ``answer``, finds it implausible: a text of
         a language no stage knows (Luo) is answered as a neighbour the other stages like,
         which the breadth stage seldom gives much of its mass."""
         if not read or self.breadth is None or answer not in self.breadth.languages:
-            return False
-        if letters < self.tuning.agreement_letters:
             return False
         plausible = sum(p for code, p in read.items() if self.languages.same_language(answer, code))
         return plausible < self.tuning.breadth_agreement
@@ -530,7 +525,7 @@ class LanguageDetector:
             and foreign_words <= tuning.reliable_foreign_words
             and inside >= tuning.reliable_candidates_share
             and top.language not in self.untellable
-            and not self._breadth_disagrees(top.language, breadth_read, letters)
+            and not self._breadth_disagrees(top.language, breadth_read)
         )
         return Detection(top.language, top.confidence, candidates, reliable)
 

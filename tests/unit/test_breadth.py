@@ -204,15 +204,14 @@ def test_an_answer_the_breadth_stage_finds_implausible_is_not_reliable(
     """A language no stage knows (Luo) is answered as a neighbour Lingua likes (Shona, 45 of
     200 MasakhaNER sentences reliable before); the breadth stage, which knows Shona, gives
     it almost nothing, so the answer stays but is not vouched for."""
-    sentence = 40
-    assert detector._breadth_disagrees("sna_Latn", {"fuv_Latn": 0.995, "sna_Latn": 0.005}, sentence)
-    assert not detector._breadth_disagrees("sna_Latn", {"sna_Latn": 0.6, "nya_Latn": 0.4}, sentence)
+    assert detector._breadth_disagrees("sna_Latn", {"fuv_Latn": 0.995, "sna_Latn": 0.005})
+    assert not detector._breadth_disagrees("sna_Latn", {"sna_Latn": 0.6, "nya_Latn": 0.4})
     # Close varieties count as the answer (Indonesian read for Malay).
-    assert not detector._breadth_disagrees("zsm_Latn", {"ind_Latn": 1.0}, sentence)
+    assert not detector._breadth_disagrees("zsm_Latn", {"ind_Latn": 1.0})
     # A language it has no model of, or no reading, is not judged.
     assert "ory_Orya" not in detector.breadth.languages
-    assert not detector._breadth_disagrees("ory_Orya", {"ben_Beng": 1.0}, sentence)
-    assert not detector._breadth_disagrees("sna_Latn", None, sentence)
+    assert not detector._breadth_disagrees("ory_Orya", {"ben_Beng": 1.0})
+    assert not detector._breadth_disagrees("sna_Latn", None)
 
 
 def test_written_cantonese_is_cantonese(
