@@ -151,14 +151,14 @@ class Tafsiri:
             raise TafsiriError(
                 f"{field} must name at least one language", code="VALUE_ERROR", field=field
             )
-        unknown = [code for code in asked if self._languages.try_normalize(code) is None]
+        found, unknown = self._languages.normalize_all(asked)
         if unknown:
             raise TafsiriError(
                 f"unsupported language codes in {field}: {', '.join(map(repr, unknown))}",
                 code="UNSUPPORTED_LANGUAGE",
                 field=field,
             )
-        return frozenset(self.language(code, field) for code in asked)
+        return found
 
     async def translate(
         self,

@@ -67,13 +67,7 @@ def candidate_codes(
     """The FLORES-200 codes of a client's candidate languages; 400 naming every unknown one."""
     if asked is None:
         return None
-    codes: set[str] = set()
-    unknown: list[str] = []
-    for code in asked:
-        try:
-            codes.add(languages.normalize(code))
-        except UnknownLanguageError:
-            unknown.append(code)
+    codes, unknown = languages.normalize_all(asked)
     if unknown:
         shown = ", ".join(repr(code) for code in unknown[:20])
         raise ApiError(
@@ -84,7 +78,7 @@ def candidate_codes(
             message="use FLORES-200 codes (swh_Latn) or ISO 639 codes (sw, swa); "
             "GET /api/v1/languages lists them",
         )
-    return frozenset(codes)
+    return codes
 
 
 def target_codes(asked: str | list[str], languages: LanguageDatabase) -> tuple[list[str], bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
@@ -267,6 +268,13 @@ class LanguageDatabase:
             return self.normalize(code)
         except UnknownLanguageError:
             return None
+
+    def normalize_all(self, codes: Iterable[str]) -> tuple[frozenset[str], list[str]]:
+        """The FLORES-200 codes of ``codes``, and those of them no language has (every one,
+        so that a refusal can name them all)."""
+        found = {code: self.try_normalize(code) for code in codes}
+        known = frozenset(code for code in found.values() if code is not None)
+        return known, [code for code, normal in found.items() if normal is None]
 
     def from_lid_label(self, label: str, text: str = "", script: str | None = None) -> str | None:
         """Maps a fastText LID label (``__label__sw``, ``__label__swh_Latn``) to FLORES-200.

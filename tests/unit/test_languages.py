@@ -89,3 +89,11 @@ def test_dominant_script() -> None:
     assert dominant_script("hello world") == "Latn"
     assert dominant_script("مرحبا بالعالم") == "Arab"
     assert dominant_script("12345 !!") is None
+
+
+def test_normalize_all_names_every_unknown_code() -> None:
+    from serve_app.engines.languages import LanguageDatabase
+
+    known, unknown = LanguageDatabase.default().normalize_all(["fr", "qq", "swh_Latn", "zz"])
+    assert known == {"fra_Latn", "swh_Latn"}
+    assert unknown == ["qq", "zz"]
