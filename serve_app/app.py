@@ -46,7 +46,8 @@ def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
             **configured.detector.serve_options(),
             "user_config": args.detector.model_dump(mode="json"),
         },
-        "Orchestrator": configured.orchestrator.serve_options(),
+        # Its data agent uses pandas: not lean unless configured so.
+        "Orchestrator": configured.orchestrator.serve_options(lean_by_default=False),
         "JobWorker": worker,
         "Ingress": configured.ingress.serve_options(),
     }

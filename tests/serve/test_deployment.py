@@ -51,3 +51,27 @@ def test_serve_config_file_leaves_deployment_options_to_app_args() -> None:
     (application,) = config["applications"]
     assert "deployments" not in application
     assert "translator" in application["args"]["deployments"]
+
+
+def test_lean_replicas_hold_neither_pandas_nor_pyarrow(base_url: str) -> None:
+    """`lean_worker` replicas start without the data libraries (~100 MiB each); the
+    Orchestrator, whose data agent uses pandas, still has them: the check can see them."""
+    import psutil
+
+    loaded: dict[str, bool] = {}
+    for process in psutil.Process().children(recursive=True):
+        try:
+            title = process.cmdline()[0] if process.cmdline() else ""
+            if not title.startswith(f"ray::ServeReplica:{APP_NAME}:"):
+                continue
+            maps = [m.path for m in process.memory_maps(grouped=True)]
+        except psutil.Error:
+            continue
+        name = title.split(":")[-1].split()[0]
+        libraries = any("/pyarrow/" in path or "/pandas/" in path for path in maps)
+        loaded[name] = loaded.get(name, False) or libraries
+    assert {"Translator", "LanguageDetector", "Ingress", "JobWorker", "Orchestrator"} <= set(
+        loaded
+    ), loaded
+    assert loaded.pop("Orchestrator"), "the Orchestrator should have pandas (its data agent)"
+    assert not any(loaded.values()), loaded

@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
         "serve_app.serving",
         "serve_app.loading",
         "serve_app.routing",
+        "serve_app.lean_worker",
     },
     {
         "serve_app.translation",

@@ -222,13 +222,17 @@ def test_num_gpus_reaches_the_translators_ray_actor_options() -> None:
         deployments=gpu_deployments(0.5, 0.5),
     )
     options = deployment_options(args)
-    assert options["Translator"]["ray_actor_options"] == {"num_cpus": 0.5, "num_gpus": 0.5}
-    assert options["BulkTranslator"]["ray_actor_options"] == {"num_cpus": 0.5, "num_gpus": 0.5}
+    for name in ("Translator", "BulkTranslator"):
+        actor = dict(options[name]["ray_actor_options"])
+        actor.pop("runtime_env")
+        assert actor == {"num_cpus": 0.5, "num_gpus": 0.5}, name
     for name in ("LanguageDetector", "Orchestrator", "JobWorker", "Ingress"):
         assert "num_gpus" not in options[name]["ray_actor_options"], name
     # By default nothing reserves a GPU, and the CPU options are what they always were.
     default = deployment_options(AppArgs(models="bundled"))
-    assert default["Translator"]["ray_actor_options"] == {"num_cpus": 0.5}
+    actor = dict(default["Translator"]["ray_actor_options"])
+    actor.pop("runtime_env")
+    assert actor == {"num_cpus": 0.5}
 
 
 @pytest.mark.parametrize(
