@@ -29,6 +29,7 @@ def test_fast_mode_turns_on_haproxy_and_throughput_optimized_serve() -> None:
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
         "RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE": "1",  # logs reach the file at once
         "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS": "1000",  # fewer wake-ups while idle
+        "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.5",  # the controller's loop, likewise
     }
     assert serving.serving_env("classic") == {"RAY_worker_niceness": "5"}
 
