@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
+import ray
 from ray.serve import Application, Deployment
 
 from deployments.detector import DetectorDeployment
@@ -18,6 +20,30 @@ from deployments.translator import TranslatorDeployment
 from serve_app.config import AppArgs
 from serve_app.handle_api import BULK_TRANSLATOR
 from serve_app.jobs.autoscaling import worker_autoscaling_config
+
+logger = logging.getLogger(__name__)
+
+# Runtime-environment fields that choose the workers' interpreter or image: a lean replica's
+# own py_executable would replace what they chose (or, with an image, be refused).
+INTERPRETER_FIELDS = ("py_executable", "image_uri", "container", "pip", "uv", "conda")
+
+
+def interpreter_chosen_by(runtime_env: dict[str, Any]) -> str | None:
+    """The field of ``runtime_env`` (the job's or the application's) that chooses the
+    workers' interpreter, if any: then no replica starts lean."""
+    return next((field for field in INTERPRETER_FIELDS if runtime_env.get(field)), None)
+
+
+def _lean_blocked() -> str | None:
+    """Why replicas cannot start lean here, if they cannot: an interpreter chosen by the
+    runtime environment the app is built in, or a driver off the cluster (Ray Client),
+    whose interpreter path the cluster's nodes need not have."""
+    if ray.util.client.ray.is_connected():
+        return "Ray Client"
+    if not ray.is_initialized():
+        return None
+    field = interpreter_chosen_by(dict(ray.get_runtime_context().runtime_env or {}))
+    return f"runtime_env.{field}" if field else None
 
 
 def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
@@ -57,6 +83,17 @@ def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
             **configured.bulk_translator.serve_options(),
             "user_config": args.translator.model_dump(mode="json"),
         }
+    blocked = _lean_blocked()
+    if blocked is not None:
+        leaned = [name for name, o in options.items() if "runtime_env" in o["ray_actor_options"]]
+        for name in leaned:
+            del options[name]["ray_actor_options"]["runtime_env"]
+        if leaned:
+            logger.warning(
+                "lean_worker off for %s: the interpreter is chosen by %s",
+                ", ".join(leaned),
+                blocked,
+            )
     return options
 
 

@@ -42,6 +42,18 @@ def test_environment_variables_set_nested_fields(monkeypatch: pytest.MonkeyPatch
         ({"auth": {"enabled": True, "api_keys": [{"id": "a", "sha256": "not-hex"}]}}, "sha256"),
         ({"translator": {"unknown": 1}}, "unknown"),
         ({"documents": {"max_bytes_per_owner": 4096}}, "max_bytes_per_owner must allow"),
+        (
+            {
+                "deployments": {
+                    "orchestrator": {
+                        "num_cpus": 0.1,
+                        "max_ongoing_requests": 64,
+                        "lean_worker": True,
+                    }
+                }
+            },
+            "needs pandas",
+        ),
     ],
 )
 def test_unsafe_or_invalid_settings_are_refused(args: dict, message: str) -> None:
