@@ -40,11 +40,11 @@ from typing import Any
 
 import httpx
 
+from benchmarks.bare_ct2 import memory_mib
 from benchmarks.engine import make_sentences
 from benchmarks.serve_throughput import decode_in_shares, drive, run_raw, thread_splits
 from serve_app.config import AppArgs, TranslatorConfig
 from serve_app.engines.device import available_cores, device_defaults
-from serve_app.engines.heap import release_freed_memory
 from serve_app.engines.languages import LanguageDatabase
 from serve_app.engines.segmenter import segment
 from serve_app.engines.tokenizer import NllbTokenizer
@@ -59,16 +59,6 @@ CPU = device_defaults("cpu")
 # Sentences timed one by one (after two to warm up); --light: fewer (a 3.3B sentence takes
 # tens of seconds on two cores).
 SINGLES = 5
-
-
-def memory_mib(pid: int) -> dict[str, float]:
-    """A process's resident memory now (``rss``) and its peak since it started (``hwm``)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = round(int(value.split()[0]) / 1024, 1)
-    return {"rss_mib": fields["VmRSS"], "peak_rss_mib": fields["VmHWM"]}
 
 
 def long_text(seed: int) -> str:
@@ -95,46 +85,16 @@ def source_tokens(tokenizer: NllbTokenizer, sentences: list[str]) -> float:
 # --- bare CTranslate2, in a process of its own ------------------------------------------
 
 
-def bare_main(model_dir: str, inter: int, intra: int, beam: int, count: int) -> int:
-    """The bare process: load, report peak memory while loading, do the replica's work (the
-    throughput sentences, the long text), report memory again."""
-    import ctranslate2
-
-    started = time.perf_counter()
-    model = ctranslate2.Translator(
-        model_dir, device="cpu", compute_type="int8", inter_threads=inter, intra_threads=intra
-    )
-    load_seconds = time.perf_counter() - started
-    # As the Translator does after loading: the conversion's freed buffers go back to the
-    # system (else glibc keeps 0-330 MiB of them resident, run to run, and the comparison
-    # of the two processes holding the model measures that instead).
-    release_freed_memory()
-    loaded = memory_mib(os.getpid())
-    tokenizer = nllb_tokenizer(Path(model_dir))
+def work_sources(model_dir: Path, count: int) -> tuple[list[list[str]], list[str] | None, int]:
+    """What the bare process decodes: the replica's work (the singles, and with ``count`` the
+    throughput sentences and the long text) as source tokens, the target prefix, and the
+    sub-batch budget."""
+    tokenizer = nllb_tokenizer(model_dir)
     texts = make_sentences(SINGLES + 2, seed=21)
     if count:
         texts += make_sentences(count) + sentences_of_text(long_text(seed=11))
     sources = [tokenizer.source_tokens(tokenizer.encode(s), "eng_Latn") for s in texts]
-    prefix = tokenizer.target_prefix("swh_Latn")
-    model.translate_batch(
-        sources,
-        target_prefix=[prefix] * len(sources),
-        beam_size=beam,
-        max_batch_size=CPU.max_batch_tokens,
-        batch_type="tokens",
-    )
-    print(
-        json.dumps(
-            {
-                "load_seconds": round(load_seconds, 2),
-                "after_load": loaded,
-                "after_work": memory_mib(os.getpid()),
-                "inter_threads": inter,
-                "intra_threads": intra,
-            }
-        )
-    )
-    return 0
+    return sources, tokenizer.target_prefix("swh_Latn"), CPU.max_batch_tokens
 
 
 def sentences_of_text(text: str) -> list[str]:
@@ -146,9 +106,9 @@ def run_bare(model_dir: Path, beam: int, count: int) -> dict[str, Any]:
     """The bare process with the thread split the Translator uses by default."""
     inter = TranslatorConfig().inter_threads or CPU.inter_threads
     intra = TranslatorConfig().intra_threads or 1
-    command = [sys.executable, "-m", "benchmarks.true_size", "--bare", str(model_dir)]
-    command += ["--bare-split", str(inter), str(intra), "--beam-size", str(beam)]
-    command += ["--requests", str(count)]
+    # Its own module: nothing but CTranslate2 is imported before its memory is read.
+    command = [sys.executable, "-m", "benchmarks.bare_ct2", str(model_dir)]
+    command += [str(inter), str(intra), str(beam), str(count)]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=3600)
     return dict(json.loads(output.stdout.strip().splitlines()[-1]))
 
@@ -303,15 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="load, serve and time one sentence only (no long text, no throughput): the 3.3B",
     )
-    parser.add_argument("--bare", help=argparse.SUPPRESS)
-    parser.add_argument("--bare-split", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.light:
         global SINGLES
         SINGLES = 2
-    if args.bare:
-        inter, intra = args.bare_split
-        return bare_main(args.bare, inter, intra, args.beam_size, args.requests)
 
     model_dir = args.model_root / f"copy-{args.size}"
     build: dict[str, Any] = {}
