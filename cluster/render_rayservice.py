@@ -30,11 +30,10 @@ REDIS = "redis://redis.tafsiri.svc.cluster.local:6379"
 
 # Worker pods: what one pod gives Ray, and how far the Ray autoscaler may scale the group.
 WORKER_CPUS = 4
-# Measured with NLLB-200 600M at true size (benchmarks/true_size.py, docs/deployment.md
-# "Sizing"): a Translator replica holds ~0.95 GiB loaded, ~1.6 GiB after work and peaks at
-# ~2.5 GiB while loading; a pod's two Translators, a BulkTranslator and a detector (Lingua
-# ~1.1 GiB, plus lid218e's 1.2 GB model in production) starting together need ~10 GiB, and
-# a model swap (serve deploy) loads the new model beside the old. 8 GiB was too small.
+# From NLLB-200 600M measured at true size (docs/deployment.md "Sizing"): a pod's two
+# Translators, a BulkTranslator and a detector (Lingua, plus lid218e's 1.2 GB model in
+# production) starting together need ~10 GiB, and a model swap (serve deploy) loads the new
+# model beside the old. 8 GiB was too small.
 WORKER_MEMORY = "16Gi"
 MIN_WORKERS, MAX_WORKERS = 1, 8
 TRANSLATOR_CPUS = 2

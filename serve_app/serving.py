@@ -54,12 +54,10 @@ _FAST = {
     # within a second; the 100 ms default wakes each replica and router 10 times a second.
     # Idle, two interleaved pairs: the app's processes 3.75 -> 2.7% and 3.3 -> 2.6% of a core.
     "RAY_SERVE_METRICS_EXPORT_INTERVAL_MS": "1000",
-    # Serve's controller runs its control loop every 0.1 s by default: the largest single
-    # CPU cost of an idle app (1.61 of 6.71 CPU-seconds per 30 s, the GCS 0.60 answering it).
-    # Every 0.5 s: 0.58 and 0.30 (the whole app 5.19), and the 600M decoding beside an idle
-    # app went from 1.257 to 1.308 sentences/s (2-core VM, 2026-12-07). Autoscaling waits
-    # 10 s or more before acting and health checks run every 10 s, so nothing a user sees
-    # waits on the loop; a deployment's replicas are noticed up to 0.4 s later.
+    # Serve's controller loop, every 0.1 s by default, was the largest single CPU cost of an
+    # idle app (docs/benchmarks.md, "NLLB at true size"). Every 0.5 s: autoscaling decisions
+    # wait for upscale delays of 5 s (JobWorkers) and 10 s (Translators) anyway and health
+    # checks run every 10 s; a new replica is noticed up to 0.4 s later (cold start +1 s).
     "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.5",
 }
 # Both modes. Ray starts every worker process (each replica) at niceness 15 so that they never
