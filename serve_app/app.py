@@ -72,8 +72,7 @@ def deployment_options(args: AppArgs) -> dict[str, dict[str, Any]]:
             **configured.detector.serve_options(),
             "user_config": args.detector.model_dump(mode="json"),
         },
-        # Its data agent uses pandas: not lean unless configured so.
-        "Orchestrator": configured.orchestrator.serve_options(lean_by_default=False),
+        "Orchestrator": configured.orchestrator.serve_options(),
         "JobWorker": worker,
         "Ingress": configured.ingress.serve_options(),
     }

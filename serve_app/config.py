@@ -651,7 +651,7 @@ class DeploymentOptions(BaseModel):
     lean_worker: bool | None = Field(
         None,
         description="Start the replicas through serve_app.lean_worker, so that Ray never "
-        "imports pandas and pyarrow into them: ~70-80 MiB less per replica. None: on for "
+        "imports pandas and pyarrow into them: ~70-80 MiB less per replica. Unset: on for "
         "every deployment but the orchestrator (its data agent uses pandas).",
     )
 
@@ -659,14 +659,12 @@ class DeploymentOptions(BaseModel):
         if self.num_replicas is not None and self.autoscaling is not None:
             raise ValueError("set num_replicas or autoscaling, not both")
 
-    def serve_options(self, lean_by_default: bool = True) -> dict[str, Any]:
-        """Keyword arguments of ``Deployment.options`` (``lean_by_default``: what an unset
-        ``lean_worker`` means for this deployment)."""
-        resources: dict[str, float] = {"num_cpus": self.num_cpus}
+    def serve_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``Deployment.options``."""
+        actor: dict[str, Any] = {"num_cpus": self.num_cpus}
         if self.num_gpus:
-            resources["num_gpus"] = self.num_gpus
-        actor: dict[str, Any] = dict(resources)
-        if lean_by_default if self.lean_worker is None else self.lean_worker:
+            actor["num_gpus"] = self.num_gpus
+        if self.lean_worker:
             actor["runtime_env"] = {"py_executable": lean_py_executable()}
         options: dict[str, Any] = {
             "ray_actor_options": actor,
@@ -729,12 +727,18 @@ class DeploymentsConfig(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _orchestrator_keeps_pandas(self) -> DeploymentsConfig:
+    def _lean_workers(self) -> DeploymentsConfig:
+        """An unset ``lean_worker`` is on, except for the Orchestrator: it runs the data agent
+        (eda_agent), which needs pandas, and may not be lean at all."""
         if self.orchestrator.lean_worker:
             raise ValueError(
                 "deployments.orchestrator.lean_worker cannot be true: the Orchestrator runs "
                 "the data agent (eda_agent), which needs pandas"
             )
+        for name in type(self).model_fields:
+            options = getattr(self, name)
+            if options.lean_worker is None:
+                options.lean_worker = name != "orchestrator"
         return self
 
 

@@ -29,9 +29,9 @@ MODULE = "serve_app.lean_worker"
 ABSENT = ("pandas", "pyarrow")
 
 
-def lean_py_executable(python: str | None = None) -> str:
+def lean_py_executable() -> str:
     """The ``py_executable`` runtime-env value that starts workers through this module."""
-    return f"{python or sys.executable} -m {MODULE}"
+    return f"{sys.executable} -m {MODULE}"
 
 
 def main(argv: list[str]) -> None:
