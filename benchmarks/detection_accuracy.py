@@ -46,7 +46,7 @@ from typing import Any
 import httpx
 
 from benchmarks.local_app import local_app
-from serve_app.engines.breadth import BreadthModel, declarations, download_udhr
+from serve_app.engines.breadth import LETTERS, BreadthModel, declarations, download_udhr
 from serve_app.engines.detector import (
     CHINESE_BY_CHARACTERS,
     DEFAULT_TUNING,
@@ -63,7 +63,8 @@ LINGUA_URL = f"https://codeload.github.com/pemistahl/lingua-py/tar.gz/{LINGUA_CO
 CACHE = Path.home() / ".cache" / "tafsiri" / "benchmarks"
 # Languages of Africa by the language database's region.
 AFRICA = "Africa"
-WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# A word with its combining marks (Python's \w holds none: "हिन्दी" would be three "words").
+WORD = re.compile(rf"{LETTERS}(?:['’-]{LETTERS})*")
 SENTENCE_END = re.compile(r"(?<=[.!?।။።؟。])\s+")
 # Scripts written without spaces: a "sentence" there is a run of characters, not of words.
 UNSPACED = {"Hans", "Hant", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"}

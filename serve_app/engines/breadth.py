@@ -88,8 +88,9 @@ _MARKS = "".join(
     for code in (*range(0x20000), *range(0xE0100, 0xE01F0))
     if unicodedata.category(chr(code)).startswith("M")
 )
-_LETTERS = rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}])*"
-_TOKEN = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})*")
+# A run of letters and the marks on them: a word, or the part of one between apostrophes.
+LETTERS = rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}])*"
+_TOKEN = re.compile(rf"{LETTERS}(?:['’]{LETTERS})*")
 _SENTENCE_END = re.compile(r"(?<=[.!?।။።؟。])\s+")
 
 
