@@ -33,6 +33,7 @@ _ENGINE_FIELDS = (
     "lexicon_dir",
     "breadth_stage",
     "breadth_dir",
+    "web_text_stage",
 )
 
 

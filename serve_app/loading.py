@@ -86,6 +86,7 @@ def load_detector(config: DetectorConfig) -> Loaded[LanguageDetector]:
             lexicon_dir=config.lexicon_dir,
             breadth_stage=config.breadth_stage,
             breadth_dir=config.breadth_dir,
+            web_text_stage=config.web_text_stage,
         ),
         config.model,
         config.revision,

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from serve_app.engines.breadth import BreadthModel
     from serve_app.engines.lexicon import Lexicon
     from serve_app.engines.short_text import ShortTextStage
+    from serve_app.engines.web_text import WebTextStage
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +199,17 @@ class DetectionTuning:
     # Lingua is not asked about a text the breadth stage gives this much of its own mass on
     # a language it decides (Lingua knows none of them; the answer would be the same).
     breadth_sure: float = 0.999
+    # The web-text stage (CLD2): over the languages it knows, the mass is shared out in
+    # proportion to ``p(l) * (cld2(l) + web_floor) ** web_weight`` (0: not weighed). Chosen
+    # on the development splits (``benchmarks/detection_accuracy.py --tune-web-text``).
+    web_weight: float = 1.0
+    web_floor: float = 0.02
+    # The product of two opinions is sharper than either is sure; this temperature softens
+    # it again (chosen, as the others, by the likelihood of the right language on dev).
+    web_temperature: float = 1.5
+    # ``reliable`` also needs at least this share of the text in the answer by the web-text
+    # stage, where it knows the answer and names any language at all.
+    web_agreement: float = 0.3
 
 
 DEFAULT_TUNING = DetectionTuning()
@@ -264,6 +276,7 @@ class LanguageDetector:
         tuning: DetectionTuning = DEFAULT_TUNING,
         lexicon: Lexicon | None = None,
         breadth: BreadthModel | None = None,
+        web_text: WebTextStage | None = None,
     ) -> None:
         import fasttext
 
@@ -274,6 +287,7 @@ class LanguageDetector:
         self.short_text = short_text
         self.lexicon = lexicon
         self.breadth = breadth
+        self.web_text = web_text
         self.tuning = tuning
         labels, _ = self._model.predict("a", k=-1, threshold=0.0)
         # The FLORES-200 languages fastText has a label for (any script).
@@ -312,8 +326,9 @@ class LanguageDetector:
         lexicon_dir: str | None = None,
         breadth_stage: bool = True,
         breadth_dir: str | None = None,
+        web_text_stage: bool = True,
     ) -> LanguageDetector:
-        stage = lexicon = breadth = None
+        stage = lexicon = breadth = web_text = None
         if short_text_stage:
             from serve_app.engines.short_text import ShortTextStage
 
@@ -336,11 +351,16 @@ class LanguageDetector:
                     "`tafsiri build-lexicon` where the npm registry can be reached",
                     exc,
                 )
+        if web_text_stage:
+            from serve_app.engines.web_text import WebTextStage
+
+            web_text = WebTextStage()
         return cls(
             resolve_detector_model(model, revision),
             short_text=stage,
             lexicon=lexicon,
             breadth=breadth,
+            web_text=web_text,
         )
 
     def known_languages(self) -> frozenset[str]:
@@ -354,6 +374,7 @@ class LanguageDetector:
             *([self.short_text.name] if self.short_text else []),
             *(["lexicon"] if self.lexicon else []),
             *([self.breadth.name] if self.breadth else []),
+            *([self.web_text.name] if self.web_text else []),
         ]
 
     def detect(
@@ -436,6 +457,17 @@ class LanguageDetector:
                     else self.tuning.breadth_prior_short
                 )
                 calibrated[i] = widen(calibrated.get(i, {}), other, self.breadth_decides, prior)
+        web_read: dict[int, dict[str, float]] = {}  # the web-text stage's reading
+        before_web: dict[int, dict[str, float]] = {}
+        if self.web_text is not None and readable:
+            web = self.web_text.probabilities([lines[i] for i in readable])
+            web_read.update(zip(readable, web, strict=True))
+            for i, other in web_read.items():
+                if i in calibrated and self.tuning.web_weight > 0:
+                    before_web[i] = calibrated[i]
+                    calibrated[i] = weigh_web_text(
+                        calibrated[i], other, self.web_text.languages, self.tuning
+                    )
         for i in readable:
             if most_frequent_script(scripts[i]) == "Hani" and i in calibrated:
                 calibrated[i] = as_chinese_script(calibrated[i], han_variant(lines[i]), lines[i])
@@ -449,6 +481,8 @@ class LanguageDetector:
                 foreign.get(i, 0.0),
                 allowed[i],
                 breadth_read.get(i),
+                web_read.get(i),
+                before_web.get(i),
             )
             for i in range(len(lines))
         ]
@@ -487,6 +521,31 @@ class LanguageDetector:
         plausible = sum(p for code, p in read.items() if self.languages.same_language(answer, code))
         return plausible < self.tuning.breadth_agreement
 
+    def _web_text_disagrees(self, answer: str, read: dict[str, float] | None) -> bool:
+        """Whether the web-text stage, which knows ``answer``, reads the text as mostly
+        something else: a text in a language no stage knows (Luo) answered as the neighbour
+        the other stages like (Swahili), which CLD2 reads as yet another."""
+        if not read or self.web_text is None or answer not in self.web_text.languages:
+            return False
+        share = sum(p for code, p in read.items() if self.languages.same_language(answer, code))
+        return share < self.tuning.web_agreement
+
+    def _among(
+        self, distribution: dict[str, float], allowed: frozenset[str] | None
+    ) -> tuple[dict[str, float], float]:
+        """``distribution`` ranked among the client's languages only, renormalised, and the
+        share of the mass that was on them. A language one of them names another way
+        (Traditional Chinese for "zh", Malay for Indonesian) counts as that one."""
+        if allowed is None:
+            return distribution, 1.0
+        kept: dict[str, float] = {}
+        for code, p in distribution.items():
+            named = code if code in allowed else self._candidate_for(code, allowed)
+            if named is not None:
+                kept[named] = kept.get(named, 0.0) + p
+        inside = sum(kept.values())
+        return ({code: p / inside for code, p in kept.items()} if inside else {}), inside
+
     def _answer(
         self,
         distribution: dict[str, float],
@@ -496,20 +555,13 @@ class LanguageDetector:
         foreign_words: float = 0.0,
         allowed: frozenset[str] | None = None,
         breadth_read: dict[str, float] | None = None,
+        web_read: dict[str, float] | None = None,
+        before_web: dict[str, float] | None = None,
     ) -> Detection:
-        inside = 1.0
-        if allowed is not None:
-            # Ranked among the client's languages only, on their share of the mass; an
-            # answer is not reliable when the text most likely is in none of them. A
-            # language one of them names another way (Traditional Chinese for "zh", Malay
-            # for Indonesian) counts as that one.
-            kept: dict[str, float] = {}
-            for code, p in distribution.items():
-                named = code if code in allowed else self._candidate_for(code, allowed)
-                if named is not None:
-                    kept[named] = kept.get(named, 0.0) + p
-            inside = sum(kept.values())
-            distribution = {code: p / inside for code, p in kept.items()} if inside else {}
+        distribution, inside = self._among(distribution, allowed)
+        # The web-text stage may change the answer but not make it reliable on its own: the
+        # answer must be as sure before it weighed in (``before_web``).
+        unweighed = self._among(before_web, allowed)[0] if before_web is not None else distribution
         if not distribution:
             return Detection(UNKNOWN_LANGUAGE, 0.0, [], reliable=False)
         ranked = sorted(distribution.items(), key=lambda item: -item[1])[:k]
@@ -526,6 +578,8 @@ class LanguageDetector:
             and inside >= tuning.reliable_candidates_share
             and top.language not in self.untellable
             and not self._breadth_disagrees(top.language, breadth_read)
+            and not self._web_text_disagrees(top.language, web_read)
+            and unweighed.get(top.language, 0.0) >= tuning.reliable_confidence
         )
         return Detection(top.language, top.confidence, candidates, reliable)
 
@@ -664,7 +718,7 @@ def widen(
     breadth-only languages as a whole (below 1: they need more evidence than the stage's).
     """
     theirs = {code: p for code, p in breadth.items() if code in only}
-    mass = sum(theirs.values())
+    mass = min(sum(theirs.values()), 1.0)  # a sum of probabilities can round above 1
     if not mass:
         return distribution
     share = mass * prior / (mass * prior + 1.0 - mass)
@@ -672,6 +726,36 @@ def widen(
     out = {code: p * (1.0 - share) for code, p in distribution.items()}
     for code, p in theirs.items():
         out[code] = out.get(code, 0.0) + p
+    return out
+
+
+def weigh_web_text(
+    distribution: dict[str, float],
+    web: dict[str, float],
+    known: frozenset[str],
+    tuning: DetectionTuning = DEFAULT_TUNING,
+) -> dict[str, float]:
+    """``distribution`` with the web-text stage's opinion weighed in over the languages it
+    knows: their mass is shared out among them in proportion to
+    ``p(l) * (web(l) + floor) ** weight``. The mass on languages it cannot name is kept as
+    it is, so a Bambara text it reads as Akan keeps Bambara's share."""
+    if not web:
+        return distribution
+    inside = {code: p for code, p in distribution.items() if code in known}
+    mass = sum(inside.values())
+    if not mass:
+        return distribution
+    scores = {
+        code: (max(p, 0.0) * (web.get(code, 0.0) + tuning.web_floor) ** tuning.web_weight)
+        ** (1.0 / tuning.web_temperature)
+        for code, p in inside.items()
+    }
+    total = sum(scores.values())
+    if total <= 0.0:  # what it knows holds no mass (or too little to be a float)
+        return distribution
+    out = dict(distribution)
+    for code, score in scores.items():
+        out[code] = mass * score / total
     return out
 
 

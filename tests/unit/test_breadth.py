@@ -255,7 +255,9 @@ def test_offline_the_detector_starts_without_the_stage_and_says_so(
     monkeypatch.setenv("TAFSIRI_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(breadth, "UDHR_URL", "http://127.0.0.1:9/udhr.tgz")  # refused
     with caplog.at_level("WARNING"):
-        detector = LanguageDetector.from_config(short_text_stage=False, lexicon_stage=False)
+        detector = LanguageDetector.from_config(
+            short_text_stage=False, lexicon_stage=False, web_text_stage=False
+        )
     assert detector.breadth is None
     assert detector.stages == ["fasttext"]
     assert "breadth stage is unavailable" in caplog.text

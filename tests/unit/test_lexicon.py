@@ -101,7 +101,7 @@ def test_the_word_stage_tells_near_twins_apart(
     detector: LanguageDetector, text: str, expected: str
 ) -> None:
     assert detector.lexicon is not None
-    assert detector.stages == ["fasttext", "lingua", "lexicon", "udhr"]
+    assert detector.stages == ["fasttext", "lingua", "lexicon", "udhr", "cld2"]
     without = LanguageDetector(bundled_lid176_path(), short_text=detector.short_text)
     (found,) = detector.detect([text])
     (before,) = without.detect([text])
