@@ -439,6 +439,119 @@ def tune(
     }
 
 
+def tune_web_text(
+    db: LanguageDatabase,
+    lingua_root: Path | None,
+    ner: Path | None,
+    news: Path | None,
+    per_language: int = 150,
+) -> dict[str, Any]:
+    """Choose the web-text stage's constants on the development splits (every stage loaded).
+
+    The weight and floor by accuracy (the sum of the macro averages of sentences and snippets
+    of Lingua's, UDHR's and Masakhane's development splits), then the temperature, which does
+    not change the answers, by the likelihood of the right language.
+    """
+    import dataclasses
+
+    detector = LanguageDetector.from_config()
+    known = detector.known_languages()
+    dev = {
+        "lingua": lingua_testdata(db, lingua_root, "dev", per_language),
+        "udhr": udhr(db, "dev", 100),
+        **({"masakhane": masakhane(ner, news, split="dev")} if ner or news else {}),
+    }
+
+    def run(**changes: float) -> dict[str, float]:
+        detector.tuning = dataclasses.replace(DEFAULT_TUNING, **changes)  # type: ignore[arg-type]
+        accuracy, likelihood, wrong, reliable = 0.0, [], 0, 0
+        for name, sets in dev.items():
+            answers = detect_engine(detector, sets)
+            members = LINGUA_MACROLANGUAGES if name == "lingua" else {}
+            for kind, per_language in sets.items():
+                scores = []
+                for code in per_language:
+                    right = members.get(code, frozenset({code}))
+                    found = answers[f"{kind}:{code}"]
+                    if code in known:
+                        scores.append(sum(d.language in right for d in found) / len(found))
+                    for d in found:
+                        reliable += d.reliable
+                        wrong += d.reliable and d.language not in right
+                        p = max([c.confidence for c in d.candidates if c.language == code] + [1e-4])
+                        likelihood.append(-math.log(p))
+                accuracy += 100 * statistics.mean(scores)
+        return {
+            "accuracy_sum": round(accuracy, 2),
+            "nll": round(statistics.mean(likelihood), 4),
+            "reliable_but_wrong_rate": round(wrong / max(reliable, 1), 4),
+        }
+
+    weights = [
+        {"web_weight": w, "web_floor": f, **run(web_weight=w, web_floor=f)}
+        for w, f in ((0.0, 0.05), (0.5, 0.05), (1.0, 0.02), (1.0, 0.05), (1.0, 0.15), (1.5, 0.05))
+    ]
+    best = max(weights, key=lambda row: row["accuracy_sum"])
+    temperatures = [
+        {
+            "web_temperature": t,
+            **run(web_weight=best["web_weight"], web_floor=best["web_floor"], web_temperature=t),
+        }
+        for t in (1.0, 1.25, 1.5, 2.0)
+    ]
+    return {
+        "splits": list(dev),
+        "weights": weights,
+        "temperatures": temperatures,
+        "chosen": {
+            "web_weight": best["web_weight"],
+            "web_floor": best["web_floor"],
+            "web_temperature": min(temperatures, key=lambda row: row["nll"])["web_temperature"],
+        },
+    }
+
+
+STAGE_NAMES = {
+    "both_stages": "fastText + Lingua",
+    "fasttext_stage_only": "fastText",
+    "breadth_stage": "breadth",
+    "unknown": "—",
+}
+
+
+def languages_table(report: dict[str, Any], db: LanguageDatabase, cld2: frozenset[str]) -> str:
+    """docs/detection-languages.md's table: every NLLB-200 language's stage and figures."""
+    stage = {
+        code: STAGE_NAMES[group]
+        for group, codes in report["coverage"]["by_stage"].items()
+        for code in codes
+    }
+    columns = [
+        ("udhr_test", "sentences"),
+        ("udhr_test", "pairs"),
+        ("lingua_testdata", "sentences"),
+        ("lingua_testdata", "pairs"),
+        ("masakhane_test", "sentences"),
+        ("masakhane_test", "pairs"),
+    ]
+    rows = [
+        "| code | language | region | stage | CLD2 | UDHR sentences | UDHR snippets "
+        "| Lingua sentences | Lingua pairs | Masakhane sentences | Masakhane snippets |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for language in sorted(db.all(), key=lambda language: language.code):
+        code = language.code
+        cells = []
+        for name, kind in columns:
+            value = report.get(name, {}).get("served", {}).get(kind, {}).get("per_language", {})
+            cells.append(f"{round(100 * value[code])}" if code in value else "")
+        rows.append(
+            f"| `{code}` | {language.name} | {language.region} | {stage.get(code, '—')} "
+            f"| {'yes' if code in cld2 else ''} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--lingua-testdata", type=Path, help="a lingua-py checkout (else fetched)")
@@ -455,9 +568,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tune", action="store_true", help="choose the tuning on the development splits"
     )
+    parser.add_argument(
+        "--tune-web-text",
+        action="store_true",
+        help="choose the web-text stage's constants on the development splits",
+    )
     parser.add_argument("--port", type=int, default=8013)
+    parser.add_argument(
+        "--table",
+        type=Path,
+        help="print docs/detection-languages.md's table from this run's saved JSON, and exit",
+    )
     args = parser.parse_args(argv)
     db = LanguageDatabase.default()
+    if args.table:
+        from serve_app.engines.web_text import WebTextStage
+
+        saved = json.loads(args.table.read_text("utf-8"))
+        print(languages_table(saved, db, WebTextStage(db).languages), end="")
+        return 0
+    if args.tune_web_text:
+        tuned = tune_web_text(db, args.lingua_testdata, args.masakhane_ner, args.masakhane_news)
+        print(json.dumps(tuned, indent=2))
+        return 0
     if args.tune:
         tuned = tune(db, args.udhr_per_language, args.lingua_testdata, args.per_language)
         print(json.dumps(tuned, indent=2))

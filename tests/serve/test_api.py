@@ -236,6 +236,18 @@ def test_detect_short_and_african_text_through_both_stages(client: httpx.Client)
     body = client.post("/api/v1/detect-language", json={"text": texts, "top_k": 3}).json()
     assert [r["language"] for r in body["results"]] == ["swh_Latn", "zul_Latn", "sna_Latn"]
     assert body["results"][0]["reliable"] is True
+    # Waray and Kinyarwanda, which the stages before the web-text stage (CLD2) read as
+    # Tagalog and Kirundi: the served detector has it.
+    web = client.post(
+        "/api/v1/detect-language",
+        json={
+            "text": [
+                "An kada tagsa may katadungan hin mamingawon nga pagtitirok ug paguurosa;",
+                "Abantu bashobora guterana na kwiremamo amashyaka mu mahoro.",
+            ]
+        },
+    ).json()
+    assert [r["language"] for r in web["results"]] == ["war_Latn", "kin_Latn"]
     for result in body["results"]:
         confidences = [c["confidence"] for c in result["candidates"]]
         assert confidences[0] == result["confidence"]
