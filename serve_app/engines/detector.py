@@ -9,6 +9,8 @@ near-twins lead (Bokmål and Nynorsk, Indonesian and Malay, Hindi and Marathi), 
 lexicon knows. The breadth stage (:mod:`serve_app.engines.breadth`, character n-grams of the
 UDHR's 159 languages) reads every text first and has the say over the languages the others
 cannot name (see :func:`widen`); a sentence it is sure is one of them is not given to Lingua.
+The web-text stage (:mod:`serve_app.engines.web_text`, CLD2) is one more opinion, weighed in
+last over the languages it knows (see :func:`weigh_web_text`).
 Every answer, whichever stages read it, goes through the same temperature, so
 ``confidence`` and the ``top_k`` candidates are on one calibrated scale, and ``reliable`` is
 one threshold on it.
@@ -208,7 +210,8 @@ class DetectionTuning:
     # it again (chosen, as the others, by the likelihood of the right language on dev).
     web_temperature: float = 1.5
     # ``reliable`` also needs at least this share of the text in the answer by the web-text
-    # stage, where it knows the answer and names any language at all.
+    # stage, where it knows the answer and names any language at all. A rule, not tuned
+    # (docs/detection.md).
     web_agreement: float = 0.3
 
 
@@ -314,6 +317,7 @@ class LanguageDetector:
             + (short_text.load_seconds if short_text else 0.0)
             + (lexicon.load_seconds if lexicon else 0.0)
             + (breadth.load_seconds if breadth else 0.0)
+            + (web_text.load_seconds if web_text else 0.0)
         )
 
     @classmethod
@@ -457,6 +461,11 @@ class LanguageDetector:
                     else self.tuning.breadth_prior_short
                 )
                 calibrated[i] = widen(calibrated.get(i, {}), other, self.breadth_decides, prior)
+        # Chinese in the script its characters are written in, before the web-text stage,
+        # which names the two scripts apart.
+        for i in readable:
+            if most_frequent_script(scripts[i]) == "Hani" and i in calibrated:
+                calibrated[i] = as_chinese_script(calibrated[i], han_variant(lines[i]), lines[i])
         web_read: dict[int, dict[str, float]] = {}  # the web-text stage's reading
         before_web: dict[int, dict[str, float]] = {}
         if self.web_text is not None and readable:
@@ -468,9 +477,6 @@ class LanguageDetector:
                     calibrated[i] = weigh_web_text(
                         calibrated[i], other, self.web_text.languages, self.tuning
                     )
-        for i in readable:
-            if most_frequent_script(scripts[i]) == "Hani" and i in calibrated:
-                calibrated[i] = as_chinese_script(calibrated[i], han_variant(lines[i]), lines[i])
         allowed = list(candidates) if candidates is not None else [None] * len(lines)
         return [
             self._answer(
