@@ -1,23 +1,23 @@
-"""The web-text stage of detection: CLD2, trained on web pages in 160+ languages.
+"""The web-text stage of detection: CLD2, learnt from web pages.
 
-The breadth stage learnt its languages from one declaration each; news in Kinyarwanda,
-Lingala or Tswana reads differently from the UDHR, and it mistook much of it. CLD2 (Google's
-Compact Language Detector 2 through ``pycld2``, Apache-2.0, its tables compiled into the
-wheel) was trained on web text and knows 165 languages, 25 of them African: Kinyarwanda,
-Kirundi, Lingala, Tswana, Hausa, Igbo, Akan, Ganda, Wolof, Tigrinya, ... It is not given the
-say over any language. It is one more opinion, weighed with the others'
-(:func:`serve_app.engines.detector.weigh_web_text`) over the languages it knows only, so a
-text in a language it cannot name (Bambara, Ewe, Fon, Luo) is not pulled to the neighbour it
-answers instead.
+The breadth stage learnt each language from one declaration; news and web text read unlike
+it. CLD2 (Google's Compact Language Detector 2 through ``pycld2``, Apache-2.0, its tables
+compiled into the wheel) was trained on web text, and among the languages it has tables for
+are many African ones: Kinyarwanda, Kirundi, Lingala, Tswana, Hausa, Igbo, Akan, Ganda,
+Wolof, Tigrinya, ... It is not given the say over any language. It is one more opinion,
+weighed with the others' (:func:`serve_app.engines.detector.weigh_web_text`) over the
+languages it knows only, so a text in a language it cannot name (Bambara, Ewe, Fon, Luo) is
+not pulled to the neighbour it answers instead.
 
 Its answer per text: the three languages it found with the share of the text's bytes in
 each, here as a distribution over FLORES-200 codes (the share it could not attribute, or
-attributes to languages NLLB-200 does not have, is left out). ~20 µs a sentence.
+attributes to languages NLLB-200 does not have, is left out).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Sequence
 
@@ -29,9 +29,17 @@ CLD2_CODES = {"iw": "he", "jw": "jv", "zh-Hant": "zho_Hant"}
 ALSO = {"aka_Latn": ("twi_Latn",)}
 # CLD2 gains nothing from more than a few hundred characters.
 MAX_STAGE_CHARS = 1000
-# Control characters, which CLD2 refuses as "invalid UTF-8" (C1 controls come with text
-# decoded from Windows-1252 as Latin-1): dropped before it reads the text.
-CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters CLD2 refuses as "invalid UTF-8", all of them of no language: control characters
+# (C1 controls come with text decoded from Windows-1252 as Latin-1) and Unicode's
+# noncharacters (U+FDD0-U+FDEF and the last two code points of every plane). Dropped before
+# it reads the text.
+CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(
+        f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
+    )
+    + "]"
+)
 
 
 class WebTextStage:
@@ -44,6 +52,9 @@ class WebTextStage:
 
         started = time.perf_counter()
         self._cld2 = pycld2
+        # pycld2 lets go of the GIL while CLD2 reads, and CLD2 does not say it is safe to
+        # call from several threads at once (CLD2Owners/cld2#64, unanswered): one at a time.
+        self._lock = threading.Lock()
         self._db = languages or LanguageDatabase.default()
         named: set[str] = set()
         detected = set(pycld2.DETECTED_LANGUAGES)
@@ -68,7 +79,8 @@ class WebTextStage:
             line = CONTROLS.sub("", text[:MAX_STAGE_CHARS])
             line = line.encode("utf-8", "ignore").decode("utf-8")
             try:
-                _, _, found = self._cld2.detect(line, bestEffort=True)
+                with self._lock:
+                    _, _, found = self._cld2.detect(line, bestEffort=True)
             except self._cld2.error:  # input CLD2 refuses: no opinion
                 out.append({})
                 continue
