@@ -102,8 +102,18 @@ def test_the_word_stage_tells_near_twins_apart(
 ) -> None:
     assert detector.lexicon is not None
     assert detector.stages == ["fasttext", "lingua", "lexicon", "udhr", "cld2"]
-    without = LanguageDetector(bundled_lid176_path(), short_text=detector.short_text)
-    (found,) = detector.detect([text])
+    # The n-gram stages with and without the word stage (CLD2, which reads these three
+    # right on its own, left out of both so the test sees the word stage alone).
+    with_words = LanguageDetector(
+        bundled_lid176_path(),
+        short_text=detector.short_text,
+        lexicon=detector.lexicon,
+        breadth=detector.breadth,
+    )
+    without = LanguageDetector(
+        bundled_lid176_path(), short_text=detector.short_text, breadth=detector.breadth
+    )
+    (found,) = with_words.detect([text])
     (before,) = without.detect([text])
     assert found.language == expected
     assert before.language != expected

@@ -5,6 +5,8 @@ The sentences are from the UDHR's even-numbered articles (held out from the brea
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from serve_app.engines.detector import (
@@ -59,8 +61,8 @@ def test_its_akan_is_twi_as_well(stage: WebTextStage) -> None:
 def test_text_it_cannot_read_gives_no_opinion(stage: WebTextStage) -> None:
     assert stage.probabilities(["", "12345 67"]) == [{}, {}]
     # A lone surrogate is not UTF-8 (all CLD2 reads), and CLD2 refuses control characters
-    # (a C1 control of text decoded as Latin-1): dropped, the rest read.
-    for odd in ("\ud800", "\x8d", "\x00"):
+    # (a C1 control of text decoded as Latin-1) and noncharacters: dropped, the rest read.
+    for odd in ("\ud800", "\x8d", "\x00", "\ufffe", "\ufdd0", "\U0010ffff"):
         (read,) = stage.probabilities([f"{KINYARWANDA[:20]}{odd}{KINYARWANDA[20:]}"])
         assert max(read, key=read.__getitem__) == "kin_Latn", odd
 
@@ -93,6 +95,11 @@ def test_the_product_is_softened_by_its_temperature() -> None:
     sharp = 0.8 * (0.9 + DEFAULT_TUNING.web_floor) / (0.2 * DEFAULT_TUNING.web_floor)
     assert ratio(1.0) == pytest.approx(sharp)
     assert ratio(2.0) == pytest.approx(sharp**0.5)
+    # The weight is CLD2's exponent in the product.
+    tuning = DetectionTuning(web_weight=2.0, web_temperature=1.0)
+    weighed = weigh_web_text(distribution, {"eng_Latn": 0.9}, known, tuning)
+    squared = 0.8 * (0.9 + tuning.web_floor) ** 2 / (0.2 * tuning.web_floor**2)
+    assert weighed["eng_Latn"] / weighed["sco_Latn"] == pytest.approx(squared)
 
 
 def test_the_stage_changes_answers_the_others_got_wrong(detector: LanguageDetector) -> None:
@@ -131,11 +138,46 @@ def test_it_cannot_vouch_for_an_answer_on_its_own(detector: LanguageDetector) ->
     ).reliable
 
 
+def test_through_detect_an_answer_it_made_sure_of_is_not_reliable(
+    detector: LanguageDetector,
+) -> None:
+    """Basque and Kyrgyz, below the reliable threshold before CLD2 weighed in and above it
+    after: answered, not vouched for."""
+    texts = [
+        "Pertsona orok du hezkuntza-eskubidea.",
+        "Башталгыч билим берүү милдеттүү болууга тийиш.",
+    ]
+    unweighed = LanguageDetector(
+        detector.model_path,
+        detector.languages,
+        detector.short_text,
+        dataclasses.replace(detector.tuning, web_weight=0.0),
+        detector.lexicon,
+        detector.breadth,
+        detector.web_text,
+    )
+    threshold = detector.tuning.reliable_confidence
+    for before, after in zip(unweighed.detect(texts), detector.detect(texts), strict=True):
+        assert before.language == after.language
+        assert before.confidence < threshold <= after.confidence
+        assert not after.reliable
+
+
+def test_traditional_chinese_is_reliable_with_the_stage(detector: LanguageDetector) -> None:
+    """The answer is moved to the script of its characters before CLD2 weighs in (which
+    names the two scripts apart): after it, Traditional Chinese was never reliable."""
+    found = detector.detect(
+        ["我們今天去學校上課，老師說這個問題很重要。", "我们今天去学校上课，老师说这个问题很重要。"]
+    )
+    assert [d.language for d in found] == ["zho_Hant", "zho_Hans"]
+    assert all(d.reliable for d in found)
+
+
 def test_an_answer_it_reads_as_another_language_is_not_reliable(
     detector: LanguageDetector,
 ) -> None:
-    """Luo, which no stage knows, answered Swahili (8 of 200 MasakhaNER sentences reliable
-    before): CLD2, which knows Swahili, reads the text as English or Kinyarwanda."""
+    """Luo, which no stage knows, answered Swahili: CLD2, which knows Swahili, reads the
+    text as English or Kinyarwanda."""
     sure = {"swh_Latn": 0.999, "luo_Latn": 0.001}
     scripts = {"Latn": 40}
     assert not detector._answer(sure, 40, scripts, 3, web_read={"eng_Latn": 0.9}).reliable
@@ -144,6 +186,9 @@ def test_an_answer_it_reads_as_another_language_is_not_reliable(
     assert detector._answer(sure, 40, scripts, 3, web_read={}).reliable
     bambara = {"bam_Latn": 0.999, "dyu_Latn": 0.001}
     assert detector._answer(bambara, 40, scripts, 3, web_read={"aka_Latn": 0.9}).reliable
+    # A close variety of the answer counts as it (Standard Malay read as Indonesian).
+    assert not detector._web_text_disagrees("zsm_Latn", {"ind_Latn": 0.9})
+    assert detector._web_text_disagrees("zsm_Latn", {"eng_Latn": 0.9})
 
 
 def test_the_stage_can_be_turned_off() -> None:
@@ -152,3 +197,20 @@ def test_the_stage_can_be_turned_off() -> None:
     )
     assert detector.web_text is None
     assert detector.stages == ["fasttext"]
+
+
+def test_the_setting_reaches_the_engine_and_a_change_of_it_a_new_one() -> None:
+    from deployments.detector import _ENGINE_FIELDS
+    from serve_app.config import DetectorConfig
+    from serve_app.loading import load_detector
+
+    # Every setting but those applied to the running engine builds a new one.
+    assert set(DetectorConfig.model_fields) - set(_ENGINE_FIELDS) == {
+        "top_k",
+        "max_memory_mib",
+        "batching",
+    }
+    others_off = {"short_text_stage": False, "lexicon_stage": False, "breadth_stage": False}
+    for on in (True, False):
+        config = DetectorConfig(model="lid.176", web_text_stage=on, **others_off)
+        assert (load_detector(config).engine.web_text is not None) is on
