@@ -449,8 +449,10 @@ def tune_web_text(
     """Choose the web-text stage's constants on the development splits (every stage loaded).
 
     The weight and floor by accuracy (the sum of the macro averages of sentences and snippets
-    of Lingua's, UDHR's and Masakhane's development splits), then the temperature, which does
-    not change the answers, by the likelihood of the right language.
+    of Lingua's, UDHR's and Masakhane's development splits), then the temperature by the
+    likelihood of the right language. The temperature can change an answer too (it softens
+    the mass of the languages CLD2 knows against that of those it does not): its rows report
+    accuracy beside the likelihood.
     """
     import dataclasses
 
@@ -468,9 +470,9 @@ def tune_web_text(
         for name, sets in dev.items():
             answers = detect_engine(detector, sets)
             members = LINGUA_MACROLANGUAGES if name == "lingua" else {}
-            for kind, per_language in sets.items():
+            for kind, texts in sets.items():
                 scores = []
-                for code in per_language:
+                for code in texts:
                     right = members.get(code, frozenset({code}))
                     found = answers[f"{kind}:{code}"]
                     if code in known:
@@ -522,7 +524,7 @@ STAGE_NAMES = {
 def languages_table(report: dict[str, Any], db: LanguageDatabase, cld2: frozenset[str]) -> str:
     """docs/detection-languages.md's table: every NLLB-200 language's stage and figures."""
     stage = {
-        code: STAGE_NAMES[group]
+        code: STAGE_NAMES.get(group, group)
         for group, codes in report["coverage"]["by_stage"].items()
         for code in codes
     }

@@ -326,8 +326,8 @@ class DetectorConfig(BaseModel):
     )
     web_text_stage: bool = Field(
         True,
-        description="CLD2's tables of web text in 165 languages (in the pycld2 wheel, ~2 MB): "
-        "one more opinion over the languages it knows, where news and web text read unlike "
+        description="CLD2, learnt from web text (its tables are in the pycld2 wheel): one more "
+        "opinion over the NLLB-200 languages it knows, where news and web text read unlike "
         "the UDHR (Kinyarwanda, Lingala, Tswana, ...).",
     )
     max_memory_mib: MemoryLimit = None
