@@ -469,7 +469,9 @@ class LanguageDetector:
         web_read: dict[int, dict[str, float]] = {}  # the web-text stage's reading
         before_web: dict[int, dict[str, float]] = {}
         if self.web_text is not None and readable:
-            web = self.web_text.probabilities([lines[i] for i in readable])
+            web = self.web_text.probabilities(
+                [lines[i] for i in readable], [most_frequent_script(scripts[i]) for i in readable]
+            )
             web_read.update(zip(readable, web, strict=True))
             for i, other in web_read.items():
                 if i in calibrated and self.tuning.web_weight > 0:
@@ -524,8 +526,7 @@ class LanguageDetector:
         which the breadth stage seldom gives much of its mass."""
         if not read or self.breadth is None or answer not in self.breadth.languages:
             return False
-        plausible = sum(p for code, p in read.items() if self.languages.same_language(answer, code))
-        return plausible < self.tuning.breadth_agreement
+        return self._mass_on(answer, read) < self.tuning.breadth_agreement
 
     def _web_text_disagrees(self, answer: str, read: dict[str, float] | None) -> bool:
         """Whether the web-text stage, which knows ``answer``, reads the text as mostly
@@ -533,8 +534,11 @@ class LanguageDetector:
         the other stages like (Swahili), which CLD2 reads as yet another."""
         if not read or self.web_text is None or answer not in self.web_text.languages:
             return False
-        share = sum(p for code, p in read.items() if self.languages.same_language(answer, code))
-        return share < self.tuning.web_agreement
+        return self._mass_on(answer, read) < self.tuning.web_agreement
+
+    def _mass_on(self, answer: str, read: dict[str, float]) -> float:
+        """A stage's mass on ``answer`` or a close variety of it (Indonesian for Malay)."""
+        return sum(p for code, p in read.items() if self.languages.same_language(answer, code))
 
     def _among(
         self, distribution: dict[str, float], allowed: frozenset[str] | None

@@ -71,10 +71,14 @@ class WebTextStage:
         flores = self._db.from_lid_label(CLD2_CODES.get(code, code), script=script)
         return (flores, *ALSO.get(flores, ())) if flores else ()
 
-    def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """For each text, the share of it CLD2 attributes to each language it names."""
+    def probabilities(
+        self, texts: Sequence[str], scripts: Sequence[str | None] | None = None
+    ) -> list[dict[str, float]]:
+        """For each text, the share of it CLD2 attributes to each language it names.
+        ``scripts``: each text's most frequent script, where the caller has it already (the
+        detector does); else it is read here."""
         out: list[dict[str, float]] = []
-        for text in texts:
+        for n, text in enumerate(texts):
             # Lone surrogates cannot be UTF-8, which is all CLD2 reads: they are dropped.
             line = CONTROLS.sub("", text[:MAX_STAGE_CHARS])
             line = line.encode("utf-8", "ignore").decode("utf-8")
@@ -84,7 +88,7 @@ class WebTextStage:
             except self._cld2.error:  # input CLD2 refuses: no opinion
                 out.append({})
                 continue
-            script = dominant_script(text)
+            script = scripts[n] if scripts is not None else dominant_script(text)
             distribution: dict[str, float] = {}
             for _, code, percent, _ in found:
                 if code == "un" or percent <= 0:
