@@ -134,6 +134,14 @@ CHINESE_BY_CHARACTERS = frozenset({"zho_Hant", "yue_Hant"})
 # Kinyarwanda and Kirundi (one language in two spellings; news in Kinyarwanda came out
 # Kirundi two times in five on MasakhaNER's training split).
 BREADTH_TWINS = frozenset({"kin_Latn", "run_Latn"})
+# ... unless the text is spelt as only one of them writes: Kinyarwanda's by, cy, jy and shy
+# before a vowel (ibyo, icyo, kujya, gushyira), which Kirundi writes vy, c, j and sh (ivyo,
+# ico); Kirundi's vy and its words canke, cane, ico and ingene (Kinyarwanda's cyangwa, cyane,
+# icyo, uko). A text with the marks of one and none of the other's is that one.
+SPELLINGS: dict[str, re.Pattern[str]] = {
+    "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]", re.IGNORECASE),
+    "run_Latn": re.compile(r"vy[aeiou]|\b(?:canke|cane|ico|ingene)\b", re.IGNORECASE),
+}
 # Languages whose text reads as another's to n-gram models, and which a detector without a
 # label of their own cannot tell from it: the other's answers are then never ``reliable``
 # (an Algerian Arabic text answered Standard Arabic, Dari answered Persian). Applied only for
@@ -479,6 +487,19 @@ class LanguageDetector:
                     calibrated[i] = weigh_web_text(
                         calibrated[i], other, self.web_text.languages, self.tuning
                     )
+        # Kinyarwanda or Kirundi by its spelling, where one of them leads: the other's mass
+        # is moved onto it, in the answer and in the stages' readings that judge it (which
+        # cannot tell the two apart), and the answer may be vouched for.
+        spelt: set[int] = set()
+        for i, distribution in calibrated.items():
+            twin = spelt_as(distribution, lines[i])
+            if twin is None:
+                continue
+            spelt.add(i)
+            calibrated[i] = as_twin(distribution, twin)
+            for readings in (before_web, breadth_read, web_read):
+                if i in readings:
+                    readings[i] = as_twin(readings[i], twin)
         allowed = list(candidates) if candidates is not None else [None] * len(lines)
         return [
             self._answer(
@@ -491,6 +512,7 @@ class LanguageDetector:
                 breadth_read.get(i),
                 web_read.get(i),
                 before_web.get(i),
+                i in spelt,
             )
             for i in range(len(lines))
         ]
@@ -567,6 +589,7 @@ class LanguageDetector:
         breadth_read: dict[str, float] | None = None,
         web_read: dict[str, float] | None = None,
         before_web: dict[str, float] | None = None,
+        spelt: bool = False,
     ) -> Detection:
         distribution, inside = self._among(distribution, allowed)
         # The web-text stage may change the answer but not make it reliable on its own: the
@@ -586,7 +609,7 @@ class LanguageDetector:
             and own_script_share(top.language, scripts) >= tuning.reliable_script_share
             and foreign_words <= tuning.reliable_foreign_words
             and inside >= tuning.reliable_candidates_share
-            and top.language not in self.untellable
+            and (top.language not in self.untellable or spelt)
             and not self._breadth_disagrees(top.language, breadth_read)
             and not self._web_text_disagrees(top.language, web_read)
             and unweighed.get(top.language, 0.0) >= tuning.reliable_confidence
@@ -766,6 +789,26 @@ def weigh_web_text(
     out = dict(distribution)
     for code, score in scores.items():
         out[code] = mass * score / total
+    return out
+
+
+def spelt_as(distribution: dict[str, float], line: str) -> str | None:
+    """Which of Kinyarwanda and Kirundi ``line`` is spelt as (:data:`SPELLINGS`), where one
+    of them leads ``distribution``; None where neither leads or the spelling does not tell."""
+    if not distribution:
+        return None
+    if max(distribution, key=distribution.__getitem__) not in SPELLINGS:
+        return None
+    marked = [code for code, marks in SPELLINGS.items() if marks.search(line)]
+    return marked[0] if len(marked) == 1 else None
+
+
+def as_twin(distribution: dict[str, float], twin: str) -> dict[str, float]:
+    """``distribution`` with the mass of ``twin``'s twins (:data:`SPELLINGS`) moved onto it."""
+    out = {code: p for code, p in distribution.items() if code not in SPELLINGS}
+    mass = sum(p for code, p in distribution.items() if code in SPELLINGS)
+    if mass:
+        out[twin] = mass
     return out
 
 
