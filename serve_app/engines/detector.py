@@ -134,14 +134,19 @@ CHINESE_BY_CHARACTERS = frozenset({"zho_Hant", "yue_Hant"})
 # Kinyarwanda and Kirundi (one language in two spellings; news in Kinyarwanda came out
 # Kirundi two times in five on MasakhaNER's training split).
 BREADTH_TWINS = frozenset({"kin_Latn", "run_Latn"})
-# ... unless the text is spelt as only one of them writes: Kinyarwanda's by, cy, jy and shy
-# before a vowel (ibyo, icyo, kujya, gushyira), which Kirundi writes vy, c, j and sh (ivyo,
-# ico); Kirundi's vy and its words canke, cane, ico and ingene (Kinyarwanda's cyangwa, cyane,
-# icyo, uko). A text with the marks of one and none of the other's is that one.
-SPELLINGS: dict[str, re.Pattern[str]] = {
-    "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]", re.IGNORECASE),
-    "run_Latn": re.compile(r"vy[aeiou]|\b(?:canke|cane|ico|ingene)\b", re.IGNORECASE),
-}
+# Near-twins the n-gram stages confuse, told apart by what only one of them writes: where one
+# of a group leads, a text with the marks of one of them and none of another's is that one.
+# Kinyarwanda writes by, cy, jy and shy before a vowel (ibyo, icyo, kujya, gushyira), which
+# Kirundi writes vy, c, j and sh (ivyo, ico); Kirundi has its own canke, cane, ico, ingene
+# (Kinyarwanda's cyangwa, cyane, icyo, uko). Tigrinya writes its ḳh (ቐ ... ቖ, ቘ ... ቝ) and
+# its a as ኣ (ኣብ, ኣሎ), which Amharic writes አ; Amharic has no letter of its own (None).
+SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
+    {
+        "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]", re.IGNORECASE),
+        "run_Latn": re.compile(r"vy[aeiou]|\b(?:canke|cane|ico|ingene)\b", re.IGNORECASE),
+    },
+    {"tir_Ethi": re.compile("[\u1250-\u1256\u1258-\u125d\u12a3]"), "amh_Ethi": None},
+)
 # Languages whose text reads as another's to n-gram models, and which a detector without a
 # label of their own cannot tell from it: the other's answers are then never ``reliable``
 # (an Algerian Arabic text answered Standard Arabic, Dari answered Persian). Applied only for
@@ -493,7 +498,7 @@ class LanguageDetector:
         spelt: set[int] = set()
         for i, distribution in calibrated.items():
             twin = spelt_as(distribution, lines[i])
-            if twin is None:
+            if twin is None or twin not in self._known:  # only the languages it claims
                 continue
             spelt.add(i)
             calibrated[i] = as_twin(distribution, twin)
@@ -793,20 +798,23 @@ def weigh_web_text(
 
 
 def spelt_as(distribution: dict[str, float], line: str) -> str | None:
-    """Which of Kinyarwanda and Kirundi ``line`` is spelt as (:data:`SPELLINGS`), where one
-    of them leads ``distribution``; None where neither leads or the spelling does not tell."""
+    """Which of a group of near-twins (:data:`SPELLINGS`) ``line`` is spelt as, where one of
+    them leads ``distribution``; None where none leads or the spelling does not tell."""
     if not distribution:
         return None
-    if max(distribution, key=distribution.__getitem__) not in SPELLINGS:
-        return None
-    marked = [code for code, marks in SPELLINGS.items() if marks.search(line)]
-    return marked[0] if len(marked) == 1 else None
+    top = max(distribution, key=distribution.__getitem__)
+    for group in SPELLINGS:
+        if top in group:
+            marked = [code for code, marks in group.items() if marks and marks.search(line)]
+            return marked[0] if len(marked) == 1 else None
+    return None
 
 
 def as_twin(distribution: dict[str, float], twin: str) -> dict[str, float]:
-    """``distribution`` with the mass of ``twin``'s twins (:data:`SPELLINGS`) moved onto it."""
-    out = {code: p for code, p in distribution.items() if code not in SPELLINGS}
-    mass = sum(p for code, p in distribution.items() if code in SPELLINGS)
+    """``distribution`` with the mass of ``twin``'s group (:data:`SPELLINGS`) moved onto it."""
+    group = next(group for group in SPELLINGS if twin in group)
+    out = {code: p for code, p in distribution.items() if code not in group}
+    mass = sum(p for code, p in distribution.items() if code in group)
     if mass:
         out[twin] = mass
     return out
