@@ -148,6 +148,14 @@ def test_tigrinya_by_the_letters_amharic_does_not_write(detector: LanguageDetect
     assert written.language == "tir_Ethi"
 
 
+def test_tswana_and_sotho_by_go_and_ho(detector: LanguageDetector) -> None:
+    """Tswana's "go" and "gore" are Sotho's "ho" and "hore"."""
+    sotho, tswana = detector.detect(["mme ho ntse ho le jalo", "Ke batla go tsamaya"])
+    assert sotho.language == "sot_Latn"  # the n-gram stages read it as Tswana
+    assert tswana.language == "tsn_Latn"
+    assert tswana.reliable  # Sotho's share, moved onto Tswana, makes it sure
+
+
 def test_the_spelling_decides_only_between_the_two_where_one_leads() -> None:
     leaning = {"kin_Latn": 0.6, "run_Latn": 0.3, "lug_Latn": 0.1}
     assert spelt_as(leaning, "ivyo vyose") == "run_Latn"
