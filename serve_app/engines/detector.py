@@ -140,13 +140,23 @@ BREADTH_TWINS = frozenset({"kin_Latn", "run_Latn"})
 # Kirundi writes vy, c, j and sh (ivyo, ico); Kirundi has its own canke, cane, ico, ingene
 # (Kinyarwanda's cyangwa, cyane, icyo, uko). Tigrinya writes its ḳh (ቐ ... ቖ, ቘ ... ቝ) and
 # its a as ኣ (ኣብ, ኣሎ), which Amharic writes አ; Amharic has no letter of its own (None).
-# Tswana's go and gore are Sotho's ho and hore.
+# Bosnian writes hiljada, porodica, historija, uslov, nauka, tačno, januar, ... where Croatian
+# writes tisuća, obitelj, povijest, uvjet, znanost, točno, siječanj (Bosnian writes some of
+# those too: Croatian has no marks here). Tswana's go and gore are Sotho's ho and hore.
 SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
     {
         "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]", re.IGNORECASE),
         "run_Latn": re.compile(r"vy[aeiou]|\b(?:canke|cane|ico|ingene)\b", re.IGNORECASE),
     },
     {"tir_Ethi": re.compile("[\u1250-\u1256\u1258-\u125d\u12a3]"), "amh_Ethi": None},
+    {
+        "bos_Latn": re.compile(
+            r"\b(?:hiljad|porodic|historij|univerzitet|uslov|nauk[aeiou]|naučn|opšt|tačn|tačk"
+            r"|lahk|pozorišt|januar|februar|septemb|oktob|novemb|decemb)\w*",
+            re.IGNORECASE,
+        ),
+        "hrv_Latn": None,
+    },
     {
         "tsn_Latn": re.compile(r"\b(?:go|gore)\b", re.IGNORECASE),
         "sot_Latn": re.compile(r"\b(?:ho|hore)\b", re.IGNORECASE),

@@ -156,6 +156,15 @@ def test_tswana_and_sotho_by_go_and_ho(detector: LanguageDetector) -> None:
     assert tswana.reliable  # Sotho's share, moved onto Tswana, makes it sure
 
 
+def test_bosnian_by_the_words_croatian_does_not_use(detector: LanguageDetector) -> None:
+    """Bosnian's "hiljada" is Croatian's "tisuća"; the stages read the first as Croatian."""
+    (found,) = detector.detect(["Cijena karte iznosi dvije hiljade kuna."])
+    assert found.language == "bos_Latn"
+    assert found.reliable
+    # Croatian has no marks of its own here: its words leave the answer to the stages.
+    assert spelt_as({"hrv_Latn": 0.9, "bos_Latn": 0.1}, "dvije tisuće kuna") is None
+
+
 def test_the_spelling_decides_only_between_the_two_where_one_leads() -> None:
     leaning = {"kin_Latn": 0.6, "run_Latn": 0.3, "lug_Latn": 0.1}
     assert spelt_as(leaning, "ivyo vyose") == "run_Latn"
