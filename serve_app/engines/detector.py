@@ -510,17 +510,19 @@ class LanguageDetector:
         # Kinyarwanda or Kirundi by its spelling, where one of them leads: the other's mass
         # is moved onto it, in the answer and in the stages' readings that judge it (which
         # cannot tell the two apart), and the answer may be vouched for.
-        spelt: set[int] = set()
+        allowed = list(candidates) if candidates is not None else [None] * len(lines)
+        spelt: dict[int, str] = {}  # the language a text's spelling names
         for i, distribution in calibrated.items():
             twin = spelt_as(distribution, lines[i])
-            if twin is None or twin not in self._known:  # only the languages it claims
+            if twin is None or twin not in self._known:  # only a language it claims
                 continue
-            spelt.add(i)
+            spelt[i] = twin
+            if not self._names(allowed[i], twin):  # the client's candidates keep the answer
+                continue
             calibrated[i] = as_twin(distribution, twin)
             for readings in (before_web, breadth_read, web_read):
                 if i in readings:
                     readings[i] = as_twin(readings[i], twin)
-        allowed = list(candidates) if candidates is not None else [None] * len(lines)
         return [
             self._answer(
                 calibrated.get(i, {}),
@@ -532,7 +534,7 @@ class LanguageDetector:
                 breadth_read.get(i),
                 web_read.get(i),
                 before_web.get(i),
-                i in spelt,
+                spelt.get(i),
             )
             for i in range(len(lines))
         ]
@@ -551,6 +553,10 @@ class LanguageDetector:
                     distribution[code] = min(float(prob), 1.0)
             out.append(distribution)
         return out
+
+    def _names(self, allowed: frozenset[str] | None, code: str) -> bool:
+        """Whether a client's candidates (None: any language) name ``code``."""
+        return allowed is None or code in allowed or self._candidate_for(code, allowed) is not None
 
     def _candidate_for(self, code: str, allowed: frozenset[str]) -> str | None:
         return next((c for c in sorted(allowed) if self.languages.same_language(code, c)), None)
@@ -609,7 +615,7 @@ class LanguageDetector:
         breadth_read: dict[str, float] | None = None,
         web_read: dict[str, float] | None = None,
         before_web: dict[str, float] | None = None,
-        spelt: bool = False,
+        spelt: str | None = None,
     ) -> Detection:
         distribution, inside = self._among(distribution, allowed)
         # The web-text stage may change the answer but not make it reliable on its own: the
@@ -629,7 +635,10 @@ class LanguageDetector:
             and own_script_share(top.language, scripts) >= tuning.reliable_script_share
             and foreign_words <= tuning.reliable_foreign_words
             and inside >= tuning.reliable_candidates_share
-            and (top.language not in self.untellable or spelt)
+            # A near-twin the text's spelling names is vouched for; the one it rules out
+            # (a client's candidates may keep it) is not.
+            and (top.language not in self.untellable or spelt == top.language)
+            and (spelt is None or self.languages.same_language(spelt, top.language))
             and not self._breadth_disagrees(top.language, breadth_read)
             and not self._web_text_disagrees(top.language, web_read)
             and unweighed.get(top.language, 0.0) >= tuning.reliable_confidence

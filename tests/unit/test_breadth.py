@@ -165,6 +165,24 @@ def test_bosnian_by_the_words_croatian_does_not_use(detector: LanguageDetector) 
     assert spelt_as({"hrv_Latn": 0.9, "bos_Latn": 0.1}, "dvije tisuće kuna") is None
 
 
+def test_a_clients_candidates_keep_the_twin_the_spelling_rules_out(
+    detector: LanguageDetector,
+) -> None:
+    """A client that serves Amharic only gets Amharic for Tigrinya, as before, but not
+    vouched for; one that serves Kirundi gets it vouched for."""
+    kirundi = "Ubushumba canke ukugurisha abashumba, mu buryo ubwo ari bwo bwose, birabujijwe."
+    found = detector.detect(
+        ["መስቐል ኢትዮጵያ", kirundi, kirundi],
+        candidates=[
+            frozenset({"amh_Ethi"}),
+            frozenset({"kin_Latn", "eng_Latn"}),
+            frozenset({"run_Latn", "eng_Latn"}),
+        ],
+    )
+    assert [d.language for d in found] == ["amh_Ethi", "kin_Latn", "run_Latn"]
+    assert [d.reliable for d in found] == [False, False, True]
+
+
 def test_the_spelling_decides_only_between_the_two_where_one_leads() -> None:
     leaning = {"kin_Latn": 0.6, "run_Latn": 0.3, "lug_Latn": 0.1}
     assert spelt_as(leaning, "ivyo vyose") == "run_Latn"
