@@ -26,7 +26,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -130,38 +130,38 @@ CANTONESE = frozenset("嘅咗喺唔冇佢啲嚟哋咁嗰乜嘢噉睇畀啱嘞囉
 CANTONESE_MINIMUM = 2
 # The languages told apart by their characters once a stage reads Chinese.
 CHINESE_BY_CHARACTERS = frozenset({"zho_Hant", "yue_Hant"})
-# Pairs of the breadth stage's languages it tells apart too seldom to vouch for either:
-# Kinyarwanda and Kirundi (one language in two spellings; news in Kinyarwanda came out
-# Kirundi two times in five on MasakhaNER's training split).
+# Pairs of the breadth stage's languages it tells apart too seldom to vouch for either
+# (unless the spelling tells, below): Kinyarwanda and Kirundi, one language in two spellings.
 BREADTH_TWINS = frozenset({"kin_Latn", "run_Latn"})
 # Near-twins the n-gram stages confuse, told apart by what only one of them writes: where one
-# of a group leads, a text with the marks of one of them and none of another's is that one.
-# Kinyarwanda writes by, cy, jy and shy before a vowel (ibyo, icyo, kujya, gushyira), which
-# Kirundi writes vy, c, j and sh (ivyo, ico); Kirundi has its own canke, cane, ico, ingene
-# (Kinyarwanda's cyangwa, cyane, icyo, uko). Tigrinya writes its ḳh (ቐ ... ቖ, ቘ ... ቝ) and
-# its a as ኣ (ኣብ, ኣሎ), which Amharic writes አ; Amharic has no letter of its own (None).
-# Bosnian writes hiljada, porodica, historija, uslov, nauka, tačno, januar, ... where Croatian
-# writes tisuća, obitelj, povijest, uvjet, znanost, točno, siječanj (Bosnian writes some of
-# those too: Croatian has no marks here). Tswana's go and gore are Sotho's ho and hore.
+# of a group leads, a text whose words hold the marks of one of them and none of another's is
+# that one. Each pattern reads one word at a time, and only words that start in lower case
+# (not names: Libya, Habyarimana) and that no English or French word list knows (goodbye,
+# lobbying) count. Kinyarwanda writes by, cy, jy and shy before a vowel (ibyo, icyo, kujya,
+# gushyira), which Kirundi writes vy, c, j and sh (ivyo, ico); Kirundi has its own canke,
+# cane, ico, ingene (Kinyarwanda's cyangwa, cyane, icyo, uko). Tigrinya writes its ḳh (ቐ ...
+# ቖ, ቘ ... ቝ) and its a as ኣ (ኣብ), which Amharic writes አ. Bosnian writes hiljada, historija,
+# univerzitet, uslov, opšti, tačno, tačka, lahko, pozorište, januar ... decembar where Croatian
+# writes tisuća, povijest, sveučilište, uvjet, opći, točno, točka, lako, kazalište, siječanj
+# ... prosinac. Amharic and Croatian have no marks (None): Bosnian writes Croatian's words too.
 SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
     {
-        "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]", re.IGNORECASE),
-        "run_Latn": re.compile(r"vy[aeiou]|\b(?:canke|cane|ico|ingene)\b", re.IGNORECASE),
+        "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]"),
+        "run_Latn": re.compile(r"vy[aeiou]|^(?:canke|cane|ico|ingene)$"),
     },
     {"tir_Ethi": re.compile("[\u1250-\u1256\u1258-\u125d\u12a3]"), "amh_Ethi": None},
     {
         "bos_Latn": re.compile(
-            r"\b(?:hiljad|porodic|historij|univerzitet|uslov|nauk[aeiou]|naučn|opšt|tačn|tačk"
-            r"|lahk|pozorišt|januar|februar|septemb|oktob|novemb|decemb)\w*",
-            re.IGNORECASE,
+            r"(?:hiljad|historij|univerzitet|uslov|opšt|tačn|tačk|lahk|pozorišt|januar"
+            r"|februar|septemb|oktob|novemb|decemb)"
         ),
         "hrv_Latn": None,
     },
-    {
-        "tsn_Latn": re.compile(r"\b(?:go|gore)\b", re.IGNORECASE),
-        "sot_Latn": re.compile(r"\b(?:ho|hore)\b", re.IGNORECASE),
-    },
 )
+# Words a spelling mark is looked for in.
+SPELLING_WORD = re.compile(r"\w+")
+# Code-switched words that hold a mark by chance are known to these languages' word lists.
+SPELLING_FOREIGN = ("eng_Latn", "fra_Latn")
 # Languages whose text reads as another's to n-gram models, and which a detector without a
 # label of their own cannot tell from it: the other's answers are then never ``reliable``
 # (an Algerian Arabic text answered Standard Arabic, Dari answered Persian). Applied only for
@@ -507,13 +507,13 @@ class LanguageDetector:
                     calibrated[i] = weigh_web_text(
                         calibrated[i], other, self.web_text.languages, self.tuning
                     )
-        # Kinyarwanda or Kirundi by its spelling, where one of them leads: the other's mass
-        # is moved onto it, in the answer and in the stages' readings that judge it (which
-        # cannot tell the two apart), and the answer may be vouched for.
+        # Near-twins by their spelling, where one of them leads: the others' mass is moved
+        # onto the one it names, in the answer and in the stages' readings that judge it
+        # (which cannot tell them apart), and the answer may be vouched for.
         allowed = list(candidates) if candidates is not None else [None] * len(lines)
         spelt: dict[int, str] = {}  # the language a text's spelling names
         for i, distribution in calibrated.items():
-            twin = spelt_as(distribution, lines[i])
+            twin = spelt_as(distribution, lines[i], self._foreign_word)
             if twin is None or twin not in self._known:  # only a language it claims
                 continue
             spelt[i] = twin
@@ -553,6 +553,13 @@ class LanguageDetector:
                     distribution[code] = min(float(prob), 1.0)
             out.append(distribution)
         return out
+
+    def _foreign_word(self, word: str) -> bool:
+        """Whether an English or French word list knows ``word`` (no lexicon: none does)."""
+        if self.lexicon is None:
+            return False
+        folded = word.lower()
+        return any(self.lexicon.known_words(code, [folded]) for code in SPELLING_FOREIGN)
 
     def _names(self, allowed: frozenset[str] | None, code: str) -> bool:
         """Whether a client's candidates (None: any language) name ``code``."""
@@ -637,7 +644,7 @@ class LanguageDetector:
             and inside >= tuning.reliable_candidates_share
             # A near-twin the text's spelling names is vouched for; the one it rules out
             # (a client's candidates may keep it) is not.
-            and (top.language not in self.untellable or spelt == top.language)
+            and (top.language not in self.untellable or spelt is not None)
             and (spelt is None or self.languages.same_language(spelt, top.language))
             and not self._breadth_disagrees(top.language, breadth_read)
             and not self._web_text_disagrees(top.language, web_read)
@@ -821,22 +828,37 @@ def weigh_web_text(
     return out
 
 
-def spelt_as(distribution: dict[str, float], line: str) -> str | None:
+def spelt_as(
+    distribution: dict[str, float],
+    line: str,
+    foreign: Callable[[str], bool] | None = None,
+) -> str | None:
     """Which of a group of near-twins (:data:`SPELLINGS`) ``line`` is spelt as, where one of
-    them leads ``distribution``; None where none leads or the spelling does not tell."""
+    them leads ``distribution``; None where none leads or the spelling does not tell. Words
+    that start in upper case (names), and those ``foreign`` says are another language's, are
+    not read."""
     if not distribution:
         return None
     top = max(distribution, key=distribution.__getitem__)
-    for group in SPELLINGS:
-        if top in group:
-            marked = [code for code, marks in group.items() if marks and marks.search(line)]
-            return marked[0] if len(marked) == 1 else None
-    return None
+    group = next((group for group in SPELLINGS if top in group), None)
+    if group is None:
+        return None
+    read = [
+        word
+        for word in SPELLING_WORD.findall(line)
+        if not word[0].isupper() and (foreign is None or not foreign(word))
+    ]
+    marked = [
+        code
+        for code, marks in group.items()
+        if marks is not None and any(marks.search(word) for word in read)
+    ]
+    return marked[0] if len(marked) == 1 else None
 
 
 def as_twin(distribution: dict[str, float], twin: str) -> dict[str, float]:
     """``distribution`` with the mass of ``twin``'s group (:data:`SPELLINGS`) moved onto it."""
-    group = next(group for group in SPELLINGS if twin in group)
+    group = next((group for group in SPELLINGS if twin in group), {twin: None})
     out = {code: p for code, p in distribution.items() if code not in group}
     mass = sum(p for code, p in distribution.items() if code in group)
     if mass:
