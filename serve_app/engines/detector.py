@@ -843,17 +843,14 @@ def spelt_as(
     group = next((group for group in SPELLINGS if top in group), None)
     if group is None:
         return None
-    read = [
-        word
-        for word in SPELLING_WORD.findall(line)
-        if not word[0].isupper() and (foreign is None or not foreign(word))
-    ]
-    marked = [
+    marked = {
         code
+        for word in SPELLING_WORD.findall(line)
+        if not word[0].isupper()
         for code, marks in group.items()
-        if marks is not None and any(marks.search(word) for word in read)
-    ]
-    return marked[0] if len(marked) == 1 else None
+        if marks is not None and marks.search(word) and (foreign is None or not foreign(word))
+    }
+    return marked.pop() if len(marked) == 1 else None
 
 
 def as_twin(distribution: dict[str, float], twin: str) -> dict[str, float]:
