@@ -311,6 +311,13 @@ class LanguageDatabase:
         a, b = first.split("_")[0], second.split("_")[0]
         return a == b or any(a in group and b in group for group in _CLOSE_VARIETIES)
 
+    @staticmethod
+    def has_close_variety(code: str) -> bool:
+        """Whether another language is a close variety of ``code`` (see :meth:`same_language`):
+        Bokmål of Nynorsk, Malay of Indonesian."""
+        language = code.split("_")[0]
+        return any(language in group for group in _CLOSE_VARIETIES)
+
     def locale(self, code: str, separator: str = "-") -> str:
         """A FLORES-200 code as a CLDR / BCP 47 locale (``ru``, ``ar``, ``zh-Hant``): the
         language's ISO 639-1 code where it has one (else its ISO 639-3 code), with the script
