@@ -255,6 +255,14 @@ class DetectionTuning:
     agreed_letters: int = 25
     agreed_fasttext: float = 0.5
     agreed_words: float = 0.7
+    # A sentence (``agreed_letters``) answered, not reliably, as a language whose word list
+    # knows under ``1 - matrix_share`` of its words (not names) is read again as those words
+    # alone (``matrix_letters`` letters at least); where that reading is reliable, it is the
+    # answer (code-switched text: the language of its grammar, not of its loanwords), never
+    # reliable. Chosen on the development splits. Sentences only: a two-word snippet's rest
+    # is the snippet itself or one word.
+    matrix_share: float = 0.6
+    matrix_letters: int = 12
 
 
 DEFAULT_TUNING = DetectionTuning()
@@ -435,6 +443,15 @@ class LanguageDetector:
         confidence 0 and ``reliable=False`` rather than a guess fastText would make up.
         ``candidates``: per text, the only languages it may be answered as (None: any).
         """
+        return self._detect(texts, k, candidates, by_matrix=True)
+
+    def _detect(
+        self,
+        texts: Sequence[str],
+        k: int,
+        candidates: Sequence[frozenset[str] | None] | None,
+        by_matrix: bool,
+    ) -> list[Detection]:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         if candidates is not None and len(candidates) != len(texts):
@@ -553,7 +570,9 @@ class LanguageDetector:
         # Near-twins by their spelling, where one of them leads: the others' mass is moved
         # onto the one it names, in the answer and in the stages' readings that judge it
         # (which cannot tell them apart), and the answer may be vouched for.
-        allowed = list(candidates) if candidates is not None else [None] * len(lines)
+        allowed: list[frozenset[str] | None] = (
+            list(candidates) if candidates is not None else [None] * len(lines)
+        )
         spelt: dict[int, str] = {}  # the language a text's spelling names
         for i, distribution in calibrated.items():
             twin = spelt_as(distribution, lines[i], self._foreign_word)
@@ -566,7 +585,7 @@ class LanguageDetector:
             for readings in (before_web, breadth_read, web_read):
                 if i in readings:
                     readings[i] = as_twin(readings[i], twin)
-        return [
+        answers = [
             self._answer(
                 calibrated.get(i, {}),
                 letters[i],
@@ -581,6 +600,39 @@ class LanguageDetector:
             )
             for i in range(len(lines))
         ]
+        if by_matrix:
+            self._by_matrix_words(lines, letters, answers, k, allowed)
+        return answers
+
+    def _by_matrix_words(
+        self,
+        lines: list[str],
+        letters: list[int],
+        answers: list[Detection],
+        k: int,
+        allowed: list[frozenset[str] | None],
+    ) -> None:
+        """Code-switched sentences answered as the language of their loanwords are answered
+        as the language of the rest (see :func:`matrix_words`), where the rest alone is
+        reliably one language; never ``reliable`` (in place)."""
+        if self.lexicon is None:
+            return
+        lexicon = self.lexicon
+        picked: list[tuple[int, str]] = []
+        for i, answer in enumerate(answers):
+            if answer.reliable or letters[i] < self.tuning.agreed_letters:
+                continue
+            rest = matrix_words(lines[i], answer.language, lexicon, self.tuning)
+            if rest is not None:
+                picked.append((i, rest))
+        if not picked:
+            return
+        again = self._detect(
+            [rest for _, rest in picked], k, [allowed[i] for i, _ in picked], by_matrix=False
+        )
+        for (i, _), found in zip(picked, again, strict=True):
+            if found.reliable and found.language != answers[i].language:
+                answers[i] = Detection(found.language, found.confidence, found.candidates, False)
 
     def _fasttext(self, lines: list[str], scripts: list[dict[str, int]]) -> list[dict[str, float]]:
         # Ask for extra labels: some (e.g. Latin, Alemannic) have no NLLB-200 equivalent.
@@ -763,6 +815,24 @@ def agreed_on(
             return False
     share = known_share(top) if known_share is not None else None
     return share is None or share >= tuning.agreed_words
+
+
+def matrix_words(
+    line: str, answer: str, lexicon: Lexicon, tuning: DetectionTuning = DEFAULT_TUNING
+) -> str | None:
+    """The words of ``line`` the word list of ``answer`` does not know, where they are most
+    of its words (``matrix_share``) and hold ``matrix_letters`` letters: Lingala news writes
+    French words into Lingala ("Fayulu na vidéo mpe makomi atie na compte Twitter na ye"),
+    and is answered French. Words that start in upper case do not count (names). None
+    where ``answer`` has no word list, or the rest is too little."""
+    if answer not in lexicon.languages:
+        return None
+    found = [word for word in SPELLING_WORD.findall(line) if not word[0].isupper()]
+    known = lexicon.known_words(answer, [word.lower() for word in found])
+    rest = [word for j, word in enumerate(found) if j not in known]
+    if len(rest) <= tuning.matrix_share * len(found) or sum(map(len, rest)) < tuning.matrix_letters:
+        return None
+    return " ".join(rest)
 
 
 def _no_language_word(match: re.Match[str]) -> str:

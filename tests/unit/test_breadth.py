@@ -22,9 +22,12 @@ from serve_app.engines.breadth import (
 )
 from serve_app.engines.detector import (
     DEFAULT_TUNING,
+    Candidate,
+    Detection,
     LanguageDetector,
     agreed_on,
     as_twin,
+    matrix_words,
     spelt_as,
     widen,
 )
@@ -624,3 +627,66 @@ def test_a_damaged_cached_download_is_fetched_again(
     monkeypatch.setattr(breadth.urllib.request, "urlopen", answering(good))
     assert download_udhr(tmp_path) == good
     assert cached.read_bytes() == good
+
+
+LINGALA = "Fayulu na vidéo mpe makomi atie na compte Twitter na ye."
+
+
+def test_code_switched_text_is_the_language_of_its_grammar(detector: LanguageDetector) -> None:
+    """Lingala news writes French words into Lingala, and was answered French: the words
+    French's word list does not know are Lingala, so is the text; not vouched for."""
+    off = replace(DEFAULT_TUNING, matrix_share=1.0)
+    (before,) = LanguageDetector(
+        detector.model_path,
+        detector.languages,
+        detector.short_text,
+        off,
+        detector.lexicon,
+        detector.breadth,
+        detector.web_text,
+    ).detect([LINGALA])
+    (after,) = detector.detect([LINGALA])
+    assert before.language == "fra_Latn"
+    assert after.language == "lin_Latn"
+    assert not after.reliable
+    # A client that serves French and English keeps French.
+    (kept,) = detector.detect([LINGALA], candidates=[frozenset({"fra_Latn", "eng_Latn"})])
+    assert kept.language == "fra_Latn"
+
+
+def test_text_with_a_few_foreign_words_keeps_its_language(detector: LanguageDetector) -> None:
+    found = detector.detect(
+        [
+            "Le ministre a dit que mokili mobimba ekozala na ye pour la réunion de demain.",
+            "Ninapenda sana kusoma vitabu, especially on weekends with my friends",
+        ]
+    )
+    assert [d.language for d in found] == ["fra_Latn", "eng_Latn"]
+    # The rest, read again, is no language surely (English at 0.24): the answer stays.
+    unsure = [Detection("fra_Latn", 0.5, [Candidate("fra_Latn", 0.5)], reliable=False)]
+    detector._by_matrix_words(
+        ["the minister said brrr hmmm zzzt pfff grrr"], [30], unsure, 3, [None]
+    )
+    assert unsure[0].language == "fra_Latn"
+
+
+def test_matrix_words(detector: LanguageDetector) -> None:
+    lexicon = detector.lexicon
+    assert lexicon is not None
+    assert matrix_words(LINGALA, "fra_Latn", lexicon) == "na mpe makomi atie na na ye"
+    # Names do not count: without them, the French words are half of the text.
+    names = "Fayulu Kabila Tshisekedi Kamerhe vidéo compte na ye"
+    assert matrix_words(names, "fra_Latn", lexicon) is None
+    assert matrix_words(LINGALA, "lin_Latn", lexicon) is None  # no word list
+    assert matrix_words("na mpe na ye na compte", "fra_Latn", lexicon) is None  # 9 letters
+    assert matrix_words("Le président est na Kinshasa", "fra_Latn", lexicon) is None
+
+
+def test_only_sentences_and_unsure_answers_are_read_again(detector: LanguageDetector) -> None:
+    """A snippet's words are all "the rest": read again, Czech came out Slovak."""
+    (snippet,) = detector.detect(["neporusenych obalech"])
+    assert snippet.language == "ces_Latn"
+    sure = [Detection("fra_Latn", 0.99, [Candidate("fra_Latn", 0.99)], reliable=True)]
+    detector._by_matrix_words([LINGALA], [45], sure, 3, [None])
+    assert sure[0].language == "fra_Latn"
+    assert sure[0].reliable
