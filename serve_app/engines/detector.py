@@ -135,6 +135,10 @@ CHINESE_BY_CHARACTERS = frozenset({"zho_Hant", "yue_Hant"})
 # Pairs of the breadth stage's languages it tells apart too seldom to vouch for either
 # (unless the spelling tells, below): Kinyarwanda and Kirundi, one language in two spellings.
 BREADTH_TWINS = frozenset({"kin_Latn", "run_Latn"})
+# Near-twins the breadth and web-text stages, both character n-grams, confuse together where
+# Lingua tells them apart (the Nguni languages; Danish and Bokmål): their agreement on one of
+# them does not spare Lingua (see ``agreed_on``).
+AGREEMENT_TWINS = frozenset({"zul_Latn", "xho_Latn", "ssw_Latn", "dan_Latn"})
 # Near-twins the n-gram stages confuse, told apart by what only one of them writes: where one
 # of a group leads, a text whose words hold the marks of one of them and none of another's is
 # that one. Each pattern reads one word at a time, and only words that start in lower case
@@ -243,18 +247,16 @@ class DetectionTuning:
     # stage, where it knows the answer and names any language at all. A rule, not tuned
     # (docs/detection.md).
     web_agreement: float = 0.3
-    # Lingua is not asked about a sentence (``agreed_letters`` letters or more) the breadth
-    # and web-text stages agree on: each gives at least ``agreed_share`` of its own mass to
-    # one language, which fastText either has no label for or answers itself with at least
-    # ``agreed_fasttext``, and whose word list, where it has one, knows ``agreed_words`` of
-    # the text's words (code-switched text is Lingua's). The breadth stage's reading takes
-    # Lingua's place in ``combine``. Chosen on the development splits, where shares of 0.7
-    # to 0.95 and fastText's 0.3 to 0.7 answer alike; on snippets the agreement is as often
-    # right, but what it makes ``reliable`` is wrong twice as often, so they stay Lingua's.
+    # Lingua is not asked about a text of ``agreed_letters`` letters or more the breadth and
+    # web-text stages agree on: each gives at least ``agreed_share`` of its own mass to one
+    # language, which fastText either has no label for or answers itself with at least
+    # ``agreed_fasttext``, and whose word list, where it has one, knows all but
+    # ``reliable_foreign_words`` of the text's words (code-switched text is Lingua's). The
+    # breadth stage's reading takes Lingua's place in ``combine``. Chosen on the development
+    # splits (docs/benchmarks.md).
     agreed_share: float = 0.9
     agreed_letters: int = 25
     agreed_fasttext: float = 0.5
-    agreed_words: float = 0.7
     # A sentence (``agreed_letters``) answered, not reliably, as a language whose word list
     # knows under ``1 - matrix_share`` of its words (not names) is read again as those words
     # alone (``matrix_letters`` letters at least); where that reading is reliable, it is the
@@ -495,8 +497,9 @@ class LanguageDetector:
                 if (not raw[i] or max(raw[i].values()) < self.tuning.confident) and i not in sure
             ]
             # A sentence the breadth and web-text stages agree on: the breadth stage's reading
-            # stands in for Lingua's, which would add time and no information.
-            if self.breadth is not None:
+            # stands in for Lingua's, which would add time and no information. Only with the
+            # word lists, which tell code-switched text.
+            if self.breadth is not None and self.lexicon is not None:
                 agreed = {
                     i
                     for i in unsure
@@ -649,11 +652,11 @@ class LanguageDetector:
             out.append(distribution)
         return out
 
-    def _known_share(self, line: str) -> Callable[[str], float | None] | None:
-        """The share of ``line``'s words a language's word list knows (no lexicon: None)."""
+    def _known_share(self, line: str) -> Callable[[str], float | None]:
+        """The share of ``line``'s words a language's word list knows (None: it has none)."""
         lexicon = self.lexicon
         if lexicon is None:
-            return None
+            return lambda language: None
         from serve_app.engines.lexicon import words
 
         return lambda language: lexicon.known_share(language, words(line))
@@ -790,16 +793,17 @@ def agreed_on(
     web: dict[str, float] | None,
     letters: int,
     fasttext_languages: frozenset[str],
-    tuning: DetectionTuning = DEFAULT_TUNING,
-    known_share: Callable[[str], float | None] | None = None,
+    tuning: DetectionTuning,
+    known_share: Callable[[str], float | None],
 ) -> bool:
     """Whether the breadth and web-text stages agree on a sentence's language (each gives it
     ``agreed_share`` of its mass) and fastText does not contradict them: it has no label for
     the language, or answers it with at least ``agreed_fasttext``. Never a language with a
-    close variety (Nynorsk, Bosnian), which only Lingua and the word stage tell apart, nor
-    one whose word list (``known_share``: the share of the text's words a language's word
-    list knows, None without one) knows less than ``agreed_words`` of the text: a sentence
-    half Swahili, half English, which both stages read as English."""
+    close variety (Nynorsk, Bosnian) nor one of :data:`AGREEMENT_TWINS`, which the two
+    stages confuse together, nor one whose word list (``known_share``: the share of the
+    text's words a language's word list knows, None without one) does not know all but
+    ``reliable_foreign_words`` of the text: a sentence half Swahili, half English, which
+    both stages read as English."""
     if not breadth or not web or letters < tuning.agreed_letters:
         return False
     top = max(breadth, key=breadth.__getitem__)
@@ -807,14 +811,15 @@ def agreed_on(
         breadth[top] < tuning.agreed_share
         or web.get(top, 0.0) < tuning.agreed_share
         or LanguageDatabase.has_close_variety(top)
+        or top in AGREEMENT_TWINS
     ):
         return False
     if top in fasttext_languages:  # fastText has a label for it, and must answer it
         first = max(fasttext, key=fasttext.__getitem__) if fasttext else None
         if first != top or fasttext[top] < tuning.agreed_fasttext:
             return False
-    share = known_share(top) if known_share is not None else None
-    return share is None or share >= tuning.agreed_words
+    share = known_share(top)
+    return share is None or share >= 1.0 - tuning.reliable_foreign_words
 
 
 def matrix_words(

@@ -313,8 +313,9 @@ class LanguageDatabase:
 
     @staticmethod
     def has_close_variety(code: str) -> bool:
-        """Whether another language is a close variety of ``code`` (see :meth:`same_language`):
-        Bokmål of Nynorsk, Malay of Indonesian."""
+        """Whether another language is a close variety of ``code`` (one of the groups
+        :meth:`same_language` counts as one language): Bokmål of Nynorsk, Malay of
+        Indonesian. Not the same language in another script."""
         language = code.split("_")[0]
         return any(language in group for group in _CLOSE_VARIETIES)
 
