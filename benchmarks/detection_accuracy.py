@@ -46,7 +46,7 @@ from typing import Any
 import httpx
 
 from benchmarks.local_app import local_app
-from serve_app.engines.breadth import LETTERS, BreadthModel, declarations, download_udhr
+from serve_app.engines.breadth import BreadthModel, declarations, download_udhr
 from serve_app.engines.detector import (
     CHINESE_BY_CHARACTERS,
     DEFAULT_TUNING,
@@ -56,7 +56,7 @@ from serve_app.engines.detector import (
     breadth_decides,
     bundled_lid176_path,
 )
-from serve_app.engines.languages import LanguageDatabase
+from serve_app.engines.languages import LETTERS, LanguageDatabase
 
 LINGUA_COMMIT = "754ce21122c083a7200763015fdaf7cda8d85453"
 LINGUA_URL = f"https://codeload.github.com/pemistahl/lingua-py/tar.gz/{LINGUA_COMMIT}"

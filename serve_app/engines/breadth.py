@@ -44,7 +44,12 @@ from typing import Any
 
 import numpy as np
 
-from serve_app.engines.languages import LanguageDatabase, own_script_share, script_counts
+from serve_app.engines.languages import (
+    LETTERS,
+    LanguageDatabase,
+    own_script_share,
+    script_counts,
+)
 from serve_app.engines.lexicon import cache_root
 
 logger = logging.getLogger(__name__)
@@ -81,15 +86,6 @@ MODEL_FILE = "breadth.npz"
 FORMAT = 2
 GRAMS_FILE = "breadth.marisa"
 MANIFEST = "breadth.json"
-# Combining marks (Unicode category M: Devanagari's vowel signs and virama, Tibetan's vowels,
-# ...), which Python's \w does not hold: inside a word they are part of it ("हिन्दी").
-_MARKS = "".join(
-    re.escape(chr(code))
-    for code in (*range(0x20000), *range(0xE0100, 0xE01F0))
-    if unicodedata.category(chr(code)).startswith("M")
-)
-# A run of letters and the marks on them: a word, or the part of one between apostrophes.
-LETTERS = rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}])*"
 _TOKEN = re.compile(rf"{LETTERS}(?:['’]{LETTERS})*")
 _SENTENCE_END = re.compile(r"(?<=[.!?।။።؟。])\s+")
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from serve_app.engines.languages import (
+    LETTERS,
     LanguageDatabase,
     han_variant,
     most_frequent_script,
@@ -166,6 +167,8 @@ SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
 )
 # Words a spelling mark is looked for in.
 SPELLING_WORD = re.compile(r"\w+")
+# Words of a code-switched sentence (letters and the marks on them: "हिन्दी" is one).
+MATRIX_WORD = re.compile(LETTERS)
 # Code-switched words that hold a mark by chance are known to these languages' word lists.
 SPELLING_FOREIGN = ("eng_Latn", "fra_Latn")
 # Languages whose text reads as another's to n-gram models, and which a detector without a
@@ -832,7 +835,7 @@ def matrix_words(
     where ``answer`` has no word list, or the rest is too little."""
     if answer not in lexicon.languages:
         return None
-    found = [word for word in SPELLING_WORD.findall(line) if not word[0].isupper()]
+    found = [word for word in MATRIX_WORD.findall(line) if not word[0].isupper()]
     known = lexicon.known_words(answer, [word.lower() for word in found])
     rest = [word for j, word in enumerate(found) if j not in known]
     if len(rest) <= tuning.matrix_share * len(found) or sum(map(len, rest)) < tuning.matrix_letters:

@@ -15,6 +15,16 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+# Combining marks (Unicode category M: Devanagari's vowel signs and virama, Tibetan's vowels,
+# ...), which Python's \w does not hold: inside a word they are part of it ("हिन्दी").
+_MARKS = "".join(
+    re.escape(chr(code))
+    for code in (*range(0x20000), *range(0xE0100, 0xE01F0))
+    if unicodedata.category(chr(code)).startswith("M")
+)
+# A run of letters and the marks on them: a word, or the part of one between apostrophes.
+LETTERS = rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}])*"
+
 REGIONS = ("Africa", "Americas", "Asia", "Europe", "Middle East", "Oceania")
 
 SCRIPT_NAMES = {

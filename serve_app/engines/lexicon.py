@@ -26,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from serve_app.engines.languages import LanguageDatabase
+from serve_app.engines.languages import LETTERS, LanguageDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 # each other). Its Middle English, Ancient Greek, Latin, Manx and Northern Sami have no NLLB-200
 # language and are not built.
 SHARED = {"hbs": ("bos_Latn", "hrv_Latn", "srp_Cyrl")}
-WORD = re.compile(r"[^\W\d_]+")
+# A word: letters and the marks on them (Devanagari's vowel signs are part of "हिन्दी").
+WORD = re.compile(LETTERS)
 # Words read per text: enough to tell languages apart, bounded for long texts.
 MAX_WORDS = 32
 MANIFEST = "lexicon.json"

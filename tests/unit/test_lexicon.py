@@ -43,6 +43,13 @@ def test_words_are_lower_cased_letters_and_bounded() -> None:
     assert len(words("ord " * 100)) == MAX_WORDS
 
 
+def test_words_keep_their_combining_marks(lexicon: Lexicon) -> None:
+    """Devanagari's vowel signs and virama are part of a word: "हिन्दी" is one, which Hindi's
+    word list knows, not "ह", "न", "द" (single letters it knows too)."""
+    assert words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
+    assert lexicon.known_share("hin_Deva", words("हिन्दी भाषा")) == 1.0
+
+
 def test_known_share_tells_nynorsk_from_bokmal(lexicon: Lexicon) -> None:
     nynorsk = words("eg veit ikkje korleis")
     assert lexicon.known_share("nno_Latn", nynorsk) == 1.0
