@@ -231,6 +231,11 @@ class DetectionTuning:
     # declaration-trained n-grams are more often wrong than the other stages.
     breadth_prior: float = 0.1
     breadth_prior_short: float = 0.0001
+    # ... and, on a shorter text, of those of them the web-text stage gives at least
+    # ``breadth_web_share`` of the text (CLD2 learnt Hausa or Wolof from web pages, where
+    # the breadth stage learnt one declaration). Chosen on the development splits.
+    breadth_prior_web: float = 1.0
+    breadth_web_share: float = 0.5
     breadth_letters: int = 25
     # ``reliable`` also needs at least this much of the breadth stage's own mass on the
     # answer, where it knows the answer.
@@ -362,6 +367,11 @@ class LanguageDetector:
         # written Cantonese, by their characters.
         chinese = CHINESE_BY_CHARACTERS if "zho_Hans" in named else frozenset()
         self._known = named | self.breadth_decides | chinese
+        # The breadth stage's languages the web-text stage cannot name (Bambara, Fon): its
+        # naming another is no evidence against them.
+        self._beyond_web_text = self.breadth_decides - (
+            web_text.languages if web_text else frozenset()
+        )
         # Answers that cannot be reliable: their relatives this detector cannot name.
         self.untellable = frozenset(
             code for code, relatives in RELATIVES.items() if relatives - self._known
@@ -552,6 +562,10 @@ class LanguageDetector:
             i: calibrate(distribution, temperature)
             for i, (distribution, temperature) in distributions.items()
         }
+        # A snippet's breadth-only language the web-text stage names gets higher odds; the
+        # answer without them is the one that judges whether it is reliable (CLD2 does not
+        # vouch for an answer on its own).
+        unraised: dict[int, dict[str, float]] = {}
         if self.breadth is not None:
             for i, other in breadth_read.items():
                 prior = (
@@ -559,7 +573,15 @@ class LanguageDetector:
                     if letters[i] >= self.tuning.breadth_letters
                     else self.tuning.breadth_prior_short
                 )
-                calibrated[i] = widen(calibrated.get(i, {}), other, self.breadth_decides, prior)
+                widened = widen(calibrated.get(i, {}), other, self.breadth_decides, prior)
+                raised = self._raised_by_web_text(other, web_read.get(i), letters[i])
+                if raised:
+                    unraised[i] = widened
+                    priors = dict.fromkeys(raised, self.tuning.breadth_prior_web)
+                    widened = widen(
+                        calibrated.get(i, {}), other, self.breadth_decides, prior, priors
+                    )
+                calibrated[i] = widened
         # Chinese in the script its characters are written in, before the web-text stage,
         # which names the two scripts apart.
         for i in readable:
@@ -569,10 +591,12 @@ class LanguageDetector:
         if self.web_text is not None:
             for i, other in web_read.items():
                 if i in calibrated and self.tuning.web_weight > 0:
-                    before_web[i] = calibrated[i]
+                    before_web[i] = unraised.get(i, calibrated[i])
                     calibrated[i] = weigh_web_text(
                         calibrated[i], other, self.web_text.languages, self.tuning
                     )
+        for i, plain in unraised.items():  # not weighed (``web_weight: 0``), still judged
+            before_web.setdefault(i, plain)
         # Near-twins by their spelling, where one of them leads: the others' mass is moved
         # onto the one it names, in the answer and in the stages' readings that judge it
         # (which cannot tell them apart), and the answer may be vouched for.
@@ -684,6 +708,24 @@ class LanguageDetector:
             return False
         top = max(read, key=read.__getitem__)
         return top in self.breadth_decides and read[top] >= self.tuning.breadth_sure
+
+    def _raised_by_web_text(
+        self, breadth: dict[str, float], web: dict[str, float] | None, letters: int
+    ) -> list[str]:
+        """The breadth-only languages whose odds a snippet's web-text reading raises: those
+        it gives ``breadth_web_share`` of the text or more. None for a sentence (the breadth
+        stage's own odds are high enough), nor where the breadth stage is sure of a language
+        the web-text stage cannot name (a Fula snippet it reads as Wolof stays Fula)."""
+        if letters >= self.tuning.breadth_letters or not web or not breadth:
+            return []
+        top = max(breadth, key=breadth.__getitem__)
+        if top in self._beyond_web_text and breadth[top] >= self.tuning.breadth_sure:
+            return []
+        return [
+            code
+            for code, p in web.items()
+            if p >= self.tuning.breadth_web_share and code in self.breadth_decides
+        ]
 
     def _breadth_disagrees(self, answer: str, read: dict[str, float] | None) -> bool:
         """Whether the breadth stage, which knows ``answer``, finds it implausible: a text of
@@ -941,23 +983,28 @@ def widen(
     breadth: dict[str, float],
     only: frozenset[str],
     prior: float = 1.0,
+    priors: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """``distribution`` with the breadth stage's mass on the languages only it can name.
 
     The other stages' answer keeps its shape over the rest: a Hausa text, which they read as
     their nearest neighbours, goes to Hausa as surely as the breadth stage says; an English
     one, to which it gives Hausa nothing, is unchanged. ``prior`` weighs the odds of the
-    breadth-only languages as a whole (below 1: they need more evidence than the stage's).
+    breadth-only languages (below 1: they need more evidence than the stage's); ``priors``,
+    those of some of them apart.
     """
     theirs = {code: p for code, p in breadth.items() if code in only}
     mass = min(sum(theirs.values()), 1.0)  # a sum of probabilities can round above 1
     if not mass:
         return distribution
-    share = mass * prior / (mass * prior + 1.0 - mass)
-    theirs = {code: p * share / mass for code, p in theirs.items()}
-    out = {code: p * (1.0 - share) for code, p in distribution.items()}
-    for code, p in theirs.items():
-        out[code] = out.get(code, 0.0) + p
+    scale = mass / sum(theirs.values())
+    odds = {code: p * scale * (priors or {}).get(code, prior) for code, p in theirs.items()}
+    total = sum(odds.values()) + 1.0 - mass
+    if total <= 0.0:  # no odds at all on the languages that hold all the mass
+        return distribution
+    out = {code: p * (1.0 - mass) / total for code, p in distribution.items()}
+    for code, p in odds.items():
+        out[code] = out.get(code, 0.0) + p / total
     return out
 
 

