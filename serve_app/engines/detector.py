@@ -151,10 +151,13 @@ AGREEMENT_TWINS = frozenset({"zul_Latn", "xho_Latn", "ssw_Latn", "dan_Latn"})
 # univerzitet, uslov, opšti, tačno, tačka, lahko, pozorište, januar ... decembar where Croatian
 # writes tisuća, povijest, sveučilište, uvjet, opći, točno, točka, lako, kazalište, siječanj
 # ... prosinac. Amharic and Croatian have no marks (None): Bosnian writes Croatian's words too.
+# Kirundi's own words are marks as whole words, read even where those lists know them
+# (English and French both have a cane).
+MARK_WORDS = frozenset({"canke", "cane", "ico", "ingene"})
 SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
     {
         "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]"),
-        "run_Latn": re.compile(r"vy[aeiou]|^(?:canke|cane|ico|ingene)$"),
+        "run_Latn": re.compile(rf"vy[aeiou]|^(?:{'|'.join(sorted(MARK_WORDS))})$"),
     },
     {"tir_Ethi": re.compile("[\u1250-\u1256\u1258-\u125d\u12a3]"), "amh_Ethi": None},
     {
@@ -1045,8 +1048,8 @@ def spelt_as(
 ) -> str | None:
     """Which of a group of near-twins (:data:`SPELLINGS`) ``line`` is spelt as, where one of
     them leads ``distribution``; None where none leads or the spelling does not tell. Words
-    that start in upper case (names), and those ``foreign`` says are another language's, are
-    not read."""
+    that start in upper case (names), and those ``foreign`` says are another language's (but
+    :data:`MARK_WORDS`), are not read."""
     if not distribution:
         return None
     top = max(distribution, key=distribution.__getitem__)
@@ -1058,7 +1061,9 @@ def spelt_as(
         for word in SPELLING_WORD.findall(line)
         if not word[0].isupper()
         for code, marks in group.items()
-        if marks is not None and marks.search(word) and (foreign is None or not foreign(word))
+        if marks is not None
+        and marks.search(word)
+        and (foreign is None or word in MARK_WORDS or not foreign(word))
     }
     return marked.pop() if len(marked) == 1 else None
 

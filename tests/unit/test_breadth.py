@@ -185,6 +185,25 @@ def test_names_and_english_words_are_no_spelling(detector: LanguageDetector) -> 
     assert spelt_as(leaning, "ka lobbying") == "kin_Latn"
 
 
+def test_kirundis_own_words_are_marks_whatever_other_word_lists_know(
+    detector: LanguageDetector,
+) -> None:
+    """Kirundi's "cane" (very; Kinyarwanda's "cyane") is a word the English and French word
+    lists know (a cane), and it is read as Kirundi's mark all the same. The stages read these
+    sentences as Kinyarwanda."""
+    assert detector._foreign_word("cane")
+    leaning = {"kin_Latn": 0.6, "run_Latn": 0.4}
+    assert spelt_as(leaning, "kiragoye cane", foreign=detector._foreign_word) == "run_Latn"
+    texts = [
+        "Imvura yaguye cane muri iyi minsi kandi abantu benshi barababaye.",
+        "Ikibazo kiragoye cane kandi twese tugenda twihuta.",
+        "Ubuzima bwarahenze cane mu gisagara, abantu bavuga ko amahera adakwiye.",
+    ]
+    for text, found in zip(texts, detector.detect(texts), strict=True):
+        assert found.language == "run_Latn", (text, found)
+        assert found.reliable, (text, found)
+
+
 def test_a_clients_candidates_keep_the_twin_the_spelling_rules_out(
     detector: LanguageDetector,
 ) -> None:
