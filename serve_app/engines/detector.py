@@ -146,18 +146,19 @@ AGREEMENT_TWINS = frozenset({"zul_Latn", "xho_Latn", "ssw_Latn", "dan_Latn"})
 # (not names: Libya, Habyarimana) and that no English or French word list knows (goodbye,
 # lobbying) count. Kinyarwanda writes by, cy, jy and shy before a vowel (ibyo, icyo, kujya,
 # gushyira), which Kirundi writes vy, c, j and sh (ivyo, ico); Kirundi has its own canke,
-# cane, ico, ingene (Kinyarwanda's cyangwa, cyane, icyo, uko). Tigrinya writes its ḳh (ቐ ...
+# cane, ico, ingene, ata, jewe and -fise (afise, bafise) (Kinyarwanda's cyangwa, cyane, icyo,
+# uko, nta, jyewe, -fite). Tigrinya writes its ḳh (ቐ ...
 # ቖ, ቘ ... ቝ) and its a as ኣ (ኣብ), which Amharic writes አ. Bosnian writes hiljada, historija,
 # univerzitet, uslov, opšti, tačno, tačka, lahko, pozorište, januar ... decembar where Croatian
 # writes tisuća, povijest, sveučilište, uvjet, opći, točno, točka, lako, kazalište, siječanj
 # ... prosinac. Amharic and Croatian have no marks (None): Bosnian writes Croatian's words too.
 # Kirundi's own words are marks as whole words, read even where those lists know them
 # (English and French both have a cane).
-MARK_WORDS = frozenset({"canke", "cane", "ico", "ingene"})
+MARK_WORDS = frozenset({"canke", "cane", "ico", "ingene", "ata", "jewe"})
 SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
     {
         "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]"),
-        "run_Latn": re.compile(rf"vy[aeiou]|^(?:{'|'.join(sorted(MARK_WORDS))})$"),
+        "run_Latn": re.compile(rf"vy[aeiou]|fise$|^(?:{'|'.join(sorted(MARK_WORDS))})$"),
     },
     {"tir_Ethi": re.compile("[\u1250-\u1256\u1258-\u125d\u12a3]"), "amh_Ethi": None},
     {

@@ -189,15 +189,21 @@ def test_kirundis_own_words_are_marks_whatever_other_word_lists_know(
     detector: LanguageDetector,
 ) -> None:
     """Kirundi's "cane" (very; Kinyarwanda's "cyane") is a word the English and French word
-    lists know (a cane), and it is read as Kirundi's mark all the same. The stages read these
-    sentences as Kinyarwanda."""
+    lists know (a cane), and it is read as Kirundi's mark all the same, as are "ata"
+    (without; "nta"), "jewe" (I; "jyewe") and "-fise" (has; "-fite"). The stages read these
+    sentences as Kinyarwanda, or are not sure."""
     assert detector._foreign_word("cane")
     leaning = {"kin_Latn": 0.6, "run_Latn": 0.4}
-    assert spelt_as(leaning, "kiragoye cane", foreign=detector._foreign_word) == "run_Latn"
+    for snippet in ("kiragoye cane", "ata kazi", "jewe nabonye", "abana bafise", "afise"):
+        assert spelt_as(leaning, snippet, foreign=detector._foreign_word) == "run_Latn", snippet
+    for snippet in ("nta kazi", "njyewe nabonye", "abana bafite", "ndafata", "fiseka"):
+        assert spelt_as(leaning, snippet, foreign=detector._foreign_word) != "run_Latn", snippet
     texts = [
         "Imvura yaguye cane muri iyi minsi kandi abantu benshi barababaye.",
         "Ikibazo kiragoye cane kandi twese tugenda twihuta.",
         "Ubuzima bwarahenze cane mu gisagara, abantu bavuga ko amahera adakwiye.",
+        "Umugore afise abana batatu kandi bose biga mu mashure.",
+        "Abantu benshi baba ata kazi muri iki gihe.",
     ]
     for text, found in zip(texts, detector.detect(texts), strict=True):
         assert found.language == "run_Latn", (text, found)
