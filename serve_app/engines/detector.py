@@ -145,20 +145,28 @@ AGREEMENT_TWINS = frozenset({"zul_Latn", "xho_Latn", "ssw_Latn", "dan_Latn"})
 # that one. Each pattern reads one word at a time, and only words that start in lower case
 # (not names: Libya, Habyarimana) and that no English or French word list knows (goodbye,
 # lobbying) count. Kinyarwanda writes by, cy, jy and shy before a vowel (ibyo, icyo, kujya,
-# gushyira), which Kirundi writes vy, c, j and sh (ivyo, ico); Kirundi has its own canke,
-# cane, ico, ingene, ata, jewe and -fise (afise, bafise) (Kinyarwanda's cyangwa, cyane, icyo,
-# uko, nta, jyewe, -fite). Tigrinya writes its ḳh (ቐ ...
-# ቖ, ቘ ... ቝ) and its a as ኣ (ኣብ), which Amharic writes አ. Bosnian writes hiljada, historija,
-# univerzitet, uslov, opšti, tačno, tačka, lahko, pozorište, januar ... decembar where Croatian
-# writes tisuća, povijest, sveučilište, uvjet, opći, točno, točka, lako, kazalište, siječanj
-# ... prosinac. Amharic and Croatian have no marks (None): Bosnian writes Croatian's words too.
-# Kirundi's own words are marks as whole words, read even where those lists know them
-# (English and French both have a cane).
-MARK_WORDS = frozenset({"canke", "cane", "ico", "ingene", "ata", "jewe"})
+# gushyira), which Kirundi writes vy, c, j and sh (ivyo, ico), and its verb "have" -fite
+# where Kirundi's is -fise (afite, afise). Each also has words of its own (KINYARWANDA_WORDS,
+# KIRUNDI_WORDS: Kirundi's canke, cane, ico, ata, jewe, gushika are Kinyarwanda's cyangwa,
+# cyane, icyo, nta, jyewe, kugeza). Tigrinya writes its ḳh (ቐ ... ቖ, ቘ ... ቝ) and its a as
+# ኣ (ኣብ), which Amharic writes አ. Bosnian writes hiljada, historija, univerzitet, uslov,
+# opšti, tačno, tačka, lahko, pozorište, januar ... decembar where Croatian writes tisuća,
+# povijest, sveučilište, uvjet, opći, točno, točka, lako, kazalište, siječanj ... prosinac.
+# Amharic and Croatian have no marks (None): Bosnian writes Croatian's words too.
+KINYARWANDA_WORDS = frozenset({"nubwo", "bityo", "undi", "nyamara"})
+KIRUNDI_WORDS = frozenset(
+    {"canke", "cane", "ico", "ingene", "ata", "jewe", "gushika", "nyene", "wiwe", "yiwe"}
+    | {"iriko", "bariko", "ziriko", "uyo", "cose", "reta"}
+)
+# Words that are marks as a whole are read even where those lists know them (English and
+# French both have a cane).
+MARK_WORDS = KINYARWANDA_WORDS | KIRUNDI_WORDS
 SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
     {
-        "kin_Latn": re.compile(r"(?:by|cy|jy|shy)[aeiou]"),
-        "run_Latn": re.compile(rf"vy[aeiou]|fise$|^(?:{'|'.join(sorted(MARK_WORDS))})$"),
+        "kin_Latn": re.compile(
+            rf"(?:by|cy|jy|shy)[aeiou]|fite$|^(?:{'|'.join(sorted(KINYARWANDA_WORDS))})$"
+        ),
+        "run_Latn": re.compile(rf"vy[aeiou]|fise$|^(?:{'|'.join(sorted(KIRUNDI_WORDS))})$"),
     },
     {"tir_Ethi": re.compile("[\u1250-\u1256\u1258-\u125d\u12a3]"), "amh_Ethi": None},
     {

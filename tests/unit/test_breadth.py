@@ -185,29 +185,41 @@ def test_names_and_english_words_are_no_spelling(detector: LanguageDetector) -> 
     assert spelt_as(leaning, "ka lobbying") == "kin_Latn"
 
 
-def test_kirundis_own_words_are_marks_whatever_other_word_lists_know(
+def test_words_of_kirundis_or_kinyarwandas_own_are_marks(
     detector: LanguageDetector,
 ) -> None:
     """Kirundi's "cane" (very; Kinyarwanda's "cyane") is a word the English and French word
     lists know (a cane), and it is read as Kirundi's mark all the same, as are "ata"
-    (without; "nta"), "jewe" (I; "jyewe") and "-fise" (has; "-fite"). The stages read these
-    sentences as Kinyarwanda, or are not sure."""
+    (without; "nta"), "jewe" (I; "jyewe"), "gushika" (until; "kugeza"), "iriko" (is ...-ing)
+    and "-fise" (has), whose Kinyarwanda "-fite" is Kinyarwanda's mark, as are its "bityo"
+    (so) and "nubwo" (although). The stages read these sentences as the other language, or
+    are not sure."""
     assert detector._foreign_word("cane")
     leaning = {"kin_Latn": 0.6, "run_Latn": 0.4}
-    for snippet in ("kiragoye cane", "ata kazi", "jewe nabonye", "abana bafise", "afise"):
+    for snippet in ("kiragoye cane", "ata kazi", "jewe nabonye", "abana bafise", "gushika ubu"):
         assert spelt_as(leaning, snippet, foreign=detector._foreign_word) == "run_Latn", snippet
-    for snippet in ("nta kazi", "njyewe nabonye", "abana bafite", "ndafata", "fiseka"):
-        assert spelt_as(leaning, snippet, foreign=detector._foreign_word) != "run_Latn", snippet
-    texts = [
+    for snippet in ("abana bafite", "bityo rero", "nubwo yaguye", "ifite", "undi muntu"):
+        assert spelt_as(leaning, snippet, foreign=detector._foreign_word) == "kin_Latn", snippet
+    for snippet in ("nta kazi", "ndafata", "fiseka", "fiteka", "ariko", "kundi"):  # no mark
+        assert spelt_as(leaning, snippet, foreign=detector._foreign_word) is None, snippet
+    kirundi = [
         "Imvura yaguye cane muri iyi minsi kandi abantu benshi barababaye.",
         "Ikibazo kiragoye cane kandi twese tugenda twihuta.",
         "Ubuzima bwarahenze cane mu gisagara, abantu bavuga ko amahera adakwiye.",
         "Umugore afise abana batatu kandi bose biga mu mashure.",
         "Abantu benshi baba ata kazi muri iki gihe.",
+        "Abanyeshure bategerezwa kwiga gushika ku mpera z'umwaka.",
+        "Umwigisha iriko aratanga inyigisho ku banyeshure.",
     ]
-    for text, found in zip(texts, detector.detect(texts), strict=True):
-        assert found.language == "run_Latn", (text, found)
-        assert found.reliable, (text, found)
+    kinyarwanda = [
+        "Abaturage benshi bafite amazi meza muri uyu mwaka.",
+        "Umukino warangiye ari ibitego bibiri kuri kimwe, bityo ikipe itsinda.",
+    ]
+    languages = ["run_Latn"] * len(kirundi) + ["kin_Latn"] * len(kinyarwanda)
+    found = detector.detect(kirundi + kinyarwanda)
+    for text, language, detection in zip(kirundi + kinyarwanda, languages, found, strict=True):
+        assert detection.language == language, (text, detection)
+        assert detection.reliable, (text, detection)
 
 
 def test_a_clients_candidates_keep_the_twin_the_spelling_rules_out(
