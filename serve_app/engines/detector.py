@@ -790,8 +790,11 @@ class LanguageDetector:
     ) -> Detection:
         distribution, inside = self._among(distribution, allowed)
         # The web-text stage may change the answer but not make it reliable on its own: the
-        # answer must be as sure before it weighed in (``before_web``).
-        unweighed = self._among(before_web, allowed)[0] if before_web is not None else distribution
+        # answer must be as sure before it weighed in (``before_web``), and as much of the
+        # mass on a client's candidates.
+        unweighed, unweighed_inside = (
+            self._among(before_web, allowed) if before_web is not None else (distribution, inside)
+        )
         if not distribution:
             return Detection(UNKNOWN_LANGUAGE, 0.0, [], reliable=False)
         ranked = sorted(distribution.items(), key=lambda item: -item[1])[:k]
@@ -805,7 +808,7 @@ class LanguageDetector:
             and letters >= tuning.reliable_letters
             and own_script_share(top.language, scripts) >= tuning.reliable_script_share
             and foreign_words <= tuning.reliable_foreign_words
-            and inside >= tuning.reliable_candidates_share
+            and min(inside, unweighed_inside) >= tuning.reliable_candidates_share
             # A near-twin the text's spelling names is vouched for; the one it rules out
             # (a client's candidates may keep it) is not.
             and (top.language not in self.untellable or spelt is not None)
@@ -1009,8 +1012,8 @@ def widen(
     mass = min(sum(theirs.values()), 1.0)  # a sum of probabilities can round above 1
     if not mass:
         return distribution
-    scale = mass / sum(theirs.values())
-    odds = {code: p * scale * (priors or {}).get(code, prior) for code, p in theirs.items()}
+    priors = priors or {}
+    odds = {code: p * priors.get(code, prior) for code, p in theirs.items()}
     total = sum(odds.values()) + 1.0 - mass
     if total <= 0.0:  # no odds at all on the languages that hold all the mass
         return distribution

@@ -366,7 +366,7 @@ def test_widen_weighs_some_languages_odds_apart() -> None:
 
 
 # Two-word snippets of languages only the breadth stage names, which CLD2 names too, and
-# which the other stages answered as a neighbour.
+# which the stages answered as another language.
 WEB_NAMED_SNIPPETS = [
     ("na biyu", "hau_Latn"),
     ("ni kimwe", "kin_Latn"),
@@ -422,6 +422,31 @@ def test_the_web_text_stage_does_not_raise_odds_against_a_language_it_cannot_nam
     monkeypatch.setattr(detector, "tuning", replace(DEFAULT_TUNING, breadth_sure=1.01))
     (overturned,) = detector.detect(["ngarojong sareng"])
     assert overturned.language == "sun_Latn"
+
+
+def test_the_web_text_stage_does_not_vouch_through_a_clients_candidates(
+    detector: LanguageDetector,
+) -> None:
+    """A client that serves Swati gets Swati for a Zulu greeting CLD2 reads as Swati, not
+    vouched for: before CLD2 weighed in, little of the mass was on the client's languages."""
+    for allowed in ({"ssw_Latn"}, {"ssw_Latn", "eng_Latn"}):
+        (found,) = detector.detect(["sawubona baba"], candidates=[frozenset(allowed)])
+        assert found.language == "ssw_Latn"
+        assert not found.reliable, (allowed, found)
+
+
+def test_only_a_language_the_web_text_stage_cannot_name_is_kept_from_it(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The breadth stage is sure "se itutu" is Samoan, which CLD2 knows and does not read
+    here: the Fijian CLD2 reads is raised, and is the answer (not vouched for)."""
+    (found,) = detector.detect(["se itutu"])
+    assert found.language == "fij_Latn"
+    assert not found.reliable
+    # Without the web-text stage nothing is raised, and nothing fails.
+    monkeypatch.setattr(detector, "web_text", None)
+    (alone,) = detector.detect(["se itutu"])
+    assert alone.language != "fij_Latn"
 
 
 def test_a_sentence_is_not_given_the_web_text_stage_odds(detector: LanguageDetector) -> None:
