@@ -153,7 +153,8 @@ AGREEMENT_TWINS = frozenset({"zul_Latn", "xho_Latn", "ssw_Latn", "dan_Latn"})
 # opšti, tačno, tačka, lahko, pozorište, januar ... decembar where Croatian writes tisuća,
 # povijest, sveučilište, uvjet, opći, točno, točka, lako, kazalište, siječanj ... prosinac.
 # Amharic and Croatian have no marks (None): Bosnian writes Croatian's words too.
-KINYARWANDA_WORDS = frozenset({"nubwo", "bityo", "undi", "nyamara"})
+# Not nubwo, nyamara, undi: Kirundi writes them too (Nubwo ..., Undi yanditse ngo ...).
+KINYARWANDA_WORDS = frozenset({"bityo"})
 KIRUNDI_WORDS = frozenset(
     {"canke", "cane", "ico", "ingene", "ata", "jewe", "gushika", "nyene", "wiwe", "yiwe"}
     | {"iriko", "bariko", "ziriko", "uyo", "cose", "reta"}
