@@ -127,6 +127,8 @@ BREADTH_ALSO = frozenset(
         "quy_Latn", "san_Deva", "srd_Latn", "sun_Latn", "tuk_Latn", "uzn_Latn", "vec_Latn",
     }
 )  # fmt: skip
+# The least of its mass the breadth stage leaves to the other stages' languages (``widen``).
+WIDEN_REST = 1e-12
 # Characters of written Cantonese that written Mandarin does not use (particles, pronouns,
 # negation): a Chinese text with this many of them is Cantonese.
 CANTONESE = frozenset("嘅咗喺唔冇佢啲嚟哋咁嗰乜嘢噉睇畀啱嘞囉")
@@ -1007,7 +1009,9 @@ def widen(
     their nearest neighbours, goes to Hausa as surely as the breadth stage says; an English
     one, to which it gives Hausa nothing, is unchanged. ``prior`` weighs the odds of the
     breadth-only languages (below 1: they need more evidence than the stage's); ``priors``,
-    those of some of them apart.
+    those of some of them apart. The rest never falls to nothing (the stage's 1.0 is a
+    rounding): a client's candidates among the other stages' languages keep their order (a
+    Hausa text asked among English and French gets the likelier of the two).
     """
     theirs = {code: p for code, p in breadth.items() if code in only}
     mass = min(sum(theirs.values()), 1.0)  # a sum of probabilities can round above 1
@@ -1015,10 +1019,9 @@ def widen(
         return distribution
     priors = priors or {}
     odds = {code: p * priors.get(code, prior) for code, p in theirs.items()}
-    total = sum(odds.values()) + 1.0 - mass
-    if total <= 0.0:  # no odds at all on the languages that hold all the mass
-        return distribution
-    out = {code: p * (1.0 - mass) / total for code, p in distribution.items()}
+    rest = max(1.0 - mass, WIDEN_REST)
+    total = sum(odds.values()) + rest
+    out = {code: p * rest / total for code, p in distribution.items()}
     for code, p in odds.items():
         out[code] = out.get(code, 0.0) + p / total
     return out

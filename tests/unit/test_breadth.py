@@ -369,7 +369,24 @@ def test_widen_weighs_some_languages_odds_apart() -> None:
     assert raised["amh_Ethi"] == pytest.approx(0.9 * 0.2 / total)
     assert sum(raised.values()) == pytest.approx(1.0)
     # No odds at all where the stage's languages hold all the mass: unchanged.
-    assert widen(others, {"tir_Ethi": 1.0}, only, 0.0) == others
+    assert widen(others, {"tir_Ethi": 1.0}, only, 0.0) == pytest.approx({**others, "tir_Ethi": 0.0})
+    # All the mass on them: the others' order is kept, far below.
+    sure = widen(others, {"tir_Ethi": 1.0}, only, 0.1)
+    assert sure["tir_Ethi"] == pytest.approx(1.0)
+    assert 0.0 < sure["ara_Arab"] < sure["amh_Ethi"] < 1e-9
+
+
+def test_a_clients_candidates_get_the_likelier_of_theirs_for_a_breadth_language(
+    detector: LanguageDetector,
+) -> None:
+    """A Hausa sentence the breadth stage is sure of, asked among English and French, gets
+    the likelier of the two, not reliable (not ``und``)."""
+    text = "Najeriya: kayan gwari sun yi kwantai a arewa bayan hana kai kaya kudu."
+    (free,) = detector.detect([text])
+    assert free.language == "hau_Latn"
+    (among,) = detector.detect([text], candidates=[frozenset({"eng_Latn", "fra_Latn"})])
+    assert among.language in {"eng_Latn", "fra_Latn"}
+    assert not among.reliable
 
 
 # Two-word snippets of languages only the breadth stage names, which CLD2 names too, and
