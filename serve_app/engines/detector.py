@@ -602,16 +602,16 @@ class LanguageDetector:
         for i in readable:
             if most_frequent_script(scripts[i]) == "Hani" and i in calibrated:
                 calibrated[i] = as_chinese_script(calibrated[i], han_variant(lines[i]), lines[i])
-        before_web: dict[int, dict[str, float]] = {}
+        # What judges an answer's reliability: the answer before CLD2 weighed in, or raised
+        # odds (judged without them even where it does not weigh in, ``web_weight: 0``).
+        before_web = dict(unraised)
         if self.web_text is not None:
             for i, other in web_read.items():
                 if i in calibrated and self.tuning.web_weight > 0:
-                    before_web[i] = unraised.get(i, calibrated[i])
+                    before_web.setdefault(i, calibrated[i])
                     calibrated[i] = weigh_web_text(
                         calibrated[i], other, self.web_text.languages, self.tuning
                     )
-        for i, plain in unraised.items():  # not weighed (``web_weight: 0``), still judged
-            before_web.setdefault(i, plain)
         # Near-twins by their spelling, where one of them leads: the others' mass is moved
         # onto the one it names, in the answer and in the stages' readings that judge it
         # (which cannot tell them apart), and the answer may be vouched for.

@@ -203,7 +203,7 @@ def test_words_of_kirundis_or_kinyarwandas_own_are_marks(
     # No mark (Kirundi writes nubwo, nyamara and undi too).
     for snippet in ("nta kazi", "ndafata", "fiseka", "fiteka", "ariko", "kundi", "nubwo", "undi"):
         assert spelt_as(leaning, snippet, foreign=detector._foreign_word) is None, snippet
-    # Every word mark on its own, so that one dropped from the lists is missed here.
+    # Every word mark on its own, so that one dropped from the lists fails here.
     kirundis = ("canke", "ico", "ingene", "nyene", "wiwe", "yiwe", "bariko", "ziriko", "uyo")
     for word in (*kirundis, "cose", "reta"):
         assert spelt_as(leaning, f"ka {word}", foreign=detector._foreign_word) == "run_Latn", word
