@@ -370,6 +370,20 @@ class BreadthModel:
             build_breadth_model(target)
         return cls(target)
 
+    def writers(self, letter: str) -> frozenset[str]:
+        """The languages whose training text has ``letter`` (lower-case) at least once."""
+        gid = self._grams.get(letter)
+        if gid is None:
+            return frozenset()
+        # A seen n-gram's weight is its excess over the unseen floor: above 0.
+        row = int(self._dense_row[gid])
+        if row >= 0:
+            columns = np.flatnonzero(self._dense[row] > 0)
+        else:
+            entries = slice(int(self._starts[gid]), int(self._starts[gid + 1]))
+            columns = self._columns[entries][self._weights[entries] > 0]
+        return frozenset(self.codes[int(j)] for j in columns)
+
     def log_likelihoods(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Each text's log-likelihood under each language (rows: texts) and its n-gram count."""
         text_rows: list[int] = []

@@ -138,6 +138,11 @@ CHINESE_BY_CHARACTERS = frozenset({"zho_Hant", "yue_Hant"})
 # Pairs of the breadth stage's languages it tells apart too seldom to vouch for either
 # (unless the spelling tells, below): Kinyarwanda and Kirundi, one language in two spellings.
 BREADTH_TWINS = frozenset({"kin_Latn", "run_Latn"})
+# Letters of the African reference alphabet. Those that, in the breadth stage's training
+# text, only languages it alone names write (ɛ, ɔ, ɖ, ŋ; not ə, which Azerbaijani writes)
+# say a snippet is in none of the other stages' languages: the breadth stage's own get
+# ``breadth_prior_letters`` odds on it.
+AFRICAN_LETTERS = "ɓƈɗɖɛəƒɠɣɩƙŋɲɔʃʊʋƴʒ"
 # Near-twins the breadth and web-text stages, both character n-grams, confuse together where
 # Lingua tells them apart (the Nguni languages; Danish and Bokmål): their agreement on one of
 # them does not spare Lingua (see ``agreed_on``).
@@ -251,6 +256,9 @@ class DetectionTuning:
     # the breadth stage learnt one declaration). Chosen on the development splits.
     breadth_prior_web: float = 1.0
     breadth_web_share: float = 0.5
+    # ... and, on a shorter text with a letter only they write (``AFRICAN_LETTERS``), of
+    # every one of them. Chosen on the development splits.
+    breadth_prior_letters: float = 1.0
     breadth_letters: int = 25
     # ``reliable`` also needs at least this much of the breadth stage's own mass on the
     # answer, where it knows the answer.
@@ -386,6 +394,17 @@ class LanguageDetector:
         # naming another is no evidence against them.
         self._beyond_web_text = self.breadth_decides - (
             web_text.languages if web_text else frozenset()
+        )
+        # The letters only the breadth stage's own languages write (``AFRICAN_LETTERS``).
+        own = [
+            letter
+            for letter in AFRICAN_LETTERS
+            if breadth is not None
+            and (writers := breadth.writers(letter))
+            and writers <= self.breadth_decides
+        ]
+        self._own_letters = (
+            re.compile("[" + "".join(own) + "".join(own).upper() + "]") if own else None
         )
         # Answers that cannot be reliable: their relatives this detector cannot name.
         self.untellable = frozenset(
@@ -577,9 +596,10 @@ class LanguageDetector:
             i: calibrate(distribution, temperature)
             for i, (distribution, temperature) in distributions.items()
         }
-        # A snippet's breadth-only language the web-text stage names gets higher odds; the
-        # answer without them is the one that judges whether it is reliable (CLD2 does not
-        # vouch for an answer on its own).
+        # A snippet's breadth-only language the web-text stage names gets higher odds, and
+        # so do all of them on a snippet with a letter only they write; the answer without
+        # them is the one that judges whether it is reliable (CLD2 or a letter does not vouch
+        # for an answer on its own).
         unraised: dict[int, dict[str, float]] = {}
         if self.breadth is not None:
             for i, other in breadth_read.items():
@@ -590,9 +610,12 @@ class LanguageDetector:
                 )
                 widened = widen(calibrated.get(i, {}), other, self.breadth_decides, prior)
                 raised = self._raised_by_web_text(other, web_read.get(i), letters[i])
-                if raised:
+                lettered = self._has_own_letter(lines[i], letters[i])
+                if raised or lettered:
                     unraised[i] = widened
                     priors = dict.fromkeys(raised, self.tuning.breadth_prior_web)
+                    if lettered:
+                        prior = self.tuning.breadth_prior_letters
                     widened = widen(
                         calibrated.get(i, {}), other, self.breadth_decides, prior, priors
                     )
@@ -723,6 +746,14 @@ class LanguageDetector:
             return False
         top = max(read, key=read.__getitem__)
         return top in self.breadth_decides and read[top] >= self.tuning.breadth_sure
+
+    def _has_own_letter(self, line: str, letters: int) -> bool:
+        """Whether a snippet has a letter only the breadth stage's own languages write."""
+        return (
+            letters < self.tuning.breadth_letters
+            and self._own_letters is not None
+            and self._own_letters.search(line) is not None
+        )
 
     def _raised_by_web_text(
         self, breadth: dict[str, float], web: dict[str, float] | None, letters: int

@@ -473,6 +473,57 @@ def test_only_a_language_the_web_text_stage_cannot_name_is_kept_from_it(
     assert alone.language != "fij_Latn"
 
 
+# Two-word snippets of the declaration's held-out articles with a letter only the breadth
+# stage's languages write, which the other stages answered as another language.
+LETTERED_SNIPPETS = [
+    ("Vʊʊsmã geendame", "mos_Latn"),
+    ("s lebɣi", "kab_Latn"),
+    ("petisiɣ se", "kbp_Latn"),
+    ("bɔ ɲgon", "dyu_Latn"),
+]
+
+
+def test_a_snippet_with_a_letter_only_the_breadth_languages_write_is_answered_not_vouched(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snippet with ʊ, ɣ or ɲ is in none of the other stages' languages: the breadth
+    stage's languages get its own odds (``breadth_prior_letters``). Answered, not vouched
+    for: reliability is judged at the short-text odds, as for CLD2's raised ones."""
+    texts = [text for text, _ in LETTERED_SNIPPETS]
+    for (text, language), found in zip(LETTERED_SNIPPETS, detector.detect(texts), strict=True):
+        assert found.language == language, (text, found)
+        assert not found.reliable, (text, found)
+    # In upper case too.
+    (upper,) = detector.detect(["S LEBƔI"])
+    assert upper.language == "kab_Latn", upper
+    low = replace(DEFAULT_TUNING, breadth_prior_letters=DEFAULT_TUNING.breadth_prior_short)
+    monkeypatch.setattr(detector, "tuning", low)
+    before = detector.detect(texts)
+    assert all(
+        found.language != language
+        for (_, language), found in zip(LETTERED_SNIPPETS, before, strict=True)
+    ), before
+
+
+def test_the_letters_are_those_only_the_breadth_stages_languages_write(
+    detector: LanguageDetector,
+) -> None:
+    """ə is in the African reference alphabet, and Azerbaijani, a language fastText names,
+    writes it: it raises nothing. A sentence's odds are the breadth stage's own anyway."""
+    assert detector.breadth is not None
+    assert detector.breadth.writers("ɖ") == {"ewe_Latn", "fon_Latn", "kbp_Latn"}
+    assert "azj_Latn" in detector.breadth.writers("ə")
+    assert "eng_Latn" in detector.breadth.writers("q")  # a letter many languages write
+    assert "ewe_Latn" not in detector.breadth.writers("q")
+    assert detector.breadth.writers("ʃ") == frozenset()  # in no declaration of ours
+    has = detector._has_own_letter
+    for letter in "ɛƐɔŋŊɖɗƙɓɣʊʋɩɲƴƒ":
+        assert has(f"a{letter}a", 3), letter
+    for text in ("Azərbaycan", "mon cœur", "thị trường", "ʃa"):
+        assert not has(text, len(text)), text
+    assert not has("a" * DEFAULT_TUNING.breadth_letters + "ɛ", DEFAULT_TUNING.breadth_letters)
+
+
 def test_a_sentence_is_not_given_the_web_text_stage_odds(detector: LanguageDetector) -> None:
     """From ``breadth_letters`` letters the breadth stage's own odds (``breadth_prior``)
     apply, whatever CLD2 reads."""
