@@ -375,13 +375,13 @@ class BreadthModel:
         gid = self._grams.get(letter)
         if gid is None:
             return frozenset()
-        # A seen n-gram's weight is its excess over the unseen floor: above 0.
+        # A common n-gram's row holds 0 for the languages that never wrote it (a seen one's
+        # weight is its excess over the unseen floor: above 0); a rarer one lists its own.
         row = int(self._dense_row[gid])
         if row >= 0:
             columns = np.flatnonzero(self._dense[row] > 0)
         else:
-            entries = slice(int(self._starts[gid]), int(self._starts[gid + 1]))
-            columns = self._columns[entries][self._weights[entries] > 0]
+            columns = self._columns[int(self._starts[gid]) : int(self._starts[gid + 1])]
         return frozenset(self.codes[int(j)] for j in columns)
 
     def log_likelihoods(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
