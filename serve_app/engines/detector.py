@@ -152,7 +152,8 @@ AGREEMENT_TWINS = frozenset({"zul_Latn", "xho_Latn", "ssw_Latn", "dan_Latn"})
 # that one. Each pattern reads one word at a time, and only words that start in lower case
 # (not names: Libya, Habyarimana) and that no English or French word list knows (goodbye,
 # lobbying) count. Kinyarwanda writes by, cy, jy and shy before a vowel (ibyo, icyo, kujya,
-# gushyira), which Kirundi writes vy, c, j and sh (ivyo, ico), and its verb "have" -fite
+# gushyira) or elided (cy'igihugu), which Kirundi writes vy, c, j and sh (ivyo, ico,
+# vy'ingabo), and its verb "have" -fite
 # where Kirundi's is -fise (afite, afise). Each also has words of its own (KINYARWANDA_WORDS,
 # KIRUNDI_WORDS: Kirundi's canke, cane, ico, ata, jewe, gushika are Kinyarwanda's cyangwa,
 # cyane, icyo, nta, jyewe, kugeza). Tigrinya writes its ḳh (ቐ ... ቖ, ቘ ... ቝ) and its a as
@@ -172,9 +173,10 @@ MARK_WORDS = KINYARWANDA_WORDS | KIRUNDI_WORDS
 SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
     {
         "kin_Latn": re.compile(
-            rf"(?:by|cy|jy|shy)[aeiou]|fite$|^(?:{'|'.join(sorted(KINYARWANDA_WORDS))})$"
+            rf"(?:by|cy|jy|shy)[aeiou]|^(?:by|cy|jy|shy)$|fite$"
+            rf"|^(?:{'|'.join(sorted(KINYARWANDA_WORDS))})$"
         ),
-        "run_Latn": re.compile(rf"vy[aeiou]|fise$|^(?:{'|'.join(sorted(KIRUNDI_WORDS))})$"),
+        "run_Latn": re.compile(rf"vy[aeiou]|^vy$|fise$|^(?:{'|'.join(sorted(KIRUNDI_WORDS))})$"),
     },
     {"tir_Ethi": re.compile("[\u1250-\u1256\u1258-\u125d\u12a3]"), "amh_Ethi": None},
     {

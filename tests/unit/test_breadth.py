@@ -264,6 +264,9 @@ def test_a_clients_candidates_keep_the_twin_the_spelling_rules_out(
         ("agaciro", None),  # c before a vowel is Kinyarwanda's too
         ("icore", None),  # Kirundi's words are whole words
         ("iby", None),  # Kinyarwanda's marks stand before a vowel
+        ("igice cy'igihugu", "kin_Latn"),  # ... or elided, as a word of their own
+        ("ibihumbi vy'ingabo", "run_Latn"),
+        ("navy", None),
     ],
 )
 def test_kinyarwanda_and_kirundi_marks(text: str, twin: str | None) -> None:
