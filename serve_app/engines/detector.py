@@ -397,6 +397,10 @@ class LanguageDetector:
         self._beyond_web_text = self.breadth_decides - (
             web_text.languages if web_text else frozenset()
         )
+        # The languages the short-text stage knows in some script (its Chinese is either).
+        self._short_text_bases = frozenset(
+            code.split("_")[0] for code in (short_text.languages if short_text else ())
+        )
         # The letters only the breadth stage's own languages write (``AFRICAN_LETTERS``).
         own = [
             letter
@@ -598,10 +602,11 @@ class LanguageDetector:
             i: calibrate(distribution, temperature)
             for i, (distribution, temperature) in distributions.items()
         }
-        # A snippet's breadth-only language the web-text stage names gets higher odds, and
-        # so do all of them on a snippet with a letter only they write; the answer without
-        # them is the one that judges whether it is reliable (CLD2 or a letter does not vouch
-        # for an answer on its own).
+        # Higher odds: on a snippet, for a breadth-only language the web-text stage names,
+        # and for all of them where it has a letter only they write; on any text, for a
+        # language Lingua does not know the breadth and web-text stages agree on. The answer
+        # without them judges whether it is reliable (CLD2, a letter or the two n-gram stages
+        # do not vouch for an answer on their own).
         unraised: dict[int, dict[str, float]] = {}
         if self.breadth is not None:
             for i, other in breadth_read.items():
@@ -612,14 +617,19 @@ class LanguageDetector:
                 )
                 widened = widen(calibrated.get(i, {}), other, self.breadth_decides, prior)
                 raised = self._raised_by_web_text(other, web_read.get(i), letters[i])
+                beyond = self._agreed_beyond_short_text(other, web_read.get(i))
                 lettered = self._has_own_letter(lines[i], letters[i])
-                if raised or lettered:
+                if raised or beyond or lettered:
                     unraised[i] = widened
-                    priors = dict.fromkeys(raised, self.tuning.breadth_prior_web)
+                    priors = dict.fromkeys([*raised, *beyond], self.tuning.breadth_prior_web)
                     if lettered:
                         prior = self.tuning.breadth_prior_letters
                     widened = widen(
-                        calibrated.get(i, {}), other, self.breadth_decides, prior, priors
+                        calibrated.get(i, {}),
+                        other,
+                        self.breadth_decides | beyond,
+                        prior,
+                        priors,
                     )
                 calibrated[i] = widened
         # Chinese in the script its characters are written in, before the web-text stage,
@@ -756,6 +766,27 @@ class LanguageDetector:
             and self._own_letters is not None
             and self._own_letters.search(line) is not None
         )
+
+    def _agreed_beyond_short_text(
+        self, breadth: dict[str, float], web: dict[str, float] | None
+    ) -> frozenset[str]:
+        """The language the breadth and web-text stages agree on (each gives it
+        ``agreed_share``), where it is one the other stages name but the short-text stage
+        knows in no script (Scottish Gaelic, Javanese, Waray; not Traditional Chinese, told by
+        its characters, nor the breadth stage's Cantonese): ``combine`` left it only
+        fastText's mass, which on a snippet is next to nothing."""
+        if not breadth or not web:
+            return frozenset()
+        top = max(breadth, key=breadth.__getitem__)
+        if (
+            top in self.breadth_decides
+            or top.split("_")[0] in self._short_text_bases
+            or top in NOT_FROM_BREADTH
+            or breadth[top] < self.tuning.agreed_share
+            or web.get(top, 0.0) < self.tuning.agreed_share
+        ):
+            return frozenset()
+        return frozenset({top})
 
     def _raised_by_web_text(
         self, breadth: dict[str, float], web: dict[str, float] | None, letters: int

@@ -527,6 +527,61 @@ def test_the_letters_are_those_only_the_breadth_stages_languages_write(
     assert not has("a" * DEFAULT_TUNING.breadth_letters + "ɛ", DEFAULT_TUNING.breadth_letters)
 
 
+# Two-word snippets of the declaration's held-out articles in languages fastText names and
+# Lingua does not, which the breadth and web-text stages agree on, and which were answered
+# as a neighbour Lingua knows.
+AGREED_SNIPPETS = [
+    ("gach neach", "gla_Latn"),
+    ("siji wae", "jav_Latn"),
+    ("fih il-jeddijiet", "mlt_Latn"),
+    ("dida nga", "war_Latn"),
+    ("אומעטום דאָס", "ydd_Hebr"),
+    ("манзил сирри", "tgk_Cyrl"),
+]
+
+
+def test_a_snippet_the_breadth_and_web_text_stages_agree_on_is_answered_not_vouched(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lingua does not know Scottish Gaelic or Javanese, so on a snippet only fastText's
+    little mass was left on them. Where the breadth and web-text stages agree on one, it
+    gets the breadth stage's mass (at its own odds: as sure as it is, or surer, as CLD2
+    agrees); not vouched for (fastText was not sure)."""
+    texts = [text for text, _ in AGREED_SNIPPETS]
+    assert detector.breadth is not None
+    read = detector.breadth.probabilities(texts)
+    found_all = detector.detect(texts)
+    for (text, language), found, own in zip(AGREED_SNIPPETS, found_all, read, strict=True):
+        assert found.language == language, (text, found)
+        assert found.confidence >= own[language] - 0.001, (text, found, own)
+        assert not found.reliable, (text, found)
+    monkeypatch.setattr(detector, "tuning", replace(DEFAULT_TUNING, agreed_share=1.01))
+    before = detector.detect(texts)
+    assert all(
+        found.language != language
+        for (_, language), found in zip(AGREED_SNIPPETS, before, strict=True)
+    ), before
+
+
+def test_agreement_beyond_the_short_text_stage(detector: LanguageDetector) -> None:
+    agreed = detector._agreed_beyond_short_text
+    share = DEFAULT_TUNING.agreed_share
+    assert agreed({"gla_Latn": share, "gle_Latn": 0.05}, {"gla_Latn": share}) == {"gla_Latn"}
+    assert agreed({"gla_Latn": share}, {"gla_Latn": share - 0.01}) == frozenset()
+    assert agreed({"gla_Latn": share - 0.01}, {"gla_Latn": 1.0}) == frozenset()
+    assert agreed({"gla_Latn": 1.0}, None) == frozenset()
+    # Lingua knows Irish: its reading already holds it.
+    assert agreed({"gle_Latn": 1.0}, {"gle_Latn": 1.0}) == frozenset()
+    # The breadth stage's own languages have their odds already (``widen``).
+    assert agreed({"hau_Latn": 1.0}, {"hau_Latn": 1.0}) == frozenset()
+    # Lingua knows Chinese (Traditional Chinese is told by its characters), and the breadth
+    # stage's Cantonese is not given the say.
+    assert agreed({"zho_Hant": 1.0}, {"zho_Hant": 1.0}) == frozenset()
+    assert agreed({"yue_Hant": 1.0}, {"yue_Hant": 1.0}) == frozenset()
+    # The breadth stage's answer, not one it is unsure of.
+    assert agreed({"gle_Latn": 0.6, "gla_Latn": 0.4}, {"gla_Latn": 1.0}) == frozenset()
+
+
 def test_a_sentence_is_not_given_the_web_text_stage_odds(detector: LanguageDetector) -> None:
     """From ``breadth_letters`` letters the breadth stage's own odds (``breadth_prior``)
     apply, whatever CLD2 reads."""

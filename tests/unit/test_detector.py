@@ -162,7 +162,9 @@ def test_text_the_stage_cannot_read_keeps_fasttexts_calibration(
     assert detector.short_text is not None
     assert detector.short_text.probabilities([text]) == [{}]
     # The same detector less the short-text stage (and its twin less every other stage).
-    alone = LanguageDetector(detector.model_path, web_text=detector.web_text)
+    alone = LanguageDetector(
+        detector.model_path, web_text=detector.web_text, breadth=detector.breadth
+    )
     (with_stage,) = detector.detect([text])
     (without,) = alone.detect([text])
     (fasttext,) = LanguageDetector(detector.model_path).detect([text])
