@@ -253,11 +253,13 @@ class DetectionTuning:
     # declaration-trained n-grams are more often wrong than the other stages.
     breadth_prior: float = 0.1
     breadth_prior_short: float = 0.0001
-    # ... and, on a shorter text, of those of them the web-text stage gives at least
-    # ``breadth_web_share`` of the text (CLD2 learnt Hausa or Wolof from web pages, where
-    # the breadth stage learnt one declaration). Chosen on the development splits.
+    # ... and of those of them the web-text stage gives at least ``breadth_web_share`` of a
+    # shorter text or ``breadth_web_share_sentences`` of a longer one (CLD2 learnt Hausa or
+    # Lingala from web pages, where the breadth stage learnt one declaration, and reads
+    # Lingala news quoting French titles as French). Chosen on the development splits.
     breadth_prior_web: float = 1.0
     breadth_web_share: float = 0.5
+    breadth_web_share_sentences: float = 0.9
     # ... and, on a shorter text with a letter only they write (``AFRICAN_LETTERS``), of
     # every one of them. Chosen on the development splits.
     breadth_prior_letters: float = 1.0
@@ -791,20 +793,25 @@ class LanguageDetector:
     def _raised_by_web_text(
         self, breadth: dict[str, float], web: dict[str, float] | None, letters: int
     ) -> list[str]:
-        """The breadth-only languages whose odds a snippet's web-text reading raises: those
-        it gives ``breadth_web_share`` of the text or more. None for a sentence (the breadth
-        stage's own odds are high enough), nor where the breadth stage is sure of a language
-        the web-text stage cannot name (a Fula snippet it reads as Wolof stays Fula)."""
-        if letters >= self.tuning.breadth_letters or not web or not breadth:
+        """The breadth-only languages whose odds a text's web-text reading raises: those it
+        gives ``breadth_web_share`` of a snippet or ``breadth_web_share_sentences`` of a
+        longer text, or more, and both of :data:`BREADTH_TWINS` where it names one. None
+        where the breadth stage is sure of a language the web-text stage cannot name (a
+        Fula snippet it reads as Wolof stays Fula)."""
+        if not web or not breadth:
             return []
         top = max(breadth, key=breadth.__getitem__)
         if top in self._beyond_web_text and breadth[top] >= self.tuning.breadth_sure:
             return []
-        return [
-            code
-            for code, p in web.items()
-            if p >= self.tuning.breadth_web_share and code in self.breadth_decides
-        ]
+        share = (
+            self.tuning.breadth_web_share
+            if letters < self.tuning.breadth_letters
+            else self.tuning.breadth_web_share_sentences
+        )
+        raised = {code for code, p in web.items() if p >= share and code in self.breadth_decides}
+        if raised & BREADTH_TWINS:  # CLD2 does not tell them apart: both or neither
+            raised |= BREADTH_TWINS & self.breadth_decides
+        return sorted(raised)
 
     def _breadth_disagrees(self, answer: str, read: dict[str, float] | None) -> bool:
         """Whether the breadth stage, which knows ``answer``, finds it implausible: a text of

@@ -582,16 +582,37 @@ def test_agreement_beyond_the_short_text_stage(detector: LanguageDetector) -> No
     assert agreed({"gle_Latn": 0.6, "gla_Latn": 0.4}, {"gla_Latn": 1.0}) == frozenset()
 
 
-def test_a_sentence_is_not_given_the_web_text_stage_odds(detector: LanguageDetector) -> None:
-    """From ``breadth_letters`` letters the breadth stage's own odds (``breadth_prior``)
-    apply, whatever CLD2 reads."""
+def test_a_sentence_needs_more_of_the_web_text_stage(detector: LanguageDetector) -> None:
+    """From ``breadth_letters`` letters a breadth-only language is raised where CLD2 gives it
+    ``breadth_web_share_sentences`` of the text, not ``breadth_web_share``."""
     raised = detector._raised_by_web_text
+    share = DEFAULT_TUNING.breadth_web_share_sentences
     assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.9}, 24) == ["hau_Latn"]
-    assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.9}, 25) == []
+    assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.6}, 24) == ["hau_Latn"]
+    assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.6}, 25) == []
+    assert raised({"hau_Latn": 0.6}, {"hau_Latn": share}, 25) == ["hau_Latn"]
     assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.4, "eng_Latn": 0.6}, 10) == []
     assert raised({"hau_Latn": 0.6}, {"hau_Latn": 0.5}, 10) == ["hau_Latn"]
     # Only the breadth stage's own languages: English is not raised.
     assert raised({"hau_Latn": 0.6}, {"eng_Latn": 1.0}, 10) == []
+    # CLD2 does not tell Kinyarwanda from Kirundi: it raises both or neither.
+    for letters in (10, 25):
+        assert raised({"run_Latn": 0.6}, {"kin_Latn": 0.95}, letters) == ["kin_Latn", "run_Latn"]
+
+
+def test_a_lingala_sentence_cld2_is_sure_of_is_lingala(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lingala news quotes French titles and names, which the breadth stage reads as French or
+    a neighbour; CLD2, which learnt Lingala from web pages, is sure."""
+    text = "Mposo oyo eleki, magistrat Kabeya atindelaki M."
+    (found,) = detector.detect([text])
+    assert found.language == "lin_Latn", found
+    monkeypatch.setattr(
+        detector, "tuning", replace(DEFAULT_TUNING, breadth_web_share_sentences=1.01)
+    )
+    (before,) = detector.detect([text])
+    assert before.language != "lin_Latn", before
 
 
 def test_the_model_is_trained_on_the_odd_articles_only(tmp_path: Path) -> None:
