@@ -138,11 +138,14 @@ CHINESE_BY_CHARACTERS = frozenset({"zho_Hant", "yue_Hant"})
 # Pairs of the breadth stage's languages it tells apart too seldom to vouch for either
 # (unless the spelling tells, below): Kinyarwanda and Kirundi, one language in two spellings.
 BREADTH_TWINS = frozenset({"kin_Latn", "run_Latn"})
-# Letters of the African reference alphabet. Those that, in the breadth stage's training
-# text, only languages it alone names write (ɛ, ɔ, ɖ, ŋ; not ə, which Azerbaijani writes)
-# say a snippet is in none of the other stages' languages: the breadth stage's own get
+# Letters of the African reference alphabet, each written one way or two (Mossi news writes
+# ʋ for its declaration's ʊ). Those that, in the breadth stage's training text, only
+# languages it decides write (ɛ, ɔ, ɖ, ŋ; not ə, which Azerbaijani writes) say a snippet is
+# in none of the other stages' languages: the languages that write them get
 # ``breadth_prior_letters`` odds on it.
-AFRICAN_LETTERS = "ɓƈɗɖɛəƒɠɣɩƙŋɲɔʃʊʋƴʒ"
+AFRICAN_LETTERS = (
+    "ɓ", "ƈ", "ɗ", "ɖ", "ɛ", "ə", "ƒ", "ɠ", "ɣ", "ɩ", "ƙ", "ŋ", "ɲ", "ɔ", "ʃ", "ʊʋ", "ƴ", "ʒ",
+)  # fmt: skip
 # Near-twins the breadth and web-text stages, both character n-grams, confuse together where
 # Lingua tells them apart (the Nguni languages; Danish and Bokmål): their agreement on one of
 # them does not spare Lingua (see ``agreed_on``).
@@ -173,10 +176,12 @@ MARK_WORDS = KINYARWANDA_WORDS | KIRUNDI_WORDS
 SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
     {
         "kin_Latn": re.compile(
-            rf"(?:by|cy|jy|shy)[aeiou]|^(?:by|cy|jy|shy)$|fite$"
+            rf"(?:by|cy|jy|shy)[aeiou]|^(?:by|cy|jy|shy)['’]$|fite$"
             rf"|^(?:{'|'.join(sorted(KINYARWANDA_WORDS))})$"
         ),
-        "run_Latn": re.compile(rf"vy[aeiou]|^vy$|fise$|^(?:{'|'.join(sorted(KIRUNDI_WORDS))})$"),
+        "run_Latn": re.compile(
+            rf"vy[aeiou]|^vy['’]$|fise$|^(?:{'|'.join(sorted(KIRUNDI_WORDS))})$"
+        ),
     },
     {"tir_Ethi": re.compile("[\u1250-\u1256\u1258-\u125d\u12a3]"), "amh_Ethi": None},
     {
@@ -187,8 +192,9 @@ SPELLINGS: tuple[dict[str, re.Pattern[str] | None], ...] = (
         "hrv_Latn": None,
     },
 )
-# Words a spelling mark is looked for in.
-SPELLING_WORD = re.compile(r"\w+")
+# Words a spelling mark is looked for in, an elision's apostrophe kept (cy'igihugu: "cy'",
+# which no English or French word list knows, where they know "by" and "shy").
+SPELLING_WORD = re.compile(r"\w+(?:['’](?=\w))?")
 # Words of a code-switched sentence (letters and the marks on them: "हिन्दी" is one).
 MATRIX_WORD = re.compile(LETTERS)
 # Code-switched words that hold a mark by chance are known to these languages' word lists.
@@ -255,13 +261,13 @@ class DetectionTuning:
     breadth_prior_short: float = 0.0001
     # ... and of those of them the web-text stage gives at least ``breadth_web_share`` of a
     # shorter text or ``breadth_web_share_sentences`` of a longer one (CLD2 learnt Hausa or
-    # Lingala from web pages, where the breadth stage learnt one declaration, and reads
+    # Lingala from web pages, where the breadth stage learnt one declaration and reads
     # Lingala news quoting French titles as French). Chosen on the development splits.
     breadth_prior_web: float = 1.0
     breadth_web_share: float = 0.5
     breadth_web_share_sentences: float = 0.9
     # ... and, on a shorter text with a letter only they write (``AFRICAN_LETTERS``), of
-    # every one of them. Chosen on the development splits.
+    # those that write it. Chosen on the development splits.
     breadth_prior_letters: float = 1.0
     breadth_letters: int = 25
     # ``reliable`` also needs at least this much of the breadth stage's own mass on the
@@ -403,16 +409,15 @@ class LanguageDetector:
         self._short_text_bases = frozenset(
             code.split("_")[0] for code in (short_text.languages if short_text else ())
         )
-        # The letters only the breadth stage's own languages write (``AFRICAN_LETTERS``).
-        own = [
-            letter
-            for letter in AFRICAN_LETTERS
-            if breadth is not None
-            and (writers := breadth.writers(letter))
-            and writers <= self.breadth_decides
-        ]
+        # The letters only the breadth stage's own languages write (``AFRICAN_LETTERS``), in
+        # either case, and the languages that write each.
+        self._letter_writers: dict[str, frozenset[str]] = {}
+        for group in AFRICAN_LETTERS:
+            writers = frozenset().union(*(breadth.writers(letter) for letter in group if breadth))
+            if writers and writers <= self.breadth_decides:
+                self._letter_writers.update(dict.fromkeys(group + group.upper(), writers))
         self._own_letters = (
-            re.compile("[" + "".join(own) + "".join(own).upper() + "]") if own else None
+            re.compile("[" + "".join(self._letter_writers) + "]") if self._letter_writers else None
         )
         # Answers that cannot be reliable: their relatives this detector cannot name.
         self.untellable = frozenset(
@@ -620,12 +625,11 @@ class LanguageDetector:
                 widened = widen(calibrated.get(i, {}), other, self.breadth_decides, prior)
                 raised = self._raised_by_web_text(other, web_read.get(i), letters[i])
                 beyond = self._agreed_beyond_short_text(other, web_read.get(i))
-                lettered = self._has_own_letter(lines[i], letters[i])
+                lettered = self._written_by(lines[i], letters[i])
                 if raised or beyond or lettered:
                     unraised[i] = widened
-                    priors = dict.fromkeys([*raised, *beyond], self.tuning.breadth_prior_web)
-                    if lettered:
-                        prior = self.tuning.breadth_prior_letters
+                    priors = dict.fromkeys(lettered, self.tuning.breadth_prior_letters)
+                    priors.update(dict.fromkeys([*raised, *beyond], self.tuning.breadth_prior_web))
                     widened = widen(
                         calibrated.get(i, {}),
                         other,
@@ -761,29 +765,38 @@ class LanguageDetector:
         top = max(read, key=read.__getitem__)
         return top in self.breadth_decides and read[top] >= self.tuning.breadth_sure
 
-    def _has_own_letter(self, line: str, letters: int) -> bool:
-        """Whether a snippet has a letter only the breadth stage's own languages write."""
-        return (
-            letters < self.tuning.breadth_letters
-            and self._own_letters is not None
-            and self._own_letters.search(line) is not None
-        )
+    def _written_by(self, line: str, letters: int) -> frozenset[str]:
+        """The breadth stage's languages that write a snippet's letters only they write."""
+        if letters >= self.tuning.breadth_letters or self._own_letters is None:
+            return frozenset()
+        # A name after the first word (Happy birthday Ŋkɛchi) is no evidence of the text's
+        # language; a word in capitals (a heading) is.
+        found = {
+            letter
+            for position, word in enumerate(line.split())
+            if position == 0 or not (word[:1].isupper() and not word.isupper())
+            for letter in self._own_letters.findall(word)
+        }
+        return frozenset().union(*(self._letter_writers[letter] for letter in found))
 
     def _agreed_beyond_short_text(
         self, breadth: dict[str, float], web: dict[str, float] | None
     ) -> frozenset[str]:
         """The language the breadth and web-text stages agree on (each gives it
         ``agreed_share``), where it is one the other stages name but the short-text stage
-        knows in no script (Scottish Gaelic, Javanese, Waray; not Traditional Chinese, told by
-        its characters, nor the breadth stage's Cantonese): ``combine`` left it only
-        fastText's mass, which on a snippet is next to nothing."""
-        if not breadth or not web:
+        knows in no script (Scottish Gaelic, Javanese, Waray): ``combine`` left it only
+        fastText's mass, which on a snippet is next to nothing. Not Traditional Chinese, told
+        by its characters, nor the breadth stage's Cantonese, nor a language the two stages
+        confuse with a near-twin (``agreed_on``'s exclusions). Without a short-text stage,
+        nothing."""
+        if not breadth or not web or self.short_text is None:
             return frozenset()
         top = max(breadth, key=breadth.__getitem__)
         if (
             top in self.breadth_decides
             or top.split("_")[0] in self._short_text_bases
-            or top in NOT_FROM_BREADTH
+            or top in NOT_FROM_BREADTH | AGREEMENT_TWINS | BREADTH_TWINS
+            or LanguageDatabase.has_close_variety(top)
             or breadth[top] < self.tuning.agreed_share
             or web.get(top, 0.0) < self.tuning.agreed_share
         ):

@@ -247,6 +247,20 @@ def test_a_clients_candidates_keep_the_twin_the_spelling_rules_out(
     assert [d.reliable for d in found] == [False, False, True]
 
 
+def test_elided_marks_are_read_where_the_word_lists_know_the_bare_word(
+    detector: LanguageDetector,
+) -> None:
+    """English knows "by" and "shy"; the elided "by'" and "shy'" are Kinyarwanda's."""
+    leaning = {"kin_Latn": 0.6, "run_Latn": 0.4}
+    foreign = detector._foreign_word
+    assert foreign("by")
+    assert foreign("shy")
+    for text in ("ibintu by'ingenzi", "igice cy'igihugu", "umwana shy'umuntu"):
+        assert spelt_as(leaning, text, foreign) == "kin_Latn", text
+    assert spelt_as(leaning, "ibihumbi vy’ingabo", foreign) == "run_Latn"
+    assert spelt_as(leaning, "by the way", foreign) is None
+
+
 @pytest.mark.parametrize(
     ("text", "twin"),
     [
@@ -499,8 +513,12 @@ def test_a_snippet_with_a_letter_only_the_breadth_languages_write_is_answered_no
     # In upper case too.
     (upper,) = detector.detect(["S LEBƔI"])
     assert upper.language == "kab_Latn", upper
+    # An English snippet with a name in them is answered as without the rule.
+    named = ["welcome home Yaŋ", "muchas gracias Kɔfi"]
+    with_rule = detector.detect(named)
     low = replace(DEFAULT_TUNING, breadth_prior_letters=DEFAULT_TUNING.breadth_prior_short)
     monkeypatch.setattr(detector, "tuning", low)
+    assert detector.detect(named) == with_rule
     before = detector.detect(texts)
     assert all(
         found.language != language
@@ -519,12 +537,20 @@ def test_the_letters_are_those_only_the_breadth_stages_languages_write(
     assert "eng_Latn" in detector.breadth.writers("q")  # a letter many languages write
     assert "ewe_Latn" not in detector.breadth.writers("q")
     assert detector.breadth.writers("ʃ") == frozenset()  # in no declaration of ours
-    has = detector._has_own_letter
+    written = detector._written_by
     for letter in "ɛƐɔŋŊɖɗƙɓɣʊʋɩɲƴƒ":
-        assert has(f"a{letter}a", 3), letter
+        assert written(f"a{letter}a", 3), letter
+    # Only the languages that write it: ɖ is Ewe's, Fon's and Kabiyè's.
+    assert written("ɖa", 2) == {"ewe_Latn", "fon_Latn", "kbp_Latn"}
+    # Mossi news writes ʋ for its declaration's ʊ: one letter.
+    assert "mos_Latn" in written("tʋʋl", 4)
     for text in ("Azərbaycan", "mon cœur", "thị trường", "ʃa"):
-        assert not has(text, len(text)), text
-    assert not has("a" * DEFAULT_TUNING.breadth_letters + "ɛ", DEFAULT_TUNING.breadth_letters)
+        assert not written(text, len(text)), text
+    # A name after the first word is no evidence; a first word or a word in capitals is.
+    assert not written("welcome home Yaŋ", 13)
+    assert written("Ŋutsu ɖeka", 9)
+    assert written("WELCOME YAŊ", 10)
+    assert not written("a" * DEFAULT_TUNING.breadth_letters + "ɛ", DEFAULT_TUNING.breadth_letters)
 
 
 # Two-word snippets of the declaration's held-out articles in languages fastText names and
@@ -580,6 +606,21 @@ def test_agreement_beyond_the_short_text_stage(detector: LanguageDetector) -> No
     assert agreed({"yue_Hant": 1.0}, {"yue_Hant": 1.0}) == frozenset()
     # The breadth stage's answer, not one it is unsure of.
     assert agreed({"gle_Latn": 0.6, "gla_Latn": 0.4}, {"gla_Latn": 1.0}) == frozenset()
+
+
+def test_agreement_leaves_near_twins_alone_and_needs_a_short_text_stage(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``lid218e``, which names Kinyarwanda, Swati and Twi, the breadth stage decides
+    none of them; the two n-gram stages confuse each with a near-twin, so their agreement
+    raises none. Without a short-text stage nothing left a language fastText's mass only."""
+    monkeypatch.setattr(detector, "breadth_decides", frozenset())
+    agreed = detector._agreed_beyond_short_text
+    for code in ("kin_Latn", "run_Latn", "ssw_Latn", "twi_Latn"):
+        assert agreed({code: 1.0}, {code: 1.0}) == frozenset(), code
+    assert agreed({"hau_Latn": 1.0}, {"hau_Latn": 1.0}) == {"hau_Latn"}
+    monkeypatch.setattr(detector, "short_text", None)
+    assert agreed({"hau_Latn": 1.0}, {"hau_Latn": 1.0}) == frozenset()
 
 
 def test_a_sentence_needs_more_of_the_web_text_stage(detector: LanguageDetector) -> None:

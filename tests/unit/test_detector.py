@@ -161,11 +161,13 @@ def test_text_the_stage_cannot_read_keeps_fasttexts_calibration(
     text = "ជំរាបសួរ"
     assert detector.short_text is not None
     assert detector.short_text.probabilities([text]) == [{}]
-    # The same detector less the short-text stage (and its twin less every other stage).
-    alone = LanguageDetector(
-        detector.model_path, web_text=detector.web_text, breadth=detector.breadth
+    # The same detector less the short-text stage (and its twin less every other stage); both
+    # without the breadth stage, which with CLD2 would settle Khmer whatever Lingua did.
+    staged = LanguageDetector(
+        detector.model_path, short_text=detector.short_text, web_text=detector.web_text
     )
-    (with_stage,) = detector.detect([text])
+    alone = LanguageDetector(detector.model_path, web_text=detector.web_text)
+    (with_stage,) = staged.detect([text])
     (without,) = alone.detect([text])
     (fasttext,) = LanguageDetector(detector.model_path).detect([text])
     assert with_stage.language == "khm_Khmr"
