@@ -581,12 +581,21 @@ def test_a_snippet_the_breadth_and_web_text_stages_agree_on_is_answered_not_vouc
         assert found.language == language, (text, found)
         assert found.confidence >= own[language] - 0.001, (text, found, own)
         assert not found.reliable, (text, found)
+    # At any length: a Javanese sentence of the declaration's held-out articles was Indonesian.
+    sentence = (
+        "Neningkahan amung bisa dileksanani adhedhasar pilihan bebas lan temen-temen dadi "
+        "pasarujukane penganten sakeloron."
+    )
+    (javanese,) = detector.detect([sentence])
+    assert javanese.language == "jav_Latn", javanese
+    assert not javanese.reliable
     monkeypatch.setattr(detector, "tuning", replace(DEFAULT_TUNING, agreed_share=1.01))
     before = detector.detect(texts)
     assert all(
         found.language != language
         for (_, language), found in zip(AGREED_SNIPPETS, before, strict=True)
     ), before
+    assert detector.detect([sentence])[0].language != "jav_Latn"
 
 
 def test_agreement_beyond_the_short_text_stage(detector: LanguageDetector) -> None:
