@@ -786,19 +786,16 @@ class LanguageDetector:
         ``agreed_share``), where it is one the other stages name but the short-text stage
         knows in no script (Scottish Gaelic, Javanese, Waray): ``combine`` left it only
         fastText's mass, which on a snippet is next to nothing. Not Traditional Chinese, told
-        by its characters, nor the breadth stage's Cantonese, nor a language the two stages
-        confuse with a near-twin (``agreed_on``'s exclusions). Without a short-text stage,
+        by its characters, nor the breadth stage's Cantonese, nor a near-twin
+        (:func:`ngram_agreement`; Kinyarwanda and Kirundi too). Without a short-text stage,
         nothing."""
-        if not breadth or not web or self.short_text is None:
-            return frozenset()
-        top = max(breadth, key=breadth.__getitem__)
+        top = ngram_agreement(breadth, web, self.tuning)
         if (
-            top in self.breadth_decides
+            top is None
+            or self.short_text is None
+            or top in self.breadth_decides
             or top.split("_")[0] in self._short_text_bases
-            or top in NOT_FROM_BREADTH | AGREEMENT_TWINS | BREADTH_TWINS
-            or LanguageDatabase.has_close_variety(top)
-            or breadth[top] < self.tuning.agreed_share
-            or web.get(top, 0.0) < self.tuning.agreed_share
+            or top in NOT_FROM_BREADTH | BREADTH_TWINS
         ):
             return frozenset()
         return frozenset({top})
@@ -934,6 +931,25 @@ def breadth_decides(
     )
 
 
+def ngram_agreement(
+    breadth: dict[str, float] | None, web: dict[str, float] | None, tuning: DetectionTuning
+) -> str | None:
+    """The language the breadth and web-text stages agree on, each giving it
+    ``agreed_share`` of its mass; never one with a close variety (Nynorsk, Bosnian) nor one
+    of :data:`AGREEMENT_TWINS`, which the two confuse together."""
+    if not breadth or not web:
+        return None
+    top = max(breadth, key=breadth.__getitem__)
+    if (
+        breadth[top] < tuning.agreed_share
+        or web.get(top, 0.0) < tuning.agreed_share
+        or LanguageDatabase.has_close_variety(top)
+        or top in AGREEMENT_TWINS
+    ):
+        return None
+    return top
+
+
 def agreed_on(
     fasttext: dict[str, float],
     breadth: dict[str, float] | None,
@@ -943,23 +959,16 @@ def agreed_on(
     tuning: DetectionTuning,
     known_share: Callable[[str], float | None],
 ) -> bool:
-    """Whether the breadth and web-text stages agree on a sentence's language (each gives it
-    ``agreed_share`` of its mass) and fastText does not contradict them: it has no label for
-    the language, or answers it with at least ``agreed_fasttext``. Never a language with a
-    close variety (Nynorsk, Bosnian) nor one of :data:`AGREEMENT_TWINS`, which the two
-    stages confuse together, nor one whose word list (``known_share``: the share of the
-    text's words a language's word list knows, None without one) does not know all but
-    ``reliable_foreign_words`` of the text: a sentence half Swahili, half English, which
-    both stages read as English."""
-    if not breadth or not web or letters < tuning.agreed_letters:
+    """Whether the breadth and web-text stages agree on a sentence's language
+    (:func:`ngram_agreement`) and fastText does not contradict them: it has no label for
+    the language, or answers it with at least ``agreed_fasttext``. Never one whose word
+    list (``known_share``: the share of the text's words a language's word list knows, None
+    without one) does not know all but ``reliable_foreign_words`` of the text: a sentence
+    half Swahili, half English, which both stages read as English."""
+    if letters < tuning.agreed_letters:
         return False
-    top = max(breadth, key=breadth.__getitem__)
-    if (
-        breadth[top] < tuning.agreed_share
-        or web.get(top, 0.0) < tuning.agreed_share
-        or LanguageDatabase.has_close_variety(top)
-        or top in AGREEMENT_TWINS
-    ):
+    top = ngram_agreement(breadth, web, tuning)
+    if top is None:
         return False
     if top in fasttext_languages:  # fastText has a label for it, and must answer it
         first = max(fasttext, key=fasttext.__getitem__) if fasttext else None
